@@ -1,0 +1,24 @@
+//! NIF of `scoped_ipv6`: scoped IPv6 addresses and interface resolution for
+//! the BEAM. `addr` and `iface` are plain Rust with their own unit tests;
+//! `nif` only decodes, calls and encodes (through `term`); `sys` is the one
+//! place that calls the OS through libc.
+//!
+//! The BEAM-facing modules are left out of unit-test builds: on Linux they
+//! link the `enif_*` symbols that only a running VM provides. The Erlang and
+//! Elixir suites test them through the real VM.
+
+pub mod addr;
+pub mod error;
+pub mod iface;
+#[allow(unsafe_code)]
+mod sys;
+
+#[cfg(not(test))]
+mod atoms;
+#[cfg(not(test))]
+mod nif;
+#[cfg(not(test))]
+mod term;
+
+#[cfg(not(test))]
+rustler::init!("scoped_ipv6_nif");

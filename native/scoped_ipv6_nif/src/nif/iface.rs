@@ -1,0 +1,78 @@
+use rustler::{Encoder, Env, NifResult, Term};
+
+use crate::atoms;
+use crate::error::Error;
+use crate::iface::{self, Flag, Interface, InterfaceAddr};
+use crate::term;
+
+/// `{ok, Index}` for a zone (index or name binary), or `{error, Reason}`.
+#[rustler::nif]
+fn resolve_zone<'a>(env: Env<'a>, zone: Term<'a>) -> NifResult<Term<'a>> {
+    let index = term::decode_zone(zone)?
+        .map_err(Error::from)
+        .and_then(iface::resolve);
+    Ok(ok_or_error(env, index))
+}
+
+/// `{ok, NameBinary}` for an interface index, or `{error, Reason}`.
+#[rustler::nif]
+fn if_name<'a>(env: Env<'a>, index: u32) -> Term<'a> {
+    ok_or_error(env, iface::name_of(index))
+}
+
+/// `{ok, [#{name, index, flags, addrs}]}`; getifaddrs may take a while on a
+/// box with thousands of interfaces, hence the dirty scheduler.
+#[rustler::nif(schedule = "DirtyIo")]
+fn interfaces<'a>(env: Env<'a>) -> Term<'a> {
+    match iface::interfaces() {
+        Ok(list) => {
+            let maps: Vec<Term<'a>> = list.iter().map(|i| encode_interface(env, i)).collect();
+            (atoms::ok(), maps).encode(env)
+        }
+        Err(err) => err.encode(env),
+    }
+}
+
+fn ok_or_error<'a>(env: Env<'a>, result: Result<impl Encoder, Error>) -> Term<'a> {
+    match result {
+        Ok(value) => (atoms::ok(), value).encode(env),
+        Err(err) => err.encode(env),
+    }
+}
+
+fn encode_interface<'a>(env: Env<'a>, interface: &Interface) -> Term<'a> {
+    let flags: Vec<_> = interface.flags.iter().map(|&f| flag_atom(f)).collect();
+    let addrs: Vec<_> = interface
+        .addrs
+        .iter()
+        .map(|a| encode_addr(env, a))
+        .collect();
+    rustler::term_map!(env, {
+        atoms::name() => interface.name.as_str(),
+        atoms::index() => interface.index,
+        atoms::flags() => flags,
+        atoms::addrs() => addrs,
+    })
+}
+
+fn encode_addr<'a>(env: Env<'a>, entry: &InterfaceAddr) -> Term<'a> {
+    let addr = match entry.addr {
+        std::net::IpAddr::V6(v6) => term::encode_scoped(env, v6, entry.scope),
+        v4 => term::encode_ip(env, v4),
+    };
+    rustler::term_map!(env, {
+        atoms::addr() => addr,
+        atoms::prefixlen() => entry.prefix_len,
+    })
+}
+
+fn flag_atom(flag: Flag) -> rustler::Atom {
+    match flag {
+        Flag::Up => atoms::up(),
+        Flag::Broadcast => atoms::broadcast(),
+        Flag::Loopback => atoms::loopback(),
+        Flag::PointToPoint => atoms::pointtopoint(),
+        Flag::Running => atoms::running(),
+        Flag::Multicast => atoms::multicast(),
+    }
+}

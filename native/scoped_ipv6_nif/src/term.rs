@@ -1,0 +1,143 @@
+//! Addresses as BEAM terms: `inet:ip6_address()` 8-tuples, 4-tuples, and
+//! zones (an index, or a name as a binary). rustler decodes tuples up to 7
+//! elements and truncates out-of-range `u16`s, so both are done by hand.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use std::io;
+
+use rustler::types::tuple::{get_tuple, make_tuple};
+use rustler::{Atom, Encoder, Env, Error, NifResult, Term};
+
+use crate::addr::{self, Zone};
+use crate::atoms;
+use crate::error::{Error as NifError, OwnedZone};
+
+pub fn decode_ip6(term: Term<'_>) -> NifResult<Ipv6Addr> {
+    let words = get_tuple(term)?;
+    if words.len() != 8 {
+        return Err(Error::BadArg);
+    }
+    let mut segments = [0u16; 8];
+    for (segment, word) in segments.iter_mut().zip(words) {
+        *segment = u16::try_from(word.decode::<u32>()?).map_err(|_| Error::BadArg)?;
+    }
+    Ok(Ipv6Addr::from(segments))
+}
+
+/// A zone term: an index `0..2^32-1` or a name binary. A name that no
+/// interface could carry is `Ok(Err(_))`: bad input, but of the right type.
+pub fn decode_zone<'a>(term: Term<'a>) -> NifResult<Result<Zone<'a>, addr::Invalid>> {
+    if let Ok(index) = term.decode::<u32>() {
+        return Ok(Ok(Zone::Index(index)));
+    }
+    let name: rustler::Binary<'a> = term.decode()?;
+    Ok(addr::check_zone_name(name.as_slice()).map(Zone::Name))
+}
+
+pub fn encode_ip6<'a>(env: Env<'a>, ip: Ipv6Addr) -> Term<'a> {
+    let words: Vec<Term<'a>> = ip.segments().iter().map(|w| w.encode(env)).collect();
+    make_tuple(env, &words)
+}
+
+pub fn encode_ip4<'a>(env: Env<'a>, ip: Ipv4Addr) -> Term<'a> {
+    let [a, b, c, d] = ip.octets();
+    (a, b, c, d).encode(env)
+}
+
+pub fn encode_ip<'a>(env: Env<'a>, ip: IpAddr) -> Term<'a> {
+    match ip {
+        IpAddr::V4(v4) => encode_ip4(env, v4),
+        IpAddr::V6(v6) => encode_ip6(env, v6),
+    }
+}
+
+/// `{Ip6, Index}` when a scope is given, the plain 8-tuple otherwise.
+pub fn encode_scoped<'a>(env: Env<'a>, ip: Ipv6Addr, scope: Option<u32>) -> Term<'a> {
+    let ip = encode_ip6(env, ip);
+    match scope {
+        Some(index) => (ip, index).encode(env),
+        None => ip,
+    }
+}
+
+impl Encoder for OwnedZone {
+    fn encode<'a>(&self, env: Env<'a>) -> Term<'a> {
+        match self {
+            OwnedZone::Index(index) => index.encode(env),
+            OwnedZone::Name(name) => name.encode(env),
+        }
+    }
+}
+
+/// The reason term of an error, without the `error` tag.
+pub fn error_reason<'a>(err: &NifError, env: Env<'a>) -> Term<'a> {
+    match err {
+        NifError::Invalid(_) => atoms::einval().encode(env),
+        NifError::NoSuchInterface(zone) => (atoms::no_such_interface(), zone).encode(env),
+        NifError::Os(err) => posix_atom(env, err),
+    }
+}
+
+impl Encoder for NifError {
+    fn encode<'a>(&self, env: Env<'a>) -> Term<'a> {
+        (atoms::error(), error_reason(self, env)).encode(env)
+    }
+}
+
+/// The errno of an OS error as the atom `inet:format_error/1` knows.
+fn posix_atom<'a>(env: Env<'a>, err: &io::Error) -> Term<'a> {
+    let name = err
+        .raw_os_error()
+        .and_then(posix_name)
+        .unwrap_or("eunknown");
+    Atom::from_str(env, name)
+        .expect("a posix name is a valid atom")
+        .encode(env)
+}
+
+/// Names from a fixed table, so no atom is ever made from input.
+fn posix_name(errno: i32) -> Option<&'static str> {
+    use libc::*;
+    let name = match errno {
+        EACCES => "eacces",
+        EADDRINUSE => "eaddrinuse",
+        EADDRNOTAVAIL => "eaddrnotavail",
+        EAFNOSUPPORT => "eafnosupport",
+        EAGAIN => "eagain",
+        EALREADY => "ealready",
+        EBADF => "ebadf",
+        ECONNABORTED => "econnaborted",
+        ECONNREFUSED => "econnrefused",
+        ECONNRESET => "econnreset",
+        EHOSTDOWN => "ehostdown",
+        EHOSTUNREACH => "ehostunreach",
+        EINPROGRESS => "einprogress",
+        EINTR => "eintr",
+        EINVAL => "einval",
+        EIO => "eio",
+        EISCONN => "eisconn",
+        EMFILE => "emfile",
+        EMSGSIZE => "emsgsize",
+        ENETDOWN => "enetdown",
+        ENETRESET => "enetreset",
+        ENETUNREACH => "enetunreach",
+        ENFILE => "enfile",
+        ENOBUFS => "enobufs",
+        ENODEV => "enodev",
+        ENOENT => "enoent",
+        ENOMEM => "enomem",
+        ENOPROTOOPT => "enoprotoopt",
+        ENOTCONN => "enotconn",
+        ENOTSOCK => "enotsock",
+        ENXIO => "enxio",
+        EOPNOTSUPP => "eopnotsupp",
+        EPERM => "eperm",
+        EPIPE => "epipe",
+        EPROTONOSUPPORT => "eprotonosupport",
+        EPROTOTYPE => "eprototype",
+        ETIMEDOUT => "etimedout",
+        _ => return None,
+    };
+    Some(name)
+}

@@ -1,0 +1,243 @@
+%% @doc Scoped IPv6 addresses: `fe80::1%eth0' for Erlang.
+%%
+%% A scoped address is `{Ip6, Scope}': an `inet:ip6_address()' and an
+%% interface index (`0..4294967295') or name (string or binary). Plain
+%% 4- and 8-tuples keep working wherever an address is accepted.
+%% `include/scoped_ipv6.hrl' has `?is_scoped_address(A)' for guards.
+%%
+%% ```
+%% 1> scoped_ipv6:parse("fe80::1%eth0").
+%% {ok,{{65152,0,0,0,0,0,0,1},"eth0"}}
+%% 2> scoped_ipv6:resolve({{65152,0,0,0,0,0,0,1}, "lo"}).
+%% {ok,{{65152,0,0,0,0,0,0,1},1}}
+%% 3> scoped_ipv6:ntoa({{65152,0,0,0,0,0,0,1}, 1}).
+%% "fe80::1%1"
+%% '''
+%%
+%% Errors, the same terms in Erlang and Elixir, each rendered by
+%% {@link format_error/1}:
+%% <ul>
+%%   <li>`einval': text or an address that is not valid;</li>
+%%   <li>`{no_such_interface, NameOrIndex}': as given by the caller;</li>
+%%   <li>`scope_required': a link-local address used without a scope;</li>
+%%   <li>any `inet:posix()' atom from the OS.</li>
+%% </ul>
+%% A wrong argument type raises `badarg', except in {@link parse/1} and
+%% {@link ntoa/1}, which answer `{error, einval}' for any term, as
+%% `inet:parse_address/1' and `inet:ntoa/1' do, so they can replace them.
+-module(scoped_ipv6).
+
+-include("scoped_ipv6.hrl").
+
+-export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0,
+         needs_scope/1, format_error/1]).
+
+-export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
+
+-type scope() :: 0..4294967295 | string() | binary().
+-type scoped_address() :: {inet:ip6_address(), scope()}.
+-type address() :: inet:ip_address() | scoped_address().
+-type interface() :: #{name := string(),
+                       index := pos_integer(),
+                       flags := [up | broadcast | loopback | pointtopoint |
+                                 running | multicast],
+                       addrs := [#{addr := inet:ip_address() |
+                                           {inet:ip6_address(), non_neg_integer()},
+                                   prefixlen := 0..128 | nil}]}.
+-type reason() :: einval | scope_required | {no_such_interface, scope()} |
+                  inet:posix().
+
+%% @doc Parses address text; a superset of `inet:parse_address/1'.
+%%
+%% Text without `%' gives exactly what `inet:parse_address/1' gives. An IPv6
+%% address may carry a zone: digits are an interface index, anything else a
+%% name, kept as written in the input's string type. Names are not looked
+%% up here: see {@link resolve/1}.
+%%
+%% ```
+%% {ok, {127,0,0,1}} = scoped_ipv6:parse("127.0.0.1"),
+%% {ok, {{16#fe80,0,0,0,0,0,0,1}, 2}} = scoped_ipv6:parse("fe80::1%2"),
+%% {ok, {{16#fe80,0,0,0,0,0,0,1}, <<"eth0">>}} = scoped_ipv6:parse(<<"fe80::1%eth0">>),
+%% {error, einval} = scoped_ipv6:parse("fe80::1%").
+%% '''
+-spec parse(Text :: string() | binary()) -> {ok, address()} | {error, einval}.
+parse(Text) when is_binary(Text) ->
+    case scoped_ipv6_nif:parse(Text) of
+        {error, _} = Error -> Error;
+        Address -> {ok, Address}
+    end;
+parse(Text) when is_list(Text) ->
+    case text_to_binary(Text) of
+        {ok, Binary} ->
+            case scoped_ipv6_nif:parse(Binary) of
+                {error, _} = Error -> Error;
+                {Ip6, Name} when is_binary(Name) -> {ok, {Ip6, unicode:characters_to_list(Name)}};
+                Address -> {ok, Address}
+            end;
+        error ->
+            {error, einval}
+    end;
+parse(_) ->
+    {error, einval}.
+
+%% @doc Address text: RFC 5952 for IPv6 (lowercase, longest zero run
+%% compressed) with `%Zone' for a scoped address; `parse(ntoa(A))' gives
+%% `{ok, A}' back. `{error, einval}' for anything else, as `inet:ntoa/1'.
+%%
+%% ```
+%% "fe80::1%eth0" = scoped_ipv6:ntoa({{16#fe80,0,0,0,0,0,0,1}, "eth0"}),
+%% "2001:db8::1" = scoped_ipv6:ntoa({16#2001,16#db8,0,0,0,0,0,1}),
+%% "10.0.0.1" = scoped_ipv6:ntoa({10,0,0,1}).
+%% '''
+-spec ntoa(address()) -> string() | {error, einval}.
+ntoa(Address) when ?is_ip6_address(Address) ->
+    binary_to_list(scoped_ipv6_nif:ntoa(Address));
+ntoa({Ip6, Scope}) when ?is_scoped_address({Ip6, Scope}) ->
+    case zone_term(Scope) of
+        {ok, Zone} ->
+            case scoped_ipv6_nif:ntoa_scoped(Ip6, Zone) of
+                Text when is_binary(Text) -> unicode:characters_to_list(Text);
+                {error, _} = Error -> Error
+            end;
+        error ->
+            {error, einval}
+    end;
+ntoa(Address) ->
+    inet:ntoa(Address).
+
+%% @doc Turns the scope of an address into an interface index, looked up
+%% now (so a re-created interface with a new index is found). Accepts a
+%% scoped address, a plain address (returned as it is) or text.
+%%
+%% ```
+%% {ok, {{16#fe80,0,0,0,0,0,0,1}, 1}} = scoped_ipv6:resolve("fe80::1%lo"),
+%% {error, {no_such_interface, "nosuch0"}} = scoped_ipv6:resolve("fe80::1%nosuch0").
+%% '''
+-spec resolve(address() | string() | binary()) ->
+    {ok, inet:ip_address() | {inet:ip6_address(), non_neg_integer()}} | {error, reason()}.
+resolve({Ip6, Scope} = Address) when ?is_scoped_address(Address) ->
+    case zone_allowed(Ip6) andalso zone_term(Scope) of
+        false -> {error, einval};
+        error -> {error, einval};
+        {ok, Zone} ->
+            case scoped_ipv6_nif:resolve_zone(Zone) of
+                {ok, Index} -> {ok, {Ip6, Index}};
+                {error, {no_such_interface, _}} -> {error, {no_such_interface, Scope}};
+                {error, _} = Error -> Error
+            end
+    end;
+resolve(Address) when ?is_ip6_address(Address) ->
+    {ok, Address};
+resolve(Address) when ?is_ip4_address(Address) ->
+    {ok, Address};
+resolve(Text) when is_list(Text); is_binary(Text) ->
+    case parse(Text) of
+        {ok, Address} -> resolve(Address);
+        {error, _} = Error -> Error
+    end;
+resolve(Other) ->
+    erlang:error(badarg, [Other]).
+
+%% @doc The index of the interface with this name.
+%%
+%% ```
+%% {ok, 1} = scoped_ipv6:if_index("lo").
+%% '''
+-spec if_index(Name :: string() | binary()) ->
+    {ok, pos_integer()} | {error, {no_such_interface, string() | binary()} | einval}.
+if_index(Name) when is_list(Name); is_binary(Name) ->
+    case zone_term(Name) of
+        {ok, Zone} when is_binary(Zone) ->
+            case scoped_ipv6_nif:resolve_zone(Zone) of
+                {ok, Index} -> {ok, Index};
+                {error, {no_such_interface, _}} -> {error, {no_such_interface, Name}};
+                {error, _} = Error -> Error
+            end;
+        _ ->
+            {error, einval}
+    end;
+if_index(Other) ->
+    erlang:error(badarg, [Other]).
+
+%% @doc The name of the interface with this index.
+%%
+%% ```
+%% {ok, "lo"} = scoped_ipv6:if_name(1).
+%% '''
+-spec if_name(Index :: non_neg_integer()) ->
+    {ok, string()} | {error, {no_such_interface, non_neg_integer()} | inet:posix()}.
+if_name(Index) when is_integer(Index), Index >= 0, Index =< 16#ffffffff ->
+    case scoped_ipv6_nif:if_name(Index) of
+        {ok, Name} -> {ok, unicode:characters_to_list(Name)};
+        {error, _} = Error -> Error
+    end;
+if_name(Other) ->
+    erlang:error(badarg, [Other]).
+
+%% @doc Every interface of this host (of this network namespace, on Linux),
+%% by index, with its flags and addresses. Addresses that need a scope
+%% (link-local unicast, interface- and link-local multicast) come in the
+%% scoped form `{Ip6, Index}', BSD's embedded form already normalized.
+-spec interfaces() -> {ok, [interface()]} | {error, inet:posix()}.
+interfaces() ->
+    case scoped_ipv6_nif:interfaces() of
+        {ok, Interfaces} ->
+            {ok, [Interface#{name := unicode:characters_to_list(Name)}
+                  || #{name := Name} = Interface <- Interfaces]};
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Whether an IPv6 address means nothing without a scope: link-local
+%% unicast (`fe80::/10') and interface- or link-local multicast.
+%%
+%% ```
+%% true = scoped_ipv6:needs_scope({16#fe80,0,0,0,0,0,0,1}),
+%% false = scoped_ipv6:needs_scope({16#2001,16#db8,0,0,0,0,0,1}).
+%% '''
+-spec needs_scope(inet:ip_address()) -> boolean().
+needs_scope({W1, _, _, _, _, _, _, _} = Address) when ?is_ip6_address(Address) ->
+    W1 band 16#ffc0 =:= 16#fe80 orelse
+        (W1 band 16#ff00 =:= 16#ff00 andalso (W1 band 16#f =:= 1 orelse W1 band 16#f =:= 2));
+needs_scope(Address) when ?is_ip4_address(Address) ->
+    false;
+needs_scope(Other) ->
+    erlang:error(badarg, [Other]).
+
+%% @doc A human-readable text for any reason this library returns.
+%%
+%% ```
+%% "no such network interface: eth9" = scoped_ipv6:format_error({no_such_interface, "eth9"}).
+%% '''
+-spec format_error(reason() | term()) -> string().
+format_error(scope_required) ->
+    "a link-local address needs a scope, e.g. fe80::1%eth0";
+format_error({no_such_interface, Index}) when is_integer(Index) ->
+    lists:flatten(io_lib:format("no such network interface: index ~b", [Index]));
+format_error({no_such_interface, Name}) ->
+    lists:flatten(io_lib:format("no such network interface: ~ts", [Name]));
+format_error(einval) ->
+    "invalid argument: not a valid address, zone or option";
+format_error(Reason) ->
+    inet:format_error(Reason).
+
+%% --- internal ---------------------------------------------------------------
+
+%% A zone as the NIF takes it: an index, or a name as a UTF-8 binary.
+zone_term(Index) when is_integer(Index) -> {ok, Index};
+zone_term(Name) when is_binary(Name) -> {ok, Name};
+zone_term(Name) when is_list(Name) -> text_to_binary(Name).
+
+text_to_binary(Text) ->
+    try unicode:characters_to_binary(Text) of
+        Binary when is_binary(Binary) -> {ok, Binary};
+        _Incomplete -> error
+    catch
+        error:badarg -> error
+    end.
+
+%% RFC 4007 section 11: `::' has no zone; IPv4-mapped addresses go out
+%% over IPv4, which has none.
+zone_allowed({0, 0, 0, 0, 0, 0, 0, 0}) -> false;
+zone_allowed({0, 0, 0, 0, 0, 16#ffff, _, _}) -> false;
+zone_allowed(_) -> true.

@@ -1,0 +1,48 @@
+%% @private
+%% Loads the NIF (priv/libscoped_ipv6_nif.so) and holds its stubs. The only
+%% loader: scoped_ipv6 and friends call these functions, users never do.
+-module(scoped_ipv6_nif).
+
+-export([parse/1, ntoa/1, ntoa_scoped/2, resolve_zone/1, if_name/1, interfaces/0]).
+
+-on_load(load/0).
+
+-define(NOT_LOADED, erlang:nif_error({not_loaded, ?MODULE})).
+
+load() ->
+    erlang:load_nif(filename:join(priv_dir(), "libscoped_ipv6_nif"), 0).
+
+%% code:priv_dir/1 needs the application in the code path under its own
+%% name; a bare ebin directory (escripts, erl -pa) falls back to ../priv.
+priv_dir() ->
+    case code:priv_dir(scoped_ipv6) of
+        {error, bad_name} ->
+            Ebin = filename:dirname(code:which(?MODULE)),
+            filename:join(filename:dirname(Ebin), "priv");
+        Dir ->
+            Dir
+    end.
+
+-type zone() :: non_neg_integer() | binary().
+
+-spec load() -> ok | {error, {atom(), string()}}.
+-spec priv_dir() -> file:filename().
+
+-spec parse(binary()) ->
+    inet:ip_address() | {inet:ip6_address(), zone()} | {error, einval}.
+parse(_Text) -> ?NOT_LOADED.
+
+-spec ntoa(inet:ip6_address()) -> binary().
+ntoa(_Ip6) -> ?NOT_LOADED.
+
+-spec ntoa_scoped(inet:ip6_address(), zone()) -> binary() | {error, einval}.
+ntoa_scoped(_Ip6, _Zone) -> ?NOT_LOADED.
+
+-spec resolve_zone(zone()) -> {ok, non_neg_integer()} | {error, term()}.
+resolve_zone(_Zone) -> ?NOT_LOADED.
+
+-spec if_name(non_neg_integer()) -> {ok, binary()} | {error, term()}.
+if_name(_Index) -> ?NOT_LOADED.
+
+-spec interfaces() -> {ok, [map()]} | {error, inet:posix()}.
+interfaces() -> ?NOT_LOADED.
