@@ -213,15 +213,23 @@ needs_scope(Other) ->
 format_error(scope_required) ->
     "a link-local address needs a scope, e.g. fe80::1%eth0";
 format_error({no_such_interface, Index}) when is_integer(Index) ->
-    lists:flatten(io_lib:format("no such network interface: index ~b", [Index]));
+    "no such network interface: index " ++ integer_to_list(Index);
 format_error({no_such_interface, Name}) ->
-    lists:flatten(io_lib:format("no such network interface: ~ts", [Name]));
+    "no such network interface: " ++ printable(Name);
 format_error(einval) ->
     "invalid argument: not a valid address, zone or option";
 format_error(Reason) ->
     inet:format_error(Reason).
 
 %% --- internal ---------------------------------------------------------------
+
+printable(Text) ->
+    try unicode:characters_to_list(Text) of
+        String when is_list(String) -> String;
+        _Invalid -> lists:flatten(io_lib:format("~p", [Text]))
+    catch
+        error:badarg -> lists:flatten(io_lib:format("~p", [Text]))
+    end.
 
 %% A zone as the NIF takes it: an index, or a name as a UTF-8 binary.
 zone_term(Index) when is_integer(Index) -> {ok, Index};

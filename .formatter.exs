@@ -1,0 +1,1 @@
+[inputs: ["mix.exs", ".formatter.exs", "{lib,test,bin}/**/*.{ex,exs}"], line_length: 100]

@@ -1,0 +1,241 @@
+defmodule ScopedIPv6 do
+  @moduledoc """
+  Scoped IPv6 addresses (`fe80::1%eth0`) for Elixir.
+
+  A scoped address is `{ip6, scope}`: an `:inet.ip6_address()` and an
+  interface index (`0..4294967295`) or name (a binary, or a charlist). Plain
+  4- and 8-tuples keep working wherever an address is accepted.
+
+      iex> {:ok, address} = ScopedIPv6.parse("fe80::1%lo")
+      iex> address
+      {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, "lo"}
+      iex> ScopedIPv6.resolve(address)
+      {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}}
+      iex> ScopedIPv6.ntoa({{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1})
+      "fe80::1%1"
+
+  This module is a thin layer over the Erlang module `:scoped_ipv6`: the
+  same terms, with binaries where Erlang has strings.
+
+  ## Errors
+
+  The same reasons as in Erlang, each rendered by `format_error/1`:
+
+    * `:einval` - text or an address that is not valid;
+    * `{:no_such_interface, name_or_index}` - as given by the caller;
+    * `:scope_required` - a link-local address used without a scope;
+    * any `:inet.posix()` atom from the OS.
+
+  A wrong argument type raises `ArgumentError`, except in `parse/1` and
+  `ntoa/1`, which answer `{:error, :einval}` for any term, as `:inet`'s
+  functions do. The `!` variants raise `ScopedIPv6.Error`.
+  """
+
+  @typedoc "An interface index, or an interface name."
+  @type scope :: 0..4_294_967_295 | String.t() | charlist()
+
+  @typedoc "An IPv6 address with the interface it belongs to."
+  @type scoped_address :: {:inet.ip6_address(), scope()}
+
+  @typedoc "Any address this library accepts."
+  @type address :: :inet.ip_address() | scoped_address()
+
+  @typedoc "An interface and its addresses, as `interfaces/0` returns it."
+  @type interface :: %{
+          name: String.t(),
+          index: pos_integer(),
+          flags: [:up | :broadcast | :loopback | :pointtopoint | :running | :multicast],
+          addrs: [
+            %{
+              addr: :inet.ip_address() | {:inet.ip6_address(), non_neg_integer()},
+              prefixlen: 0..128 | nil
+            }
+          ]
+        }
+
+  @typedoc "Every reason this library returns."
+  @type reason ::
+          :einval | :scope_required | {:no_such_interface, scope()} | :inet.posix()
+
+  @doc """
+  Parses address text; a superset of `:inet.parse_address/1`.
+
+  Text without `%` gives exactly what `:inet.parse_address/1` gives. An IPv6
+  address may carry a zone: digits are an interface index, anything else a
+  name, kept as written. Names are not looked up here: see `resolve/1`.
+
+      iex> ScopedIPv6.parse("fe80::1%eth0")
+      {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, "eth0"}}
+      iex> ScopedIPv6.parse("fe80::1%2")
+      {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 2}}
+      iex> ScopedIPv6.parse("192.0.2.1")
+      {:ok, {192, 0, 2, 1}}
+      iex> ScopedIPv6.parse("fe80::1%")
+      {:error, :einval}
+  """
+  @spec parse(String.t() | charlist()) :: {:ok, address()} | {:error, :einval}
+  defdelegate parse(text), to: :scoped_ipv6
+
+  @doc """
+  Like `parse/1`, but returns the address or raises `ScopedIPv6.Error`.
+
+      iex> ScopedIPv6.parse!("ff02::1%3")
+      {{0xFF02, 0, 0, 0, 0, 0, 0, 1}, 3}
+  """
+  @spec parse!(String.t() | charlist()) :: address()
+  def parse!(text), do: unwrap!(parse(text))
+
+  @doc """
+  Address text: RFC 5952 for IPv6 with `%zone` for a scoped address, so that
+  `parse(ntoa(a))` gives `{:ok, a}` back. `{:error, :einval}` for anything else.
+
+      iex> ScopedIPv6.ntoa({{0xFE80, 0, 0, 0, 0, 0, 0, 1}, "eth0"})
+      "fe80::1%eth0"
+      iex> ScopedIPv6.ntoa({0x2001, 0xDB8, 0, 0, 0, 0, 0, 1})
+      "2001:db8::1"
+      iex> ScopedIPv6.ntoa(:nope)
+      {:error, :einval}
+  """
+  @spec ntoa(address()) :: String.t() | {:error, :einval}
+  def ntoa(address) do
+    case :scoped_ipv6.ntoa(address) do
+      {:error, _} = error -> error
+      text -> List.to_string(text)
+    end
+  end
+
+  @doc """
+  Turns the scope of an address into an interface index, looked up now.
+  Accepts a scoped address, a plain address (returned as it is) or text.
+
+      iex> ScopedIPv6.resolve("fe80::1%lo")
+      {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}}
+      iex> ScopedIPv6.resolve({{0xFE80, 0, 0, 0, 0, 0, 0, 1}, "nosuch0"})
+      {:error, {:no_such_interface, "nosuch0"}}
+  """
+  @spec resolve(address() | String.t()) ::
+          {:ok, :inet.ip_address() | {:inet.ip6_address(), non_neg_integer()}}
+          | {:error, reason()}
+  def resolve(address), do: call(:resolve, [address])
+
+  @doc """
+  Like `resolve/1`, but returns the address or raises `ScopedIPv6.Error`.
+
+      iex> ScopedIPv6.resolve!("fe80::1%lo")
+      {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}
+  """
+  @spec resolve!(address() | String.t()) ::
+          :inet.ip_address() | {:inet.ip6_address(), non_neg_integer()}
+  def resolve!(address), do: unwrap!(resolve(address))
+
+  @doc """
+  The index of the interface with this name.
+
+      iex> ScopedIPv6.if_index("lo")
+      {:ok, 1}
+      iex> ScopedIPv6.if_index("nosuch0")
+      {:error, {:no_such_interface, "nosuch0"}}
+  """
+  @spec if_index(String.t()) :: {:ok, pos_integer()} | {:error, reason()}
+  def if_index(name), do: call(:if_index, [name])
+
+  @doc """
+  Like `if_index/1`, but returns the index or raises `ScopedIPv6.Error`.
+
+      iex> ScopedIPv6.if_index!("lo")
+      1
+  """
+  @spec if_index!(String.t()) :: pos_integer()
+  def if_index!(name), do: unwrap!(if_index(name))
+
+  @doc """
+  The name of the interface with this index.
+
+      iex> ScopedIPv6.if_name(1)
+      {:ok, "lo"}
+  """
+  @spec if_name(non_neg_integer()) :: {:ok, String.t()} | {:error, reason()}
+  def if_name(index) do
+    with {:ok, name} <- call(:if_name, [index]), do: {:ok, List.to_string(name)}
+  end
+
+  @doc """
+  Like `if_name/1`, but returns the name or raises `ScopedIPv6.Error`.
+
+      iex> ScopedIPv6.if_name!(1)
+      "lo"
+  """
+  @spec if_name!(non_neg_integer()) :: String.t()
+  def if_name!(index), do: unwrap!(if_name(index))
+
+  @doc """
+  Every interface of this host (of this network namespace, on Linux), by
+  index. Addresses that need a scope come as `{ip6, index}`.
+
+      iex> {:ok, [lo | _]} = ScopedIPv6.interfaces()
+      iex> {lo.name, lo.index, :loopback in lo.flags}
+      {"lo", 1, true}
+  """
+  @spec interfaces() :: {:ok, [interface()]} | {:error, :inet.posix()}
+  def interfaces do
+    with {:ok, list} <- :scoped_ipv6.interfaces() do
+      {:ok, Enum.map(list, &%{&1 | name: List.to_string(&1.name)})}
+    end
+  end
+
+  @doc """
+  Like `interfaces/0`, but returns the list or raises `ScopedIPv6.Error`.
+  """
+  @spec interfaces!() :: [interface()]
+  def interfaces!, do: unwrap!(interfaces())
+
+  @doc """
+  Whether an IPv6 address means nothing without a scope: link-local unicast
+  (`fe80::/10`) and interface- or link-local multicast.
+
+      iex> ScopedIPv6.needs_scope?({0xFE80, 0, 0, 0, 0, 0, 0, 1})
+      true
+      iex> ScopedIPv6.needs_scope?({192, 0, 2, 1})
+      false
+  """
+  @spec needs_scope?(:inet.ip_address()) :: boolean()
+  def needs_scope?(address), do: call(:needs_scope, [address])
+
+  @doc """
+  A human-readable text for any reason this library returns.
+
+      iex> ScopedIPv6.format_error({:no_such_interface, "eth9"})
+      "no such network interface: eth9"
+      iex> ScopedIPv6.format_error(:econnrefused)
+      "connection refused"
+  """
+  @spec format_error(reason() | term()) :: String.t()
+  def format_error(reason), do: List.to_string(:scoped_ipv6.format_error(reason))
+
+  # Calls the Erlang API, turning its badarg into an ArgumentError that
+  # names the function and the argument.
+  defp call(function, args) do
+    apply(:scoped_ipv6, function, args)
+  rescue
+    ArgumentError ->
+      reraise ArgumentError,
+              "invalid argument to ScopedIPv6.#{function}: #{inspect(args, limit: 5)}",
+              __STACKTRACE__
+  end
+
+  defp unwrap!({:ok, value}), do: value
+  defp unwrap!({:error, reason}), do: raise(ScopedIPv6.Error, reason: reason)
+end
+
+defmodule ScopedIPv6.Error do
+  @moduledoc """
+  Raised by the `!` functions of `ScopedIPv6`; `reason` is the term the
+  non-raising function returns in `{:error, reason}`.
+  """
+  defexception [:reason]
+
+  @type t :: %__MODULE__{reason: ScopedIPv6.reason()}
+
+  @impl true
+  def message(%__MODULE__{reason: reason}), do: ScopedIPv6.format_error(reason)
+end
