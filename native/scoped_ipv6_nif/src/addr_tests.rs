@@ -305,3 +305,71 @@ proptest! {
         let _ = parse(text.as_bytes());
     }
 }
+
+/// Valid address text (IPv6, IPv4, scoped), then up to three random byte
+/// edits: most of it stays close to valid, where parsers break.
+fn near_valid_text() -> impl Strategy<Value = Vec<u8>> {
+    let valid = prop_oneof![
+        any::<u128>().prop_map(|b| Ipv6Addr::from(b).to_string()),
+        any::<u32>().prop_map(|b| Ipv4Addr::from(b).to_string()),
+        (any::<u128>(), zone_strategy()).prop_map(|(b, z)| format!("{}%{z}", Ipv6Addr::from(b))),
+    ];
+    let edits =
+        proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 0..4);
+    (valid, edits).prop_map(|(text, edits)| {
+        let mut bytes = text.into_bytes();
+        for (at, byte, kind) in edits {
+            let at = at.index(bytes.len() + 1);
+            match kind {
+                0 => bytes.insert(at, byte),
+                1 if at < bytes.len() => bytes[at] = byte,
+                _ if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                _ => {}
+            }
+        }
+        bytes
+    })
+}
+
+/// The parser fuzzed: a million inputs by default (`SCOPED_IPV6_FUZZ_CASES`
+/// changes it): raw bytes, address-like text, and valid text with random
+/// edits, so the early rejections and the deep paths (zones, IPv4 tails,
+/// "::") are both exercised.
+/// The count run is printed; `parse` must return, never panic.
+#[test]
+fn fuzz_parse_a_million_inputs() {
+    use proptest::test_runner::{Config, TestRunner};
+    let cases: u32 = std::env::var("SCOPED_IPV6_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let inputs = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..48),
+        "[0-9a-fA-FxX:.%+-]{0,40}(%[a-z0-9%./: -]{0,18})?".prop_map(String::into_bytes),
+        near_valid_text(),
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let accepted = std::cell::Cell::new(0u32);
+    runner
+        .run(&inputs, |text| {
+            if parse(&text).is_ok() {
+                accepted.set(accepted.get() + 1);
+            }
+            Ok(())
+        })
+        .unwrap();
+    println!(
+        "fuzz: {cases} inputs parsed without a panic, {} accepted",
+        accepted.get()
+    );
+    assert!(
+        accepted.get() > 0,
+        "the generator must reach valid addresses too"
+    );
+}
