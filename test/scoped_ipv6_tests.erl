@@ -1,0 +1,248 @@
+%% EUnit tests of the Erlang API, through the real NIF.
+-module(scoped_ipv6_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+-include("scoped_ipv6.hrl").
+
+-define(LL(Last), {16#fe80, 0, 0, 0, 0, 0, 0, Last}).
+
+%% --- parse ------------------------------------------------------------------
+
+%% The decision table of the README ("Zones: what is accepted"), row by row.
+decision_table_test_() ->
+    [?_assertEqual(Want, scoped_ipv6:parse(Text)) || {Text, Want} <- [
+        {"fe80::1%eth0", {ok, {?LL(1), "eth0"}}},
+        {<<"fe80::1%eth0">>, {ok, {?LL(1), <<"eth0">>}}},
+        {"fe80::1%2", {ok, {?LL(1), 2}}},
+        {"fe80::1%0", {ok, {?LL(1), 0}}},
+        {"fe80::1%02", {ok, {?LL(1), 2}}},
+        {"fe80::1%4294967295", {ok, {?LL(1), 4294967295}}},
+        {"fe80::1%4294967296", {error, einval}},
+        {"2001:db8::1%eth0", {ok, {{16#2001, 16#db8, 0, 0, 0, 0, 0, 1}, "eth0"}}},
+        {"fe80::1%25eth0", {ok, {?LL(1), "25eth0"}}},
+        {"::%eth0", {error, einval}},
+        {"::ffff:10.0.0.1%eth0", {error, einval}},
+        {"10.0.0.1%eth0", {error, einval}},
+        {"fe80::1%", {error, einval}},
+        {"fe80::1%a%b", {error, einval}},
+        {"fe80::1%eth\0", {error, einval}},
+        {"fe80::1%eth\n", {error, einval}},
+        {"fe80::1%a b", {error, einval}},
+        {"fe80::1%abcdefghijklmno", {ok, {?LL(1), "abcdefghijklmno"}}},
+        {"fe80::1%abcdefghijklmnop", {error, einval}},
+        {"[fe80::1%eth0]", {error, einval}},
+        {"fe80::1%wlan" ++ [16#e9], {ok, {?LL(1), "wlan" ++ [16#e9]}}},
+        {[$f, $e, $8, $0, $:, $:, $1, $%, 16#110000], {error, einval}}
+    ]].
+
+parse_takes_any_term_like_inet_test_() ->
+    [?_assertEqual({error, einval}, scoped_ipv6:parse(T))
+     || T <- [42, foo, {1, 2}, [foo], [-1], make_ref(), #{}]].
+
+%% Without '%', parse/1 must agree with inet:parse_address/1 on any text.
+agrees_with_inet_parse_address_test() ->
+    rand:seed(exsss, {1, 2, 3}),
+    Alphabet = "0123456789abcdefABCDEFxX:.+-",
+    Texts = [random_text(Alphabet, rand:uniform(24)) || _ <- lists:seq(1, 50000)]
+        ++ [inet:ntoa(random_ip6()) || _ <- lists:seq(1, 2000)],
+    Disagree = [{T, Ours, Otp} || T <- Texts,
+                                  Ours <- [scoped_ipv6:parse(T)],
+                                  Otp <- [inet:parse_address(T)],
+                                  Ours =/= Otp],
+    ?assertEqual([], lists:sublist(Disagree, 10)),
+    Accepted = length([T || T <- Texts, element(1, inet:parse_address(T)) =:= ok]),
+    %% The random text must exercise both answers to mean anything.
+    ?assert(Accepted > 2000).
+
+%% --- ntoa -------------------------------------------------------------------
+
+ntoa_test_() ->
+    [?_assertEqual("fe80::1%eth0", scoped_ipv6:ntoa({?LL(1), "eth0"})),
+     ?_assertEqual("fe80::1%eth0", scoped_ipv6:ntoa({?LL(1), <<"eth0">>})),
+     ?_assertEqual("fe80::1%7", scoped_ipv6:ntoa({?LL(1), 7})),
+     ?_assertEqual("2001:db8::1:0:0:1", scoped_ipv6:ntoa({16#2001, 16#db8, 0, 0, 1, 0, 0, 1})),
+     ?_assertEqual("::ffff:192.0.2.1", scoped_ipv6:ntoa({0, 0, 0, 0, 0, 16#ffff, 16#c000, 16#201})),
+     ?_assertEqual("192.0.2.1", scoped_ipv6:ntoa({192, 0, 2, 1})),
+     ?_assertEqual({error, einval}, scoped_ipv6:ntoa({{0, 0, 0, 0, 0, 0, 0, 0}, 1})),
+     ?_assertEqual({error, einval}, scoped_ipv6:ntoa({?LL(1), "a/b"})),
+     ?_assertEqual({error, einval}, scoped_ipv6:ntoa({?LL(1), ""})),
+     ?_assertEqual({error, einval}, scoped_ipv6:ntoa({?LL(1), 1 bsl 32})),
+     ?_assertEqual({error, einval}, scoped_ipv6:ntoa({16#10000, 0, 0, 0, 0, 0, 0, 0})),
+     ?_assertEqual({error, einval}, scoped_ipv6:ntoa(foo))].
+
+%% parse(ntoa(X)) =:= {ok, X} for every valid X (index or string zones).
+round_trip_property_test() ->
+    rand:seed(exsss, {4, 5, 6}),
+    Failures = [X || _ <- lists:seq(1, 20000),
+                     X <- [random_scoped()],
+                     scoped_ipv6:parse(scoped_ipv6:ntoa(X)) =/= {ok, X}],
+    ?assertEqual([], lists:sublist(Failures, 10)).
+
+%% --- resolution -------------------------------------------------------------
+
+loopback_test_() ->
+    [?_assertEqual({ok, 1}, scoped_ipv6:if_index("lo")),
+     ?_assertEqual({ok, 1}, scoped_ipv6:if_index(<<"lo">>)),
+     ?_assertEqual({ok, "lo"}, scoped_ipv6:if_name(1)),
+     ?_assertEqual({ok, {?LL(1), 1}}, scoped_ipv6:resolve({?LL(1), "lo"})),
+     ?_assertEqual({ok, {?LL(1), 1}}, scoped_ipv6:resolve("fe80::1%lo")),
+     ?_assertEqual({ok, {?LL(1), 1}}, scoped_ipv6:resolve({?LL(1), 1})),
+     ?_assertEqual({ok, {127, 0, 0, 1}}, scoped_ipv6:resolve("127.0.0.1")),
+     ?_assertEqual({ok, ?LL(1)}, scoped_ipv6:resolve(?LL(1)))].
+
+unknown_interfaces_test_() ->
+    [?_assertEqual({error, {no_such_interface, "nosuch0"}}, scoped_ipv6:if_index("nosuch0")),
+     ?_assertEqual({error, {no_such_interface, <<"nosuch0">>}},
+                   scoped_ipv6:resolve({?LL(1), <<"nosuch0">>})),
+     ?_assertEqual({error, {no_such_interface, 4000000000}}, scoped_ipv6:if_name(4000000000)),
+     ?_assertEqual({error, {no_such_interface, 4000000000}},
+                   scoped_ipv6:resolve({?LL(1), 4000000000})),
+     ?_assertEqual({error, einval}, scoped_ipv6:if_index("a/b")),
+     ?_assertEqual({error, einval}, scoped_ipv6:resolve({{0, 0, 0, 0, 0, 0, 0, 0}, "lo"}))].
+
+interfaces_include_loopback_test() ->
+    {ok, Interfaces} = scoped_ipv6:interfaces(),
+    [Lo] = [I || #{name := "lo"} = I <- Interfaces],
+    ?assertMatch(#{index := 1}, Lo),
+    ?assert(lists:member(loopback, maps:get(flags, Lo))),
+    ?assert(lists:member(#{addr => {127, 0, 0, 1}, prefixlen => 8}, maps:get(addrs, Lo))).
+
+format_error_test_() ->
+    [?_assertEqual("a link-local address needs a scope, e.g. fe80::1%eth0",
+                   scoped_ipv6:format_error(scope_required)),
+     ?_assertEqual("no such network interface: eth9",
+                   scoped_ipv6:format_error({no_such_interface, "eth9"})),
+     ?_assertEqual("no such network interface: eth9",
+                   scoped_ipv6:format_error({no_such_interface, <<"eth9">>})),
+     ?_assertEqual("no such network interface: index 9",
+                   scoped_ipv6:format_error({no_such_interface, 9})),
+     ?_assertEqual("connection refused", scoped_ipv6:format_error(econnrefused))].
+
+guards_tell_the_forms_apart_test_() ->
+    Form = fun(A) when ?is_scoped_address(A) -> scoped;
+              (A) when ?is_ip6_address(A) -> ip6;
+              (A) when ?is_ip4_address(A) -> ip4;
+              (_) -> other
+           end,
+    [?_assertEqual(scoped, Form({?LL(1), "eth0"})),
+     ?_assertEqual(scoped, Form({?LL(1), 3})),
+     ?_assertEqual(ip6, Form(?LL(1))),
+     ?_assertEqual(ip4, Form({10, 0, 0, 1})),
+     ?_assertEqual(other, Form({?LL(1), -1})),
+     ?_assertEqual(other, Form({?LL(1), foo})),
+     ?_assertEqual(other, Form({16#10000, 0, 0, 0, 0, 0, 0, 0}))].
+
+%% --- bad input --------------------------------------------------------------
+
+%% Every public function, fed random terms: {error, _}, a result, or badarg.
+%% Never another exception, never a crash, never a new atom.
+random_terms_test_() ->
+    {timeout, 120, fun() ->
+        rand:seed(exsss, {7, 8, 9}),
+        Calls = [{parse, 1}, {ntoa, 1}, {resolve, 1}, {if_index, 1}, {if_name, 1},
+                 {needs_scope, 1}, {format_error, 1}],
+        Terms = [random_term(3) || _ <- lists:seq(1, 20000)],
+        AtomsBefore = erlang:system_info(atom_count),
+        Wrong = [{F, T, Class, Reason}
+                 || {F, 1} <- Calls, T <- Terms,
+                    {Class, Reason} <- [outcome(fun() -> scoped_ipv6:F(T) end)],
+                    not acceptable(F, Class, Reason)],
+        ?assertEqual([], lists:sublist(Wrong, 5)),
+        ?assertEqual(AtomsBefore, erlang:system_info(atom_count))
+    end}.
+
+outcome(Fun) ->
+    try Fun() of Result -> {ok, Result}
+    catch Class:Reason -> {Class, Reason}
+    end.
+
+acceptable(_, ok, {error, _}) -> true;
+acceptable(format_error, ok, Text) -> io_lib:char_list(Text);
+acceptable(needs_scope, ok, Bool) -> is_boolean(Bool);
+acceptable(ntoa, ok, Text) -> io_lib:char_list(Text);
+acceptable(_, ok, {ok, _}) -> true;
+acceptable(_, error, badarg) -> true;
+acceptable(_, _, _) -> false.
+
+%% --- the link-local testbed (test/testbed.sh) -------------------------------
+
+testbed_test_() ->
+    case in_testbed() of
+        false ->
+            io:format(user, "~nskipped testbed tests: not inside test/testbed.sh's "
+                      "sip6-host namespace (run bin/test as root)~n", []),
+            [];
+        true ->
+            A = sys_ifindex("linkA"),
+            B = sys_ifindex("linkB"),
+            [?_assertEqual({ok, A}, scoped_ipv6:if_index("linkA")),
+             ?_assertEqual({ok, "linkB"}, scoped_ipv6:if_name(B)),
+             ?_assertEqual({ok, {?LL(2), A}}, scoped_ipv6:resolve("fe80::2%linkA")),
+             ?_assertEqual({ok, {?LL(2), B}}, scoped_ipv6:resolve("fe80::2%linkB")),
+             ?_assertNotEqual(A, B),
+             fun() ->
+                 {ok, Interfaces} = scoped_ipv6:interfaces(),
+                 [LinkA] = [I || #{name := "linkA"} = I <- Interfaces],
+                 ?assertEqual(A, maps:get(index, LinkA)),
+                 Addrs = lists:sort([Addr || #{addr := Addr} <- maps:get(addrs, LinkA)]),
+                 ?assertEqual(lists:sort([{?LL(1), A}, {16#fd00, 16#a, 0, 0, 0, 0, 0, 1}]), Addrs),
+                 ?assert(lists:member(up, maps:get(flags, LinkA)))
+             end]
+    end.
+
+in_testbed() ->
+    os:getenv("SCOPED_IPV6_TESTBED") =:= "1" andalso
+        filelib:is_file("/sys/class/net/linkA").
+
+%% The index as the kernel states it, independent of our code.
+sys_ifindex(Name) ->
+    {ok, Text} = file:read_file("/sys/class/net/" ++ Name ++ "/ifindex"),
+    binary_to_integer(string:trim(Text)).
+
+%% --- generators -------------------------------------------------------------
+
+random_text(Alphabet, N) ->
+    [lists:nth(rand:uniform(length(Alphabet)), Alphabet) || _ <- lists:seq(1, N)].
+
+random_ip6() ->
+    list_to_tuple([case rand:uniform(3) of 1 -> 0; _ -> rand:uniform(16#10000) - 1 end
+                   || _ <- lists:seq(1, 8)]).
+
+random_scoped() ->
+    Ip6 = random_ip6(),
+    case Ip6 of
+        {0, 0, 0, 0, 0, W6, _, _} when W6 =:= 0; W6 =:= 16#ffff -> random_scoped();
+        _ ->
+            Zone = case rand:uniform(2) of
+                       1 -> rand:uniform(1 bsl 32) - 1;
+                       2 -> [$e | random_text("abcxyz019_.-", rand:uniform(14) - 1)]
+                   end,
+            {Ip6, Zone}
+    end.
+
+random_term(0) ->
+    random_leaf();
+random_term(Depth) ->
+    case rand:uniform(6) of
+        1 -> list_to_tuple([random_term(Depth - 1) || _ <- lists:seq(1, rand:uniform(9) - 1)]);
+        2 -> [random_term(Depth - 1) || _ <- lists:seq(1, rand:uniform(4) - 1)];
+        3 -> {random_ip6(), random_term(Depth - 1)};
+        4 -> random_text("fe80:1%.0lo", rand:uniform(12));
+        _ -> random_leaf()
+    end.
+
+random_leaf() ->
+    case rand:uniform(9) of
+        1 -> rand:uniform(1 bsl 40) - (1 bsl 39);
+        2 -> rand:uniform(70000) - 1;
+        3 -> lists:nth(rand:uniform(4), [foo, ok, error, einval]);
+        4 -> list_to_binary(random_text("fe80:1%.0lo", rand:uniform(12)));
+        5 -> rand:uniform() * 100;
+        6 -> random_ip6();
+        7 -> {rand:uniform(300) - 1, 0, 0, 1};
+        8 -> crypto_free_bytes(rand:uniform(20));
+        9 -> self()
+    end.
+
+crypto_free_bytes(N) ->
+    << <<(rand:uniform(256) - 1)>> || _ <- lists:seq(1, N) >>.

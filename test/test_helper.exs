@@ -1,0 +1,24 @@
+# Tests tagged :testbed need the link-local testbed (test/testbed.sh), and
+# run inside its sip6-host namespace; bin/test arranges that as root. Where
+# it cannot, they are excluded and the reason printed, unless
+# SCOPED_IPV6_REQUIRE_TESTBED=1 (CI), which turns a missing testbed into a failure.
+in_testbed? = System.get_env("SCOPED_IPV6_TESTBED") == "1" and File.exists?("/sys/class/net/linkA")
+
+exclude =
+  cond do
+    in_testbed? ->
+      []
+
+    System.get_env("SCOPED_IPV6_REQUIRE_TESTBED") == "1" ->
+      raise "SCOPED_IPV6_REQUIRE_TESTBED=1 but the testbed is missing: run bin/test as root"
+
+    true ->
+      IO.puts(
+        "Excluding :testbed tests: not inside test/testbed.sh's sip6-host namespace " <>
+          "(run bin/test as root to create it)."
+      )
+
+      [:testbed]
+  end
+
+ExUnit.start(exclude: exclude)
