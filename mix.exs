@@ -27,7 +27,7 @@ defmodule ScopedIPv6.MixProject do
   end
 
   def application do
-    [extra_applications: []]
+    [mod: @app_props[:mod], extra_applications: []]
   end
 end
 

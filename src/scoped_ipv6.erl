@@ -30,7 +30,7 @@
 -include("scoped_ipv6.hrl").
 
 -export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0,
-         needs_scope/1, format_error/1]).
+         needs_scope/1, peername/1, sockname/1, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
 
@@ -204,6 +204,25 @@ needs_scope(Address) when ?is_ip4_address(Address) ->
 needs_scope(Other) ->
     erlang:error(badarg, [Other]).
 
+%% @doc The peer of a gen_tcp or gen_udp socket, its address in the scoped
+%% form when it needs a scope (`inet:peername/1' drops it): a server bound
+%% to `::' can tell, and answer, link-local peers on different links.
+%%
+%% ```
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 8080}} = scoped_ipv6:peername(Socket).
+%% '''
+-spec peername(inet:socket()) ->
+    {ok, {address(), inet:port_number()}} | {error, inet:posix()}.
+peername(Socket) ->
+    socket_addr(Socket, peer).
+
+%% @doc The local address of a gen_tcp or gen_udp socket, scoped when it
+%% needs a scope (`inet:sockname/1' drops it).
+-spec sockname(inet:socket()) ->
+    {ok, {address(), inet:port_number()}} | {error, inet:posix()}.
+sockname(Socket) ->
+    socket_addr(Socket, sock).
+
 %% @doc A human-readable text for any reason this library returns.
 %%
 %% ```
@@ -216,12 +235,24 @@ format_error({no_such_interface, Index}) when is_integer(Index) ->
     "no such network interface: index " ++ integer_to_list(Index);
 format_error({no_such_interface, Name}) ->
     "no such network interface: " ++ printable(Name);
+format_error(timeout) ->
+    "timed out";
+format_error(nxdomain) ->
+    "no such host name";
 format_error(einval) ->
     "invalid argument: not a valid address, zone or option";
 format_error(Reason) ->
     inet:format_error(Reason).
 
 %% --- internal ---------------------------------------------------------------
+
+socket_addr(Socket, Which) when is_port(Socket) ->
+    case inet:getfd(Socket) of
+        {ok, Fd} -> scoped_ipv6_nif:socket_addr(Fd, Which);
+        {error, _} = Error -> Error
+    end;
+socket_addr(Socket, Which) ->
+    erlang:error(badarg, [Socket, Which]).
 
 printable(Text) ->
     try unicode:characters_to_list(Text) of

@@ -19,4 +19,15 @@ rustler::atoms! {
     addrs,
     addr,
     prefixlen,
+    // sockets
+    wait,
+    closed,
+    peer,
+    bind,
+    bind_to_device,
+    reuseaddr,
+    ipv6_v6only,
+    recbuf,
+    sndbuf,
+    nxdomain,
 }

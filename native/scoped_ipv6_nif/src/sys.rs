@@ -4,7 +4,9 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::mem::{self, MaybeUninit};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::RawFd;
 use std::ptr;
 
 /// `if_nametoindex(3)`: `Ok(None)` when no interface has that name.
@@ -95,5 +97,85 @@ fn sockaddr_to_ip(sa: *const libc::sockaddr) -> Option<(IpAddr, u32)> {
             Some((IpAddr::V6(ip), sin6.sin6_scope_id))
         }
         _ => None,
+    }
+}
+
+/// `getsockname(2)` or `getpeername(2)` on a descriptor the BEAM owns (a
+/// gen_tcp/gen_udp port's), with the scope the inet driver drops.
+pub fn socket_addr(fd: RawFd, peer: bool) -> io::Result<SocketAddr> {
+    let mut storage = MaybeUninit::<libc::sockaddr_storage>::zeroed();
+    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let sa = storage.as_mut_ptr().cast::<libc::sockaddr>();
+    let rc = if peer {
+        // SAFETY: `sa` and `len` describe a writable sockaddr_storage; the
+        // call fails with EBADF/ENOTSOCK on a descriptor that is no socket.
+        unsafe { libc::getpeername(fd, sa, &mut len) }
+    } else {
+        // SAFETY: as above.
+        unsafe { libc::getsockname(fd, sa, &mut len) }
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the call succeeded, so the storage holds an initialized sockaddr.
+    let storage = unsafe { storage.assume_init() };
+    storage_to_socket_addr(&storage)
+}
+
+fn storage_to_socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+    let sa = (storage as *const libc::sockaddr_storage).cast::<libc::sockaddr>();
+    let port = |p: u16| u16::from_be(p);
+    match sockaddr_to_ip(sa) {
+        Some((IpAddr::V4(ip), _)) => {
+            // SAFETY: an AF_INET sockaddr_storage holds a sockaddr_in.
+            let sin = unsafe { ptr::read_unaligned(sa.cast::<libc::sockaddr_in>()) };
+            Ok(SocketAddr::V4(SocketAddrV4::new(ip, port(sin.sin_port))))
+        }
+        Some((IpAddr::V6(ip), scope)) => {
+            // SAFETY: an AF_INET6 sockaddr_storage holds a sockaddr_in6.
+            let sin6 = unsafe { ptr::read_unaligned(sa.cast::<libc::sockaddr_in6>()) };
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                port(sin6.sin6_port),
+                0,
+                scope,
+            )))
+        }
+        None => Err(io::Error::from_raw_os_error(libc::EAFNOSUPPORT)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn socket_addr_reads_both_ends_of_a_connection() {
+        let listener = TcpListener::bind("[::1]:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let fd = client.as_raw_fd();
+        assert_eq!(
+            socket_addr(fd, true).unwrap(),
+            listener.local_addr().unwrap()
+        );
+        assert_eq!(
+            socket_addr(fd, false).unwrap(),
+            client.local_addr().unwrap()
+        );
+        let lo = if_nametoindex(if cfg!(target_os = "linux") {
+            "lo"
+        } else {
+            "lo0"
+        });
+        assert!(lo.unwrap().is_some());
+    }
+
+    #[test]
+    fn socket_addr_on_a_non_socket_is_an_error() {
+        let file = std::fs::File::open("/dev/null").unwrap();
+        let err = socket_addr(file.as_raw_fd(), false).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTSOCK));
     }
 }

@@ -2,4 +2,6 @@
 //! its arguments, calls safe code, and encodes the answer.
 
 mod addr;
+mod host;
 mod iface;
+mod sock;

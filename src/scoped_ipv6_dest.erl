@@ -1,0 +1,68 @@
+%% @private
+%% Where a connect or send goes: any address form, text or host name, to
+%% `{Ip, ScopeIndex}' (0 for none), scope names looked up now.
+-module(scoped_ipv6_dest).
+
+-include("scoped_ipv6.hrl").
+
+-export([resolve/2]).
+
+-spec resolve(term(), non_neg_integer() | infinity) ->
+    {ok, {inet:ip_address(), non_neg_integer()}} | {error, term()}.
+resolve(Address, Timeout) when is_list(Address); is_binary(Address) ->
+    case scoped_ipv6:parse(Address) of
+        {ok, Parsed} -> resolve(Parsed, Timeout);
+        {error, einval} -> resolve_host(Address, Timeout)
+    end;
+resolve(Host, Timeout) when is_atom(Host) ->
+    resolve_host(atom_to_list(Host), Timeout);
+resolve(Address, _Timeout) ->
+    case scoped_ipv6:resolve(Address) of
+        {ok, {Ip6, Scope}} -> checked(Ip6, Scope);
+        {ok, Ip} -> checked(Ip, 0);
+        {error, _} = Error -> Error
+    end.
+
+checked(Ip, 0) when ?is_ip6_address(Ip) ->
+    case scoped_ipv6:needs_scope(Ip) of
+        true -> {error, scope_required};
+        false -> {ok, {Ip, 0}}
+    end;
+checked(Ip, Scope) ->
+    {ok, {Ip, Scope}}.
+
+%% getaddrinfo(3) on an OS thread (the NIF's), through a proxy process so
+%% that an answer arriving after the timeout dies with the proxy instead of
+%% landing in the caller's mailbox.
+resolve_host(Host, Timeout) ->
+    case unicode:characters_to_binary(Host) of
+        Name when is_binary(Name), byte_size(Name) > 0, byte_size(Name) =< 253 ->
+            Caller = self(),
+            Ref = make_ref(),
+            {Proxy, Monitor} = spawn_monitor(fun() -> proxy_lookup(Caller, Ref, Name) end),
+            receive
+                {Ref, Answer} ->
+                    erlang:demonitor(Monitor, [flush]),
+                    first_usable(Answer);
+                {'DOWN', Monitor, process, Proxy, _} ->
+                    {error, nxdomain}
+            after Timeout ->
+                exit(Proxy, kill),
+                erlang:demonitor(Monitor, [flush]),
+                receive {Ref, _} -> ok after 0 -> ok end,
+                {error, timeout}
+            end;
+        _ ->
+            {error, einval}
+    end.
+
+proxy_lookup(Caller, Ref, Name) ->
+    Lookup = make_ref(),
+    ok = scoped_ipv6_nif:resolve_host(Name, Lookup),
+    receive {Lookup, Answer} -> Caller ! {Ref, Answer} end.
+
+%% IPv6 first, as getaddrinfo orders them; a link-local answer keeps the
+%% scope that /etc/hosts or the resolver gave it.
+first_usable({ok, []}) -> {error, nxdomain};
+first_usable({ok, [{Ip, Scope} | _]}) -> checked(Ip, Scope);
+first_usable({error, _} = Error) -> Error.
