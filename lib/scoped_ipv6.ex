@@ -202,6 +202,28 @@ defmodule ScopedIPv6 do
   def needs_scope?(address), do: call(:needs_scope, [address])
 
   @doc """
+  The peer of a `:gen_tcp`, `:gen_udp` or `ScopedIPv6.UDP` socket, its
+  address scoped when it needs a scope (`:inet.peername/1` drops it).
+
+      iex> {:ok, listener} = ScopedIPv6.TCP.listen(0, ip: {0, 0, 0, 0, 0, 0, 0, 1})
+      iex> {:ok, {_, port}} = :inet.sockname(listener)
+      iex> {:ok, client} = ScopedIPv6.TCP.connect("::1", port, [])
+      iex> ScopedIPv6.peername(client)
+      {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, port}}
+  """
+  @spec peername(:inet.socket() | ScopedIPv6.UDP.socket()) ::
+          {:ok, {address(), :inet.port_number()}} | {:error, reason()}
+  def peername(socket), do: call(:peername, [socket])
+
+  @doc """
+  The local address of a `:gen_tcp`, `:gen_udp` or `ScopedIPv6.UDP` socket,
+  scoped when it needs a scope (`:inet.sockname/1` drops it).
+  """
+  @spec sockname(:inet.socket() | ScopedIPv6.UDP.socket()) ::
+          {:ok, {address(), :inet.port_number()}} | {:error, reason()}
+  def sockname(socket), do: call(:sockname, [socket])
+
+  @doc """
   A human-readable text for any reason this library returns.
 
       iex> ScopedIPv6.format_error({:no_such_interface, "eth9"})

@@ -204,21 +204,21 @@ needs_scope(Address) when ?is_ip4_address(Address) ->
 needs_scope(Other) ->
     erlang:error(badarg, [Other]).
 
-%% @doc The peer of a gen_tcp or gen_udp socket, its address in the scoped
+%% @doc The peer of a gen_tcp, gen_udp or scoped_ipv6_udp socket, its address in the scoped
 %% form when it needs a scope (`inet:peername/1' drops it): a server bound
 %% to `::' can tell, and answer, link-local peers on different links.
 %%
 %% ```
 %% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 8080}} = scoped_ipv6:peername(Socket).
 %% '''
--spec peername(inet:socket()) ->
+-spec peername(inet:socket() | scoped_ipv6_udp:socket()) ->
     {ok, {address(), inet:port_number()}} | {error, inet:posix()}.
 peername(Socket) ->
     socket_addr(Socket, peer).
 
-%% @doc The local address of a gen_tcp or gen_udp socket, scoped when it
+%% @doc The local address of a gen_tcp, gen_udp or scoped_ipv6_udp socket, scoped when it
 %% needs a scope (`inet:sockname/1' drops it).
--spec sockname(inet:socket()) ->
+-spec sockname(inet:socket() | scoped_ipv6_udp:socket()) ->
     {ok, {address(), inet:port_number()}} | {error, inet:posix()}.
 sockname(Socket) ->
     socket_addr(Socket, sock).
@@ -251,8 +251,10 @@ socket_addr(Socket, Which) when is_port(Socket) ->
         {ok, Fd} -> scoped_ipv6_nif:socket_addr(Fd, Which);
         {error, _} = Error -> Error
     end;
-socket_addr(Socket, Which) ->
-    erlang:error(badarg, [Socket, Which]).
+socket_addr(Socket, sock) ->
+    scoped_ipv6_udp:sockname(Socket);
+socket_addr(Socket, peer) ->
+    scoped_ipv6_udp:peername(Socket).
 
 printable(Text) ->
     try unicode:characters_to_list(Text) of

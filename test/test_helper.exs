@@ -21,4 +21,5 @@ exclude =
       [:testbed]
   end
 
+Code.require_file("support/peer.exs", __DIR__)
 ExUnit.start(exclude: exclude)

@@ -1,0 +1,75 @@
+defmodule ScopedIPv6.UDP do
+  @moduledoc """
+  UDP with scoped IPv6 addresses: send to `fe80::2%eth0`, and learn the scope
+  of every sender.
+
+  A `:gen_udp` port cannot do this: the inet driver drops the sender's scope
+  on receive, so a server bound to `::` could not tell link-local peers on
+  two links apart, nor answer them, and OTP 25's IPv6 `add_membership` is
+  broken. This module runs on OTP's `:socket`, which keeps `scope_id` and
+  waits in the VM's poll set, and offers the `:gen_udp`-shaped API: `send/4`,
+  `recv/3`, active mode (`{:udp, socket, address, port, data}` with the
+  scoped address), `controlling_process/2`, `close/1`, and multicast.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.UDP.sockname(b)
+      iex> :ok = ScopedIPv6.UDP.send(a, "::1", port, "ping")
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _from_port, "ping"}} = ScopedIPv6.UDP.recv(b, 0, 1000)
+      iex> ScopedIPv6.UDP.close(a)
+      :ok
+
+  ## Options
+
+  `:binary` or `:list`, `active:` (`true`, `false`, `:once`, or a count),
+  `ip:`/`ifaddr:`, `reuseaddr:`, `ipv6_v6only:` (always set, `true` unless
+  you say otherwise), `recbuf:`, `sndbuf:`, `bind_to_device:`,
+  `multicast_if:` (an interface index or name), `multicast_hops:`,
+  `multicast_loop:`.
+  """
+
+  @typedoc "A scoped UDP socket."
+  @type socket :: :scoped_ipv6_udp.socket()
+
+  @typedoc "Sender address, scoped when it needs a scope."
+  @type datagram :: {ScopedIPv6.address(), :inet.port_number(), binary() | charlist()}
+
+  @doc "Opens a socket bound to `port`; see the options above."
+  @spec open(:inet.port_number(), keyword() | list()) ::
+          {:ok, socket()} | {:error, ScopedIPv6.reason()}
+  def open(port, opts \\ []), do: :scoped_ipv6_udp.open(port, opts)
+
+  @doc "Sends `data` to `address` and `port`; a link-local address needs a scope."
+  @spec send(socket(), ScopedIPv6.address() | String.t(), :inet.port_number(), iodata()) ::
+          :ok | {:error, ScopedIPv6.reason()}
+  def send(socket, address, port, data), do: :scoped_ipv6_udp.send(socket, address, port, data)
+
+  @doc "Receives one datagram in passive mode, with its sender's scope."
+  @spec recv(socket(), non_neg_integer(), timeout()) :: {:ok, datagram()} | {:error, term()}
+  def recv(socket, length, timeout \\ :infinity),
+    do: :scoped_ipv6_udp.recv(socket, length, timeout)
+
+  @doc "Sets `active:`, `:binary`/`:list`, and the multicast options."
+  @spec setopts(socket(), keyword() | list()) :: :ok | {:error, term()}
+  defdelegate setopts(socket, opts), to: :scoped_ipv6_udp
+
+  @doc "Hands the socket to `pid`; only the current controlling process may."
+  @spec controlling_process(socket(), pid()) :: :ok | {:error, :not_owner | :closed}
+  defdelegate controlling_process(socket, pid), to: :scoped_ipv6_udp
+
+  @doc "Closes the socket."
+  @spec close(socket()) :: :ok
+  defdelegate close(socket), to: :scoped_ipv6_udp
+
+  @doc "Joins multicast `group` on the interface `scope` (index or name)."
+  @spec join_group(socket(), :inet.ip6_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
+  defdelegate join_group(socket, group, scope), to: :scoped_ipv6_udp
+
+  @doc "Leaves multicast `group` on the interface `scope`."
+  @spec leave_group(socket(), :inet.ip6_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
+  defdelegate leave_group(socket, group, scope), to: :scoped_ipv6_udp
+
+  @doc "The local address, scoped when it needs a scope."
+  @spec sockname(socket()) :: {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
+  defdelegate sockname(socket), to: :scoped_ipv6_udp
+end

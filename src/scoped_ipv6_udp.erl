@@ -1,0 +1,376 @@
+%% @doc UDP with scoped IPv6 addresses: send to `fe80::2%eth0', and learn
+%% the scope of every sender.
+%%
+%% Why not a gen_udp port: the inet driver drops the sender's scope on
+%% receive (`recv', active messages), so a server bound to `::' could not
+%% tell two link-local peers on two links apart, nor answer them; and its
+%% IPv6 `add_membership' is broken (erlang/otp issues 8176, 5789). OTP's
+%% own `socket' module keeps `scope_id' in every address and joins groups
+%% correctly, and it waits in the VM's poll set (`enif_select'), so it is
+%% the engine here. The socket you get offers the gen_udp-shaped API:
+%% `send/4', `recv/2,3', active mode (`{udp, Socket, Address, Port, Data}'
+%% with the scoped address, `{active, once | N | true}'),
+%% `controlling_process/2', `close/1', and multicast (`join_group/3',
+%% `leave_group/3', `multicast_if', `multicast_hops', `multicast_loop').
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
+%% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hello">>),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 5353, Reply}} = scoped_ipv6_udp:recv(S, 0, 1000).
+%% '''
+-module(scoped_ipv6_udp).
+-behaviour(gen_server).
+
+-include("scoped_ipv6.hrl").
+
+-export([open/1, open/2, send/4, recv/2, recv/3, setopts/2, controlling_process/2,
+         close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+
+-record(scoped_udp, {server :: pid(), socket :: socket:socket()}).
+-opaque socket() :: #scoped_udp{}.
+-export_type([socket/0]).
+
+
+%% @equiv open(Port, [])
+-spec open(inet:port_number()) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
+open(Port) ->
+    open(Port, []).
+
+%% @doc A UDP socket bound to `Port' on `{ip, Address}' (scoped, plain, or
+%% by default the IPv6 wildcard with `ipv6_v6only' set explicitly, `true'
+%% unless you say otherwise; `inet' makes it `0.0.0.0'). Options: `binary'
+%% or `list', `{active, A}', `reuseaddr', `ipv6_v6only', `recbuf',
+%% `sndbuf', `bind_to_device', `{multicast_if, Scope}',
+%% `{multicast_hops, N}', `{multicast_loop, Bool}'.
+-spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
+open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
+    Family = case lists:member(inet, Opts) of true -> inet; false -> inet6 end,
+    case scoped_ipv6_sockopts:split(Opts, Family) of
+        {ok, Split} ->
+            Owner = self(),
+            case gen_server:start(?MODULE, {Owner, Family, Port, Split}, []) of
+                {ok, Server} -> gen_server:call(Server, handle);
+                {error, {shutdown, Reason}} -> {error, Reason};
+                {error, Reason} -> {error, Reason}
+            end;
+        {error, {badarg, _}} ->
+            erlang:error(badarg, [Port, Opts]);
+        {error, _} = Error ->
+            Error
+    end;
+open(Port, Opts) ->
+    erlang:error(badarg, [Port, Opts]).
+
+%% @doc Sends `Data' to `Address' (any form; a link-local one needs a
+%% scope, or `{error, scope_required}': Linux would otherwise send it out
+%% of whichever link it finds first).
+-spec send(socket(), scoped_ipv6:address() | string() | binary() | atom(),
+           inet:port_number(), iodata()) -> ok | {error, scoped_ipv6:reason()}.
+send(#scoped_udp{socket = Socket}, Address, Port, Data)
+  when is_integer(Port), Port >= 0, Port =< 65535 ->
+    case scoped_ipv6_dest:resolve(Address, infinity) of
+        {ok, {Ip, Scope}} -> socket:sendto(Socket, Data, sockaddr(Ip, Port, Scope));
+        {error, _} = Error -> Error
+    end;
+send(Socket, Address, Port, Data) ->
+    erlang:error(badarg, [Socket, Address, Port, Data]).
+
+%% @equiv recv(Socket, Length, infinity)
+-spec recv(socket(), non_neg_integer()) ->
+    {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
+    {error, term()}.
+recv(Socket, Length) ->
+    recv(Socket, Length, infinity).
+
+%% @doc Receives one datagram in passive mode: `{ok, {Address, Port,
+%% Data}}' with `Address' scoped when it needs a scope. `Length' 0 means
+%% any size. `{error, einval}' in active mode, as gen_udp.
+-spec recv(socket(), non_neg_integer(), non_neg_integer() | infinity) ->
+    {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
+    {error, term()}.
+recv(#scoped_udp{socket = Socket}, Length, Timeout)
+  when is_integer(Length), Length >= 0,
+       (Timeout =:= infinity orelse (is_integer(Timeout) andalso Timeout >= 0)) ->
+    case meta(Socket) of
+        #{active := false, mode := Mode} ->
+            case socket:recvfrom(Socket, Length, Timeout) of
+                {ok, {From, Data}} -> {ok, datagram(From, Data, Mode)};
+                {error, _} = Error -> Error
+            end;
+        #{} ->
+            {error, einval}
+    end;
+recv(Socket, Length, Timeout) ->
+    erlang:error(badarg, [Socket, Length, Timeout]).
+
+%% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{multicast_if,
+%% Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}'.
+-spec setopts(socket(), [term()]) -> ok | {error, term()}.
+setopts(#scoped_udp{server = Server}, Opts) when is_list(Opts) ->
+    call(Server, {setopts, Opts});
+setopts(Socket, Opts) ->
+    erlang:error(badarg, [Socket, Opts]).
+
+%% @doc Makes `Pid' the process that gets active messages and whose exit
+%% closes the socket. Only the current controlling process may call it.
+-spec controlling_process(socket(), pid()) -> ok | {error, not_owner | closed}.
+controlling_process(#scoped_udp{server = Server}, Pid) when is_pid(Pid) ->
+    call(Server, {controlling_process, self(), Pid});
+controlling_process(Socket, Pid) ->
+    erlang:error(badarg, [Socket, Pid]).
+
+-spec close(socket()) -> ok.
+close(#scoped_udp{server = Server}) ->
+    case call(Server, close) of
+        {error, closed} -> ok;
+        Result -> Result
+    end;
+close(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% @doc Joins multicast `Group' (e.g. `ff02::fb') on the interface `Scope'
+%% (index or name). Unlike gen_udp's `add_membership' on OTP 25, it joins.
+-spec join_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
+join_group(Socket, Group, Scope) ->
+    membership(Socket, add_membership, Group, Scope).
+
+-spec leave_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
+leave_group(Socket, Group, Scope) ->
+    membership(Socket, drop_membership, Group, Scope).
+
+%% @doc The local address, scoped when it needs a scope.
+-spec sockname(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
+sockname(#scoped_udp{socket = Socket}) ->
+    case socket:sockname(Socket) of
+        {ok, SockAddr} -> {ok, address_port(SockAddr)};
+        {error, _} = Error -> Error
+    end;
+sockname(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% @doc The peer of a connected socket (`{error, enotconn}' otherwise).
+-spec peername(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
+peername(#scoped_udp{socket = Socket}) ->
+    case socket:peername(Socket) of
+        {ok, SockAddr} -> {ok, address_port(SockAddr)};
+        {error, _} = Error -> Error
+    end;
+peername(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% @doc The underlying `socket:socket()', for options this module lacks.
+-spec socket(socket()) -> socket:socket().
+socket(#scoped_udp{socket = Socket}) ->
+    Socket.
+
+%% --- the socket's server: lifetime, ownership and active mode ---------------
+
+-spec init({pid(), inet | inet6, inet:port_number(), scoped_ipv6_sockopts:split()}) ->
+    {ok, map()} | {stop, term()}.
+init({Owner, Family, Port, #{setup := Setup, port_opts := PortOpts, active := Active}}) ->
+    case open_socket(Family, Port, Setup) of
+        {ok, Socket} ->
+            Handle = #scoped_udp{server = self(), socket = Socket},
+            State = #{handle => Handle, owner => Owner,
+                      monitor => erlang:monitor(process, Owner),
+                      active => false, mode => list, pending => undefined},
+            case apply_opts([{active, Active} | PortOpts], State) of
+                {ok, State1} -> {ok, State1};
+                {error, Reason} -> socket:close(Socket), {stop, {shutdown, Reason}}
+            end;
+        {error, Reason} ->
+            {stop, {shutdown, Reason}}
+    end.
+
+-spec handle_call(term(), gen_server:from(), map()) ->
+    {reply, term(), map()} | {stop, normal, ok, map()}.
+handle_call(handle, _From, #{handle := Handle} = State) ->
+    {reply, {ok, Handle}, State};
+handle_call({setopts, Opts}, _From, State) ->
+    case apply_opts(Opts, State) of
+        {ok, State1} -> {reply, ok, State1};
+        {error, _} = Error -> {reply, Error, State}
+    end;
+handle_call({controlling_process, Owner, NewOwner}, _From,
+            #{owner := Owner, monitor := Monitor} = State) ->
+    erlang:demonitor(Monitor, [flush]),
+    {reply, ok, State#{owner := NewOwner, monitor := erlang:monitor(process, NewOwner)}};
+handle_call({controlling_process, _NotOwner, _}, _From, State) ->
+    {reply, {error, not_owner}, State};
+handle_call(close, _From, State) ->
+    {stop, normal, ok, State}.
+
+-spec handle_cast(term(), map()) -> {noreply, map()}.
+handle_cast(_Message, State) ->
+    {noreply, State}.
+
+-spec handle_info(term(), map()) -> {noreply, map()} | {stop, normal, map()}.
+handle_info({'$socket', Socket, select, Handle},
+            #{handle := #scoped_udp{socket = Socket},
+              pending := {select_info, _, Handle}} = State) ->
+    {noreply, receive_active(State#{pending := undefined})};
+handle_info({'DOWN', Monitor, process, _, _}, #{monitor := Monitor} = State) ->
+    {stop, normal, State};
+handle_info(_Message, State) ->
+    {noreply, State}.
+
+-spec terminate(term(), map()) -> ok.
+terminate(_Reason, #{handle := #scoped_udp{socket = Socket}}) ->
+    _ = socket:close(Socket),
+    ok.
+
+%% Delivers datagrams to the owner while active, then waits in the poll set.
+receive_active(#{active := false} = State) ->
+    State;
+receive_active(#{handle := #scoped_udp{socket = Socket} = Handle, owner := Owner,
+                 active := Active, mode := Mode} = State) ->
+    case socket:recvfrom(Socket, 0, nowait) of
+        {ok, {From, Data}} ->
+            {Address, Port, Payload} = datagram(From, Data, Mode),
+            Owner ! {udp, Handle, Address, Port, Payload},
+            receive_active(set_active(countdown(Active), State));
+        {select, SelectInfo} ->
+            State#{pending := SelectInfo};
+        {error, Reason} ->
+            Owner ! {udp_error, Handle, Reason},
+            State#{active := false}
+    end.
+
+countdown(true) -> true;
+countdown(once) -> false;
+countdown(N) when N > 1 -> N - 1;
+countdown(_Last) -> passive.
+
+set_active(passive, #{handle := Handle, owner := Owner} = State) ->
+    Owner ! {udp_passive, Handle},
+    sync_meta(State#{active := false});
+set_active(false, State) ->
+    sync_meta(State#{active := false});
+set_active(Active, State) ->
+    State#{active := Active}.
+
+apply_opts([], State) ->
+    {ok, start_or_stop(sync_meta(State))};
+apply_opts([Opt | Rest], #{handle := #scoped_udp{socket = Socket}} = State) ->
+    case apply_opt(Opt, Socket, State) of
+        {ok, State1} -> apply_opts(Rest, State1);
+        {error, _} = Error -> Error
+    end.
+
+apply_opt({active, A}, _Socket, State) when is_boolean(A); A =:= once ->
+    {ok, State#{active := A}};
+apply_opt({active, N}, _Socket, #{active := Current} = State) when is_integer(N) ->
+    Now = case Current of C when is_integer(C) -> C + N; _ -> N end,
+    {ok, State#{active := if Now > 0 -> Now; true -> false end}};
+apply_opt(binary, _Socket, State) -> {ok, State#{mode := binary}};
+apply_opt(list, _Socket, State) -> {ok, State#{mode := list}};
+apply_opt({mode, M}, _Socket, State) when M =:= binary; M =:= list -> {ok, State#{mode := M}};
+apply_opt({multicast_if, Scope}, Socket, State) ->
+    with_index(Scope, fun(I) -> socket:setopt(Socket, {ipv6, multicast_if}, I) end, State);
+apply_opt({multicast_hops, N}, Socket, State) when is_integer(N) ->
+    ok_state(socket:setopt(Socket, {ipv6, multicast_hops}, N), State);
+apply_opt({multicast_loop, B}, Socket, State) when is_boolean(B) ->
+    ok_state(socket:setopt(Socket, {ipv6, multicast_loop}, B), State);
+apply_opt(Opt, _Socket, _State) ->
+    {error, {unsupported_option, Opt}}.
+
+with_index(Scope, Fun, State) ->
+    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
+        {ok, {_, Index}} -> ok_state(Fun(Index), State);
+        {error, _} = Error -> Error
+    end.
+
+ok_state(ok, State) -> {ok, State};
+ok_state({error, _} = Error, _State) -> Error.
+
+%% recv/3 runs in the caller and reads the mode and active flag from here.
+sync_meta(#{handle := #scoped_udp{socket = Socket}, active := Active, mode := Mode} = State) ->
+    ok = socket:setopt(Socket, {otp, meta}, #{active => Active, mode => Mode}),
+    State.
+
+start_or_stop(#{active := false, pending := undefined} = State) ->
+    State;
+start_or_stop(#{active := false, pending := SelectInfo,
+                handle := #scoped_udp{socket = S}} = State) ->
+    _ = socket:cancel(S, SelectInfo),
+    State#{pending := undefined};
+start_or_stop(#{pending := undefined} = State) ->
+    receive_active(State);
+start_or_stop(State) ->
+    State.
+
+meta(Socket) ->
+    case socket:getopt(Socket, {otp, meta}) of
+        {ok, #{} = Meta} -> Meta;
+        _ -> #{}
+    end.
+
+call(Server, Request) ->
+    try gen_server:call(Server, Request)
+    catch exit:{noproc, _} -> {error, closed};
+          exit:{normal, _} -> {error, closed}
+    end.
+
+%% --- addresses ---------------------------------------------------------------
+
+open_socket(Family, Port, Setup) ->
+    {Ip, _, Scope} = maps:get(bind, Setup, {wildcard(Family), 0, 0}),
+    case socket:open(Family, dgram, udp) of
+        {ok, Socket} ->
+            case setup(Socket, Family, Setup) of
+                ok ->
+                    case socket:bind(Socket, sockaddr(Ip, Port, Scope)) of
+                        ok -> {ok, Socket};
+                        {error, _} = Error -> socket:close(Socket), Error
+                    end;
+                {error, _} = Error ->
+                    socket:close(Socket),
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+setup(Socket, Family, Setup) ->
+    V6only = [{{ipv6, v6only}, maps:get(ipv6_v6only, Setup, true)} || Family =:= inet6],
+    Opts = V6only ++
+        [{{socket, reuseaddr}, V} || {reuseaddr, V} <- maps:to_list(Setup)] ++
+        [{{socket, rcvbuf}, V} || {recbuf, V} <- maps:to_list(Setup)] ++
+        [{{socket, sndbuf}, V} || {sndbuf, V} <- maps:to_list(Setup)] ++
+        [{{socket, bindtodevice}, binary_to_list(V)}
+         || {bind_to_device, V} <- maps:to_list(Setup)],
+    lists:foldl(fun({Opt, Value}, ok) -> socket:setopt(Socket, Opt, Value);
+                   (_, Error) -> Error
+                end, ok, Opts).
+
+membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_address(Group) ->
+    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
+        {ok, {_, Index}} ->
+            socket:setopt(Socket, {ipv6, Which}, #{multiaddr => Group, interface => Index});
+        {error, _} = Error ->
+            Error
+    end;
+membership(Socket, Which, Group, Scope) ->
+    erlang:error(badarg, [Socket, Which, Group, Scope]).
+
+sockaddr(Ip, Port, Scope) when ?is_ip6_address(Ip) ->
+    #{family => inet6, addr => Ip, port => Port, scope_id => Scope, flowinfo => 0};
+sockaddr(Ip, Port, _Scope) ->
+    #{family => inet, addr => Ip, port => Port}.
+
+datagram(From, Data, Mode) ->
+    {Address, Port} = address_port(From),
+    {Address, Port, case Mode of binary -> Data; list -> binary_to_list(Data) end}.
+
+address_port(#{family := inet6, addr := Ip, port := Port} = SockAddr) ->
+    Scope = maps:get(scope_id, SockAddr, 0),
+    case scoped_ipv6:needs_scope(Ip) of
+        true -> {{Ip, Scope}, Port};
+        false -> {Ip, Port}
+    end;
+address_port(#{addr := Ip, port := Port}) ->
+    {Ip, Port}.
+
+wildcard(inet) -> {0, 0, 0, 0};
+wildcard(inet6) -> {0, 0, 0, 0, 0, 0, 0, 0}.

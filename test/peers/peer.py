@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Link-local test peers, run inside the testbed's peer namespaces.
+
+Independent of scoped_ipv6 on purpose: Python's own sockets. Each role
+prints "ready" once it listens, then one line per event, unbuffered.
+
+  tcp-name PORT NAME          accept; send NAME; close
+  tcp-echo PORT               accept; echo everything back
+  udp-echo PORT NAME          reply NAME:DATA to every datagram
+  udp-ask ADDR PORT MESSAGE   send MESSAGE, print the reply (ADDR may hold %zone)
+  mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
+  mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
+  tls-echo PORT CERT KEY      TLS server: echo one message back
+"""
+import socket
+import ssl
+import struct
+import sys
+import threading
+
+
+def say(*words):
+    print(*words, flush=True)
+
+
+def listener(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port))
+    s.listen(128)
+    say("ready")
+    return s
+
+
+def tcp_name(port, name):
+    s = listener(int(port))
+    while True:
+        conn, _ = s.accept()
+        conn.sendall(name.encode())
+        conn.close()
+
+
+def tcp_echo(port):
+    s = listener(int(port))
+
+    def serve(conn):
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def udp_echo(port, name):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("::", int(port)))
+    say("ready")
+    while True:
+        data, peer = s.recvfrom(65536)
+        s.sendto(name.encode() + b":" + data, peer)
+
+
+def udp_ask(addr, port, message):
+    info = socket.getaddrinfo(addr, int(port), socket.AF_INET6, socket.SOCK_DGRAM)[0]
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    say("ready")
+    s.sendto(message.encode(), info[4])
+    data, _ = s.recvfrom(65536)
+    say("reply", data.decode())
+
+
+def mcast_listen(group, port, ifname):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", int(port)))
+    mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", socket.if_nametoindex(ifname))
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+    say("ready")
+    while True:
+        data, peer = s.recvfrom(65536)
+        say("got", data.decode(), "from", peer[0])
+
+
+def mcast_send(group, port, ifname, message):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(ifname))
+    s.sendto(message.encode(), (group, int(port), 0, socket.if_nametoindex(ifname)))
+    say("sent")
+
+
+def tls_echo(port, cert, key):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    s = listener(int(port))
+    while True:
+        conn, _ = s.accept()
+        with context.wrap_socket(conn, server_side=True) as tls:
+            tls.sendall(tls.recv(65536))
+
+
+ROLES = {
+    "tcp-name": tcp_name,
+    "tcp-echo": tcp_echo,
+    "udp-echo": udp_echo,
+    "udp-ask": udp_ask,
+    "mcast-listen": mcast_listen,
+    "mcast-send": mcast_send,
+    "tls-echo": tls_echo,
+}
+
+if __name__ == "__main__":
+    ROLES[sys.argv[1]](*sys.argv[2:])

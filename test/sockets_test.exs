@@ -1,0 +1,64 @@
+defmodule ScopedIPv6.SocketsTest do
+  # Socket behaviour that needs no testbed: loopback only.
+  use ExUnit.Case, async: true
+  doctest ScopedIPv6.TCP
+  doctest ScopedIPv6.UDP
+
+  alias ScopedIPv6.{TCP, UDP}
+
+  test "wrong argument types raise ArgumentError" do
+    assert_raise ArgumentError, fn -> TCP.connect("::1", 70_000, []) end
+    assert_raise ArgumentError, fn -> TCP.connect("::1", 80, :nope) end
+    assert_raise ArgumentError, fn -> TCP.connect("::1", 80, [], -1) end
+    assert_raise ArgumentError, fn -> TCP.connect(:erlang.make_ref(), 80, []) end
+    assert_raise ArgumentError, fn -> TCP.listen(0, [{:ip, :nope}]) end
+    assert_raise ArgumentError, fn -> TCP.listen(0, [1, 2]) end
+    assert_raise ArgumentError, fn -> UDP.open(-1, []) end
+    assert_raise ArgumentError, fn -> UDP.send(:nope, "::1", 1, "x") end
+    assert_raise ArgumentError, fn -> ScopedIPv6.peername(:nope) end
+  end
+
+  test "a bad port option after the socket exists is an error, and leaks nothing" do
+    {:ok, listener} = TCP.listen(0, ip: "::1")
+    {:ok, {_, port}} = :inet.sockname(listener)
+    before = fd_count()
+    assert {:error, _} = TCP.connect("::1", port, [{:packet, :no_such_packet_type}], 1_000)
+    assert fd_count() == before
+  end
+
+  test "host names resolve through getaddrinfo" do
+    # localhost may come back as 127.0.0.1 or ::1: listen on both.
+    {:ok, listener} = TCP.listen(0, ipv6_v6only: false)
+    {:ok, {_, port}} = :inet.sockname(listener)
+    assert {:ok, socket} = TCP.connect(~c"localhost", port, [], 2_000)
+    assert {:ok, {ip, ^port}} = ScopedIPv6.peername(socket)
+    assert ip in [{0, 0, 0, 0, 0, 0, 0, 1}, {127, 0, 0, 1}]
+    assert TCP.connect("no-such-host.invalid", port, [], 5_000) == {:error, :nxdomain}
+  end
+
+  test "UDP: active once, then passive again; controlling_process" do
+    {:ok, a} = UDP.open(0, [:binary, ip: "::1"])
+    {:ok, b} = UDP.open(0, [:binary, ip: "::1", active: :once])
+    {:ok, {_, port}} = UDP.sockname(b)
+    :ok = UDP.send(a, "::1", port, "one")
+    assert_receive {:udp, ^b, {0, 0, 0, 0, 0, 0, 0, 1}, _, "one"}, 1_000
+    :ok = UDP.send(a, "::1", port, "two")
+    assert {:ok, {_, _, "two"}} = UDP.recv(b, 0, 1_000)
+    :ok = UDP.setopts(b, active: 2)
+    :ok = UDP.send(a, "::1", port, "three")
+    :ok = UDP.send(a, "::1", port, "four")
+    assert_receive {:udp, ^b, _, _, "three"}, 1_000
+    assert_receive {:udp, ^b, _, _, "four"}, 1_000
+    assert_receive {:udp_passive, ^b}, 1_000
+
+    parent = self()
+    other = spawn(fn -> send(parent, {:other_got, UDP.recv(b, 0, 1_000)}) end)
+    assert UDP.controlling_process(b, other) == :ok
+    assert UDP.controlling_process(b, self()) == {:error, :not_owner}
+    :ok = UDP.send(a, "::1", port, "five")
+    assert_receive {:other_got, {:ok, {_, _, "five"}}}, 1_000
+    :ok = UDP.close(a)
+  end
+
+  defp fd_count, do: length(File.ls!("/proc/self/fd"))
+end

@@ -1,0 +1,55 @@
+defmodule ScopedIPv6.Test.Peer do
+  @moduledoc """
+  Runs test/peers/peer.py (plain Python sockets, not our code) inside a
+  testbed namespace, waits for it to say "ready", and kills it when the
+  test ends.
+  """
+  import ExUnit.Callbacks, only: [on_exit: 1]
+
+  @script Path.expand("../peers/peer.py", __DIR__)
+
+  @doc "Starts a long-running peer role; returns its port (for `next_line/2`)."
+  def start(namespace, role, args) do
+    port = open(namespace, role, args)
+    {:os_pid, os_pid} = Port.info(port, :os_pid)
+    on_exit(fn -> System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true) end)
+    "ready" = next_line(port, 5_000)
+    port
+  end
+
+  @doc "Runs a one-shot role to its end; returns its output lines."
+  def run(namespace, role, args, timeout \\ 10_000) do
+    port = open(namespace, role, args)
+    collect(port, [], timeout)
+  end
+
+  @doc "The next line the peer prints, or `:timeout`."
+  def next_line(port, timeout) do
+    receive do
+      {^port, {:data, {:eol, line}}} -> line
+    after
+      timeout -> :timeout
+    end
+  end
+
+  defp open(namespace, role, args) do
+    ip = System.find_executable("ip") || "/usr/sbin/ip"
+
+    Port.open({:spawn_executable, ip}, [
+      :binary,
+      :exit_status,
+      :stderr_to_stdout,
+      {:line, 4096},
+      args: ["netns", "exec", namespace, "python3", "-u", @script, role | args]
+    ])
+  end
+
+  defp collect(port, lines, timeout) do
+    receive do
+      {^port, {:data, {:eol, line}}} -> collect(port, [line | lines], timeout)
+      {^port, {:exit_status, _}} -> Enum.reverse(lines)
+    after
+      timeout -> Enum.reverse([:timeout | lines])
+    end
+  end
+end

@@ -1,0 +1,270 @@
+defmodule ScopedIPv6.TestbedSocketsTest do
+  # Sockets against real peers in the testbed: sip6-a behind linkA and
+  # sip6-b behind linkB both carry fe80::2, so only the scope decides which
+  # one answers. The peers are Python, curl and OpenSSL-made certificates:
+  # implementations we did not write.
+  use ExUnit.Case, async: false
+  @moduletag :testbed
+
+  alias ScopedIPv6.Test.Peer
+  alias ScopedIPv6.{TCP, UDP}
+
+  @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
+  @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
+
+  defp index(name), do: ScopedIPv6.if_index!(name)
+
+  defp fetch_name(address, port) do
+    {:ok, socket} = TCP.connect(address, port, [:binary, active: false], 2_000)
+    {:ok, name} = :gen_tcp.recv(socket, 0, 2_000)
+    {:ok, {peer, ^port}} = ScopedIPv6.peername(socket)
+    :ok = :gen_tcp.close(socket)
+    {name, peer}
+  end
+
+  describe "TCP connect" do
+    setup do
+      Peer.start("sip6-a", "tcp-name", ["7100", "peer-a"])
+      Peer.start("sip6-b", "tcp-name", ["7100", "peer-b"])
+      :ok
+    end
+
+    test "the same address reaches peer A or B by the scope's name" do
+      assert fetch_name("fe80::2%linkA", 7100) == {"peer-a", {@ll2, index("linkA")}}
+      assert fetch_name("fe80::2%linkB", 7100) == {"peer-b", {@ll2, index("linkB")}}
+    end
+
+    test "and by the scope's index, in every address form" do
+      a = index("linkA")
+      b = index("linkB")
+      assert {"peer-a", _} = fetch_name({@ll2, a}, 7100)
+      assert {"peer-b", _} = fetch_name({@ll2, b}, 7100)
+      assert {"peer-b", _} = fetch_name(~c"fe80::2%#{b}", 7100)
+      assert {"peer-a", _} = fetch_name({@ll2, ~c"linkA"}, 7100)
+    end
+
+    test "a bound scoped source address is used" do
+      opts = [:binary, active: false, ip: "fe80::1%linkB", port: 0]
+      {:ok, socket} = TCP.connect("fe80::2%linkB", 7100, opts, 2_000)
+      b = index("linkB")
+      assert {:ok, {{@ll1, ^b}, port}} = ScopedIPv6.sockname(socket)
+      assert port > 0
+      assert {:ok, "peer-b"} = :gen_tcp.recv(socket, 0, 2_000)
+    end
+
+    test "a link-local address without a scope is refused with a clear reason" do
+      assert TCP.connect(@ll2, 7100, []) == {:error, :scope_required}
+      assert TCP.connect("fe80::2", 7100, []) == {:error, :scope_required}
+
+      assert ScopedIPv6.format_error(:scope_required) ==
+               "a link-local address needs a scope, e.g. fe80::1%eth0"
+
+      # What OTP does with the same address:
+      assert catch_exit(:gen_tcp.connect(@ll2, 7100, [:inet6], 1_000)) == :badarg
+    end
+
+    test "a peer nobody answers times out, a closed port is refused" do
+      assert TCP.connect("fe80::dead%linkA", 7100, [], 200) == {:error, :timeout}
+      assert TCP.connect("fe80::2%linkA", 7199, [], 2_000) == {:error, :econnrefused}
+
+      assert TCP.connect("fe80::2%nosuch0", 7100, []) ==
+               {:error, {:no_such_interface, "nosuch0"}}
+    end
+
+    test "the socket is a gen_tcp port: active mode, packet, controlling_process" do
+      Peer.start("sip6-a", "tcp-echo", ["7101"])
+      opts = [:binary, packet: 2, active: true]
+      {:ok, socket} = TCP.connect("fe80::2%linkA", 7101, opts, 2_000)
+      assert is_port(socket)
+      :ok = :gen_tcp.send(socket, "hello")
+      assert_receive {:tcp, ^socket, "hello"}, 2_000
+
+      parent = self()
+
+      child =
+        spawn(fn ->
+          receive do
+            {:tcp, s, data} -> send(parent, {:child_got, s, data})
+          end
+        end)
+
+      :ok = :gen_tcp.controlling_process(socket, child)
+      :ok = :gen_tcp.send(socket, "again")
+      assert_receive {:child_got, ^socket, "again"}, 2_000
+      # The child, now the owner, exits: the port goes with it, as in gen_tcp.
+      ref = Process.monitor(child)
+      assert_receive {:DOWN, ^ref, :process, ^child, _}
+      wait_until(fn -> Port.info(socket) == nil end)
+    end
+  end
+
+  describe "TCP listen" do
+    test "our listener on a scoped address is reachable from the peer (curl)" do
+      {:ok, listener} = TCP.listen(0, [:binary, ip: "fe80::1%linkA", active: false])
+      {:ok, {{@ll1, a}, port}} = ScopedIPv6.sockname(listener)
+      assert a == index("linkA")
+
+      server =
+        Task.async(fn ->
+          {:ok, socket} = :gen_tcp.accept(listener, 5_000)
+          {:ok, _request} = :gen_tcp.recv(socket, 0, 5_000)
+          peer = ScopedIPv6.peername(socket)
+          :ok = :gen_tcp.send(socket, "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok")
+          :gen_tcp.close(socket)
+          peer
+        end)
+
+      {out, 0} =
+        System.cmd("ip", [
+          "netns",
+          "exec",
+          "sip6-a",
+          "curl",
+          "-sS",
+          "-m",
+          "5",
+          "http://[fe80::1%25eth0]:#{port}/"
+        ])
+
+      assert out == "ok"
+      assert {:ok, {{peer_ip, ^a}, _}} = Task.await(server)
+      assert peer_ip in [@ll2, {0xFE80, 0, 0, 0, 0, 0, 0, 0xA}]
+    end
+
+    test "a wildcard listener tells peers on two links apart" do
+      {:ok, listener} = TCP.listen(0, [:binary, active: false])
+      {:ok, {{0, 0, 0, 0, 0, 0, 0, 0}, port}} = ScopedIPv6.sockname(listener)
+      assert {:ok, true} == ipv6_v6only(listener)
+
+      for {ns, link} <- [{"sip6-a", "linkA"}, {"sip6-b", "linkB"}] do
+        task =
+          Task.async(fn ->
+            System.cmd("ip", [
+              "netns",
+              "exec",
+              ns,
+              "curl",
+              "-sS",
+              "-m",
+              "5",
+              "http://[fe80::1%25eth0]:#{port}/"
+            ])
+          end)
+
+        {:ok, socket} = :gen_tcp.accept(listener, 5_000)
+        {:ok, {{_peer, scope}, _}} = ScopedIPv6.peername(socket)
+        assert scope == index(link)
+        {:ok, _} = :gen_tcp.recv(socket, 0, 5_000)
+        body = "HTTP/1.0 200 OK\r\ncontent-length: #{byte_size(link)}\r\n\r\n#{link}"
+        :ok = :gen_tcp.send(socket, body)
+        :gen_tcp.close(socket)
+        assert {^link, 0} = Task.await(task)
+      end
+    end
+  end
+
+  test "TLS over a scoped connection, with OTP's ssl as the client" do
+    dir = Path.join(System.tmp_dir!(), "scoped_ipv6_tls_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    cert = Path.join(dir, "cert.pem")
+    key = Path.join(dir, "key.pem")
+
+    {_, 0} = System.cmd("openssl", ~w(req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=peer-a
+                             -keyout #{key} -out #{cert}), stderr_to_stdout: true)
+
+    Peer.start("sip6-a", "tls-echo", ["7102", cert, key])
+    {:ok, _} = Application.ensure_all_started(:ssl)
+    {:ok, tcp} = TCP.connect("fe80::2%linkA", 7102, [:binary, active: false], 2_000)
+    {:ok, tls} = :ssl.connect(tcp, [verify: :verify_none, active: false], 5_000)
+    :ok = :ssl.send(tls, "over TLS, on linkA")
+    assert {:ok, "over TLS, on linkA"} = :ssl.recv(tls, 0, 5_000)
+    :ok = :ssl.close(tls)
+  end
+
+  describe "UDP" do
+    test "one wildcard socket talks to both peers at the same address" do
+      Peer.start("sip6-a", "udp-echo", ["7200", "peer-a"])
+      Peer.start("sip6-b", "udp-echo", ["7200", "peer-b"])
+      {:ok, socket} = UDP.open(0, [:binary])
+
+      for {link, name} <- [{"linkA", "peer-a"}, {"linkB", "peer-b"}] do
+        :ok = UDP.send(socket, "fe80::2%#{link}", 7200, "hi")
+        assert {:ok, {{_ip, scope}, 7200, reply}} = UDP.recv(socket, 0, 2_000)
+        assert {scope, reply} == {index(link), "#{name}:hi"}
+      end
+
+      assert UDP.send(socket, @ll2, 7200, "x") == {:error, :scope_required}
+      :ok = UDP.close(socket)
+    end
+
+    test "a server bound to :: answers two peers that share an address" do
+      {:ok, server} = UDP.open(7201, [:binary, active: true])
+
+      ask_a =
+        Task.async(fn -> Peer.run("sip6-a", "udp-ask", ["fe80::1%eth0", "7201", "from-a"]) end)
+
+      ask_b =
+        Task.async(fn -> Peer.run("sip6-b", "udp-ask", ["fe80::1%eth0", "7201", "from-b"]) end)
+
+      for _ <- 1..2 do
+        assert_receive {:udp, ^server, {ip, scope}, port, message}, 5_000
+        assert ip == @ll2 or elem(ip, 7) in [0xA, 0xB]
+        :ok = UDP.send(server, {ip, scope}, port, "#{message} via #{ScopedIPv6.if_name!(scope)}")
+      end
+
+      assert "reply from-a via linkA" in Task.await(ask_a)
+      assert "reply from-b via linkB" in Task.await(ask_b)
+      :ok = UDP.close(server)
+    end
+
+    test "multicast to ff02::4242%linkA reaches only peer A" do
+      a = Peer.start("sip6-a", "mcast-listen", ["ff02::4242", "7202", "eth0"])
+      b = Peer.start("sip6-b", "mcast-listen", ["ff02::4242", "7202", "eth0"])
+      {:ok, socket} = UDP.open(0, [:binary, multicast_hops: 1])
+      :ok = UDP.send(socket, "ff02::4242%linkA", 7202, "to-a")
+      assert "got to-a from " <> _ = Peer.next_line(a, 2_000)
+      assert Peer.next_line(b, 500) == :timeout
+      :ok = UDP.send(socket, "ff02::4242%linkB", 7202, "to-b")
+      assert "got to-b from " <> _ = Peer.next_line(b, 2_000)
+      assert Peer.next_line(a, 500) == :timeout
+    end
+
+    test "join_group really joins, and leave_group leaves" do
+      group = {0xFF02, 0, 0, 0, 0, 0, 0, 0x4343}
+      {:ok, socket} = UDP.open(7203, [:binary])
+      refute joined?("linkA", "ff020000000000000000000000004343")
+      :ok = UDP.join_group(socket, group, "linkA")
+      # The kernel's own view: this host is now a member on linkA.
+      assert joined?("linkA", "ff020000000000000000000000004343")
+      ["sent"] = Peer.run("sip6-a", "mcast-send", ["ff02::4343", "7203", "eth0", "joined"])
+      assert {:ok, {{_, scope}, _, "joined"}} = UDP.recv(socket, 0, 2_000)
+      assert scope == index("linkA")
+      :ok = UDP.leave_group(socket, group, "linkA")
+      refute joined?("linkA", "ff020000000000000000000000004343")
+      :ok = UDP.close(socket)
+    end
+  end
+
+  defp wait_until(fun, tries \\ 100) do
+    cond do
+      fun.() -> :ok
+      tries == 0 -> flunk("condition not reached")
+      true -> Process.sleep(10) && wait_until(fun, tries - 1)
+    end
+  end
+
+  defp joined?(link, group_hex) do
+    File.read!("/proc/net/igmp6")
+    |> String.split("\n", trim: true)
+    |> Enum.any?(&match?([_, ^link, ^group_hex | _], String.split(&1)))
+  end
+
+  # IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26 on Linux: read back through the port.
+  defp ipv6_v6only(socket) do
+    case :inet.getopts(socket, [{:raw, 41, 26, 4}]) do
+      {:ok, [{:raw, 41, 26, <<value::native-32>>}]} -> {:ok, value == 1}
+      other -> other
+    end
+  end
+end
