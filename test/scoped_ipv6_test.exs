@@ -59,7 +59,8 @@ defmodule ScopedIPv6.BadInputTest do
 
   @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
 
-  @functions [:parse, :ntoa, :resolve, :if_index, :if_name, :needs_scope?, :format_error]
+  @functions [:parse, :ntoa, :resolve, :if_index, :if_name, :needs_scope?, :format_error] ++
+               [:peername, :sockname]
 
   test "random terms give an error or ArgumentError, and make no atoms" do
     :rand.seed(:exsss, {4, 5, 6})
