@@ -1,32 +1,108 @@
-# What scoped_ipv6 does that OTP alone cannot. Run by bin/demo.
+# What scoped_ipv6 does that OTP alone cannot. Run by bin/demo, inside the
+# testbed's sip6-host namespace when it could be made (see test/testbed.sh).
 
-section = fn title -> IO.puts("\n== #{title}") end
+defmodule Demo do
+  @peer_script Path.expand("../test/peers/peer.py", __DIR__)
 
-section.("This host's interfaces, link-local addresses with their scope")
+  def section(title), do: IO.puts("\n== #{title}")
 
-for interface <- ScopedIPv6.interfaces!() do
-  addrs = Enum.map_join(interface.addrs, "  ", &ScopedIPv6.ntoa(&1.addr))
-  IO.puts("  #{interface.index}: #{String.pad_trailing(interface.name, 8)} #{addrs}")
-end
+  def interfaces do
+    section("This host's interfaces, link-local addresses with their scope")
 
-section.("Parse, resolve and format: ours, and what :inet makes of the same text")
-[first | _] = ScopedIPv6.interfaces!() |> Enum.reverse()
+    for interface <- ScopedIPv6.interfaces!() do
+      addrs = Enum.map_join(interface.addrs, "  ", &ScopedIPv6.ntoa(&1.addr))
+      IO.puts("  #{interface.index}: #{String.pad_trailing(interface.name, 8)} #{addrs}")
+    end
+  end
 
-for text <- [
-      "fe80::1%#{first.name}",
-      "fe80::1%#{first.index}",
-      "ff02::1%#{first.name}",
-      "2001:db8::1",
-      "fe80::1%nosuch0",
-      "fe80::1%"
-    ] do
-  ours =
-    case ScopedIPv6.resolve(text) do
-      {:ok, address} -> "#{inspect(address)} -> #{ScopedIPv6.ntoa(address)}"
-      {:error, reason} -> "error: #{ScopedIPv6.format_error(reason)}"
+  def parsing do
+    section("Parse and resolve: scoped_ipv6, and what :inet makes of the same text")
+    [last | _] = Enum.reverse(ScopedIPv6.interfaces!())
+
+    for text <- ["fe80::2%#{last.name}", "fe80::2%#{last.index}", "fe80::2%nosuch0", "fe80::2%"] do
+      ours =
+        case ScopedIPv6.resolve(text) do
+          {:ok, address} -> "#{inspect(address)}  (#{ScopedIPv6.ntoa(address)})"
+          {:error, reason} -> "error: #{ScopedIPv6.format_error(reason)}"
+        end
+
+      IO.puts("  #{String.pad_trailing(text, 18)} scoped_ipv6: #{ours}")
+
+      IO.puts(
+        "  #{String.pad_trailing("", 18)} :inet:       #{inspect(:inet.parse_address(String.to_charlist(text)))}"
+      )
+    end
+  end
+
+  def live do
+    section("Two peers, one address: fe80::2 on linkA (peer A) and on linkB (peer B)")
+    peers = for ns <- ["sip6-a", "sip6-b"], do: start_peer(ns, ["tcp-name", "7000", ns])
+    udp = for ns <- ["sip6-a", "sip6-b"], do: start_peer(ns, ["udp-echo", "7001", ns])
+
+    for address <- ["fe80::2%linkA", "fe80::2%linkB", "fe80::2%#{ScopedIPv6.if_index!("linkB")}"] do
+      {:ok, socket} = ScopedIPv6.TCP.connect(address, 7000, [:binary, active: false], 2_000)
+      {:ok, name} = :gen_tcp.recv(socket, 0, 2_000)
+      {:ok, {peer, _}} = ScopedIPv6.peername(socket)
+
+      IO.puts(
+        "  TCP #{String.pad_trailing(address, 14)} -> #{name} answered, peer #{ScopedIPv6.ntoa(peer)}"
+      )
+
+      :gen_tcp.close(socket)
     end
 
-  IO.puts("  #{text}")
-  IO.puts("    scoped_ipv6: #{ours}")
-  IO.puts("    :inet:       #{inspect(:inet.parse_address(String.to_charlist(text)))}")
+    {:ok, socket} = ScopedIPv6.UDP.open(0, [:binary])
+
+    for link <- ["linkA", "linkB"] do
+      :ok = ScopedIPv6.UDP.send(socket, "fe80::2%#{link}", 7001, "hi")
+      {:ok, {from, port, reply}} = ScopedIPv6.UDP.recv(socket, 0, 2_000)
+      IO.puts("  UDP fe80::2%#{link}  -> #{reply} from #{ScopedIPv6.ntoa(from)} port #{port}")
+    end
+
+    ScopedIPv6.UDP.close(socket)
+    IO.puts("  without a scope: #{inspect(ScopedIPv6.TCP.connect("fe80::2", 7000, []))}")
+
+    section("Plain gen_tcp with the same addresses (OTP #{System.otp_release()})")
+    ll2 = {0xFE80, 0, 0, 0, 0, 0, 0, 2}
+
+    for {label, address} <- [{"{fe80,..,2}", ll2}, {~s("fe80::2%linkA"), ~c"fe80::2%linkA"}] do
+      result =
+        try do
+          :gen_tcp.connect(address, 7000, [:inet6], 2_000)
+        catch
+          :exit, reason -> {:exit, reason}
+        end
+
+      IO.puts("  :gen_tcp.connect(#{label}, 7000, [:inet6]) -> #{inspect(result)}")
+    end
+
+    Enum.each(peers ++ udp, &stop_peer/1)
+  end
+
+  defp start_peer(namespace, args) do
+    ip = System.find_executable("ip") || "/usr/sbin/ip"
+
+    port =
+      Port.open({:spawn_executable, ip}, [
+        :binary,
+        {:line, 256},
+        args: ["netns", "exec", namespace, "python3", "-u", @peer_script | args]
+      ])
+
+    receive do: ({^port, {:data, {:eol, "ready"}}} -> port)
+  end
+
+  defp stop_peer(port) do
+    {:os_pid, pid} = Port.info(port, :os_pid)
+    System.cmd("kill", [Integer.to_string(pid)])
+  end
+end
+
+Demo.interfaces()
+Demo.parsing()
+
+if System.get_env("SCOPED_IPV6_TESTBED") == "1" do
+  Demo.live()
+else
+  IO.puts("\n(The live part needs the two-link testbed: run bin/demo as root.)")
 end
