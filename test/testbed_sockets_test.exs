@@ -246,6 +246,40 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     end
   end
 
+  test "peername and sockname keep the scope on a plain gen_udp port too" do
+    a = index("linkA")
+    ifaddr = %{family: :inet6, addr: @ll1, port: 0, scope_id: a}
+    {:ok, port} = :gen_udp.open(0, [:inet6, :binary, ifaddr: ifaddr])
+    assert {:ok, {@ll1, _}} = :inet.sockname(port)
+    assert {:ok, {{@ll1, ^a}, _}} = ScopedIPv6.sockname(port)
+    :ok = :gen_udp.connect(port, %{family: :inet6, addr: @ll2, port: 9, scope_id: a})
+    assert {:ok, {{@ll2, ^a}, 9}} = ScopedIPv6.peername(port)
+    :gen_udp.close(port)
+  end
+
+  test "UDP bound to a scoped address, with an egress interface for multicast" do
+    Peer.start("sip6-b", "udp-echo", ["7204", "peer-b"])
+    {:ok, socket} = UDP.open(0, [:binary, ip: "fe80::1%linkB"])
+    b = index("linkB")
+    assert {:ok, {{@ll1, ^b}, _}} = UDP.sockname(socket)
+    :ok = UDP.send(socket, "fe80::2%linkB", 7204, "bound")
+    assert {:ok, {{_, ^b}, 7204, "peer-b:bound"}} = UDP.recv(socket, 0, 2_000)
+
+    listener = Peer.start("sip6-b", "mcast-listen", ["ff02::4444", "7205", "eth0"])
+    {:ok, sender} = UDP.open(0, [:binary, multicast_if: "linkB", multicast_loop: false])
+    # The scope 0 group address goes out of the interface multicast_if names.
+    :ok =
+      :socket.sendto(UDP.socket(sender), "via-if", %{
+        family: :inet6,
+        addr: {0xFF02, 0, 0, 0, 0, 0, 0, 0x4444},
+        port: 7205
+      })
+
+    assert "got via-if from " <> _ = Peer.next_line(listener, 2_000)
+    :ok = UDP.close(sender)
+    :ok = UDP.close(socket)
+  end
+
   defp wait_until(fun, tries \\ 100) do
     cond do
       fun.() -> :ok

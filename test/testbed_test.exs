@@ -41,4 +41,14 @@ defmodule ScopedIPv6.TestbedTest do
                ])
     end
   end
+
+  test "the host-name path (getaddrinfo on an OS thread) keeps the scope" do
+    # glibc's /etc/hosts cannot carry a zone; NSS modules such as nss-mdns
+    # can. Scoped text through the same getaddrinfo path proves that our
+    # conversion keeps what getaddrinfo gives.
+    ref = make_ref()
+    :ok = :scoped_ipv6_nif.resolve_host("fe80::2%linkB", ref)
+    assert_receive {^ref, {:ok, [{@ll2, index} | _]}}, 5_000
+    assert index == sys_ifindex("linkB")
+  end
 end

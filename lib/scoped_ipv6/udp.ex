@@ -72,4 +72,8 @@ defmodule ScopedIPv6.UDP do
   @doc "The local address, scoped when it needs a scope."
   @spec sockname(socket()) :: {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
   defdelegate sockname(socket), to: :scoped_ipv6_udp
+
+  @doc "The underlying `:socket` socket, for options this module lacks."
+  @spec socket(socket()) :: :socket.socket()
+  defdelegate socket(socket), to: :scoped_ipv6_udp
 end

@@ -26,9 +26,4 @@ mod select;
 mod term;
 
 #[cfg(not(test))]
-rustler::init!("scoped_ipv6_nif", load = load);
-
-#[cfg(not(test))]
-fn load(env: rustler::Env, _info: rustler::Term) -> bool {
-    select::open_resource_type(env)
-}
+rustler::init!("scoped_ipv6_nif", load = select::on_load);

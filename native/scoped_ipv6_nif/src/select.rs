@@ -56,8 +56,8 @@ struct State {
     monitor: Option<ErlNifMonitor>,
 }
 
-/// Opens the resource type; called once, from the NIF's `load`.
-pub fn open_resource_type(env: Env) -> bool {
+/// The NIF's `load` callback: opens the resource type, once.
+pub fn on_load(env: Env, _load_info: Term) -> bool {
     let init = ErlNifResourceTypeInit {
         dtor: pending_dtor as *const ErlNifResourceDtor,
         stop: pending_stop as *const ErlNifResourceStop,
