@@ -5,7 +5,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([resolve/2]).
+-export([resolve/2, explain/2]).
 
 -spec resolve(term(), non_neg_integer() | infinity) ->
     {ok, {inet:ip_address(), non_neg_integer()}} | {error, term()}.
@@ -16,12 +16,32 @@ resolve(Address, Timeout) when is_list(Address); is_binary(Address) ->
     end;
 resolve(Host, Timeout) when is_atom(Host) ->
     resolve_host(atom_to_list(Host), Timeout);
+%% An index is not looked up on the way out (that costs a socket and an
+%% ioctl per call); explain/2 checks it if the kernel refuses.
+resolve({Ip6, Index} = Address, _Timeout)
+  when ?is_scoped_address(Address), is_integer(Index), Index > 0 ->
+    case Ip6 of
+        {0, 0, 0, 0, 0, 0, 0, 0} -> {error, einval};
+        {0, 0, 0, 0, 0, 16#ffff, _, _} -> {error, einval};
+        _ -> {ok, {Ip6, Index}}
+    end;
 resolve(Address, _Timeout) ->
     case scoped_ipv6:resolve(Address) of
         {ok, {Ip6, Scope}} -> checked(Ip6, Scope);
         {ok, Ip} -> checked(Ip, 0);
         {error, _} = Error -> Error
     end.
+
+%% @doc Linux answers ENETUNREACH for a scope index no interface has:
+%% say which, when that is the reason.
+-spec explain(Result, non_neg_integer()) -> Result | {error, term()}.
+explain({error, enetunreach} = Error, Index) when Index > 0 ->
+    case scoped_ipv6:if_name(Index) of
+        {error, {no_such_interface, _}} = NoSuch -> NoSuch;
+        _ -> Error
+    end;
+explain(Error, _Index) ->
+    Error.
 
 checked(Ip, 0) when ?is_ip6_address(Ip) ->
     case scoped_ipv6:needs_scope(Ip) of

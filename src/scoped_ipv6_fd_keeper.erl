@@ -1,14 +1,24 @@
 %% @private
-%% Opens the ports that adopt our descriptors, and closes each descriptor
-%% once its port is gone: the inet driver never closes a descriptor it was
-%% given (inet_drv.c, `prebound'). Opening the port here, monitoring it,
-%% and only then handing it to the caller leaves no moment at which the
-%% caller's death could lose a descriptor.
+%% Closes each descriptor we handed to the inet driver once the port that
+%% adopted it is gone: the driver never closes a descriptor it was given
+%% (inet_drv.c, `prebound').
+%%
+%% The caller opens the port itself, so a connect costs no round trip to
+%% this process; it tells us with two casts around the opening:
+%%   {expect, Handover, Caller}   before: we monitor the caller;
+%%   {adopted, Handover, Port}    after: we monitor the port instead.
+%% Signals from one process arrive in order, and its 'DOWN' after them, so
+%% a caller's 'DOWN' while still expected means it died in between. Then a
+%% live port with that descriptor is monitored if there is one; otherwise
+%% the descriptor is closed after ?LATE_CLOSE_MS, time for a port that is
+%% still exiting to leave the poll set before the number can be reused.
 -module(scoped_ipv6_fd_keeper).
 -behaviour(gen_server).
 
 -export([start_link/0, adopt/4, count/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+-define(LATE_CLOSE_MS, 1000).
 
 -type kind() :: connected | listening | udp.
 
@@ -16,68 +26,40 @@
 start_link() ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
 
-%% @doc Opens a gen_tcp/gen_udp port on the handed-over descriptor, with
-%% `PortOpts', and makes the caller its controlling process. The descriptor
-%% is closed when the port closes, or at once if the port cannot be opened.
+%% @doc Opens a gen_tcp/gen_udp port on the handed-over descriptor, in the
+%% calling process, with `PortOpts'. The descriptor is closed when the port
+%% closes, or at once if the port cannot be opened.
 -spec adopt(kind(), reference(), inet | inet6, [term()]) ->
     {ok, port()} | {error, term()}.
 adopt(Kind, Handover, Family, PortOpts) ->
-    ensure_started(),
-    gen_server:call(?MODULE, {adopt, Kind, Handover, Family, PortOpts, self()}, infinity).
+    Keeper = keeper(),
+    gen_server:cast(Keeper, {expect, Handover, self()}),
+    case open_port(Kind, Handover, Family, PortOpts) of
+        {ok, Port} = Ok ->
+            gen_server:cast(Keeper, {adopted, Handover, Port}),
+            Ok;
+        {error, _} = Error ->
+            %% No port uses it: close it now, so the caller sees it gone.
+            scoped_ipv6_nif:handover_close(Handover),
+            gen_server:cast(Keeper, {failed, Handover}),
+            Error
+    end.
 
-%% @doc How many descriptors are kept open for live ports.
+%% @doc How many descriptors are kept open for live ports (or callers).
 -spec count() -> non_neg_integer().
 count() ->
-    ensure_started(),
-    gen_server:call(?MODULE, count).
+    gen_server:call(keeper(), count).
 
 %% Used outside a release (erl -pa, escripts), the application may not be
 %% started yet: start it on first use rather than fail.
-ensure_started() ->
+keeper() ->
     case whereis(?MODULE) of
-        undefined -> {ok, _} = application:ensure_all_started(scoped_ipv6), ok;
-        _ -> ok
+        undefined ->
+            {ok, _} = application:ensure_all_started(scoped_ipv6),
+            whereis(?MODULE);
+        Pid ->
+            Pid
     end.
-
--spec init([]) -> {ok, #{reference() => reference()}}.
-init([]) ->
-    {ok, #{}}.
-
--spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
-handle_call({adopt, Kind, Handover, Family, PortOpts, Owner}, _From, Kept) ->
-    case open_port(Kind, Handover, Family, PortOpts) of
-        {ok, Port} ->
-            Monitor = erlang:monitor(port, Port),
-            case hand_to(Kind, Port, Owner) of
-                ok ->
-                    {reply, {ok, Port}, Kept#{Monitor => Handover}};
-                {error, _} = Error ->
-                    %% The caller died meanwhile: 'DOWN' will close the descriptor.
-                    catch erlang:port_close(Port),
-                    {reply, Error, Kept#{Monitor => Handover}}
-            end;
-        {error, _} = Error ->
-            scoped_ipv6_nif:handover_close(Handover),
-            {reply, Error, Kept}
-    end;
-handle_call(count, _From, Kept) ->
-    {reply, map_size(Kept), Kept}.
-
--spec handle_cast(term(), map()) -> {noreply, map()}.
-handle_cast(_Message, Kept) ->
-    {noreply, Kept}.
-
--spec handle_info(term(), map()) -> {noreply, map()}.
-handle_info({'DOWN', Monitor, port, _Port, _Reason}, Kept) ->
-    case maps:take(Monitor, Kept) of
-        {Handover, Rest} ->
-            scoped_ipv6_nif:handover_close(Handover),
-            {noreply, Rest};
-        error ->
-            {noreply, Kept}
-    end;
-handle_info(_Message, Kept) ->
-    {noreply, Kept}.
 
 open_port(Kind, Handover, Family, PortOpts) ->
     case scoped_ipv6_nif:handover_adopt(Handover) of
@@ -96,5 +78,83 @@ open_port(Kind, Handover, Family, PortOpts) ->
             Error
     end.
 
-hand_to(udp, Port, Owner) -> gen_udp:controlling_process(Port, Owner);
-hand_to(_Tcp, Port, Owner) -> gen_tcp:controlling_process(Port, Owner).
+%% --- the keeper -----------------------------------------------------------------
+
+-spec init([]) -> {ok, map()}.
+init([]) ->
+    %% expected: Handover => caller monitor; monitors: monitor => Handover.
+    {ok, #{expected => #{}, monitors => #{}}}.
+
+-spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
+handle_call(count, _From, #{monitors := Monitors} = State) ->
+    {reply, map_size(Monitors), State}.
+
+-spec handle_cast(term(), map()) -> {noreply, map()}.
+handle_cast({expect, Handover, Caller}, State) ->
+    Monitor = erlang:monitor(process, Caller),
+    {noreply, watch(Monitor, Handover, expect(Handover, Monitor, State))};
+handle_cast({adopted, Handover, Port}, State0) ->
+    State = unexpect(Handover, State0),
+    {noreply, watch(erlang:monitor(port, Port), Handover, State)};
+handle_cast({failed, Handover}, State) ->
+    {noreply, unexpect(Handover, State)}.
+
+-spec handle_info(term(), map()) -> {noreply, map()}.
+handle_info({'DOWN', Monitor, Type, _, _}, #{monitors := Monitors} = State) ->
+    case maps:take(Monitor, Monitors) of
+        {Handover, Rest} when Type =:= port ->
+            scoped_ipv6_nif:handover_close(Handover),
+            {noreply, State#{monitors := Rest}};
+        {Handover, Rest} ->
+            %% The caller died between its two casts.
+            State1 = forget_expected(Handover, State#{monitors := Rest}),
+            {noreply, caller_died(Handover, State1)};
+        error ->
+            {noreply, State}
+    end;
+handle_info({late_close, Handover}, State) ->
+    scoped_ipv6_nif:handover_close(Handover),
+    {noreply, State};
+handle_info(_Message, State) ->
+    {noreply, State}.
+
+caller_died(Handover, State) ->
+    case port_using(Handover) of
+        {ok, Port} ->
+            watch(erlang:monitor(port, Port), Handover, State);
+        none ->
+            erlang:send_after(?LATE_CLOSE_MS, self(), {late_close, Handover}),
+            State
+    end.
+
+port_using(Handover) ->
+    case scoped_ipv6_nif:handover_adopt(Handover) of
+        {ok, Fd} ->
+            Using = [P || P <- erlang:ports(), erlang:port_info(P, name) =:= {name, "tcp_inet"}
+                                  orelse erlang:port_info(P, name) =:= {name, "udp_inet"},
+                          inet:getfd(P) =:= {ok, Fd}],
+            case Using of
+                [Port | _] -> {ok, Port};
+                [] -> none
+            end;
+        {error, closed} ->
+            none
+    end.
+
+expect(Handover, Monitor, #{expected := Expected} = State) ->
+    State#{expected := Expected#{Handover => Monitor}}.
+
+unexpect(Handover, #{expected := Expected, monitors := Monitors} = State) ->
+    case maps:take(Handover, Expected) of
+        {Monitor, Rest} ->
+            erlang:demonitor(Monitor, [flush]),
+            State#{expected := Rest, monitors := maps:remove(Monitor, Monitors)};
+        error ->
+            State
+    end.
+
+forget_expected(Handover, #{expected := Expected} = State) ->
+    State#{expected := maps:remove(Handover, Expected)}.
+
+watch(Monitor, Handover, #{monitors := Monitors} = State) ->
+    State#{monitors := Monitors#{Monitor => Handover}}.

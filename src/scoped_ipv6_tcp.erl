@@ -103,10 +103,10 @@ connect_socket(Ip, Port, Scope, Family, #{setup := Setup} = Split, Deadline) ->
         {wait, Pending} ->
             case await_connect(Pending, Ref, Deadline) of
                 {ok, Handover} -> adopt(connected, Handover, Family, Split);
-                {error, _} = Error -> Error
+                {error, _} = Error -> scoped_ipv6_dest:explain(Error, Scope)
             end;
         {error, _} = Error ->
-            Error
+            scoped_ipv6_dest:explain(Error, Scope)
     end.
 
 %% The NIF selected WRITE on the socket: the VM's poll set tells us when

@@ -70,7 +70,8 @@ open(Port, Opts) ->
 send(#scoped_udp{socket = Socket}, Address, Port, Data)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
     case scoped_ipv6_dest:resolve(Address, infinity) of
-        {ok, {Ip, Scope}} -> socket:sendto(Socket, Data, sockaddr(Ip, Port, Scope));
+        {ok, {Ip, Scope}} ->
+            scoped_ipv6_dest:explain(socket:sendto(Socket, Data, sockaddr(Ip, Port, Scope)), Scope);
         {error, _} = Error -> Error
     end;
 send(Socket, Address, Port, Data) ->

@@ -10,8 +10,9 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 /// What must be set on a socket before it is bound or connected. `None`
-/// leaves the OS default, except `v6only`, which is always set on IPv6
-/// sockets (RFC 3493 section 5.3: the dual-stack bind-order trap).
+/// leaves the OS default, except `v6only`, which is always set on an IPv6
+/// socket bound to the wildcard (RFC 3493 section 5.3: the dual-stack
+/// bind-order trap); a connecting socket bound to nothing has no use for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Setup {
     pub bind: Option<SocketAddr>,
@@ -68,10 +69,9 @@ fn new_socket(
     setup: &Setup,
 ) -> io::Result<Socket> {
     let domain = Domain::for_address(peer_or_local);
-    let socket = Socket::new(domain, ty, Some(protocol))?;
-    socket.set_nonblocking(true)?;
-    socket.set_cloexec(true)?;
-    if domain == Domain::IPV6 {
+    let socket = new_nonblocking(domain, ty, protocol)?;
+    let binds_wildcard = setup.bind.is_some_and(|local| local.ip().is_unspecified());
+    if domain == Domain::IPV6 && (binds_wildcard || setup.v6only.is_some()) {
         socket.set_only_v6(setup.v6only.unwrap_or(DEFAULT_V6ONLY))?;
     }
     if let Some(reuse) = setup.reuseaddr {
@@ -89,6 +89,20 @@ fn new_socket(
     if let Some(local) = setup.bind {
         socket.bind(&SockAddr::from(local))?;
     }
+    Ok(socket)
+}
+
+/// socket2 sets close-on-exec; where the OS allows, one syscall also makes
+/// it non-blocking (this is on the connect path, which is measured).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn new_nonblocking(domain: Domain, ty: Type, protocol: Protocol) -> io::Result<Socket> {
+    Socket::new(domain, ty.nonblocking(), Some(protocol))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn new_nonblocking(domain: Domain, ty: Type, protocol: Protocol) -> io::Result<Socket> {
+    let socket = Socket::new(domain, ty, Some(protocol))?;
+    socket.set_nonblocking(true)?;
     Ok(socket)
 }
 

@@ -44,8 +44,26 @@ fn link_local_without_scope_is_einval_from_the_kernel() {
 }
 
 #[test]
+fn sockets_are_non_blocking_and_close_on_exec() {
+    let listener = TcpListener::bind("[::1]:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let socket = match tcp_connect(loopback6(port), &Setup::default()).unwrap() {
+        Connecting::Connected(socket) | Connecting::InProgress(socket) => socket,
+    };
+    assert!(socket.nonblocking().unwrap());
+    if cfg!(target_os = "linux") {
+        // The kernel's own view of the descriptor's flags, in octal.
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", raw(&socket))).unwrap();
+        let flags = info.lines().find_map(|l| l.strip_prefix("flags:")).unwrap();
+        let flags = u32::from_str_radix(flags.trim(), 8).unwrap();
+        assert_ne!(flags & libc::O_CLOEXEC as u32, 0, "close-on-exec");
+    }
+}
+
+#[test]
 fn listen_sets_v6only_explicitly() {
-    let socket = tcp_listen(loopback6(0), &Setup::default(), 5).unwrap();
+    let wildcard = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0));
+    let socket = tcp_listen(wildcard, &Setup::default(), 5).unwrap();
     assert_eq!(socket.only_v6().unwrap(), DEFAULT_V6ONLY);
     let setup = Setup {
         v6only: Some(false),
@@ -53,7 +71,6 @@ fn listen_sets_v6only_explicitly() {
         ..Setup::default()
     };
     // Linux forces V6ONLY on for a specific address: only `::` shows the choice.
-    let wildcard = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0));
     let socket = tcp_listen(wildcard, &setup, 5).unwrap();
     assert!(!socket.only_v6().unwrap());
     assert!(socket.reuse_address().unwrap());

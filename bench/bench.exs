@@ -1,0 +1,328 @@
+# scoped_ipv6 against OTP's own paths, measured in the same run. Run by
+# bench/run inside the testbed (sip6-host); the peer (bench/peer.exs) runs in
+# sip6-a behind linkA. Every loop is bounded in count and in time. Prints a
+# table of ratios (ours / OTP's; higher is better for rates, lower for
+# latencies) with medians and the spread of per-round medians, and writes
+# the raw connect latencies for the chart to bench/out/.
+
+defmodule Bench do
+  @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
+  @global {0xFD00, 0xA, 0, 0, 0, 0, 0, 2}
+  @out Path.expand("out", __DIR__)
+
+  def quick?, do: System.get_env("BENCH_QUICK") == "1"
+  def scale(n), do: if(quick?(), do: max(div(n, 10), 1), else: n)
+
+  def index, do: ScopedIPv6.if_index!("linkA")
+  def ll2, do: @ll2
+
+  # --- the paths compared ---------------------------------------------------
+
+  def connect(:ours, port, opts),
+    do: :scoped_ipv6_tcp.connect({@ll2, index()}, port, opts, 5_000)
+
+  def connect(:otp_map, port, opts),
+    do: :gen_tcp.connect(%{family: :inet6, addr: @ll2, port: port, scope_id: index()}, opts, 5_000)
+
+  def connect(:otp_global, port, opts),
+    do: :gen_tcp.connect(@global, port, [:inet6 | opts], 5_000)
+
+  # --- statistics -----------------------------------------------------------
+
+  def median(list), do: percentile(list, 50)
+
+  def percentile(list, p) do
+    sorted = Enum.sort(list)
+    Enum.at(sorted, min(length(sorted) - 1, div(length(sorted) * p, 100)))
+  end
+
+  def spread(round_values), do: {Enum.min(round_values), Enum.max(round_values)}
+
+  def time_us(fun) do
+    t0 = System.monotonic_time(:nanosecond)
+    fun.()
+    (System.monotonic_time(:nanosecond) - t0) / 1_000
+  end
+
+  # --- 1. connect + close latency --------------------------------------------
+
+  def connect_latency do
+    paths = [:ours, :otp_map, :otp_global]
+    rounds = 10
+    per_round = scale(300)
+
+    samples =
+      for round <- 1..rounds, path <- rotate(paths, round), reduce: %{} do
+        acc ->
+          times =
+            for _ <- 1..per_round do
+              time_us(fn ->
+                {:ok, s} = connect(path, 7400, [:binary, active: false])
+                :gen_tcp.close(s)
+              end)
+            end
+
+          Map.update(acc, path, [times], &[times | &1])
+      end
+
+    File.mkdir_p!(@out)
+
+    for path <- paths do
+      all = samples[path] |> List.flatten()
+      File.write!(Path.join(@out, "connect_#{path}.dat"), Enum.map_join(all, "\n", &"#{&1}") <> "\n")
+    end
+
+    stat = fn path ->
+      all = List.flatten(samples[path])
+      %{median: median(all), p99: percentile(all, 99), rounds: Enum.map(samples[path], &median/1)}
+    end
+
+    {stat.(:ours), stat.(:otp_map), stat.(:otp_global)}
+  end
+
+  defp rotate(list, n), do: Enum.drop(list, rem(n, length(list))) ++ Enum.take(list, rem(n, length(list)))
+
+  # --- 2. connections per second, 100 concurrent clients -----------------------
+
+  def connections_per_second(path, seconds) do
+    deadline = System.monotonic_time(:millisecond) + seconds * 1_000
+
+    counts =
+      1..100
+      |> Task.async_stream(fn _ -> cps_client(path, deadline, 0) end,
+        max_concurrency: 100,
+        timeout: (seconds + 30) * 1_000
+      )
+      |> Enum.map(fn {:ok, n} -> n end)
+
+    Enum.sum(counts) / seconds
+  end
+
+  defp cps_client(path, deadline, n) do
+    if System.monotonic_time(:millisecond) >= deadline do
+      n
+    else
+      case connect(path, 7400, [:binary, active: false]) do
+        {:ok, s} -> :gen_tcp.close(s)
+        {:error, _} -> :ok
+      end
+
+      cps_client(path, deadline, n + 1)
+    end
+  end
+
+  # --- 3. scheduler responsiveness under 1,000 unanswered connects ----------------
+
+  def responsiveness(load) do
+    file = Path.join(@out, "read_me.bin")
+    File.write!(file, :crypto.strong_rand_bytes(4096))
+    stop = System.monotonic_time(:millisecond) + 2_500
+
+    loaders =
+      case load do
+        :none ->
+          []
+
+        path ->
+          for i <- 1..1_000 do
+            dead = {0xFE80, 0, 0, 0, 0, 0, 0xDEAD, i}
+
+            spawn(fn ->
+              case path do
+                :ours -> :scoped_ipv6_tcp.connect({dead, index()}, 7400, [], 4_000)
+                :otp_map -> :gen_tcp.connect(%{family: :inet6, addr: dead, port: 7400, scope_id: index()}, [], 4_000)
+              end
+            end)
+          end
+      end
+
+    Process.sleep(100)
+    ticker = Task.async(fn -> tick(stop, 0) end)
+    reads = read_loop(file, stop, [])
+    lateness = Task.await(ticker, 10_000)
+    Enum.each(loaders, &Process.exit(&1, :kill))
+    %{max_lateness_ms: lateness / 1_000, read_median_us: median(reads), read_p99_us: percentile(reads, 99)}
+  end
+
+  # A 1 ms timer, again and again: how late does it fire, at worst?
+  defp tick(stop, worst) do
+    now = System.monotonic_time(:microsecond)
+
+    if div(now, 1_000) >= stop do
+      worst
+    else
+      receive do
+      after
+        1 -> :ok
+      end
+
+      late = System.monotonic_time(:microsecond) - now - 1_000
+      tick(stop, max(worst, late))
+    end
+  end
+
+  defp read_loop(file, stop, acc) do
+    if System.monotonic_time(:millisecond) >= stop do
+      acc
+    else
+      t = time_us(fn -> {:ok, _} = File.read(file) end)
+      Process.sleep(2)
+      read_loop(file, stop, [t | acc])
+    end
+  end
+
+  # --- 4. bulk transfer ------------------------------------------------------------
+
+  def bulk(path, bytes) do
+    chunk = :crypto.strong_rand_bytes(65_536)
+    {:ok, s} = connect(path, 7401, [:binary, active: false, sndbuf: 4_194_304])
+    chunks = div(bytes, byte_size(chunk))
+    us = time_us(fn -> for _ <- 1..chunks, do: :ok = :gen_tcp.send(s, chunk) end)
+    :gen_tcp.close(s)
+    bytes / (us / 1_000_000) / 1_048_576
+  end
+
+  # --- 5. UDP request/response -------------------------------------------------------
+
+  def udp_round_trips(:ours, n) do
+    {:ok, u} = :scoped_ipv6_udp.open(0, [:binary])
+    dest = {@ll2, index()}
+
+    us =
+      time_us(fn ->
+        for _ <- 1..n do
+          :ok = :scoped_ipv6_udp.send(u, dest, 7402, "ping")
+          {:ok, {{_peer, _scope}, 7402, "ping"}} = :scoped_ipv6_udp.recv(u, 0, 1_000)
+        end
+      end)
+
+    :scoped_ipv6_udp.close(u)
+    n / (us / 1_000_000)
+  end
+
+  def udp_round_trips(:otp_link, n) do
+    local = %{family: :inet6, addr: {0xFE80, 0, 0, 0, 0, 0, 0, 1}, port: 0, scope_id: index()}
+    {:ok, u} = :gen_udp.open(0, [:inet6, :binary, active: false, ifaddr: local])
+    dest = %{family: :inet6, addr: @ll2, port: 7402, scope_id: index()}
+
+    us =
+      time_us(fn ->
+        for _ <- 1..n do
+          :ok = :gen_udp.send(u, dest, "ping")
+          {:ok, {_peer, 7402, "ping"}} = :gen_udp.recv(u, 0, 1_000)
+        end
+      end)
+
+    :gen_udp.close(u)
+    n / (us / 1_000_000)
+  end
+
+  # --- 6. parse + ntoa -------------------------------------------------------------------
+
+  def text(:ours_unscoped, n), do: text_loop(n, ~c"fe80::1:2:3:4", &:scoped_ipv6.parse/1, &:scoped_ipv6.ntoa/1)
+  def text(:ours_scoped, n), do: text_loop(n, ~c"fe80::1:2:3:4%eth0", &:scoped_ipv6.parse/1, &:scoped_ipv6.ntoa/1)
+  def text(:otp_unscoped, n), do: text_loop(n, ~c"fe80::1:2:3:4", &:inet.parse_address/1, &:inet.ntoa/1)
+
+  defp text_loop(n, text, parse, ntoa) do
+    us =
+      time_us(fn ->
+        for _ <- 1..n do
+          {:ok, a} = parse.(text)
+          ntoa.(a)
+        end
+      end)
+
+    n / (us / 1_000_000)
+  end
+
+  # --- 7. memory per open socket -------------------------------------------------------------
+
+  def memory_per_socket(path, n) do
+    :erlang.garbage_collect()
+    before = :erlang.memory(:total)
+
+    sockets =
+      for _ <- 1..n do
+        {:ok, s} = connect(path, 7403, [:binary, active: false])
+        s
+      end
+
+    Enum.each(Process.list(), &:erlang.garbage_collect/1)
+    per_socket = (:erlang.memory(:total) - before) / n
+    Enum.each(sockets, &:gen_tcp.close/1)
+    per_socket
+  end
+
+  # --- running them ----------------------------------------------------------------------
+
+  def rounds(n, paths, fun) do
+    for round <- 1..n, path <- rotate(paths, round), reduce: %{} do
+      acc -> Map.update(acc, path, [fun.(path)], &[fun.(path) | &1])
+    end
+  end
+end
+
+defmodule Report do
+  def row(what, ours, otp, ratio, goal, met) do
+    IO.puts(
+      "| #{what} | #{ours} | #{otp} | #{:erlang.float_to_binary(ratio * 1.0, decimals: 3)} | #{goal} | #{if met, do: "yes", else: "NO"} |"
+    )
+  end
+
+  def n(x) when is_float(x), do: :erlang.float_to_binary(x, decimals: 1)
+  def n(x), do: "#{x}"
+  def spread({lo, hi}), do: "#{n(lo)}..#{n(hi)}"
+end
+
+IO.puts("machine: #{:erlang.system_info(:system_architecture)}, #{System.schedulers_online()} schedulers, OTP #{System.otp_release()}#{if Bench.quick?(), do: ", QUICK run (1/10 of the counts)", else: ""}")
+IO.puts("")
+IO.puts("| benchmark | ours | OTP | ratio | goal | met |")
+IO.puts("|---|---|---|---|---|---|")
+
+{ours, map, global} = Bench.connect_latency()
+
+Report.row(
+  "connect+close median us, spread of round medians (vs map path)",
+  "#{Report.n(ours.median)} (#{Report.spread(Bench.spread(ours.rounds))})",
+  "#{Report.n(map.median)} (#{Report.spread(Bench.spread(map.rounds))})",
+  ours.median / map.median,
+  "<= 1.10",
+  ours.median / map.median <= 1.10
+)
+
+Report.row("connect+close p99 us (vs map path)", Report.n(ours.p99), Report.n(map.p99), ours.p99 / map.p99, "reported", true)
+Report.row("connect+close median us (vs global address)", Report.n(ours.median), Report.n(global.median), ours.median / global.median, "reported", true)
+
+seconds = if Bench.quick?(), do: 2, else: 10
+cps = Bench.rounds(1, [:ours, :otp_map], &Bench.connections_per_second(&1, seconds))
+[cps_ours] = cps[:ours]
+[cps_map] = cps[:otp_map]
+Report.row("connections/s, 100 clients, #{seconds} s", Report.n(cps_ours), Report.n(cps_map), cps_ours / cps_map, ">= 0.9", cps_ours / cps_map >= 0.9)
+
+idle = Bench.responsiveness(:none)
+loaded = Bench.responsiveness(:ours)
+otp_loaded = Bench.responsiveness(:otp_map)
+Report.row("ticker max lateness ms, 1,000 connects waiting (ours vs OTP's under the same load)", Report.n(loaded.max_lateness_ms), Report.n(otp_loaded.max_lateness_ms), loaded.max_lateness_ms / max(otp_loaded.max_lateness_ms, 0.001), "< 10 ms", loaded.max_lateness_ms < 10)
+Report.row("file read p99 us, loaded/idle (ours)", Report.n(loaded.read_p99_us), Report.n(idle.read_p99_us), loaded.read_p99_us / idle.read_p99_us, "<= 2.0", loaded.read_p99_us / idle.read_p99_us <= 2.0)
+Report.row("file read median us, loaded/idle (ours)", Report.n(loaded.read_median_us), Report.n(idle.read_median_us), loaded.read_median_us / idle.read_median_us, "<= 2.0", loaded.read_median_us / idle.read_median_us <= 2.0)
+
+bytes = Bench.scale(1_073_741_824)
+bulk = Bench.rounds(3, [:ours, :otp_map], &Bench.bulk(&1, bytes))
+Report.row("bulk MiB/s, #{div(bytes, 1_048_576)} MiB x3, median (spread)", "#{Report.n(Bench.median(bulk[:ours]))} (#{Report.spread(Bench.spread(bulk[:ours]))})", "#{Report.n(Bench.median(bulk[:otp_map]))} (#{Report.spread(Bench.spread(bulk[:otp_map]))})", Bench.median(bulk[:ours]) / Bench.median(bulk[:otp_map]), ">= 0.98", Bench.median(bulk[:ours]) / Bench.median(bulk[:otp_map]) >= 0.98)
+
+trips = Bench.scale(20_000)
+udp = Bench.rounds(5, [:ours, :otp_link], &Bench.udp_round_trips(&1, div(trips, 5)))
+udp_ratio = Bench.median(udp[:ours]) / Bench.median(udp[:otp_link])
+Report.row("UDP round trips/s, wildcard + scoped recv vs gen_udp on one link", "#{Report.n(Bench.median(udp[:ours]))} (#{Report.spread(Bench.spread(udp[:ours]))})", "#{Report.n(Bench.median(udp[:otp_link]))} (#{Report.spread(Bench.spread(udp[:otp_link]))})", udp_ratio, ">= 0.9", udp_ratio >= 0.9)
+
+iters = Bench.scale(200_000)
+text = Bench.rounds(5, [:ours_unscoped, :ours_scoped, :otp_unscoped], &Bench.text(&1, div(iters, 5)))
+otp_text = Bench.median(text[:otp_unscoped])
+Report.row("parse+ntoa/s, unscoped text", Report.n(Bench.median(text[:ours_unscoped])), Report.n(otp_text), Bench.median(text[:ours_unscoped]) / otp_text, ">= 1.0", Bench.median(text[:ours_unscoped]) / otp_text >= 1.0)
+Report.row("parse+ntoa/s, scoped text (OTP: unscoped)", Report.n(Bench.median(text[:ours_scoped])), Report.n(otp_text), Bench.median(text[:ours_scoped]) / otp_text, ">= 1.0", Bench.median(text[:ours_scoped]) / otp_text >= 1.0)
+
+sockets = Bench.scale(10_000)
+mem_ours = Bench.memory_per_socket(:ours, sockets)
+Process.sleep(500)
+mem_otp = Bench.memory_per_socket(:otp_map, sockets)
+Report.row("BEAM bytes per open socket, #{sockets} open (extra: #{Report.n(mem_ours - mem_otp)} B)", Report.n(mem_ours), Report.n(mem_otp), mem_ours / mem_otp, "extra <= 1024 B", mem_ours - mem_otp <= 1024)
