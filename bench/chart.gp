@@ -1,19 +1,20 @@
 # Connect + close latency distributions (CDF) from bench/out/connect_*.dat.
-set terminal pngcairo size 900,520 font ",11"
-set output "bench/out/connect_latency.png"
-set title "connect + close to a link-local peer: scoped_ipv6 vs OTP (same run)"
-set xlabel "latency (microseconds, log scale)"
-set ylabel "fraction of connects at or below"
-set logscale x
-set grid
-set key bottom right
-set yrange [0:1]
 stats "bench/out/connect_ours.dat" nooutput
 n_ours = STATS_records
 stats "bench/out/connect_otp_map.dat" nooutput
 n_map = STATS_records
 stats "bench/out/connect_otp_global.dat" nooutput
 n_global = STATS_records
+set terminal pngcairo size 900,520 font ",11"
+set output "bench/out/connect_latency.png"
+set title "connect + close to a link-local peer: scoped\\_ipv6 vs OTP (same run)"
+set xlabel "latency (microseconds, log scale)"
+set ylabel "fraction of connects at or below"
+set logscale x
+set grid
+set key bottom right
+set yrange [0:1]
+set xrange [50:2000]
 plot "bench/out/connect_ours.dat" using 1:(1.0/n_ours) smooth cumulative lw 2 title "scoped\\_ipv6\\_tcp:connect({fe80::2, Index})", \
      "bench/out/connect_otp_map.dat" using 1:(1.0/n_map) smooth cumulative lw 2 title "gen\\_tcp:connect(#{scope\\_id => Index}) (OTP map path)", \
      "bench/out/connect_otp_global.dat" using 1:(1.0/n_global) smooth cumulative lw 2 dt 2 title "gen\\_tcp:connect(fd00:a::2) (global address)"

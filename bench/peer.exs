@@ -40,7 +40,23 @@ defmodule BenchPeer do
     end
   end
 
-  def hold(holder), do: fn socket -> :ok = :gen_tcp.controlling_process(socket, holder) end
+  # Held open until the client closes: one holder process for them all.
+  def hold(holder) do
+    fn socket ->
+      :ok = :gen_tcp.controlling_process(socket, holder)
+      send(holder, {:hold, socket})
+    end
+  end
+
+  def holder do
+    receive do
+      {:hold, socket} -> :inet.setopts(socket, active: true)
+      {:tcp_closed, socket} -> :gen_tcp.close(socket)
+      {:tcp, _socket, _data} -> :ok
+    end
+
+    holder()
+  end
 
   def echo do
     {:ok, u} = :gen_udp.open(7402, [:inet6, :binary, active: 100, recbuf: 1_048_576])
@@ -62,7 +78,7 @@ end
 
 BenchPeer.acceptors(BenchPeer.listen(7400), 16, &:gen_tcp.close/1)
 BenchPeer.acceptors(BenchPeer.listen(7401), 4, &BenchPeer.sink/1)
-holder = spawn(fn -> Process.sleep(:infinity) end)
+holder = spawn(&BenchPeer.holder/0)
 BenchPeer.acceptors(BenchPeer.listen(7403), 8, BenchPeer.hold(holder))
 spawn_link(&BenchPeer.echo/0)
 IO.puts("ready")

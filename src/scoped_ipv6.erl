@@ -62,20 +62,11 @@
 %% '''
 -spec parse(Text :: string() | binary()) -> {ok, address()} | {error, einval}.
 parse(Text) when is_binary(Text) ->
-    case scoped_ipv6_nif:parse(Text) of
-        {error, _} = Error -> Error;
-        Address -> {ok, Address}
-    end;
+    parsed(scoped_ipv6_nif:parse(Text, binary));
 parse(Text) when is_list(Text) ->
     case text_to_binary(Text) of
-        {ok, Binary} ->
-            case scoped_ipv6_nif:parse(Binary) of
-                {error, _} = Error -> Error;
-                {Ip6, Name} when is_binary(Name) -> {ok, {Ip6, unicode:characters_to_list(Name)}};
-                Address -> {ok, Address}
-            end;
-        error ->
-            {error, einval}
+        {ok, Binary} -> parsed(scoped_ipv6_nif:parse(Binary, list));
+        error -> {error, einval}
     end;
 parse(_) ->
     {error, einval}.
@@ -91,17 +82,9 @@ parse(_) ->
 %% '''
 -spec ntoa(address()) -> string() | {error, einval}.
 ntoa(Address) when ?is_ip6_address(Address) ->
-    binary_to_list(scoped_ipv6_nif:ntoa(Address));
+    scoped_ipv6_nif:ntoa(Address, list);
 ntoa({Ip6, Scope}) when ?is_scoped_address({Ip6, Scope}) ->
-    case zone_term(Scope) of
-        {ok, Zone} ->
-            case scoped_ipv6_nif:ntoa_scoped(Ip6, Zone) of
-                Text when is_binary(Text) -> unicode:characters_to_list(Text);
-                {error, _} = Error -> Error
-            end;
-        error ->
-            {error, einval}
-    end;
+    scoped_ipv6_nif:ntoa_scoped(Ip6, Scope, list);
 ntoa(Address) ->
     inet:ntoa(Address).
 
@@ -245,6 +228,10 @@ format_error(Reason) ->
     inet:format_error(Reason).
 
 %% --- internal ---------------------------------------------------------------
+
+parsed({error, _} = Error) -> Error;
+parsed(Address) -> {ok, Address}.
+
 
 socket_addr(Socket, Which) when is_port(Socket) ->
     case inet:getfd(Socket) of

@@ -3,7 +3,7 @@
 %% loader: scoped_ipv6 and friends call these functions, users never do.
 -module(scoped_ipv6_nif).
 
--export([parse/1, ntoa/1, ntoa_scoped/2, resolve_zone/1, if_name/1, interfaces/0]).
+-export([parse/2, ntoa/2, ntoa_scoped/3, resolve_zone/1, if_name/1, interfaces/0]).
 -export([tcp_connect/5, connect_finish/1, connect_cancel/1, tcp_listen/5,
          handover_adopt/1, handover_close/1, socket_addr/2, resolve_host/2]).
 
@@ -30,15 +30,19 @@ priv_dir() ->
 -spec load() -> ok | {error, {atom(), string()}}.
 -spec priv_dir() -> file:filename().
 
--spec parse(binary()) ->
-    inet:ip_address() | {inet:ip6_address(), zone()} | {error, einval}.
-parse(_Text) -> ?NOT_LOADED.
+%% Form: the string type of names and text in the answer.
+-type form() :: list | binary.
 
--spec ntoa(inet:ip6_address()) -> binary().
-ntoa(_Ip6) -> ?NOT_LOADED.
+-spec parse(binary(), form()) ->
+    inet:ip_address() | {inet:ip6_address(), zone() | string()} | {error, einval}.
+parse(_Text, _Form) -> ?NOT_LOADED.
 
--spec ntoa_scoped(inet:ip6_address(), zone()) -> binary() | {error, einval}.
-ntoa_scoped(_Ip6, _Zone) -> ?NOT_LOADED.
+-spec ntoa(inet:ip6_address(), form()) -> string() | binary().
+ntoa(_Ip6, _Form) -> ?NOT_LOADED.
+
+-spec ntoa_scoped(inet:ip6_address(), zone() | string(), form()) ->
+    string() | binary() | {error, einval}.
+ntoa_scoped(_Ip6, _Zone, _Form) -> ?NOT_LOADED.
 
 -spec resolve_zone(zone()) -> {ok, non_neg_integer()} | {error, term()}.
 resolve_zone(_Zone) -> ?NOT_LOADED.

@@ -27,7 +27,12 @@
          close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--record(scoped_udp, {server :: pid(), socket :: socket:socket()}).
+%% `flags': an atomics array the server writes and recv/3 reads, so that a
+%% passive receive costs no call to the server and no getopt:
+%% ?ACTIVE is 1 while active, ?BINARY 1 in binary mode.
+-record(scoped_udp, {server :: pid(), socket :: socket:socket(), flags :: atomics:atomics_ref()}).
+-define(ACTIVE, 1).
+-define(BINARY, 2).
 -opaque socket() :: #scoped_udp{}.
 -export_type([socket/0]).
 
@@ -90,16 +95,16 @@ recv(Socket, Length) ->
 -spec recv(socket(), non_neg_integer(), non_neg_integer() | infinity) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
     {error, term()}.
-recv(#scoped_udp{socket = Socket}, Length, Timeout)
+recv(#scoped_udp{socket = Socket, flags = Flags}, Length, Timeout)
   when is_integer(Length), Length >= 0,
        (Timeout =:= infinity orelse (is_integer(Timeout) andalso Timeout >= 0)) ->
-    case meta(Socket) of
-        #{active := false, mode := Mode} ->
+    case atomics:get(Flags, ?ACTIVE) of
+        0 ->
             case socket:recvfrom(Socket, Length, Timeout) of
-                {ok, {From, Data}} -> {ok, datagram(From, Data, Mode)};
+                {ok, {From, Data}} -> {ok, datagram(From, Data, mode(Flags))};
                 {error, _} = Error -> Error
             end;
-        #{} ->
+        _Active ->
             {error, einval}
     end;
 recv(Socket, Length, Timeout) ->
@@ -172,7 +177,8 @@ socket(#scoped_udp{socket = Socket}) ->
 init({Owner, Family, Port, #{setup := Setup, port_opts := PortOpts, active := Active}}) ->
     case open_socket(Family, Port, Setup) of
         {ok, Socket} ->
-            Handle = #scoped_udp{server = self(), socket = Socket},
+            Handle = #scoped_udp{server = self(), socket = Socket,
+                                 flags = atomics:new(2, [{signed, false}])},
             State = #{handle => Handle, owner => Owner,
                       monitor => erlang:monitor(process, Owner),
                       active => false, mode => list, pending => undefined},
@@ -245,14 +251,14 @@ countdown(_Last) -> passive.
 
 set_active(passive, #{handle := Handle, owner := Owner} = State) ->
     Owner ! {udp_passive, Handle},
-    sync_meta(State#{active := false});
+    publish_flags(State#{active := false});
 set_active(false, State) ->
-    sync_meta(State#{active := false});
+    publish_flags(State#{active := false});
 set_active(Active, State) ->
     State#{active := Active}.
 
 apply_opts([], State) ->
-    {ok, start_or_stop(sync_meta(State))};
+    {ok, start_or_stop(publish_flags(State))};
 apply_opts([Opt | Rest], #{handle := #scoped_udp{socket = Socket}} = State) ->
     case apply_opt(Opt, Socket, State) of
         {ok, State1} -> apply_opts(Rest, State1);
@@ -286,9 +292,16 @@ ok_state(ok, State) -> {ok, State};
 ok_state({error, _} = Error, _State) -> Error.
 
 %% recv/3 runs in the caller and reads the mode and active flag from here.
-sync_meta(#{handle := #scoped_udp{socket = Socket}, active := Active, mode := Mode} = State) ->
-    ok = socket:setopt(Socket, {otp, meta}, #{active => Active, mode => Mode}),
+publish_flags(#{handle := #scoped_udp{flags = Flags}, active := Active, mode := Mode} = State) ->
+    atomics:put(Flags, ?ACTIVE, case Active of false -> 0; _ -> 1 end),
+    atomics:put(Flags, ?BINARY, case Mode of binary -> 1; list -> 0 end),
     State.
+
+mode(Flags) ->
+    case atomics:get(Flags, ?BINARY) of
+        1 -> binary;
+        0 -> list
+    end.
 
 start_or_stop(#{active := false, pending := undefined} = State) ->
     State;
@@ -300,12 +313,6 @@ start_or_stop(#{pending := undefined} = State) ->
     receive_active(State);
 start_or_stop(State) ->
     State.
-
-meta(Socket) ->
-    case socket:getopt(Socket, {otp, meta}) of
-        {ok, #{} = Meta} -> Meta;
-        _ -> #{}
-    end.
 
 call(Server, Request) ->
     try gen_server:call(Server, Request)

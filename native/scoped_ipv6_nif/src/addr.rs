@@ -6,7 +6,6 @@
 //! as an interface index (all digits) or an interface name (anything else);
 //! turning a name into an index is the job of `iface`, not of this module.
 
-use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Longest zone text: the platform's interface-name limit (15 bytes on
@@ -122,18 +121,128 @@ pub fn check_zone_name(name: &[u8]) -> Result<&str, Invalid> {
     std::str::from_utf8(name).map_err(|_| Invalid::ZoneCharacter)
 }
 
-/// RFC 5952 text (lowercase, longest run of zero groups compressed,
-/// IPv4-mapped in dotted form) plus `%zone`. Refuses what [`parse`] would.
-pub fn format_scoped(addr: Ipv6Addr, zone: Zone<'_>) -> Result<String, Invalid> {
-    check_zone_allowed(addr)?;
-    let mut text = addr.to_string();
-    match zone {
-        Zone::Index(index) => write!(text, "%{index}").expect("writing to a String"),
-        Zone::Name(name) => {
-            check_zone_name(name.as_bytes())?;
-            text.push('%');
-            text.push_str(name);
+/// Address text, built on the stack: the longest is an IPv6 address (45
+/// bytes), `%`, and a zone of at most `MAX_ZONE_LEN` bytes.
+#[derive(Clone, Copy)]
+pub struct Text {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Text {
+    fn new() -> Self {
+        Text {
+            buf: [0; 64],
+            len: 0,
         }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn push_decimal(&mut self, mut n: u32) {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&digits[at..]);
+    }
+
+    fn push_hex(&mut self, word: u16) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let nibbles = [word >> 12, (word >> 8) & 0xf, (word >> 4) & 0xf, word & 0xf];
+        let first = nibbles.iter().position(|&n| n != 0).unwrap_or(3);
+        for &nibble in &nibbles[first..] {
+            self.push(&[HEX[usize::from(nibble)]]);
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII and whole UTF-8 zone names are ever pushed.
+        std::str::from_utf8(&self.buf[..self.len]).expect("address text is UTF-8")
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// RFC 5952 text: lowercase, no leading zeros, the longest run of two or
+/// more zero groups (the first of equals) as `::`, IPv4-mapped in dotted
+/// form (section 5). The same text as std's `Display`, without `fmt`
+/// (a property test holds the two together).
+pub fn format(addr: Ipv6Addr) -> Text {
+    let mut text = Text::new();
+    if let Some(v4) = addr.to_ipv4_mapped() {
+        text.push(b"::ffff:");
+        for (i, octet) in v4.octets().iter().enumerate() {
+            if i > 0 {
+                text.push(b".");
+            }
+            text.push_decimal(u32::from(*octet));
+        }
+        return text;
+    }
+    let words = addr.segments();
+    let (run_at, run_len) = longest_zero_run(&words);
+    let mut i = 0;
+    while i < 8 {
+        if run_len >= 2 && i == run_at {
+            text.push(b"::");
+            i += run_len;
+            continue;
+        }
+        if i > 0 && !(run_len >= 2 && i == run_at + run_len) {
+            text.push(b":");
+        }
+        text.push_hex(words[i]);
+        i += 1;
+    }
+    text
+}
+
+fn longest_zero_run(words: &[u16; 8]) -> (usize, usize) {
+    let (mut best_at, mut best_len, mut at, mut len) = (0, 0, 0, 0);
+    for (i, &word) in words.iter().enumerate() {
+        if word == 0 {
+            if len == 0 {
+                at = i;
+            }
+            len += 1;
+            if len > best_len {
+                (best_at, best_len) = (at, len);
+            }
+        } else {
+            len = 0;
+        }
+    }
+    (best_at, best_len)
+}
+
+/// RFC 5952 text plus `%zone`. Refuses what [`parse`] would.
+pub fn format_scoped(addr: Ipv6Addr, zone: Zone<'_>) -> Result<Text, Invalid> {
+    check_zone_allowed(addr)?;
+    let mut text = format(addr);
+    text.push(b"%");
+    match zone {
+        Zone::Index(index) => text.push_decimal(index),
+        Zone::Name(name) => text.push(check_zone_name(name.as_bytes())?.as_bytes()),
     }
     Ok(text)
 }

@@ -214,30 +214,30 @@ fn rfc5952_text() {
         ("2001:DB8::AAAA", "2001:db8::aaaa"),
         ("0:0:0:0:0:ffff:c000:0280", "::ffff:192.0.2.128"),
         ("fe80:0:0:0:0:0:0:1", "fe80::1"),
+        ("::", "::"),
+        ("::1", "::1"),
+        ("1::", "1::"),
     ] {
-        // The NIF's unscoped ntoa is std's Display: hold it to RFC 5952 too.
-        assert_eq!(v6(addr).to_string(), want);
-        if v6(addr).to_ipv4_mapped().is_none() {
-            assert_eq!(
-                format_scoped(v6(addr), Index(3)).unwrap(),
-                format!("{want}%3")
-            );
+        assert_eq!(format(v6(addr)).as_str(), want);
+        if check_zone_allowed(v6(addr)).is_ok() {
+            let text = format_scoped(v6(addr), Index(3)).unwrap();
+            assert_eq!(text.as_str(), format!("{want}%3"));
         }
     }
+    let scoped = |addr, zone| format_scoped(v6(addr), zone).map(|t| t.as_str().to_owned());
+    assert_eq!(scoped("::ffff:1.2.3.4", Index(3)), Err(ZoneOnIpv4Mapped));
+    assert_eq!(scoped("fe80::1", Name("eth0")).unwrap(), "fe80::1%eth0");
     assert_eq!(
-        format_scoped(v6("::ffff:1.2.3.4"), Index(3)),
-        Err(ZoneOnIpv4Mapped)
+        scoped("fe80::1", Index(u32::MAX)).unwrap(),
+        "fe80::1%4294967295"
     );
-    assert_eq!(
-        format_scoped(v6("fe80::1"), Name("eth0")).unwrap(),
-        "fe80::1%eth0"
-    );
-    assert_eq!(format_scoped(v6("::"), Index(1)), Err(ZoneOnUnspecified));
-    assert_eq!(
-        format_scoped(v6("fe80::1"), Name("a b")),
-        Err(ZoneCharacter)
-    );
-    assert_eq!(format_scoped(v6("fe80::1"), Name("")), Err(EmptyZone));
+    assert_eq!(scoped("fe80::1", Index(0)).unwrap(), "fe80::1%0");
+    assert_eq!(scoped("::", Index(1)), Err(ZoneOnUnspecified));
+    assert_eq!(scoped("fe80::1", Name("a b")), Err(ZoneCharacter));
+    assert_eq!(scoped("fe80::1", Name("")), Err(EmptyZone));
+    let longest = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+    let text = scoped(longest, Name("abcdefghijklmno")).unwrap();
+    assert_eq!(text.len(), 39 + 1 + 15);
 }
 
 #[test]
@@ -282,7 +282,21 @@ proptest! {
         prop_assume!(check_zone_allowed(addr).is_ok());
         let zone = parse_zone(zone.as_bytes()).unwrap();
         let text = format_scoped(addr, zone).unwrap();
-        prop_assert_eq!(parse(text.as_bytes()), Ok(Parsed::Scoped(addr, zone)));
+        prop_assert_eq!(parse(text.as_str().as_bytes()), Ok(Parsed::Scoped(addr, zone)));
+    }
+
+    #[test]
+    fn format_is_std_display(bits in any::<u128>(), zeros in any::<u8>()) {
+        // Zero some groups, so that runs of every length and position occur.
+        let mut words = Ipv6Addr::from(bits).segments();
+        for (i, word) in words.iter_mut().enumerate() {
+            if zeros & (1 << i) != 0 {
+                *word = 0;
+            }
+        }
+        let addr = Ipv6Addr::from(words);
+        let ours = format(addr);
+        prop_assert_eq!(ours.as_str(), addr.to_string());
     }
 
     #[test]

@@ -30,4 +30,5 @@ rustler::atoms! {
     recbuf,
     sndbuf,
     nxdomain,
+    list,
 }

@@ -34,6 +34,15 @@ impl From<Zone<'_>> for OwnedZone {
     }
 }
 
+impl OwnedZone {
+    pub fn as_zone(&self) -> Zone<'_> {
+        match self {
+            OwnedZone::Index(index) => Zone::Index(*index),
+            OwnedZone::Name(name) => Zone::Name(name),
+        }
+    }
+}
+
 impl std::fmt::Display for OwnedZone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

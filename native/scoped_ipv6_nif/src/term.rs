@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use rustler::types::tuple::{get_tuple, make_tuple};
 use rustler::{Atom, Encoder, Env, Error, NifResult, Term};
 
-use crate::addr::{self, Zone};
+use crate::addr;
 use crate::atoms;
 use crate::error::{Error as NifError, OwnedZone};
 use crate::sock::Setup;
@@ -25,14 +25,37 @@ pub fn decode_ip6(term: Term<'_>) -> NifResult<Ipv6Addr> {
     Ok(Ipv6Addr::from(segments))
 }
 
-/// A zone term: an index `0..2^32-1` or a name binary. A name that no
-/// interface could carry is `Ok(Err(_))`: bad input, but of the right type.
-pub fn decode_zone<'a>(term: Term<'a>) -> NifResult<Result<Zone<'a>, addr::Invalid>> {
+/// A zone term: an index `0..2^32-1`, or a name as a binary or a charlist.
+/// A name that no interface could carry is `Ok(Err(_))`: bad input, but of
+/// the right type.
+pub fn decode_zone(term: Term<'_>) -> NifResult<Result<OwnedZone, addr::Invalid>> {
     if let Ok(index) = term.decode::<u32>() {
-        return Ok(Ok(Zone::Index(index)));
+        return Ok(Ok(OwnedZone::Index(index)));
     }
-    let name: rustler::Binary<'a> = term.decode()?;
-    Ok(addr::check_zone_name(name.as_slice()).map(Zone::Name))
+    let name = match decode_text(term)? {
+        Some(name) => name,
+        None => return Ok(Err(addr::Invalid::ZoneCharacter)),
+    };
+    Ok(addr::check_zone_name(&name).map(|name| OwnedZone::Name(name.to_owned())))
+}
+
+/// Text as UTF-8 bytes, from a binary or a charlist (what `inet` takes). A
+/// list that is not a flat string of code points is `Ok(None)`; any other
+/// term is badarg.
+pub fn decode_text(term: Term<'_>) -> NifResult<Option<Vec<u8>>> {
+    if let Ok(binary) = term.decode::<rustler::Binary>() {
+        return Ok(Some(binary.as_slice().to_vec()));
+    }
+    let chars: rustler::ListIterator = term.decode()?;
+    let mut bytes = Vec::with_capacity(64);
+    for element in chars {
+        let Some(c) = element.decode::<u32>().ok().and_then(char::from_u32) else {
+            return Ok(None);
+        };
+        let mut utf8 = [0u8; 4];
+        bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+    }
+    Ok(Some(bytes))
 }
 
 pub fn encode_ip6<'a>(env: Env<'a>, ip: Ipv6Addr) -> Term<'a> {
@@ -50,6 +73,14 @@ pub fn encode_ip<'a>(env: Env<'a>, ip: IpAddr) -> Term<'a> {
         IpAddr::V4(v4) => encode_ip4(env, v4),
         IpAddr::V6(v6) => encode_ip6(env, v6),
     }
+}
+
+/// A charlist (Erlang string) of code points.
+pub fn encode_charlist<'a>(env: Env<'a>, text: &str) -> Term<'a> {
+    text.chars()
+        .map(u32::from)
+        .collect::<Vec<u32>>()
+        .encode(env)
 }
 
 /// `{Ip6, Index}` when a scope is given, the plain 8-tuple otherwise.

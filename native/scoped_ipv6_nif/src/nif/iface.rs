@@ -10,7 +10,7 @@ use crate::term;
 fn resolve_zone<'a>(env: Env<'a>, zone: Term<'a>) -> NifResult<Term<'a>> {
     let index = term::decode_zone(zone)?
         .map_err(Error::from)
-        .and_then(iface::resolve);
+        .and_then(|zone| iface::resolve(zone.as_zone()));
     Ok(ok_or_error(env, index))
 }
 
