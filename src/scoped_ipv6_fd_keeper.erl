@@ -12,6 +12,13 @@
 %% live port with that descriptor is monitored if there is one; otherwise
 %% the descriptor is closed after ?LATE_CLOSE_MS, time for a port that is
 %% still exiting to leave the poll set before the number can be reused.
+%%
+%% A port's 'DOWN' does not close at once either: the descriptor goes to a
+%% graveyard, swept every ?SWEEP_MS against one erlang:ports() snapshot,
+%% and is closed once its port is no longer listed. An exiting port is
+%% listed while the driver may still have the descriptor in the poll set;
+%% closing under it would let the number be reused, and the next port to
+%% get it would find it "stolen" (seen once in 100,000 soak cycles).
 -module(scoped_ipv6_fd_keeper).
 -behaviour(gen_server).
 
@@ -19,6 +26,7 @@
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -define(LATE_CLOSE_MS, 1000).
+-define(SWEEP_MS, 100).
 
 -type kind() :: connected | listening | udp.
 
@@ -82,12 +90,13 @@ open_port(Kind, Handover, Family, PortOpts) ->
 
 -spec init([]) -> {ok, map()}.
 init([]) ->
-    %% expected: Handover => caller monitor; monitors: monitor => Handover.
-    {ok, #{expected => #{}, monitors => #{}}}.
+    %% expected: Handover => caller monitor; monitors: monitor => Handover;
+    %% graveyard: [{Port, Handover}] waiting for their port to be gone.
+    {ok, #{expected => #{}, monitors => #{}, graveyard => []}}.
 
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
-handle_call(count, _From, #{monitors := Monitors} = State) ->
-    {reply, map_size(Monitors), State}.
+handle_call(count, _From, #{monitors := Monitors, graveyard := Graveyard} = State) ->
+    {reply, map_size(Monitors) + length(Graveyard), State}.
 
 -spec handle_cast(term(), map()) -> {noreply, map()}.
 handle_cast({expect, Handover, Caller}, State) ->
@@ -100,11 +109,10 @@ handle_cast({failed, Handover}, State) ->
     {noreply, unexpect(Handover, State)}.
 
 -spec handle_info(term(), map()) -> {noreply, map()}.
-handle_info({'DOWN', Monitor, Type, _, _}, #{monitors := Monitors} = State) ->
+handle_info({'DOWN', Monitor, Type, Object, _}, #{monitors := Monitors} = State) ->
     case maps:take(Monitor, Monitors) of
         {Handover, Rest} when Type =:= port ->
-            scoped_ipv6_nif:handover_close(Handover),
-            {noreply, State#{monitors := Rest}};
+            {noreply, bury(Object, Handover, State#{monitors := Rest})};
         {Handover, Rest} ->
             %% The caller died between its two casts.
             State1 = forget_expected(Handover, State#{monitors := Rest}),
@@ -115,8 +123,22 @@ handle_info({'DOWN', Monitor, Type, _, _}, #{monitors := Monitors} = State) ->
 handle_info({late_close, Handover}, State) ->
     scoped_ipv6_nif:handover_close(Handover),
     {noreply, State};
+handle_info(sweep, #{graveyard := Graveyard} = State) ->
+    Listed = maps:from_keys(erlang:ports(), true),
+    Still = [Grave || {Port, Handover} = Grave <- Graveyard,
+                      is_map_key(Port, Listed) orelse close(Handover)],
+    [erlang:send_after(?SWEEP_MS, self(), sweep) || Still =/= []],
+    {noreply, State#{graveyard := Still}};
 handle_info(_Message, State) ->
     {noreply, State}.
+
+bury(Port, Handover, #{graveyard := Graveyard} = State) ->
+    [erlang:send_after(?SWEEP_MS, self(), sweep) || Graveyard =:= []],
+    State#{graveyard := [{Port, Handover} | Graveyard]}.
+
+close(Handover) ->
+    scoped_ipv6_nif:handover_close(Handover),
+    false.
 
 caller_died(Handover, State) ->
     case port_using(Handover) of

@@ -273,19 +273,20 @@ apply_opt({active, N}, _Socket, #{active := Current} = State) when is_integer(N)
 apply_opt(binary, _Socket, State) -> {ok, State#{mode := binary}};
 apply_opt(list, _Socket, State) -> {ok, State#{mode := list}};
 apply_opt({mode, M}, _Socket, State) when M =:= binary; M =:= list -> {ok, State#{mode := M}};
-apply_opt({multicast_if, Scope}, Socket, State) ->
+apply_opt({multicast_if, Scope}, Socket, State) when ?is_scope(Scope) ->
     with_index(Scope, fun(I) -> socket:setopt(Socket, {ipv6, multicast_if}, I) end, State);
 apply_opt({multicast_hops, N}, Socket, State) when is_integer(N) ->
     ok_state(socket:setopt(Socket, {ipv6, multicast_hops}, N), State);
 apply_opt({multicast_loop, B}, Socket, State) when is_boolean(B) ->
     ok_state(socket:setopt(Socket, {ipv6, multicast_loop}, B), State);
-apply_opt(Opt, _Socket, _State) ->
-    {error, {unsupported_option, Opt}}.
+%% As inet:setopts/2: a bad option is einval, and the socket stays open.
+apply_opt(_Opt, _Socket, _State) ->
+    {error, einval}.
 
 with_index(Scope, Fun, State) ->
     case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
         {ok, {_, Index}} -> ok_state(Fun(Index), State);
-        {error, _} = Error -> Error
+        {error, _} -> {error, einval}
     end.
 
 ok_state(ok, State) -> {ok, State};

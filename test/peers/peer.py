@@ -5,13 +5,15 @@ Independent of scoped_ipv6 on purpose: Python's own sockets. Each role
 prints "ready" once it listens, then one line per event, unbuffered.
 
   tcp-name PORT NAME          accept; send NAME; close
-  tcp-echo PORT               accept; echo everything back
+  tcp-echo PORT               accept; echo everything back (a thread each)
+  tcp-echo-many PORT          the same in one thread, for thousands at once
   udp-echo PORT NAME          reply NAME:DATA to every datagram
   udp-ask ADDR PORT MESSAGE   send MESSAGE, print the reply (ADDR may hold %zone)
   mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
 """
+import selectors
 import socket
 import ssl
 import struct
@@ -51,6 +53,35 @@ def tcp_echo(port):
     while True:
         conn, _ = s.accept()
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def tcp_echo_many(port):
+    s = listener(int(port))
+    s.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is s:
+                try:
+                    conn, _ = s.accept()
+                except BlockingIOError:
+                    continue
+                conn.setblocking(False)
+                sel.register(conn, selectors.EVENT_READ)
+                continue
+            conn = key.fileobj
+            try:
+                data = conn.recv(65536)
+            except BlockingIOError:
+                continue
+            except ConnectionError:
+                data = b""
+            if data:
+                conn.sendall(data)  # small echoes: the send buffer has room
+            else:
+                sel.unregister(conn)
+                conn.close()
 
 
 def udp_echo(port, name):
@@ -104,6 +135,7 @@ def tls_echo(port, cert, key):
 ROLES = {
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
+    "tcp-echo-many": tcp_echo_many,
     "udp-echo": udp_echo,
     "udp-ask": udp_ask,
     "mcast-listen": mcast_listen,

@@ -17,6 +17,13 @@ defmodule ScopedIPv6.Test.Peer do
     port
   end
 
+  @doc "Stops a peer started with `start/3`."
+  def stop(port) do
+    {:os_pid, os_pid} = Port.info(port, :os_pid)
+    System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
+    :ok
+  end
+
   @doc "Runs a one-shot role to its end; returns its output lines."
   def run(namespace, role, args, timeout \\ 10_000) do
     port = open(namespace, role, args)
