@@ -6,7 +6,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([split/2]).
+-export([split/2, with_split/4]).
 
 -type split() :: #{setup := map(), port_opts := [term()], active := term(),
                    backlog := pos_integer()}.
@@ -16,6 +16,17 @@
 -define(DROPPED(O), (O =:= inet orelse O =:= inet6 orelse O =:= local)).
 
 -spec split([term()], inet | inet6) -> {ok, split()} | {error, term()}.
+%% @doc Calls `Fun' with the split options; a malformed option raises
+%% `badarg' naming the public call's `Args', as a wrong type should.
+-spec with_split([term()], inet | inet6, [term()], fun((split()) -> Result)) ->
+    Result | {error, term()}.
+with_split(Opts, Family, Args, Fun) ->
+    case split(Opts, Family) of
+        {ok, Split} -> Fun(Split);
+        {error, {badarg, _}} -> erlang:error(badarg, Args);
+        {error, _} = Error -> Error
+    end.
+
 split(Opts, Family) ->
     split(Opts, Family, #{setup => #{}, port_opts => [], active => false,
                           backlog => 5, source => undefined, source_port => 0}).

@@ -49,11 +49,8 @@ connect(Address, Port, Opts, Timeout)
     case scoped_ipv6_dest:resolve(Address, Timeout) of
         {ok, {Ip, Scope}} ->
             Family = family(Ip),
-            case scoped_ipv6_sockopts:split(Opts, Family) of
-                {ok, Split} -> connect_socket(Ip, Port, Scope, Family, Split, Deadline);
-                {error, {badarg, _}} -> erlang:error(badarg, [Address, Port, Opts, Timeout]);
-                {error, _} = Error -> Error
-            end;
+            scoped_ipv6_sockopts:with_split(Opts, Family, [Address, Port, Opts, Timeout],
+                fun(Split) -> connect_socket(Ip, Port, Scope, Family, Split, Deadline) end);
         {error, _} = Error ->
             Error
     end;
@@ -67,19 +64,15 @@ connect(Address, Port, Opts, Timeout) ->
 -spec listen(inet:port_number(), [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason()}.
 listen(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     Family = case lists:member(inet, Opts) of true -> inet; false -> inet6 end,
-    case scoped_ipv6_sockopts:split(Opts, Family) of
-        {ok, #{setup := Setup0, backlog := Backlog} = Split} ->
+    scoped_ipv6_sockopts:with_split(Opts, Family, [Port, Opts],
+        fun(#{setup := Setup0, backlog := Backlog} = Split) ->
             {Ip, _, Scope} = maps:get(bind, Setup0, {wildcard(Family), 0, 0}),
             Setup = maps:remove(bind, Setup0),
             case scoped_ipv6_nif:tcp_listen(Ip, Port, Scope, Setup, Backlog) of
                 {ok, Handover} -> adopt(listening, Handover, Family, Split);
                 {error, _} = Error -> Error
-            end;
-        {error, {badarg, _}} ->
-            erlang:error(badarg, [Port, Opts]);
-        {error, _} = Error ->
-            Error
-    end;
+            end
+        end);
 listen(Port, Opts) ->
     erlang:error(badarg, [Port, Opts]).
 

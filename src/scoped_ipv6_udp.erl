@@ -51,19 +51,14 @@ open(Port) ->
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     Family = case lists:member(inet, Opts) of true -> inet; false -> inet6 end,
-    case scoped_ipv6_sockopts:split(Opts, Family) of
-        {ok, Split} ->
-            Owner = self(),
-            case gen_server:start(?MODULE, {Owner, Family, Port, Split}, []) of
+    scoped_ipv6_sockopts:with_split(Opts, Family, [Port, Opts],
+        fun(Split) ->
+            case gen_server:start(?MODULE, {self(), Family, Port, Split}, []) of
                 {ok, Server} -> gen_server:call(Server, handle);
                 {error, {shutdown, Reason}} -> {error, Reason};
                 {error, Reason} -> {error, Reason}
-            end;
-        {error, {badarg, _}} ->
-            erlang:error(badarg, [Port, Opts]);
-        {error, _} = Error ->
-            Error
-    end;
+            end
+        end);
 open(Port, Opts) ->
     erlang:error(badarg, [Port, Opts]).
 

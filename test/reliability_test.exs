@@ -6,7 +6,7 @@ defmodule ScopedIPv6.ReliabilityTest do
   @moduletag :testbed
   @moduletag timeout: 600_000
 
-  alias ScopedIPv6.Test.{Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Links, Peer, ReliabilityTable}
   alias ScopedIPv6.{TCP, UDP}
 
   # SCOPED_IPV6_SOAK_CYCLES may lower it while working on the suite.
@@ -345,28 +345,16 @@ defmodule ScopedIPv6.ReliabilityTest do
   # --- the fault namespace: sip6-t behind linkF ------------------------------------------
 
   defp fault_link_up do
-    on_exit(fn ->
-      System.cmd("ip", ~w(netns del sip6-t), stderr_to_stdout: true)
-      System.cmd("ip", ~w(link del linkF), stderr_to_stdout: true)
-    end)
-
-    for args <- [
-          ~w(netns add sip6-t),
-          ~w(-n sip6-t link set lo up),
-          ~w(link add linkF type veth peer name eth0 netns sip6-t),
-          ~w(link set linkF addrgenmode none),
-          ~w(-n sip6-t link set eth0 addrgenmode none),
-          ~w(-6 addr add fe80::1/64 dev linkF nodad),
-          ~w(-n sip6-t -6 addr add fe80::2/64 dev eth0 nodad),
-          ~w(link set linkF up),
-          ~w(-n sip6-t link set eth0 up)
-        ] do
-      {out, status} = System.cmd("ip", args, stderr_to_stdout: true)
-      assert status == 0, "ip #{Enum.join(args, " ")}: #{out}"
-    end
+    Links.add(
+      link: "linkF",
+      peer_ns: "sip6-t",
+      peer_if: "eth0",
+      peer_addr: "fe80::2/64",
+      new_ns: true
+    )
   end
 
-  defp fault_link_down, do: System.cmd("ip", ~w(link del linkF), stderr_to_stdout: true)
+  defp fault_link_down, do: Links.delete("linkF")
 
   # --- helpers -----------------------------------------------------------------------------
 

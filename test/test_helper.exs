@@ -22,6 +22,7 @@ exclude =
   end
 
 Code.require_file("support/peer.exs", __DIR__)
+Code.require_file("support/links.exs", __DIR__)
 Code.require_file("support/reliability_table.exs", __DIR__)
 ScopedIPv6.Test.ReliabilityTable.start()
 ExUnit.start(exclude: exclude)

@@ -4,7 +4,7 @@ defmodule ScopedIPv6.TestbedFailureTest do
   use ExUnit.Case, async: false
   @moduletag :testbed
 
-  alias ScopedIPv6.Test.Peer
+  alias ScopedIPv6.Test.{Links, Peer}
   alias ScopedIPv6.{TCP, UDP}
 
   test "an interface deleted under a connection gives errors, and its re-creation works by name" do
@@ -41,20 +41,8 @@ defmodule ScopedIPv6.TestbedFailureTest do
   # A link of this test's own, linkT <-> sip6-a's eth9, so that deleting it
   # leaves the testbed's links alone.
   defp add_link do
-    on_exit(fn -> System.cmd("ip", ~w(link del linkT), stderr_to_stdout: true) end)
-
-    for args <- [
-          ~w(link add linkT type veth peer name eth9 netns sip6-a),
-          ~w(link set linkT addrgenmode none),
-          ~w(-n sip6-a link set eth9 addrgenmode none),
-          ~w(-6 addr add fe80::1/64 dev linkT nodad),
-          ~w(-n sip6-a -6 addr add fe80::99/64 dev eth9 nodad),
-          ~w(link set linkT up),
-          ~w(-n sip6-a link set eth9 up)
-        ] do
-      {_, 0} = System.cmd("ip", args, stderr_to_stdout: true)
-    end
+    Links.add(link: "linkT", peer_ns: "sip6-a", peer_if: "eth9", peer_addr: "fe80::99/64")
   end
 
-  defp delete_link, do: System.cmd("ip", ~w(link del linkT), stderr_to_stdout: true)
+  defp delete_link, do: Links.delete("linkT")
 end

@@ -1,0 +1,47 @@
+defmodule ScopedIPv6.Test.Links do
+  @moduledoc """
+  Extra veth links for tests that delete them, so that the testbed's own
+  links stay: `add/1` builds one (and the peer namespace, when asked) and
+  removes it when the test ends.
+  """
+  import ExUnit.Callbacks, only: [on_exit: 1]
+
+  @doc """
+  Options: `link` (our end, in sip6-host), `peer_ns`, `peer_if`, `peer_addr`
+  (a link-local address with its /64), `new_ns` (create `peer_ns` too).
+  """
+  def add(opts) do
+    link = Keyword.fetch!(opts, :link)
+    ns = Keyword.fetch!(opts, :peer_ns)
+    peer_if = Keyword.fetch!(opts, :peer_if)
+    new_ns = Keyword.get(opts, :new_ns, false)
+
+    on_exit(fn ->
+      if new_ns, do: ip(~w(netns del #{ns}))
+      ip(~w(link del #{link}))
+    end)
+
+    namespace = if new_ns, do: [~w(netns add #{ns}), ~w(-n #{ns} link set lo up)], else: []
+
+    for args <-
+          namespace ++
+            [
+              ~w(link add #{link} type veth peer name #{peer_if} netns #{ns}),
+              ~w(link set #{link} addrgenmode none),
+              ~w(-n #{ns} link set #{peer_if} addrgenmode none),
+              ~w(-6 addr add fe80::1/64 dev #{link} nodad),
+              ~w(-n #{ns} -6 addr add #{Keyword.fetch!(opts, :peer_addr)} dev #{peer_if} nodad),
+              ~w(link set #{link} up),
+              ~w(-n #{ns} link set #{peer_if} up)
+            ] do
+      {out, status} = ip(args)
+      if status != 0, do: raise("ip #{Enum.join(args, " ")}: #{out}")
+    end
+
+    :ok
+  end
+
+  def delete(link), do: ip(~w(link del #{link}))
+
+  defp ip(args), do: System.cmd("ip", args, stderr_to_stdout: true)
+end
