@@ -6,7 +6,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([split/2, with_split/4]).
+-export([split/2, with_split/4, local_address/2]).
 
 -type split() :: #{setup := map(), port_opts := [term()], active := term(),
                    backlog := pos_integer()}.
@@ -26,6 +26,13 @@ with_split(Opts, Family, Args, Fun) ->
         {error, {badarg, _}} -> erlang:error(badarg, Args);
         {error, _} = Error -> Error
     end.
+
+%% @doc Where a listening or UDP socket binds: `{ip, A}' as resolved, or
+%% the family's wildcard.
+-spec local_address(split(), inet | inet6) -> {inet:ip_address(), non_neg_integer()}.
+local_address(#{setup := Setup}, Family) ->
+    {Ip, _Port, Scope} = maps:get(bind, Setup, {wildcard(Family), 0, 0}),
+    {Ip, Scope}.
 
 split(Opts, Family) ->
     split(Opts, Family, #{setup => #{}, port_opts => [], active => false,

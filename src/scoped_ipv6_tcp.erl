@@ -65,9 +65,9 @@ connect(Address, Port, Opts, Timeout) ->
 listen(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     Family = case lists:member(inet, Opts) of true -> inet; false -> inet6 end,
     scoped_ipv6_sockopts:with_split(Opts, Family, [Port, Opts],
-        fun(#{setup := Setup0, backlog := Backlog} = Split) ->
-            {Ip, _, Scope} = maps:get(bind, Setup0, {wildcard(Family), 0, 0}),
-            Setup = maps:remove(bind, Setup0),
+        fun(#{setup := Setup, backlog := Backlog} = Split) ->
+            %% The NIF binds to {Ip, Port, Scope}, whatever Setup's bind says.
+            {Ip, Scope} = scoped_ipv6_sockopts:local_address(Split, Family),
             case scoped_ipv6_nif:tcp_listen(Ip, Port, Scope, Setup, Backlog) of
                 {ok, Handover} -> adopt(listening, Handover, Family, Split);
                 {error, _} = Error -> Error
@@ -130,9 +130,6 @@ adopt(Kind, Handover, Family, #{port_opts := PortOpts, active := Active}) ->
 
 family(Ip) when ?is_ip4_address(Ip) -> inet;
 family(Ip) when ?is_ip6_address(Ip) -> inet6.
-
-wildcard(inet) -> {0, 0, 0, 0};
-wildcard(inet6) -> {0, 0, 0, 0, 0, 0, 0, 0}.
 
 deadline(infinity) -> infinity;
 deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.

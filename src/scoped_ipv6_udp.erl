@@ -143,20 +143,14 @@ leave_group(Socket, Group, Scope) ->
 %% @doc The local address, scoped when it needs a scope.
 -spec sockname(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 sockname(#scoped_udp{socket = Socket}) ->
-    case socket:sockname(Socket) of
-        {ok, SockAddr} -> {ok, address_port(SockAddr)};
-        {error, _} = Error -> Error
-    end;
+    scoped(socket:sockname(Socket));
 sockname(Socket) ->
     erlang:error(badarg, [Socket]).
 
 %% @doc The peer of a connected socket (`{error, enotconn}' otherwise).
 -spec peername(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 peername(#scoped_udp{socket = Socket}) ->
-    case socket:peername(Socket) of
-        {ok, SockAddr} -> {ok, address_port(SockAddr)};
-        {error, _} = Error -> Error
-    end;
+    scoped(socket:peername(Socket));
 peername(Socket) ->
     erlang:error(badarg, [Socket]).
 
@@ -169,8 +163,8 @@ socket(#scoped_udp{socket = Socket}) ->
 
 -spec init({pid(), inet | inet6, inet:port_number(), scoped_ipv6_sockopts:split()}) ->
     {ok, map()} | {stop, term()}.
-init({Owner, Family, Port, #{setup := Setup, port_opts := PortOpts, active := Active}}) ->
-    case open_socket(Family, Port, Setup) of
+init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) ->
+    case open_socket(Family, Port, Split) of
         {ok, Socket} ->
             Handle = #scoped_udp{server = self(), socket = Socket,
                                  flags = atomics:new(2, [{signed, false}])},
@@ -279,8 +273,8 @@ apply_opt(_Opt, _Socket, _State) ->
     {error, einval}.
 
 with_index(Scope, Fun, State) ->
-    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
-        {ok, {_, Index}} -> ok_state(Fun(Index), State);
+    case interface_index(Scope) of
+        {ok, Index} -> ok_state(Fun(Index), State);
         {error, _} -> {error, einval}
     end.
 
@@ -318,8 +312,8 @@ call(Server, Request) ->
 
 %% --- addresses ---------------------------------------------------------------
 
-open_socket(Family, Port, Setup) ->
-    {Ip, _, Scope} = maps:get(bind, Setup, {wildcard(Family), 0, 0}),
+open_socket(Family, Port, #{setup := Setup} = Split) ->
+    {Ip, Scope} = scoped_ipv6_sockopts:local_address(Split, Family),
     case socket:open(Family, dgram, udp) of
         {ok, Socket} ->
             case setup(Socket, Family, Setup) of
@@ -349,8 +343,8 @@ setup(Socket, Family, Setup) ->
                 end, ok, Opts).
 
 membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_address(Group) ->
-    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
-        {ok, {_, Index}} ->
+    case interface_index(Scope) of
+        {ok, Index} ->
             socket:setopt(Socket, {ipv6, Which}, #{multiaddr => Group, interface => Index});
         {error, _} = Error ->
             Error
@@ -376,5 +370,13 @@ address_port(#{family := inet6, addr := Ip, port := Port} = SockAddr) ->
 address_port(#{addr := Ip, port := Port}) ->
     {Ip, Port}.
 
-wildcard(inet) -> {0, 0, 0, 0};
-wildcard(inet6) -> {0, 0, 0, 0, 0, 0, 0, 0}.
+%% An interface index (or name) as its index; scoped_ipv6:resolve/1 checks
+%% it, and any zone-carrying address serves to ask.
+interface_index(Scope) ->
+    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
+        {ok, {_, Index}} -> {ok, Index};
+        {error, _} = Error -> Error
+    end.
+
+scoped({ok, SockAddr}) -> {ok, address_port(SockAddr)};
+scoped({error, _} = Error) -> Error.

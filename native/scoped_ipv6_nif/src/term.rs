@@ -101,6 +101,14 @@ impl Encoder for OwnedZone {
     }
 }
 
+/// `{ok, Value}` or `{error, Reason}`.
+pub fn ok_or_error<'a>(env: Env<'a>, result: Result<impl Encoder, NifError>) -> Term<'a> {
+    match result {
+        Ok(value) => (atoms::ok(), value).encode(env),
+        Err(err) => err.encode(env),
+    }
+}
+
 /// The reason term of an error, without the `error` tag.
 pub fn error_reason<'a>(err: &NifError, env: Env<'a>) -> Term<'a> {
     match err {

@@ -3,7 +3,7 @@ use rustler::{Encoder, Env, NifResult, Term};
 use crate::atoms;
 use crate::error::Error;
 use crate::iface::{self, Flag, Interface, InterfaceAddr};
-use crate::term;
+use crate::term::{self, ok_or_error};
 
 /// `{ok, Index}` for a zone (index or name binary), or `{error, Reason}`.
 #[rustler::nif]
@@ -29,13 +29,6 @@ fn interfaces<'a>(env: Env<'a>) -> Term<'a> {
             let maps: Vec<Term<'a>> = list.iter().map(|i| encode_interface(env, i)).collect();
             (atoms::ok(), maps).encode(env)
         }
-        Err(err) => err.encode(env),
-    }
-}
-
-fn ok_or_error<'a>(env: Env<'a>, result: Result<impl Encoder, Error>) -> Term<'a> {
-    match result {
-        Ok(value) => (atoms::ok(), value).encode(env),
         Err(err) => err.encode(env),
     }
 }

@@ -8,6 +8,7 @@ use crate::atoms;
 use crate::error::Error;
 use crate::select::Pending;
 use crate::sock::{self, Connecting};
+use crate::term::ok_or_error;
 use crate::{sys, term};
 
 /// A connected or listening descriptor on its way to the inet driver.
@@ -48,12 +49,9 @@ impl Drop for Handover {
     }
 }
 
-fn handed_over<'a>(env: Env<'a>, fd: OwnedFd) -> Term<'a> {
-    (atoms::ok(), Handover::new(fd)).encode(env)
-}
-
-fn os_error<'a>(env: Env<'a>, err: std::io::Error) -> Term<'a> {
-    Error::from(err).encode(env)
+/// `{ok, Handover}` or `{error, Posix}`.
+fn handed_over<'a>(env: Env<'a>, fd: std::io::Result<OwnedFd>) -> Term<'a> {
+    ok_or_error(env, fd.map(Handover::new).map_err(Error::from))
 }
 
 /// Starts a non-blocking connect: `{ok, Handover}` when it completed at
@@ -71,12 +69,12 @@ fn tcp_connect<'a>(
     let dest = term::decode_socket_addr(ip, port, scope)?;
     let setup = term::decode_setup(setup)?;
     Ok(match sock::tcp_connect(dest, &setup) {
-        Ok(Connecting::Connected(socket)) => handed_over(env, socket.into()),
+        Ok(Connecting::Connected(socket)) => handed_over(env, Ok(socket.into())),
         Ok(Connecting::InProgress(socket)) => match Pending::start(env, socket, ref_) {
             Ok(pending) => (atoms::wait(), pending).encode(env),
-            Err(err) => os_error(env, err),
+            Err(err) => Error::from(err).encode(env),
         },
-        Err(err) => os_error(env, err),
+        Err(err) => Error::from(err).encode(env),
     })
 }
 
@@ -84,10 +82,7 @@ fn tcp_connect<'a>(
 #[rustler::nif]
 fn connect_finish<'a>(env: Env<'a>, pending: Term<'a>) -> NifResult<Term<'a>> {
     let pending = Pending::get(pending).ok_or(rustler::Error::BadArg)?;
-    Ok(match pending.finish(env) {
-        Ok(fd) => handed_over(env, fd),
-        Err(err) => os_error(env, err),
-    })
+    Ok(handed_over(env, pending.finish(env)))
 }
 
 /// Gives up on a connect (timeout): the socket is closed.
@@ -110,10 +105,10 @@ fn tcp_listen<'a>(
 ) -> NifResult<Term<'a>> {
     let addr = term::decode_socket_addr(ip, port, scope)?;
     let setup = term::decode_setup(setup)?;
-    Ok(match sock::tcp_listen(addr, &setup, backlog) {
-        Ok(socket) => handed_over(env, socket.into()),
-        Err(err) => os_error(env, err),
-    })
+    Ok(handed_over(
+        env,
+        sock::tcp_listen(addr, &setup, backlog).map(OwnedFd::from),
+    ))
 }
 
 /// The descriptor number, for gen_tcp's `{fd, Fd}`; from now on a port may
@@ -141,8 +136,6 @@ fn handover_close(handover: ResourceArc<Handover>) -> Atom {
 /// the peer's when `Which` is `peer`, with the scope the driver drops.
 #[rustler::nif]
 fn socket_addr<'a>(env: Env<'a>, fd: i32, which: Atom) -> Term<'a> {
-    match sys::socket_addr(fd, which == atoms::peer()) {
-        Ok(addr) => (atoms::ok(), term::encode_socket_addr(env, addr)).encode(env),
-        Err(err) => os_error(env, err),
-    }
+    let addr = sys::socket_addr(fd, which == atoms::peer()).map_err(Error::from);
+    ok_or_error(env, addr.map(|addr| term::encode_socket_addr(env, addr)))
 }
