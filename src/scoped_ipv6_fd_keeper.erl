@@ -30,9 +30,15 @@
 
 -type kind() :: connected | listening | udp.
 
--spec start_link() -> {ok, pid()} | {error, term()}.
+%% @doc Starts the keeper; `ignore' when one runs already: the
+%% distribution carrier starts one in kernel's net_sup before this
+%% application's supervisor would.
+-spec start_link() -> {ok, pid()} | ignore | {error, term()}.
 start_link() ->
-    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+    case gen_server:start_link({local, ?MODULE}, ?MODULE, [], []) of
+        {error, {already_started, _}} -> ignore;
+        Result -> Result
+    end.
 
 %% @doc Opens a gen_tcp/gen_udp port on the handed-over descriptor, in the
 %% calling process, with `PortOpts'. The descriptor is closed when the port

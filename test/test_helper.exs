@@ -23,6 +23,7 @@ exclude =
 
 Code.require_file("support/peer.exs", __DIR__)
 Code.require_file("support/links.exs", __DIR__)
+Code.require_file("support/dist_node.exs", __DIR__)
 Code.require_file("support/reliability_table.exs", __DIR__)
 ScopedIPv6.Test.ReliabilityTable.start()
 ExUnit.start(exclude: exclude)

@@ -1,0 +1,269 @@
+%% @doc Erlang distribution over link-local IPv6: `-proto_dist scoped_ipv6'.
+%%
+%% OTP's own carriers resolve a node's host with `inet:getaddr/2', which
+%% drops the zone, so `b@fe80::2' can be neither asked for its port nor
+%% connected to. This carrier does both through {@link scoped_ipv6_epmd}
+%% and {@link scoped_ipv6_tcp}, and carries ordinary names (IPv4, IPv6,
+%% host names) as well, since a node has one carrier.
+%%
+%% ```
+%% erl -pa _build/default/lib/scoped_ipv6/ebin -proto_dist scoped_ipv6 \
+%%     -name a@fe80::1 -setcookie secret
+%% (a@fe80::1)1> net_kernel:connect_node('b@fe80::2').
+%% true
+%% '''
+%%
+%% A node is named by its own address without a zone (`b@fe80::2'): the
+%% same text on every node, as a node name must be. The zone that reaches
+%% it is the connecting host's own knowledge, chosen in this order: a pin
+%% (`{scoped_ipv6, [{dist_zones, [{'b@fe80::2', "usb0"}]}]}'), the zone
+%% written in the name if that interface exists here, the link on which
+%% that node last completed a handshake with us, and last a probe of every
+%% link's epmd. The handshake then checks the exact node name, so a node
+%% reached on the wrong link is refused.
+%%
+%% `inet_dist_listen_options', `inet_dist_connect_options' (both may hold
+%% scoped addresses, such as `{ip, "fe80::1%usb0"}'),
+%% `inet_dist_use_interface', `inet_dist_listen_min'/`max', `dist_nodelay'
+%% and `-erl_epmd_port' (no epmd) are honoured as by `inet_tcp_dist'.
+%% The listening socket is dual-stack (`{ipv6_v6only, false}') unless the
+%% listen options say otherwise.
+-module(scoped_ipv6_dist).
+
+-include_lib("kernel/include/net_address.hrl").
+-include_lib("kernel/include/dist.hrl").
+-include_lib("kernel/include/dist_util.hrl").
+
+-export([listen/1, listen/2, accept/1, accept_connection/5, setup/5, close/1,
+         select/1, address/0, is_node_name/1, setopts/2, getopts/2, childspecs/0]).
+%% Spawned.
+-export([do_setup/6, do_accept/6]).
+
+%% @doc Processes the carrier needs before the node listens, started in
+%% kernel's `net_sup' (the `scoped_ipv6' application starts later, if at all).
+-spec childspecs() -> {ok, [supervisor:child_spec()]}.
+childspecs() ->
+    {ok, [#{id => Module, start => {Module, start_link, []}}
+          || Module <- [scoped_ipv6_fd_keeper, scoped_ipv6_dist_zones]]}.
+
+%% @doc Every well-formed `name@host'; whether it can be reached is found
+%% out by {@link setup/5}.
+-spec select(node()) -> boolean().
+select(Node) ->
+    is_node_name(Node).
+
+-spec is_node_name(node()) -> boolean().
+is_node_name(Node) ->
+    scoped_ipv6_dist_zones:split_node(Node) =/= error.
+
+-spec address() -> #net_address{}.
+address() ->
+    {ok, Host} = inet:gethostname(),
+    #net_address{host = Host, protocol = tcp, family = inet6}.
+
+%% --- listening ----------------------------------------------------------------
+
+-spec listen(atom()) -> {ok, {port(), #net_address{}, pos_integer()}} | {error, term()}.
+listen(Name) ->
+    {ok, Host} = inet:gethostname(),
+    listen(Name, Host).
+
+%% @doc Listens where `inet_dist_listen_options' and `inet_dist_use_interface'
+%% say (by default `::', dual-stack), and registers with the local epmd.
+-spec listen(atom(), string()) ->
+    {ok, {port(), #net_address{}, pos_integer()}} | {error, term()}.
+listen(Name, Host) ->
+    Epmd = net_kernel:epmd_module(),
+    {ok, Fixed} = epmd_call(Epmd, listen_port_please, [Name, Host]),
+    case listen_in(port_range(Fixed), listen_options()) of
+        {ok, Socket} ->
+            {ok, {Ip, Port} = Address} = inet:sockname(Socket),
+            Family = family(Ip),
+            case Epmd:register_node(Name, Port, Family) of
+                {ok, Creation} ->
+                    NetAddress = (address())#net_address{address = Address, family = Family},
+                    {ok, {Socket, NetAddress, Creation}};
+                Error ->
+                    gen_tcp:close(Socket),
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+listen_in({First, Last}, _Opts) when First > Last ->
+    {error, eaddrinuse};
+listen_in({First, Last}, Opts) ->
+    case scoped_ipv6_tcp:listen(First, Opts) of
+        {error, eaddrinuse} -> listen_in({First + 1, Last}, Opts);
+        Result -> Result
+    end.
+
+port_range(0) ->
+    case {kernel_env(inet_dist_listen_min, none), kernel_env(inet_dist_listen_max, none)} of
+        {Min, Max} when is_integer(Min), is_integer(Max) -> {Min, Max};
+        {Min, _} when is_integer(Min) -> {Min, Min};
+        _ -> {0, 0}
+    end;
+port_range(Fixed) ->
+    {Fixed, Fixed}.
+
+listen_options() ->
+    Forced = [{active, false}, {packet, 2}
+              | [{ip, Ip} || {ok, Ip} <- [application:get_env(kernel, inet_dist_use_interface)]]],
+    options([{reuseaddr, true}, {backlog, 128}, {ipv6_v6only, false}],
+            kernel_env(inet_dist_listen_options, []), Forced).
+
+%% @doc Accepts connections from other nodes, in a process of OTP's own.
+-spec accept(port()) -> pid().
+accept(Listen) ->
+    inet_tcp_dist:gen_accept(driver(Listen), Listen).
+
+-spec accept_connection(pid(), port(), node(), [node()], non_neg_integer()) -> pid().
+accept_connection(AcceptPid, Socket, MyNode, Allowed, SetupTime) ->
+    spawn_opt(?MODULE, do_accept, [self(), AcceptPid, Socket, MyNode, Allowed, SetupTime],
+              dist_util:net_ticker_spawn_options()).
+
+-spec do_accept(pid(), pid(), port(), node(), [node()], non_neg_integer()) -> no_return().
+do_accept(Kernel, AcceptPid, Socket, MyNode, Allowed, SetupTime) ->
+    receive
+        {AcceptPid, controller} ->
+            Timer = dist_util:start_timer(SetupTime),
+            HSData = (handshake_data(Kernel, MyNode, Socket, Timer))#hs_data{
+                        allowed = Allowed,
+                        f_address = fun accepted_address/2},
+            dist_util:handshake_other_started(HSData)
+    end.
+
+%% Called once the handshake has succeeded: the link it came in on is now
+%% known to reach that node.
+accepted_address(Socket, Node) ->
+    case scoped_ipv6:peername(Socket) of
+        {ok, {Address, Port}} ->
+            {Ip, Index} = unscoped(Address),
+            scoped_ipv6_dist_zones:learn(Node, Index),
+            net_address(Node, {Ip, Port});
+        {error, _} ->
+            ?shutdown(no_node)
+    end.
+
+%% --- connecting -----------------------------------------------------------------
+
+%% @doc Connects to `Node' in a new process: its zone is chosen, its epmd
+%% asked over that zone, and the handshake run on a scoped connection.
+-spec setup(node(), atom(), node(), longnames | shortnames, non_neg_integer()) -> pid().
+setup(Node, Type, MyNode, _LongOrShortNames, SetupTime) ->
+    spawn_opt(?MODULE, do_setup, [self(), Node, Type, MyNode, SetupTime, setup_deadline(SetupTime)],
+              dist_util:net_ticker_spawn_options()).
+
+-spec do_setup(pid(), node(), atom(), node(), non_neg_integer(), integer()) -> no_return().
+do_setup(Kernel, Node, Type, MyNode, SetupTime, Deadline) ->
+    Timer = dist_util:start_timer(SetupTime),
+    case scoped_ipv6_dist_zones:locate(Node, remaining(Deadline)) of
+        {ok, Address, Port, Version} ->
+            dist_util:reset_timer(Timer),
+            Opts = options([], kernel_env(inet_dist_connect_options, []),
+                           [{active, false}, {packet, 2}]),
+            case scoped_ipv6_tcp:connect(Address, Port, Opts, SetupTime) of
+                {ok, Socket} ->
+                    {Ip, Index} = unscoped(Address),
+                    HSData = (handshake_data(Kernel, MyNode, Socket, Timer))#hs_data{
+                                other_node = Node,
+                                other_version = Version,
+                                request_type = Type,
+                                f_address = fun(_Socket, _Node) ->
+                                                    scoped_ipv6_dist_zones:learn(Node, Index),
+                                                    net_address(Node, {Ip, Port})
+                                            end},
+                    dist_util:handshake_we_started(HSData);
+                {error, Reason} ->
+                    ?shutdown2(Node, {connect_failed, Reason})
+            end;
+        {error, {ambiguous, Links} = Reason} ->
+            logger:warning("scoped_ipv6_dist: ~p answers on several links, ~p; "
+                           "pin one with {scoped_ipv6, [{dist_zones, [{~p, Link}]}]}",
+                           [Node, Links, Node]),
+            ?shutdown2(Node, Reason);
+        {error, Reason} ->
+            ?shutdown2(Node, Reason)
+    end.
+
+setup_deadline(SetupTime) ->
+    erlang:monotonic_time(millisecond) + SetupTime.
+
+remaining(Deadline) ->
+    max(0, Deadline - erlang:monotonic_time(millisecond)).
+
+%% --- the rest of the carrier ----------------------------------------------------
+
+-spec close(port()) -> ok.
+close(Socket) ->
+    gen_tcp:close(Socket).
+
+-spec setopts(port(), [gen_tcp:option()]) -> ok | {error, term()}.
+setopts(Socket, Opts) ->
+    inet_tcp_dist:setopts(Socket, Opts).
+
+-spec getopts(port(), [atom()]) -> {ok, [gen_tcp:option()]} | {error, term()}.
+getopts(Socket, Opts) ->
+    inet_tcp_dist:getopts(Socket, Opts).
+
+%% What both directions share; as inet_tcp_dist's, so that a scoped
+%% connection is an ordinary distribution connection once it is up.
+handshake_data(Kernel, MyNode, Socket, Timer) ->
+    Driver = driver(Socket),
+    NoDelay = {nodelay, kernel_env(dist_nodelay, true) =/= false},
+    #hs_data{kernel_pid = Kernel,
+             this_node = MyNode,
+             socket = Socket,
+             timer = Timer,
+             this_flags = 0,
+             f_send = fun Driver:send/2,
+             f_recv = fun Driver:recv/3,
+             f_setopts_pre_nodeup =
+                 fun(S) -> inet:setopts(S, [{active, false}, {packet, 4}, NoDelay]) end,
+             f_setopts_post_nodeup =
+                 fun(S) ->
+                         inet:setopts(S, [{active, true}, {deliver, port}, {packet, 4},
+                                          binary, NoDelay])
+                 end,
+             f_getll = fun inet:getll/1,
+             mf_tick = fun(S) -> inet_tcp_dist:tick(Driver, S) end,
+             mf_getstat = fun inet_tcp_dist:getstat/1,
+             mf_setopts = fun inet_tcp_dist:setopts/2,
+             mf_getopts = fun inet_tcp_dist:getopts/2}.
+
+net_address(Node, Address) ->
+    {ok, _Name, Host} = scoped_ipv6_dist_zones:split_node(Node),
+    #net_address{address = Address, host = Host, protocol = tcp,
+                 family = family(element(1, Address))}.
+
+%% OTP's own modules for a socket's family: what gen_tcp itself would use.
+driver(Socket) ->
+    case inet:sockname(Socket) of
+        {ok, {Ip, _}} when tuple_size(Ip) =:= 4 -> inet_tcp;
+        _ -> inet6_tcp
+    end.
+
+family(Ip) when tuple_size(Ip) =:= 4 -> inet;
+family(_Ip6) -> inet6.
+
+unscoped({{_, _, _, _, _, _, _, _} = Ip, Index}) -> {Ip, Index};
+unscoped(Ip) -> {Ip, 0}.
+
+%% Defaults, then the user's options, then the forced ones; a later option
+%% of the same name replaces an earlier one, as in inet_tcp_dist.
+options(Defaults, User, Forced) ->
+    Named = fun(Opts) -> maps:from_list([{element(1, O), true} || O <- Opts, is_tuple(O)]) end,
+    Keep = fun(Opts, Drop) -> [O || O <- Opts, not (is_tuple(O) andalso
+                                                    is_map_key(element(1, O), Drop))] end,
+    Keep(Defaults, maps:merge(Named(User), Named(Forced))) ++ Keep(User, Named(Forced)) ++ Forced.
+
+kernel_env(Key, Default) ->
+    application:get_env(kernel, Key, Default).
+
+epmd_call(Module, Function, Args) ->
+    case erlang:function_exported(Module, Function, length(Args)) of
+        true -> apply(Module, Function, Args);
+        false -> apply(erl_epmd, Function, Args)
+    end.

@@ -1,0 +1,201 @@
+%% @private
+%% Which link reaches a node named by a link-local address: the zone choice
+%% of the `scoped_ipv6' distribution carrier, and its epmd query.
+%%
+%% A node's name carries its own address, `b@fe80::2', the same text on
+%% every node of a cluster; the zone that reaches it is local knowledge of
+%% the connecting host, found in this order:
+%%   1. a pin, `{dist_zones, [{Node, Zone}]}' in this application's env:
+%%      the operator's word, and the only choice tried when present;
+%%   2. the zone written in the name (`b@fe80::2%usb0'), if an interface
+%%      of that name exists here;
+%%   3. the link on which that node last completed a handshake with us, in
+%%      either direction (learned, by interface name, so a re-created link
+%%      is still found);
+%%   4. probing: every link that is up and has an IPv6 link-local address
+%%      is asked, at once, for the node's port. One answer wins; two or
+%%      more are `{error, {ambiguous, Links}}': pin a zone.
+%% 2 and 3 fall through to probing when their epmd does not know the node.
+%% Whatever the choice, the handshake then checks the node's exact name.
+-module(scoped_ipv6_dist_zones).
+-behaviour(gen_server).
+
+-export([start_link/0, locate/2, learn/2, split_node/1]).
+-export([init/1, handle_call/3, handle_cast/2]).
+
+-define(TABLE, ?MODULE).
+
+-type located() :: {ok, scoped_ipv6:address(), inet:port_number(),
+                    Version :: non_neg_integer()}.
+
+%% @doc Starts the owner of the learned-zones table (with the carrier, in
+%% kernel's net_sup).
+-spec start_link() -> {ok, pid()} | ignore | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+%% @doc The address and port of `Node', and epmd's protocol version.
+-spec locate(node(), timeout()) -> located() | {error, term()}.
+locate(Node, Timeout) ->
+    case split_node(Node) of
+        {ok, Name, Host} -> locate(Node, Name, Host, Timeout);
+        error -> {error, {bad_node_name, Node}}
+    end.
+
+%% @doc Remembers the link on which `Node' completed a handshake.
+-spec learn(node(), non_neg_integer()) -> ok.
+learn(Node, Index) when Index > 0 ->
+    case scoped_ipv6:if_name(Index) of
+        {ok, Link} -> catch ets:insert(?TABLE, {Node, Link}), ok;
+        {error, _} -> ok
+    end;
+learn(_Node, 0) ->
+    ok.
+
+%% @doc `name@host' as `{ok, Name, Host}'; exactly one `@', neither empty.
+-spec split_node(node()) -> {ok, string(), string()} | error.
+split_node(Node) when is_atom(Node) ->
+    case string:split(atom_to_list(Node), "@") of
+        [Name, Host] when Name =/= [], Host =/= [] ->
+            case lists:member($@, Host) of
+                false -> {ok, Name, Host};
+                true -> error
+            end;
+        _ ->
+            error
+    end;
+split_node(_) ->
+    error.
+
+%% --- the choice -------------------------------------------------------------
+
+locate(Node, Name, Host, Timeout) ->
+    case scoped_ipv6:parse(Host) of
+        {ok, {Ip, Zone}} -> choose(Node, Name, Ip, [Zone], Timeout);
+        {ok, Ip} ->
+            case scoped_ipv6:needs_scope(Ip) of
+                true -> choose(Node, Name, Ip, [], Timeout);
+                false -> ask(Name, Ip, Timeout)
+            end;
+        {error, einval} ->
+            %% A host name: getaddrinfo keeps a scope if the answer has one.
+            case scoped_ipv6_dest:resolve(Host, Timeout) of
+                {ok, Address} -> port_of(Name, Address, Timeout);
+                {error, _} = Error -> Error
+            end
+    end.
+
+choose(Node, Name, Ip, NameZone, Timeout) ->
+    case pinned(Node) of
+        {ok, Zone} ->
+            ask(Name, {Ip, Zone}, Timeout);
+        none ->
+            Known = [Z || Z <- NameZone, local_link(Z)] ++ learned(Node),
+            first_known(Name, Ip, lists:usort(Known), Timeout)
+    end.
+
+first_known(Name, Ip, [Zone | Rest], Timeout) ->
+    case ask(Name, {Ip, Zone}, Timeout) of
+        {ok, _, _, _} = Found -> Found;
+        _NotThere -> first_known(Name, Ip, Rest, Timeout)
+    end;
+first_known(Name, Ip, [], Timeout) ->
+    probe(Name, Ip, Timeout).
+
+%% Every candidate link at once: waiting for the slowest costs one timeout,
+%% not one per link.
+probe(Name, Ip, Timeout) ->
+    Self = self(),
+    Asks = [{Link, spawn_link(fun() -> Self ! {self(), ask(Name, {Ip, Link}, Timeout)} end)}
+            || Link <- links()],
+    Answers = [{Link, receive {Pid, Answer} -> Answer end} || {Link, Pid} <- Asks],
+    case [{Link, Found} || {Link, {ok, _, _, _} = Found} <- Answers] of
+        [{_Link, Found}] -> Found;
+        [] when Asks =:= [] -> {error, no_link};
+        [] -> {error, {not_found, [{Link, Why} || {Link, Why} <- Answers]}};
+        Several -> {error, {ambiguous, [Link || {Link, _} <- Several]}}
+    end.
+
+%% The port query, at any address form; `-erl_epmd_port P' (no epmd)
+%% fixes the port instead.
+ask(Name, Address, Timeout) ->
+    case scoped_ipv6_dest:resolve(Address, Timeout) of
+        {ok, Resolved} -> port_of(Name, Resolved, Timeout);
+        {error, _} = Error -> Error
+    end.
+
+port_of(Name, {Ip, Scope}, Timeout) ->
+    Address = case Scope of 0 -> Ip; _ -> {Ip, Scope} end,
+    case init:get_argument(erl_epmd_port) of
+        {ok, [[Port | _] | _]} ->
+            {ok, Address, list_to_integer(Port), 6};
+        _ ->
+            case scoped_ipv6_epmd:port_please(Name, Address, Timeout) of
+                {ok, Port, Version} -> {ok, Address, Port, Version};
+                noport -> {error, noport};
+                {error, _} = Error -> Error
+            end
+    end.
+
+%% Links that can carry a link-local address: up, not loopback, with one.
+links() ->
+    case scoped_ipv6:interfaces() of
+        {ok, Interfaces} ->
+            [Link || #{name := Link, flags := Flags, addrs := Addrs} <- Interfaces,
+                     lists:member(up, Flags), not lists:member(loopback, Flags),
+                     lists:any(fun link_local/1, Addrs)];
+        {error, _} ->
+            []
+    end.
+
+link_local(#{addr := {{16#fe80, _, _, _, _, _, _, _}, _}}) -> true;
+link_local(_) -> false.
+
+local_link(Zone) ->
+    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Zone}) of
+        {ok, _} -> true;
+        {error, _} -> false
+    end.
+
+pinned(Node) ->
+    load_env(),
+    Pins = application:get_env(scoped_ipv6, dist_zones, []),
+    case lists:keyfind(Node, 1, pins(Pins)) of
+        {Node, Zone} -> {ok, Zone};
+        false -> none
+    end.
+
+pins(Pins) when is_map(Pins) -> maps:to_list(Pins);
+pins(Pins) when is_list(Pins) -> Pins.
+
+%% Outside a release the application may not be loaded, and `-scoped_ipv6
+%% dist_zones ...' is then not in its env yet. Loading it waits on the
+%% application controller, which is busy while the node boots.
+load_env() ->
+    case init:get_status() of
+        {started, _} -> _ = application:load(scoped_ipv6), ok;
+        _Booting -> ok
+    end.
+
+learned(Node) ->
+    try ets:lookup(?TABLE, Node) of
+        [{Node, Link}] -> [Link];
+        [] -> []
+    catch
+        error:badarg -> []
+    end.
+
+%% --- the table's owner ------------------------------------------------------
+
+-spec init([]) -> {ok, nil}.
+init([]) ->
+    ?TABLE = ets:new(?TABLE, [named_table, public, {read_concurrency, true}]),
+    {ok, nil}.
+
+-spec handle_call(term(), gen_server:from(), nil) -> {reply, ok, nil}.
+handle_call(_Request, _From, State) ->
+    {reply, ok, State}.
+
+-spec handle_cast(term(), nil) -> {noreply, nil}.
+handle_cast(_Request, State) ->
+    {noreply, State}.

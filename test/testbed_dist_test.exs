@@ -1,0 +1,151 @@
+defmodule ScopedIPv6.TestbedDistTest do
+  # Distribution over link-local addresses (issue 5), with real nodes:
+  #
+  #   sip6-host  a@fe80::1          on linkA and linkB (a fresh one per test)
+  #   sip6-a     b@fe80::2          behind linkA
+  #   sip6-b     c@fe80::2          behind linkB, started with `elixir --erl`
+  #   sip6-a     w@fe80::2%linkA    and sip6-b  w@fe80::2%linkB: one short
+  #              name on both links, told apart only by the zone in the name
+  #
+  # b and c carry the same address: only the zone decides who answers.
+  use ExUnit.Case, async: false
+  @moduletag :testbed
+  @moduletag timeout: 120_000
+
+  alias ScopedIPv6.Test.DistNode
+
+  @namespaces ~w(sip6-host sip6-a sip6-b)
+
+  # Shared nodes are driven only through a: their ports belong to setup_all.
+  setup_all do
+    on_exit(fn -> DistNode.kill_epmds(@namespaces) end)
+
+    %{
+      b: DistNode.start("sip6-a", "b@fe80::2"),
+      c: DistNode.start("sip6-b", "c@fe80::2", elixir: true),
+      w_a: DistNode.start("sip6-a", "w@fe80::2%linkA"),
+      w_b: DistNode.start("sip6-b", "w@fe80::2%linkB")
+    }
+  end
+
+  setup do
+    %{a: DistNode.start("sip6-host", "a@fe80::1")}
+  end
+
+  defp on(node, expression), do: DistNode.eval(node, expression)
+
+  test "one node clusters with two nodes behind the same address on two links", %{a: a} do
+    assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
+    assert on(a, "net_kernel:connect_node('c@fe80::2')") == true
+    assert on(a, "lists:sort(nodes())") == [:"b@fe80::2", :"c@fe80::2"]
+
+    # Each answers with its own name, from its own namespace: sip6-a's peer
+    # also carries fe80::a, sip6-b's fe80::b.
+    assert on(a, "rpc:call('b@fe80::2', erlang, node, [])") == :"b@fe80::2"
+    assert on(a, "rpc:call('c@fe80::2', 'Elixir.Node', self, [])") == :"c@fe80::2"
+    assert own_address(a, "b@fe80::2") == {0xFE80, 0, 0, 0, 0, 0, 0, 0xA}
+    assert own_address(a, "c@fe80::2") == {0xFE80, 0, 0, 0, 0, 0, 0, 0xB}
+
+    # Each was found by probing, and the link that worked is remembered.
+    assert on(a, "lists:sort(ets:tab2list(scoped_ipv6_dist_zones))") ==
+             [{:"b@fe80::2", ~c"linkA"}, {:"c@fe80::2", ~c"linkB"}]
+  end
+
+  test "messages and monitors cross a scoped connection", %{a: a} do
+    for node <- [:"b@fe80::2", :"c@fe80::2"] do
+      assert on(a, """
+             (fun() ->
+                  Echo = spawn('#{node}', fun() -> receive {From, M} -> From ! {node(), M} end end),
+                  Ref = erlang:monitor(process, Echo),
+                  Echo ! {self(), <<"hello">>},
+                  Reply = receive {_, <<"hello">>} = R -> R after 5000 -> timeout end,
+                  Down = receive {'DOWN', Ref, process, _, Why} -> Why after 5000 -> timeout end,
+                  {Reply, Down}
+              end)()
+             """) == {{node, "hello"}, :normal}
+    end
+  end
+
+  test "an inbound connection teaches the link it came in on", %{a: a} do
+    # d has one link: its probe finds a there, and a learns d's link from
+    # the accepted connection, so a's own connect later needs no probe.
+    d = DistNode.start("sip6-a", "d@fe80::2")
+    assert on(d, "net_kernel:connect_node('a@fe80::1')") == true
+    assert on(a, "ets:tab2list(scoped_ipv6_dist_zones)") == [{:"d@fe80::2", ~c"linkA"}]
+    on(a, "monitor_node('d@fe80::2', true)")
+    assert on(d, "erlang:disconnect_node('a@fe80::1')") == true
+    assert on(a, "receive {nodedown, N} -> N after 5000 -> timeout end") == :"d@fe80::2"
+    assert on(a, "rpc:call('d@fe80::2', erlang, node, [])") == :"d@fe80::2"
+  end
+
+  test "a zone in the name, or a pin, picks the link; a wrong node is refused", %{a: a} do
+    # Both links have a node named w: probing cannot choose, and says so.
+    assert on(a, "net_kernel:connect_node('w@fe80::2')") == false
+
+    # The zone written in each name exists here: it decides.
+    assert on(a, "rpc:call('w@fe80::2%linkA', erlang, node, [])") == :"w@fe80::2%linkA"
+    assert on(a, "rpc:call('w@fe80::2%linkB', erlang, node, [])") == :"w@fe80::2%linkB"
+    assert on(a, "[erlang:disconnect_node(N) || N <- nodes()], nodes()") == []
+
+    # A pin outranks the zone in the name. Pinned to the other link, the
+    # connection reaches the other w, whose name differs: the handshake
+    # refuses it.
+    on(a, "application:set_env(scoped_ipv6, dist_zones, [{'w@fe80::2%linkA', \"linkB\"}])")
+    assert on(a, "net_kernel:connect_node('w@fe80::2%linkA')") == false
+    assert on(a, "nodes()") == []
+
+    on(a, ~S|application:set_env(scoped_ipv6, dist_zones, #{'b@fe80::2' => "linkB"})|)
+    assert on(a, "net_kernel:connect_node('b@fe80::2')") == false
+    on(a, ~S|application:set_env(scoped_ipv6, dist_zones, #{'b@fe80::2' => "linkA"})|)
+    assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
+  end
+
+  test "a link taken down gives nodedown; the node is back when the link is", %{a: a} do
+    assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
+    assert on(a, "net_kernel:connect_node('c@fe80::2')") == true
+    on(a, "monitor_node('b@fe80::2', true), monitor_node('c@fe80::2', true)")
+    on(a, "Remote = spawn('b@fe80::2', fun() -> receive stop -> ok end end)")
+    on(a, "Ref = erlang:monitor(process, Remote)")
+
+    on_exit(fn -> link_up("linkA") end)
+    ip(~w(link set linkA down))
+
+    # net_ticktime is 2 s: nodedown within about 2.5 s of silence.
+    assert on(a, "receive {nodedown, N} -> N after 10000 -> timeout end") == :"b@fe80::2"
+
+    assert {:DOWN, _, :process, _, :noconnection} =
+             on(a, "receive {'DOWN', Ref, _, _, _} = D -> D after 1000 -> timeout end")
+
+    # The other link carries on.
+    assert on(a, "rpc:call('c@fe80::2', 'Elixir.Node', self, [])") == :"c@fe80::2"
+    assert on(a, "net_kernel:connect_node('b@fe80::2')") == false
+
+    link_up("linkA")
+    assert on(a, "rpc:call('b@fe80::2', erlang, node, [])") == :"b@fe80::2"
+    assert on(a, "receive {nodedown, M} -> M after 0 -> none end") == :none
+  end
+
+  # The address b or c has besides fe80::2, as that node itself sees it.
+  defp own_address(a, node) do
+    on(a, """
+    (fun() ->
+         {ok, Ifs} = rpc:call('#{node}', inet, getifaddrs, []),
+         [Own] = [Ip || {_, Opts} <- Ifs, {addr, {16#fe80, _, _, _, _, _, _, L} = Ip} <- Opts,
+                        L =/= 2],
+         Own
+     end)()
+    """)
+  end
+
+  # Addresses go with a link that is down (no keep_addr_on_down): put ours back.
+  defp link_up(link) do
+    ip(~w(link set #{link} up))
+    ip(~w(-6 addr replace fe80::1/64 dev #{link} nodad))
+  end
+
+  defp ip(args) do
+    {out, status} = System.cmd("ip", args, stderr_to_stdout: true)
+    if status != 0, do: raise("ip #{Enum.join(args, " ")}: #{out}")
+    out
+  end
+end
