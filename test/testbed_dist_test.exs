@@ -21,15 +21,21 @@ defmodule ScopedIPv6.TestbedDistTest do
     on_exit(fn -> DistNode.kill_epmds(@namespaces) end)
 
     %{
-      b: DistNode.start("sip6-a", "b@fe80::2"),
-      c: DistNode.start("sip6-b", "c@fe80::2", elixir: true),
-      w_a: DistNode.start("sip6-a", "w@fe80::2%linkA"),
-      w_b: DistNode.start("sip6-b", "w@fe80::2%linkB")
+      b: start("sip6-a", "b@fe80::2"),
+      c: start("sip6-b", "c@fe80::2", elixir: true),
+      w_a: start("sip6-a", "w@fe80::2%linkA"),
+      w_b: start("sip6-b", "w@fe80::2%linkB")
     }
   end
 
   setup do
-    %{a: DistNode.start("sip6-host", "a@fe80::1")}
+    %{a: start("sip6-host", "a@fe80::1")}
+  end
+
+  defp start(ns, name, opts \\ []) do
+    node = DistNode.start(ns, name, opts)
+    on_exit(fn -> DistNode.stop(node) end)
+    node
   end
 
   defp on(node, expression), do: DistNode.eval(node, expression)
@@ -69,7 +75,7 @@ defmodule ScopedIPv6.TestbedDistTest do
   test "an inbound connection teaches the link it came in on", %{a: a} do
     # d has one link: its probe finds a there, and a learns d's link from
     # the accepted connection, so a's own connect later needs no probe.
-    d = DistNode.start("sip6-a", "d@fe80::2")
+    d = start("sip6-a", "d@fe80::2")
     assert on(d, "net_kernel:connect_node('a@fe80::1')") == true
     assert on(a, "ets:tab2list(scoped_ipv6_dist_zones)") == [{:"d@fe80::2", ~c"linkA"}]
     on(a, "monitor_node('d@fe80::2', true)")
@@ -100,6 +106,26 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
   end
 
+  test "inet_dist_listen_options and inet_dist_connect_options apply, scoped too" do
+    # e listens on fe80::1 of linkB only: d, behind linkA, finds e's epmd
+    # (on every address) but not e; f, behind linkB, reaches it.
+    e =
+      start("sip6-host", "e@fe80::1",
+        erl:
+          ~w(-kernel inet_dist_listen_options [{ip,"fe80::1%linkB"}]) ++
+            ~w(-kernel inet_dist_connect_options [{send_timeout,4321}])
+      )
+
+    d = start("sip6-a", "d@fe80::2")
+    f = start("sip6-b", "f@fe80::2")
+    assert on(d, "net_kernel:connect_node('e@fe80::1')") == false
+    assert on(f, "net_kernel:connect_node('e@fe80::1')") == true
+
+    # Outbound, e's own connections carry its connect options.
+    assert on(e, "net_kernel:connect_node('b@fe80::2')") == true
+    assert on(e, "net_kernel:getopts('b@fe80::2', [send_timeout])") == {:ok, [send_timeout: 4321]}
+  end
+
   test "a link taken down gives nodedown; the node is back when the link is", %{a: a} do
     assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
     assert on(a, "net_kernel:connect_node('c@fe80::2')") == true
@@ -107,7 +133,7 @@ defmodule ScopedIPv6.TestbedDistTest do
     on(a, "Remote = spawn('b@fe80::2', fun() -> receive stop -> ok end end)")
     on(a, "Ref = erlang:monitor(process, Remote)")
 
-    on_exit(fn -> link_up("linkA") end)
+    on_exit(&link_a_up/0)
     ip(~w(link set linkA down))
 
     # net_ticktime is 2 s: nodedown within about 2.5 s of silence.
@@ -120,7 +146,7 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert on(a, "rpc:call('c@fe80::2', 'Elixir.Node', self, [])") == :"c@fe80::2"
     assert on(a, "net_kernel:connect_node('b@fe80::2')") == false
 
-    link_up("linkA")
+    link_a_up()
     assert on(a, "rpc:call('b@fe80::2', erlang, node, [])") == :"b@fe80::2"
     assert on(a, "receive {nodedown, M} -> M after 0 -> none end") == :none
   end
@@ -137,10 +163,13 @@ defmodule ScopedIPv6.TestbedDistTest do
     """)
   end
 
-  # Addresses go with a link that is down (no keep_addr_on_down): put ours back.
-  defp link_up(link) do
-    ip(~w(link set #{link} up))
-    ip(~w(-6 addr replace fe80::1/64 dev #{link} nodad))
+  # Linux drops a link's IPv6 addresses when it goes down: put back
+  # test/testbed.sh's.
+  defp link_a_up do
+    ip(~w(link set linkA up))
+
+    for address <- ~w(fe80::1/64 fd00:a::1/64),
+        do: ip(~w(-6 addr replace #{address} dev linkA nodad))
   end
 
   defp ip(args) do

@@ -1,12 +1,11 @@
 defmodule ScopedIPv6.Test.DistNode do
   @moduledoc """
   Real BEAM nodes on `-proto_dist scoped_ipv6`, each in a testbed
-  namespace. A node halts when its stdin closes, so it cannot outlive the
-  test. An Erlang node runs an evaluator: `eval/2` sends it one Erlang
-  expression (bindings are kept from one to the next) and returns the
-  value, or `{:raised, class, reason}`.
+  namespace, for the tests and bench/dist.exs. A node halts when its stdin
+  closes, so it cannot outlive the VM that started it. An Erlang node runs
+  an evaluator: `eval/2` sends it one Erlang expression (bindings are kept
+  from one to the next) and returns the value, or `{:raised, class, reason}`.
   """
-  import ExUnit.Callbacks, only: [on_exit: 1]
 
   @cookie "scoped"
   # Reads an expression a line, answers with the value in the external term
@@ -34,14 +33,17 @@ defmodule ScopedIPv6.Test.DistNode do
   """
 
   @doc """
-  Starts node `name` (e.g. `"b@fe80::2"`) in namespace `ns`. Options:
-  `:erl` (more `erl` arguments), `:elixir` (start it with `elixir --erl`
-  instead: no evaluator then, it only waits).
+  Starts node `name` (e.g. `"b@fe80::2"`) in namespace `ns`; returns its
+  port, which only the calling process can `eval/2` on. Options: `:erl`
+  (more `erl` arguments), `:elixir` (start it with `elixir --erl` instead:
+  no evaluator then, it only waits), `:proto` (`"scoped_ipv6"` by default),
+  `:cpu` (run it on that CPU only, with `taskset`).
   """
   def start(ns, name, opts \\ []) do
     ebin = :code.lib_dir(:scoped_ipv6, :ebin)
+    proto = Keyword.get(opts, :proto, "scoped_ipv6")
     # Two seconds of silence take a link down: tests need not wait a minute.
-    common = ~w(-proto_dist scoped_ipv6 -pa #{ebin} -connect_all false -kernel net_ticktime 2)
+    common = ~w(-proto_dist #{proto} -pa #{ebin} -connect_all false -kernel net_ticktime 2)
 
     args =
       if opts[:elixir] do
@@ -55,6 +57,8 @@ defmodule ScopedIPv6.Test.DistNode do
           common ++ Keyword.get(opts, :erl, []) ++ ["-eval", @evaluator]
       end
 
+    args = if cpu = opts[:cpu], do: ["taskset", "-c", "#{cpu}" | args], else: args
+
     port =
       Port.open({:spawn_executable, System.find_executable("ip")}, [
         :binary,
@@ -62,8 +66,6 @@ defmodule ScopedIPv6.Test.DistNode do
         :exit_status,
         args: ["netns", "exec", ns | args]
       ])
-
-    on_exit(fn -> stop(port) end)
 
     receive do
       {^port, {:data, {:eol, "ready"}}} -> port
