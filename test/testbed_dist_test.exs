@@ -73,10 +73,17 @@ defmodule ScopedIPv6.TestbedDistTest do
   end
 
   test "an inbound connection teaches the link it came in on", %{a: a} do
-    # d has one link: its probe finds a there, and a learns d's link from
-    # the accepted connection, so a's own connect later needs no probe.
-    d = start("sip6-a", "d@fe80::2")
-    assert on(d, "net_kernel:connect_node('a@fe80::1')") == true
+    # d, started with `elixir --erl`, has one link: its probe finds a there,
+    # and a learns d's link from the accepted connection, so a's own connect
+    # later needs no probe.
+    d = start("sip6-a", "d@fe80::2", elixir: true)
+    assert on(d, "'Elixir.Node':connect('a@fe80::1')") == true
+    # d's side is up first; a learns just before its own side is.
+    assert on(
+             a,
+             "(fun W(0) -> timeout; W(N) -> case nodes() of [] -> timer:sleep(10), W(N - 1); Up -> Up end end)(500)"
+           ) == [:"d@fe80::2"]
+
     assert on(a, "ets:tab2list(scoped_ipv6_dist_zones)") == [{:"d@fe80::2", ~c"linkA"}]
     on(a, "monitor_node('d@fe80::2', true)")
     assert on(d, "erlang:disconnect_node('a@fe80::1')") == true

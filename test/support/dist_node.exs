@@ -18,7 +18,8 @@ defmodule ScopedIPv6.Test.DistNode do
           Line ->
               {Result, Next} =
                   try
-                      {ok, Tokens, _} = erl_scan:string(Line),
+                      %% Elixir's standard_io is in binary mode.
+                      {ok, Tokens, _} = erl_scan:string(unicode:characters_to_list(Line)),
                       {ok, Exprs} = erl_parse:parse_exprs(Tokens),
                       {value, Value, NewBindings} = erl_eval:exprs(Exprs, Bindings),
                       {{value, Value}, NewBindings}
@@ -48,7 +49,10 @@ defmodule ScopedIPv6.Test.DistNode do
     args =
       if opts[:elixir] do
         erl = Enum.join(common ++ Keyword.get(opts, :erl, []), " ")
-        code = ~S|IO.puts("ready"); IO.read(:eof)|
+
+        code =
+          ~S|{:ok, t, _} = :erl_scan.string(String.to_charlist(System.fetch_env!("EVALUATOR")))| <>
+            ~S|; {:ok, e} = :erl_parse.parse_exprs(t); :erl_eval.exprs(e, [])|
 
         [System.find_executable("elixir"), "--erl", erl, "--name", name, "--cookie", @cookie] ++
           ["-e", code]
@@ -64,6 +68,7 @@ defmodule ScopedIPv6.Test.DistNode do
         :binary,
         {:line, 1_000_000},
         :exit_status,
+        env: [{~c"EVALUATOR", String.to_charlist(@evaluator)}],
         args: ["netns", "exec", ns | args]
       ])
 
