@@ -1,7 +1,11 @@
 # What scoped_ipv6 does that OTP alone cannot. Run by bin/demo, inside the
 # testbed's sip6-host namespace when it could be made (see test/testbed.sh).
 
+Code.require_file("../test/support/dist_node.exs", __DIR__)
+
 defmodule Demo do
+  alias ScopedIPv6.Test.DistNode
+
   @peer_script Path.expand("../test/peers/peer.py", __DIR__)
 
   def section(title), do: IO.puts("\n== #{title}")
@@ -79,6 +83,36 @@ defmodule Demo do
     Enum.each(peers ++ udp, &stop_peer/1)
   end
 
+  def distribution do
+    section("Erlang distribution: a@fe80::1 clusters with b@fe80::2 (linkA) and c@fe80::2 (linkB)")
+    b = DistNode.start("sip6-a", "b@fe80::2")
+    c = DistNode.start("sip6-b", "c@fe80::2", elixir: true)
+    a = DistNode.start("sip6-host", "a@fe80::1")
+
+    for node <- ["b@fe80::2", "c@fe80::2"] do
+      connected = DistNode.eval(a, "net_kernel:connect_node('#{node}')")
+      answer = DistNode.eval(a, "rpc:call('#{node}', erlang, node, [])")
+
+      IO.puts(
+        "  connect_node('#{node}') -> #{connected}; rpc:call(.., erlang, node, []) -> #{answer}"
+      )
+    end
+
+    links = DistNode.eval(a, "lists:sort(ets:tab2list(scoped_ipv6_dist_zones))")
+
+    IO.puts("  nodes() -> #{:io_lib.format(~c"~p", [DistNode.eval(a, "nodes()")])}")
+    found = Enum.map_join(links, ", ", fn {node, link} -> "#{node} on #{link}" end)
+    IO.puts("  found by probing each link's epmd: #{found}")
+
+    # The same with OTP's own IPv6 carrier.
+    otp = DistNode.start("sip6-host", "o@fe80::1", proto: "inet6_tcp")
+    otp_result = DistNode.eval(otp, "net_kernel:connect_node('b@fe80::2')")
+    IO.puts("  -proto_dist inet6_tcp: connect_node('b@fe80::2') -> #{otp_result}")
+
+    Enum.each([a, b, c, otp], &DistNode.stop/1)
+    DistNode.kill_epmds(~w(sip6-host sip6-a sip6-b))
+  end
+
   defp start_peer(namespace, args) do
     ip = System.find_executable("ip") || "/usr/sbin/ip"
 
@@ -103,6 +137,7 @@ Demo.parsing()
 
 if System.get_env("SCOPED_IPV6_TESTBED") == "1" do
   Demo.live()
+  Demo.distribution()
 else
   IO.puts("\n(The live part needs the two-link testbed: run bin/demo as root.)")
 end
