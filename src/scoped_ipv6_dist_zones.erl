@@ -168,14 +168,13 @@ pinned(Node) ->
 pins(Pins) when is_map(Pins) -> maps:to_list(Pins);
 pins(Pins) when is_list(Pins) -> Pins.
 
-%% Outside a release the application may not be loaded, and `-scoped_ipv6
-%% dist_zones ...' is then not in its env yet. Loading it waits on the
-%% application controller, which is busy while the node boots.
+%% Outside a release the application may not be loaded yet, and
+%% `-scoped_ipv6 dist_zones ...' then not in its env. Loading is safe even
+%% while kernel starts: the application controller starts applications from
+%% a process of their own and answers meanwhile.
 load_env() ->
-    case init:get_status() of
-        {started, _} -> _ = application:load(scoped_ipv6), ok;
-        _Booting -> ok
-    end.
+    _ = application:load(scoped_ipv6),
+    ok.
 
 learned(Node) ->
     try ets:lookup(?TABLE, Node) of

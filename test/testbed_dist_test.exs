@@ -113,6 +113,20 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
   end
 
+  test "a pin on the command line applies; kernel can connect while it boots" do
+    # g connects to c while kernel starts (sync_nodes_mandatory), and b is
+    # pinned to the wrong link, linkB, where probing would have found it.
+    g =
+      start("sip6-host", "g@fe80::1",
+        erl:
+          ~w(-scoped_ipv6 dist_zones [{'b@fe80::2',"linkB"}]) ++
+            ~w(-kernel sync_nodes_mandatory ['c@fe80::2'] -kernel sync_nodes_timeout 10000)
+      )
+
+    assert on(g, "nodes()") == [:"c@fe80::2"]
+    assert on(g, "net_kernel:connect_node('b@fe80::2')") == false
+  end
+
   test "inet_dist_listen_options and inet_dist_connect_options apply, scoped too" do
     # e listens on fe80::1 of linkB only: d, behind linkA, finds e's epmd
     # (on every address) but not e; f, behind linkB, reaches it.
