@@ -39,6 +39,10 @@
 %% Spawned.
 -export([do_setup/6, do_accept/6]).
 
+-ifdef(TEST).
+-export([options/3]).
+-endif.
+
 %% @doc Processes the carrier needs before the node listens, started in
 %% kernel's `net_sup' (the `scoped_ipv6' application starts later, if at all).
 -spec childspecs() -> {ok, [supervisor:child_spec()]}.

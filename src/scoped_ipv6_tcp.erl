@@ -59,11 +59,11 @@ connect(Address, Port, Opts, Timeout) ->
 
 %% @doc A listening gen_tcp socket, bound to `{ip, Address}' (a scoped
 %% address, a plain one, or by default the IPv6 wildcard `::'; `inet' in
-%% the options makes it `0.0.0.0'). `gen_tcp:accept/1,2' works on it, and
+%% the options, or an IPv4 `{ip, Address}', makes the socket IPv4). `gen_tcp:accept/1,2' works on it, and
 %% {@link scoped_ipv6:peername/1} gives each accepted peer's scope.
 -spec listen(inet:port_number(), [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason()}.
 listen(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
-    Family = case lists:member(inet, Opts) of true -> inet; false -> inet6 end,
+    Family = listen_family(Opts, inet6),
     scoped_ipv6_sockopts:with_split(Opts, Family, [Port, Opts],
         fun(#{setup := Setup, backlog := Backlog} = Split) ->
             %% The NIF binds to {Ip, Port, Scope}, whatever Setup's bind says.
@@ -130,6 +130,27 @@ adopt(Kind, Handover, Family, #{port_opts := PortOpts, active := Active}) ->
 
 family(Ip) when ?is_ip4_address(Ip) -> inet;
 family(Ip) when ?is_ip6_address(Ip) -> inet6.
+
+%% IPv4 when asked for (`inet'), or when the address to bind is IPv4, as
+%% in gen_tcp; IPv6 otherwise. A malformed list is with_split's to refuse.
+listen_family([inet | Rest], _Family) ->
+    listen_family(Rest, inet);
+listen_family([{Key, Address} | Rest], Family) when Key =:= ip; Key =:= ifaddr ->
+    listen_family(Rest, case is_ip4(Address) of true -> inet; false -> Family end);
+listen_family([_ | Rest], Family) ->
+    listen_family(Rest, Family);
+listen_family(_End, Family) ->
+    Family.
+
+is_ip4(Address) when ?is_ip4_address(Address) ->
+    true;
+is_ip4(Text) when is_list(Text); is_binary(Text) ->
+    case scoped_ipv6:parse(Text) of
+        {ok, Ip} when ?is_ip4_address(Ip) -> true;
+        _ -> false
+    end;
+is_ip4(_) ->
+    false.
 
 deadline(infinity) -> infinity;
 deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.

@@ -19,6 +19,17 @@ defmodule ScopedIPv6.SocketsTest do
     assert_raise ArgumentError, fn -> ScopedIPv6.peername(:nope) end
   end
 
+  test "an IPv4 address to listen on makes an IPv4 socket, as in gen_tcp" do
+    for ip <- [{127, 0, 0, 1}, "127.0.0.1", ~c"127.0.0.1"] do
+      {:ok, listener} = TCP.listen(0, ip: ip)
+      assert {:ok, {{127, 0, 0, 1}, port}} = :inet.sockname(listener)
+      {:ok, client} = :gen_tcp.connect({127, 0, 0, 1}, port, [], 1_000)
+      assert {:ok, _} = :gen_tcp.accept(listener, 1_000)
+      :gen_tcp.close(client)
+      :gen_tcp.close(listener)
+    end
+  end
+
   test "a bad port option after the socket exists is an error, and leaks nothing" do
     {:ok, listener} = TCP.listen(0, ip: "::1")
     {:ok, {_, port}} = :inet.sockname(listener)

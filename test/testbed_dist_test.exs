@@ -147,6 +147,20 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert on(e, "net_kernel:getopts('b@fe80::2', [send_timeout])") == {:ok, [send_timeout: 4321]}
   end
 
+  test "ordinary names travel on the same carrier: global IPv6, IPv4, host names", %{a: a} do
+    _u = start("sip6-a", "u@fd00:a::2")
+    assert on(a, "rpc:call('u@fd00:a::2', erlang, node, [])") == :"u@fd00:a::2"
+
+    # p listens on IPv4 only; q's name is a host name (getaddrinfo).
+    p = start("sip6-host", "p@127.0.0.1", erl: ~w(-kernel inet_dist_use_interface {127,0,0,1}))
+    q = start("sip6-host", "q@localhost")
+    assert on(p, "rpc:call('q@localhost', erlang, node, [])") == :q@localhost
+    on(p, "monitor_node('q@localhost', true)")
+    assert on(q, "erlang:disconnect_node('p@127.0.0.1')") == true
+    assert on(p, "receive {nodedown, N} -> N after 5000 -> timeout end") == :"q@localhost"
+    assert on(q, "rpc:call('p@127.0.0.1', erlang, node, [])") == :"p@127.0.0.1"
+  end
+
   test "a link taken down gives nodedown; the node is back when the link is", %{a: a} do
     assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
     assert on(a, "net_kernel:connect_node('c@fe80::2')") == true
