@@ -157,7 +157,7 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert on(p, "rpc:call('q@localhost', erlang, node, [])") == :q@localhost
     on(p, "monitor_node('q@localhost', true)")
     assert on(q, "erlang:disconnect_node('p@127.0.0.1')") == true
-    assert on(p, "receive {nodedown, N} -> N after 5000 -> timeout end") == :"q@localhost"
+    assert on(p, "receive {nodedown, N} -> N after 5000 -> timeout end") == :q@localhost
     assert on(q, "rpc:call('p@127.0.0.1', erlang, node, [])") == :"p@127.0.0.1"
   end
 
