@@ -14,7 +14,8 @@
 %%      is still found);
 %%   4. probing: every link that is up and has an IPv6 link-local address
 %%      is asked, at once, for the node's port. One answer wins; two or
-%%      more are `{error, {ambiguous, Links}}': pin a zone.
+%%      more are `{error, {ambiguous, Links}}': pin a zone. Links silent
+%%      ?SETTLE_MS after the first answer are not waited for.
 %% 2 and 3 fall through to probing when their epmd does not know the node.
 %% Whatever the choice, the handshake then checks the node's exact name.
 -module(scoped_ipv6_dist_zones).
@@ -24,6 +25,8 @@
 -export([init/1, handle_call/3, handle_cast/2]).
 
 -define(TABLE, ?MODULE).
+%% How long other links may still answer once one has: see probe/3.
+-define(SETTLE_MS, 200).
 
 -type located() :: {ok, scoped_ipv6:address(), inet:port_number(),
                     Version :: non_neg_integer()}.
@@ -102,19 +105,58 @@ first_known(Name, Ip, [Zone | Rest], Timeout) ->
 first_known(Name, Ip, [], Timeout) ->
     probe(Name, Ip, Timeout).
 
-%% Every candidate link at once: waiting for the slowest costs one timeout,
-%% not one per link.
+%% Every candidate link at once. Once a link has answered with a port, the
+%% others get ?SETTLE_MS more (a second answer means ambiguity); a link
+%% still silent then, typically one without that address (neighbour
+%% discovery fails and TCP retries until the setup time is up), is not
+%% waited for.
 probe(Name, Ip, Timeout) ->
     Self = self(),
-    Asks = [{Link, spawn_link(fun() -> Self ! {self(), ask(Name, {Ip, Link}, Timeout)} end)}
-            || Link <- links()],
-    Answers = [{Link, receive {Pid, Answer} -> Answer end} || {Link, Pid} <- Asks],
+    Asks = maps:from_list(
+             [{spawn_link(fun() -> Self ! {probed, self(), ask(Name, {Ip, Link}, Timeout)} end),
+               Link} || Link <- links()]),
+    case map_size(Asks) of
+        0 -> {error, no_link};
+        _ -> verdict(collect(Asks, [], infinity))
+    end.
+
+collect(Asks, Answers, _Settle) when map_size(Asks) =:= 0 ->
+    Answers;
+collect(Asks, Answers, Settle) ->
+    receive
+        {probed, Pid, Answer} when is_map_key(Pid, Asks) ->
+            {Link, Rest} = maps:take(Pid, Asks),
+            Next = case Answer of
+                       {ok, _, _, _} when Settle =:= infinity ->
+                           erlang:monotonic_time(millisecond) + ?SETTLE_MS;
+                       _ ->
+                           Settle
+                   end,
+            collect(Rest, [{Link, Answer} | Answers], Next)
+    after remaining(Settle) ->
+        maps:foreach(fun(Pid, _Link) -> stop_asking(Pid) end, Asks),
+        [{Link, timeout} || Link <- maps:values(Asks)] ++ Answers
+    end.
+
+%% Its pending connect closes with it. Its answer, if it sent one first, is
+%% in the mailbox before its 'DOWN': flushed, as it would reach the
+%% connection process that this one becomes.
+stop_asking(Pid) ->
+    Monitor = erlang:monitor(process, Pid),
+    unlink(Pid),
+    exit(Pid, kill),
+    receive {'DOWN', Monitor, process, Pid, _} -> ok end,
+    receive {probed, Pid, _} -> ok after 0 -> ok end.
+
+verdict(Answers) ->
     case [{Link, Found} || {Link, {ok, _, _, _} = Found} <- Answers] of
         [{_Link, Found}] -> Found;
-        [] when Asks =:= [] -> {error, no_link};
-        [] -> {error, {not_found, [{Link, Why} || {Link, Why} <- Answers]}};
-        Several -> {error, {ambiguous, [Link || {Link, _} <- Several]}}
+        [] -> {error, {not_found, lists:sort(Answers)}};
+        Several -> {error, {ambiguous, lists:sort([Link || {Link, _} <- Several])}}
     end.
+
+remaining(infinity) -> infinity;
+remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
 
 %% The port query, at any address form; `-erl_epmd_port P' (no epmd)
 %% fixes the port instead.

@@ -57,6 +57,24 @@ defmodule ScopedIPv6.TestbedDistTest do
              [{:"b@fe80::2", ~c"linkA"}, {:"c@fe80::2", ~c"linkB"}]
   end
 
+  test "probing does not wait for a link where nobody answers", %{a: a} do
+    # linkS leads to a namespace without fe80::2: a connect there is never
+    # answered (neighbour discovery fails, and TCP retries until its timeout).
+    ScopedIPv6.Test.Links.add(
+      link: "linkS",
+      peer_ns: "sip6-s",
+      peer_if: "eth0",
+      peer_addr: "fe80::9/64",
+      new_ns: true
+    )
+
+    assert :scoped_ipv6_epmd.port_please(:b, "fe80::2%linkS", 3_000) == {:error, :timeout}
+
+    {probe_us, true} = on(a, "timer:tc(net_kernel, connect_node, ['b@fe80::2'])")
+    assert probe_us < 1_500_000
+    assert on(a, "ets:tab2list(scoped_ipv6_dist_zones)") == [{:"b@fe80::2", ~c"linkA"}]
+  end
+
   test "messages and monitors cross a scoped connection", %{a: a} do
     for node <- [:"b@fe80::2", :"c@fe80::2"] do
       assert on(a, """
