@@ -16,7 +16,8 @@
 %%      is asked, at once, for the node's port. One answer wins; two or
 %%      more are `{error, {ambiguous, Links}}': pin a zone. Links silent
 %%      ?SETTLE_MS after the first answer are not waited for.
-%% 2 and 3 fall through to probing when their epmd does not know the node.
+%% 2 and 3 fall through to probing when their epmd does not know the node
+%% or has not answered within ?KNOWN_MS.
 %% Whatever the choice, the handshake then checks the node's exact name.
 -module(scoped_ipv6_dist_zones).
 -behaviour(gen_server).
@@ -27,6 +28,9 @@
 -define(TABLE, ?MODULE).
 %% How long other links may still answer once one has: see probe/3.
 -define(SETTLE_MS, 200).
+%% How long a zone from the name or from a past handshake may take to
+%% answer before probing takes over (a live link answers in milliseconds).
+-define(KNOWN_MS, 1000).
 
 -type located() :: {ok, scoped_ipv6:address(), inet:port_number(),
                     Version :: non_neg_integer()}.
@@ -93,17 +97,18 @@ choose(Node, Name, Ip, NameZone, Timeout) ->
         {ok, Zone} ->
             ask(Name, {Ip, Zone}, Timeout);
         none ->
-            Known = [Z || Z <- NameZone, local_link(Z)] ++ learned(Node),
-            first_known(Name, Ip, lists:usort(Known), Timeout)
+            Known = lists:uniq([Z || Z <- NameZone, local_link(Z)] ++ learned(Node)),
+            first_known(Name, Ip, Known, deadline(Timeout))
     end.
 
-first_known(Name, Ip, [Zone | Rest], Timeout) ->
-    case ask(Name, {Ip, Zone}, Timeout) of
+first_known(Name, Ip, [Zone | Rest], Deadline) ->
+    %% A known link gone silent must not use up the time left to probe.
+    case ask(Name, {Ip, Zone}, min(?KNOWN_MS, remaining(Deadline))) of
         {ok, _, _, _} = Found -> Found;
-        _NotThere -> first_known(Name, Ip, Rest, Timeout)
+        _NotThere -> first_known(Name, Ip, Rest, Deadline)
     end;
-first_known(Name, Ip, [], Timeout) ->
-    probe(Name, Ip, Timeout).
+first_known(Name, Ip, [], Deadline) ->
+    probe(Name, Ip, remaining(Deadline)).
 
 %% Every candidate link at once. Once a link has answered with a port, the
 %% others get ?SETTLE_MS more (a second answer means ambiguity); a link
@@ -127,8 +132,7 @@ collect(Asks, Answers, Settle) ->
         {probed, Pid, Answer} when is_map_key(Pid, Asks) ->
             {Link, Rest} = maps:take(Pid, Asks),
             Next = case Answer of
-                       {ok, _, _, _} when Settle =:= infinity ->
-                           erlang:monotonic_time(millisecond) + ?SETTLE_MS;
+                       {ok, _, _, _} when Settle =:= infinity -> deadline(?SETTLE_MS);
                        _ ->
                            Settle
                    end,
@@ -154,6 +158,9 @@ verdict(Answers) ->
         [] -> {error, {not_found, lists:sort(Answers)}};
         Several -> {error, {ambiguous, lists:sort([Link || {Link, _} <- Several])}}
     end.
+
+deadline(infinity) -> infinity;
+deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
 
 remaining(infinity) -> infinity;
 remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

@@ -57,7 +57,7 @@ defmodule ScopedIPv6.TestbedDistTest do
              [{:"b@fe80::2", ~c"linkA"}, {:"c@fe80::2", ~c"linkB"}]
   end
 
-  test "probing does not wait for a link where nobody answers", %{a: a} do
+  test "a link where nobody answers is not waited for", %{a: a} do
     # linkS leads to a namespace without fe80::2: a connect there is never
     # answered (neighbour discovery fails, and TCP retries until its timeout).
     ScopedIPv6.Test.Links.add(
@@ -73,6 +73,12 @@ defmodule ScopedIPv6.TestbedDistTest do
     {probe_us, true} = on(a, "timer:tc(net_kernel, connect_node, ['b@fe80::2'])")
     assert probe_us < 1_500_000
     assert on(a, "ets:tab2list(scoped_ipv6_dist_zones)") == [{:"b@fe80::2", ~c"linkA"}]
+
+    # A zone in the name that leads nowhere (x lives behind linkA) is given
+    # a second before probing takes over, within the 7 s setup time.
+    start("sip6-a", "x@fe80::2%linkS")
+    {known_us, true} = on(a, "timer:tc(net_kernel, connect_node, ['x@fe80::2%linkS'])")
+    assert known_us < 2_500_000
   end
 
   test "messages and monitors cross a scoped connection", %{a: a} do
