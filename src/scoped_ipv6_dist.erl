@@ -7,8 +7,8 @@
 %% host names) as well, since a node has one carrier.
 %%
 %% ```
-%% erl -pa _build/default/lib/scoped_ipv6/ebin -proto_dist scoped_ipv6 \
-%%     -name a@fe80::1 -setcookie secret
+%% erl -pa _build/dev/lib/scoped_ipv6/ebin -proto_dist scoped_ipv6 \
+%%     -name a@fe80::1 -setcookie secret -connect_all false
 %% (a@fe80::1)1> net_kernel:connect_node('b@fe80::2').
 %% true
 %% '''

@@ -81,6 +81,33 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert known_us < 2_500_000
   end
 
+  test "connections come and go without leaving a descriptor behind", %{a: a} do
+    # The carrier's sockets are handed over like any scoped socket: the
+    # keeper closes each once its port is gone. Starting the application
+    # beside the carrier's own keeper works too.
+    # (A mix build's .app lists elixir, which an erl node lacks.)
+    on(a, "code:add_pathz(\"#{:code.lib_dir(:elixir, :ebin)}\")")
+    assert {:ok, _} = on(a, "application:ensure_all_started(scoped_ipv6)")
+    fds = "length(element(2, file:list_dir(\"/proc/self/fd\")))"
+    baseline = on(a, fds)
+
+    assert on(a, """
+           lists:usort([begin
+                            Up = net_kernel:connect_node('b@fe80::2'),
+                            erlang:disconnect_node('b@fe80::2'),
+                            Up
+                        end || _ <- lists:seq(1, 200)])
+           """) == [true]
+
+    # The keeper closes a descriptor once its port has left erlang:ports().
+    assert on(
+             a,
+             "(fun W(0) -> timeout; W(N) -> case #{fds} of #{baseline} -> ok; _ -> timer:sleep(20), W(N - 1) end end)(100)"
+           ) == :ok
+
+    assert on(a, "scoped_ipv6_fd_keeper:count()") == 1
+  end
+
   test "messages and monitors cross a scoped connection", %{a: a} do
     for node <- [:"b@fe80::2", :"c@fe80::2"] do
       assert on(a, """
