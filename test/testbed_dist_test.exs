@@ -99,12 +99,18 @@ defmodule ScopedIPv6.TestbedDistTest do
                         end || _ <- lists:seq(1, 200)])
            """) == [true]
 
-    # The keeper closes a descriptor once its port has left erlang:ports().
-    assert on(
-             a,
-             "(fun W(0) -> timeout; W(N) -> case #{fds} of #{baseline} -> ok; _ -> timer:sleep(20), W(N - 1) end end)(100)"
-           ) == :ok
+    # Messages still in flight reconnect b at once (OTP's auto-connect, the
+    # same with inet6_tcp): let them land, disconnect, and wait for the
+    # keeper, which closes a descriptor once its port has left erlang:ports().
+    settled = """
+    (fun W(0) -> timeout;
+         W(N) -> timer:sleep(50),
+                 erlang:disconnect_node('b@fe80::2'),
+                 case {nodes(), #{fds}} of {[], #{baseline}} -> ok; _ -> W(N - 1) end
+     end)(100)
+    """
 
+    assert on(a, settled) == :ok
     assert on(a, "scoped_ipv6_fd_keeper:count()") == 1
   end
 
@@ -176,6 +182,17 @@ defmodule ScopedIPv6.TestbedDistTest do
 
     assert on(g, "nodes()") == [:"c@fe80::2"]
     assert on(g, "net_kernel:connect_node('b@fe80::2')") == false
+  end
+
+  test "without epmd: a fixed port, and a zone from a pin" do
+    epmdless = ~w(-start_epmd false -erl_epmd_port 4370)
+    start("sip6-a", "n@fe80::2", erl: epmdless)
+    m = start("sip6-host", "m@fe80::1", erl: epmdless)
+
+    # Every link "answers" with the fixed port: probing cannot choose.
+    assert on(m, "net_kernel:connect_node('n@fe80::2')") == false
+    on(m, ~S|application:set_env(scoped_ipv6, dist_zones, [{'n@fe80::2', "linkA"}])|)
+    assert on(m, "rpc:call('n@fe80::2', erlang, node, [])") == :"n@fe80::2"
   end
 
   test "inet_dist_listen_options and inet_dist_connect_options apply, scoped too" do
