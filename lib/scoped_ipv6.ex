@@ -15,7 +15,21 @@ defmodule ScopedIPv6 do
       "fe80::1%1"
 
   This module is a thin layer over the Erlang module `:scoped_ipv6`: the
-  same terms, with binaries where Erlang has strings.
+  same terms, with binaries where Erlang has strings. Sockets are in
+  `ScopedIPv6.TCP` and `ScopedIPv6.UDP`.
+
+  ## Distribution
+
+  Nodes named by link-local addresses cluster with the carrier
+  `:scoped_ipv6_dist`, chosen at boot (the library must be on the code path
+  by then, hence `-pa` inside `--erl`):
+
+      iex --erl "-proto_dist scoped_ipv6 -pa _build/dev/lib/scoped_ipv6/ebin" \\
+          --name a@fe80::1 --cookie secret -S mix
+
+  then `Node.connect(:"b@fe80::2")`. Which link reaches a node can be
+  pinned with `config :scoped_ipv6, dist_zones: [{:"b@fe80::2", "usb0"}]`;
+  the README explains how the link is otherwise found.
 
   ## Errors
 

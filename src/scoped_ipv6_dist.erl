@@ -183,10 +183,10 @@ do_setup(Kernel, Node, Type, MyNode, SetupTime, Deadline) ->
                 {error, Reason} ->
                     ?shutdown2(Node, {connect_failed, Reason})
             end;
-        {error, {ambiguous, Links} = Reason} ->
-            logger:warning("scoped_ipv6_dist: ~p answers on several links, ~p; "
-                           "pin one with {scoped_ipv6, [{dist_zones, [{~p, Link}]}]}",
-                           [Node, Links, Node]),
+        {error, {ambiguous, [Link | _] = Links} = Reason} ->
+            logger:warning("scoped_ipv6_dist: ~p answers on several links (~ts); pin one, "
+                           "for example {scoped_ipv6, [{dist_zones, [{~p, ~p}]}]}",
+                           [Node, lists:join(", ", Links), Node, Link]),
             ?shutdown2(Node, Reason);
         {error, Reason} ->
             ?shutdown2(Node, Reason)
