@@ -5,7 +5,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([resolve/2, explain/2]).
+-export([resolve/2, explain/2, interface_index/1]).
 
 -spec resolve(term(), non_neg_integer() | infinity) ->
     {ok, {inet:ip_address(), non_neg_integer()}} | {error, term()}.
@@ -42,6 +42,16 @@ explain({error, enetunreach} = Error, Index) when Index > 0 ->
     end;
 explain(Error, _Index) ->
     Error.
+
+%% @doc An interface index or name as its index, checked now; any
+%% zone-carrying address serves to ask scoped_ipv6:resolve/1.
+-spec interface_index(scoped_ipv6:scope()) ->
+    {ok, non_neg_integer()} | {error, scoped_ipv6:reason()}.
+interface_index(Scope) ->
+    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
+        {ok, {_, Index}} -> {ok, Index};
+        {error, _} = Error -> Error
+    end.
 
 checked(Ip, 0) when ?is_ip6_address(Ip) ->
     case scoped_ipv6:needs_scope(Ip) of

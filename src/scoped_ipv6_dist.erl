@@ -37,7 +37,7 @@
 -export([listen/1, listen/2, accept/1, accept_connection/5, setup/5, close/1,
          select/1, address/0, is_node_name/1, setopts/2, getopts/2, childspecs/0]).
 %% Spawned.
--export([do_setup/6, do_accept/6]).
+-export([do_setup/5, do_accept/6]).
 
 -ifdef(TEST).
 -export([options/3]).
@@ -157,13 +157,13 @@ accepted_address(Socket, Node) ->
 %% asked over that zone, and the handshake run on a scoped connection.
 -spec setup(node(), atom(), node(), longnames | shortnames, non_neg_integer()) -> pid().
 setup(Node, Type, MyNode, _LongOrShortNames, SetupTime) ->
-    spawn_opt(?MODULE, do_setup, [self(), Node, Type, MyNode, SetupTime, setup_deadline(SetupTime)],
+    spawn_opt(?MODULE, do_setup, [self(), Node, Type, MyNode, SetupTime],
               dist_util:net_ticker_spawn_options()).
 
--spec do_setup(pid(), node(), atom(), node(), non_neg_integer(), integer()) -> no_return().
-do_setup(Kernel, Node, Type, MyNode, SetupTime, Deadline) ->
+-spec do_setup(pid(), node(), atom(), node(), non_neg_integer()) -> no_return().
+do_setup(Kernel, Node, Type, MyNode, SetupTime) ->
     Timer = dist_util:start_timer(SetupTime),
-    case scoped_ipv6_dist_zones:locate(Node, remaining(Deadline)) of
+    case scoped_ipv6_dist_zones:locate(Node, SetupTime) of
         {ok, Address, Port, Version} ->
             dist_util:reset_timer(Timer),
             Opts = options([], kernel_env(inet_dist_connect_options, []),
@@ -191,12 +191,6 @@ do_setup(Kernel, Node, Type, MyNode, SetupTime, Deadline) ->
         {error, Reason} ->
             ?shutdown2(Node, Reason)
     end.
-
-setup_deadline(SetupTime) ->
-    erlang:monotonic_time(millisecond) + SetupTime.
-
-remaining(Deadline) ->
-    max(0, Deadline - erlang:monotonic_time(millisecond)).
 
 %% --- the rest of the carrier ----------------------------------------------------
 

@@ -97,7 +97,8 @@ choose(Node, Name, Ip, NameZone, Timeout) ->
         {ok, Zone} ->
             ask(Name, {Ip, Zone}, Timeout);
         none ->
-            Known = lists:uniq([Z || Z <- NameZone, local_link(Z)] ++ learned(Node)),
+            Here = [Z || Z <- NameZone, {ok, _} <- [scoped_ipv6_dest:interface_index(Z)]],
+            Known = lists:uniq(Here ++ learned(Node)),
             first_known(Name, Ip, Known, deadline(Timeout))
     end.
 
@@ -199,12 +200,6 @@ links() ->
 
 link_local(#{addr := {{16#fe80, _, _, _, _, _, _, _}, _}}) -> true;
 link_local(_) -> false.
-
-local_link(Zone) ->
-    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Zone}) of
-        {ok, _} -> true;
-        {error, _} -> false
-    end.
 
 pinned(Node) ->
     load_env(),

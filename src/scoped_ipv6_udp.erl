@@ -273,7 +273,7 @@ apply_opt(_Opt, _Socket, _State) ->
     {error, einval}.
 
 with_index(Scope, Fun, State) ->
-    case interface_index(Scope) of
+    case scoped_ipv6_dest:interface_index(Scope) of
         {ok, Index} -> ok_state(Fun(Index), State);
         {error, _} -> {error, einval}
     end.
@@ -343,7 +343,7 @@ setup(Socket, Family, Setup) ->
                 end, ok, Opts).
 
 membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_address(Group) ->
-    case interface_index(Scope) of
+    case scoped_ipv6_dest:interface_index(Scope) of
         {ok, Index} ->
             socket:setopt(Socket, {ipv6, Which}, #{multiaddr => Group, interface => Index});
         {error, _} = Error ->
@@ -369,14 +369,6 @@ address_port(#{family := inet6, addr := Ip, port := Port} = SockAddr) ->
     end;
 address_port(#{addr := Ip, port := Port}) ->
     {Ip, Port}.
-
-%% An interface index (or name) as its index; scoped_ipv6:resolve/1 checks
-%% it, and any zone-carrying address serves to ask.
-interface_index(Scope) ->
-    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
-        {ok, {_, Index}} -> {ok, Index};
-        {error, _} = Error -> Error
-    end.
 
 scoped({ok, SockAddr}) -> {ok, address_port(SockAddr)};
 scoped({error, _} = Error) -> Error.
