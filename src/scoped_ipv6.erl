@@ -233,10 +233,19 @@ parsed({error, _} = Error) -> Error;
 parsed(Address) -> {ok, Address}.
 
 
+%% The port's descriptor is read by number: the answer counts only if
+%% the port still has that number afterwards, since the driver closes its
+%% descriptor only when the port closes, never while it is open.
 socket_addr(Socket, Which) when is_port(Socket) ->
     case inet:getfd(Socket) of
-        {ok, Fd} -> scoped_ipv6_nif:socket_addr(Fd, Which);
-        {error, _} = Error -> Error
+        {ok, Fd} ->
+            Answer = scoped_ipv6_nif:socket_addr(Fd, Which),
+            case inet:getfd(Socket) of
+                {ok, Fd} -> Answer;
+                _Closed -> {error, einval}
+            end;
+        {error, _} = Error ->
+            Error
     end;
 socket_addr(Socket, sock) ->
     scoped_ipv6_udp:sockname(Socket);

@@ -43,12 +43,12 @@
 -export([options/3]).
 -endif.
 
-%% @doc Processes the carrier needs before the node listens, started in
+%% @doc The process the carrier needs before the node listens, started in
 %% kernel's `net_sup' (the `scoped_ipv6' application starts later, if at all).
 -spec childspecs() -> {ok, [supervisor:child_spec()]}.
 childspecs() ->
-    {ok, [#{id => Module, start => {Module, start_link, []}}
-          || Module <- [scoped_ipv6_fd_keeper, scoped_ipv6_dist_zones]]}.
+    {ok, [#{id => scoped_ipv6_dist_zones,
+            start => {scoped_ipv6_dist_zones, start_link, []}}]}.
 
 %% @doc Every well-formed `name@host'; whether it can be reached is found
 %% out by {@link setup/5}.
@@ -115,8 +115,14 @@ port_range(Fixed) ->
 listen_options() ->
     Forced = [{active, false}, {packet, 2}
               | [{ip, Ip} || {ok, Ip} <- [application:get_env(kernel, inet_dist_use_interface)]]],
-    options([{reuseaddr, true}, {backlog, 128}, {ipv6_v6only, false}],
-            kernel_env(inet_dist_listen_options, []), Forced).
+    Opts = options([{reuseaddr, true}, {backlog, 128}],
+                   kernel_env(inet_dist_listen_options, []), Forced),
+    %% gen_tcp listens on IPv4 unless told otherwise; the carrier listens
+    %% on `::', dual-stack, unless the options name an address or family.
+    case scoped_ipv6_sockopts:family(Opts, inet6) of
+        inet6 -> options([inet6, {ipv6_v6only, false}], Opts, []);
+        inet -> Opts
+    end.
 
 %% @doc Accepts connections from other nodes, in a process of OTP's own.
 -spec accept(port()) -> pid().

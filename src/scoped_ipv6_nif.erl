@@ -4,8 +4,7 @@
 -module(scoped_ipv6_nif).
 
 -export([parse/2, ntoa/2, ntoa_scoped/3, resolve_zone/1, if_name/1, interfaces/0]).
--export([tcp_connect/5, connect_finish/1, connect_cancel/1, tcp_listen/5,
-         handover_adopt/1, handover_close/1, socket_addr/2, resolve_host/2]).
+-export([socket_addr/2, resolve_host/2]).
 
 -on_load(load/0).
 
@@ -54,34 +53,6 @@ if_name(_Index) -> ?NOT_LOADED.
 interfaces() -> ?NOT_LOADED.
 
 %% --- sockets ----------------------------------------------------------------
-
--type handover() :: reference().
--type pending() :: reference().
--type setup() :: #{bind => {inet:ip_address(), inet:port_number(), non_neg_integer()},
-                   reuseaddr => boolean(), ipv6_v6only => boolean(),
-                   recbuf => pos_integer(), sndbuf => pos_integer(),
-                   bind_to_device => binary()}.
-
--spec tcp_connect(inet:ip_address(), inet:port_number(), non_neg_integer(), setup(),
-                  reference()) ->
-    {ok, handover()} | {wait, pending()} | {error, inet:posix()}.
-tcp_connect(_Ip, _Port, _Scope, _Setup, _Ref) -> ?NOT_LOADED.
-
--spec connect_finish(pending()) -> {ok, handover()} | {error, inet:posix()}.
-connect_finish(_Pending) -> ?NOT_LOADED.
-
--spec connect_cancel(pending()) -> ok.
-connect_cancel(_Pending) -> ?NOT_LOADED.
-
--spec tcp_listen(inet:ip_address(), inet:port_number(), non_neg_integer(), setup(),
-                 pos_integer()) -> {ok, handover()} | {error, inet:posix()}.
-tcp_listen(_Ip, _Port, _Scope, _Setup, _Backlog) -> ?NOT_LOADED.
-
--spec handover_adopt(handover()) -> {ok, non_neg_integer()} | {error, closed}.
-handover_adopt(_Handover) -> ?NOT_LOADED.
-
--spec handover_close(handover()) -> ok.
-handover_close(_Handover) -> ?NOT_LOADED.
 
 -spec socket_addr(non_neg_integer(), peer | sock) ->
     {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, inet:posix()}.

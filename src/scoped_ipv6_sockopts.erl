@@ -6,7 +6,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([split/2, with_split/4, local_address/2]).
+-export([split/2, with_split/4, local_address/2, for_gen_tcp/2, family/2]).
 
 -type split() :: #{setup := map(), port_opts := [term()], active := term(),
                    backlog := pos_integer()}.
@@ -33,6 +33,73 @@ with_split(Opts, Family, Args, Fun) ->
 local_address(#{setup := Setup}, Family) ->
     {Ip, _Port, Scope} = maps:get(bind, Setup, {wildcard(Family), 0, 0}),
     {Ip, Scope}.
+
+%% @doc gen_tcp's own options, with the addresses in `{ip, A}' and
+%% `{ifaddr, A}' resolved to what gen_tcp takes: a plain tuple, or OTP's
+%% sockaddr map when the address has a scope (its port is the local port
+%% gen_tcp would bind: the last `{port, P}', else `DefaultPort'). Order is
+%% kept, so gen_tcp's own rules (the last address wins) still hold.
+-spec for_gen_tcp([term()], inet:port_number()) -> {ok, [term()]} | {error, term()}.
+for_gen_tcp(Opts, DefaultPort) ->
+    case local_port(Opts, DefaultPort) of
+        {ok, Port} -> for_gen_tcp(Opts, Port, []);
+        {error, _} = Error -> Error
+    end.
+
+for_gen_tcp([], _Port, Acc) ->
+    {ok, lists:reverse(Acc)};
+for_gen_tcp([{Key, Address} | Rest], Port, Acc) when Key =:= ip; Key =:= ifaddr ->
+    case tcp_address(Address, Port) of
+        {ok, Option} -> for_gen_tcp(Rest, Port, [Option | Acc]);
+        {error, _} = Error -> Error
+    end;
+for_gen_tcp([Opt | Rest], Port, Acc) ->
+    for_gen_tcp(Rest, Port, [Opt | Acc]).
+
+local_port(Opts, Port) ->
+    try lists:foldl(fun({port, P}, _) -> P; (_, P) -> P end, Port, Opts) of
+        P -> {ok, P}
+    catch
+        error:_ -> {error, {badarg, improper_list}}
+    end.
+
+tcp_address(#{} = SockAddr, _Port) ->
+    {ok, {ifaddr, SockAddr}};
+tcp_address(Address, Port) ->
+    case source(Address, any) of
+        {ok, {Ip6, Index}} when Index > 0 ->
+            {ok, {ifaddr, #{family => inet6, addr => Ip6, port => Port, scope_id => Index}}};
+        {ok, {Ip, 0}} ->
+            {ok, {ip, Ip}};
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc The address family gen_tcp would choose for these options: the
+%% first `inet'/`inet6', else that of the last `{ip, A}'/`{ifaddr, A}',
+%% else `Default' (the destination's).
+-spec family([term()], inet | inet6) -> inet | inet6.
+family(Opts, Default) ->
+    case [F || F <- Opts, F =:= inet orelse F =:= inet6] of
+        [Family | _] -> Family;
+        [] -> lists:foldl(fun address_family/2, Default, Opts)
+    end.
+
+address_family({Key, Address}, Family) when Key =:= ip; Key =:= ifaddr ->
+    case Address of
+        #{family := Given} -> Given;
+        _ when ?is_ip4_address(Address) -> inet;
+        _ when ?is_ip6_address(Address); ?is_scoped_address(Address) -> inet6;
+        _ when is_list(Address); is_binary(Address) ->
+            case scoped_ipv6:parse(Address) of
+                {ok, Ip} when ?is_ip4_address(Ip) -> inet;
+                {ok, _Ip6} -> inet6;
+                {error, einval} -> Family
+            end;
+        _ -> Family
+    end;
+address_family(_, Family) ->
+    Family.
 
 split(Opts, Family) ->
     split(Opts, Family, #{setup => #{}, port_opts => [], active => false,
@@ -98,14 +165,14 @@ source(undefined, _Family) ->
     {ok, none};
 source(Address, Family) ->
     case scoped_ipv6:resolve(Address) of
-        {ok, {Ip6, Index}} when ?is_ip6_address(Ip6), Family =:= inet6 ->
+        {ok, {Ip6, Index}} when ?is_ip6_address(Ip6), Family =/= inet ->
             {ok, {Ip6, Index}};
-        {ok, Ip6} when ?is_ip6_address(Ip6), Family =:= inet6 ->
+        {ok, Ip6} when ?is_ip6_address(Ip6), Family =/= inet ->
             case scoped_ipv6:needs_scope(Ip6) of
                 true -> {error, scope_required};
                 false -> {ok, {Ip6, 0}}
             end;
-        {ok, Ip4} when ?is_ip4_address(Ip4), Family =:= inet ->
+        {ok, Ip4} when ?is_ip4_address(Ip4), Family =/= inet6 ->
             {ok, {Ip4, 0}};
         {ok, _OtherFamily} ->
             {error, eafnosupport};

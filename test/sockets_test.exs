@@ -30,17 +30,23 @@ defmodule ScopedIPv6.SocketsTest do
     end
   end
 
-  test "a bad port option after the socket exists is an error, and leaks nothing" do
+  test "an option gen_tcp refuses raises ArgumentError, and leaks nothing" do
     {:ok, listener} = TCP.listen(0, ip: "::1")
     {:ok, {_, port}} = :inet.sockname(listener)
     before = fd_count()
-    assert {:error, _} = TCP.connect("::1", port, [{:packet, :no_such_packet_type}], 1_000)
+
+    for opts <- [[{:packet, :no_such_packet_type}], [{:foo, 1}], [{:active, :bogus}]] do
+      assert_raise ArgumentError, fn -> TCP.connect("::1", port, opts, 1_000) end
+      assert_raise ArgumentError, fn -> TCP.connect("fe80::1%lo", port, opts, 1_000) end
+      assert_raise ArgumentError, fn -> TCP.listen(0, opts) end
+    end
+
     assert fd_count() == before
   end
 
   test "host names resolve through getaddrinfo" do
     # localhost may come back as 127.0.0.1 or ::1: listen on both.
-    {:ok, listener} = TCP.listen(0, ipv6_v6only: false)
+    {:ok, listener} = TCP.listen(0, [:inet6, ipv6_v6only: false])
     {:ok, {_, port}} = :inet.sockname(listener)
     assert {:ok, socket} = TCP.connect(~c"localhost", port, [], 2_000)
     assert {:ok, {ip, ^port}} = ScopedIPv6.peername(socket)

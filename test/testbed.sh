@@ -53,6 +53,23 @@ up() {
         ip -n "$HOST" link set "$link" up
         ip -n "$peer" link set eth0 up
     done
+    for i in 0 1; do
+        ready "$HOST" "${LINKS[$i]}"
+        ready "${PEERS[$i]}" eth0
+    done
+}
+
+# A link is up before the kernel has finished bringing IPv6 up on it: until
+# its multicast route appears, sending to ff02::... there fails with
+# ENETUNREACH. Wait for it (5 s at most).
+ready() {
+    local ns=$1 dev=$2
+    for _ in $(seq 100); do
+        ip -n "$ns" -6 route show table local dev "$dev" | grep -q '^multicast ff00::/8' && return 0
+        sleep 0.05
+    done
+    echo "testbed: $dev in $ns never became ready" >&2
+    return 1
 }
 
 check() {

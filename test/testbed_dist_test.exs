@@ -82,12 +82,7 @@ defmodule ScopedIPv6.TestbedDistTest do
   end
 
   test "connections come and go without leaving a descriptor behind", %{a: a} do
-    # The carrier's sockets are handed over like any scoped socket: the
-    # keeper closes each once its port is gone. Starting the application
-    # beside the carrier's own keeper works too.
-    # (A mix build's .app lists elixir, which an erl node lacks.)
-    on(a, "code:add_pathz(\"#{:code.lib_dir(:elixir, :ebin)}\")")
-    assert {:ok, _} = on(a, "application:ensure_all_started(scoped_ipv6)")
+    # The carrier's sockets are gen_tcp's own: each closes with its port.
     fds = "length(element(2, file:list_dir(\"/proc/self/fd\")))"
     baseline = on(a, fds)
 
@@ -100,8 +95,7 @@ defmodule ScopedIPv6.TestbedDistTest do
            """) == [true]
 
     # Messages still in flight reconnect b at once (OTP's auto-connect, the
-    # same with inet6_tcp): let them land, disconnect, and wait for the
-    # keeper, which closes a descriptor once its port has left erlang:ports().
+    # same with inet6_tcp): let them land, disconnect, and count again.
     settled = """
     (fun W(0) -> timeout;
          W(N) -> timer:sleep(50),
@@ -111,7 +105,6 @@ defmodule ScopedIPv6.TestbedDistTest do
     """
 
     assert on(a, settled) == :ok
-    assert on(a, "scoped_ipv6_fd_keeper:count()") == 1
   end
 
   test "messages and monitors cross a scoped connection", %{a: a} do

@@ -132,9 +132,12 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     end
 
     test "a wildcard listener tells peers on two links apart" do
-      {:ok, listener} = TCP.listen(0, [:binary, active: false])
+      {:ok, listener} = TCP.listen(0, [:inet6, :binary, active: false])
       {:ok, {{0, 0, 0, 0, 0, 0, 0, 0}, port}} = ScopedIPv6.sockname(listener)
-      assert {:ok, true} == ipv6_v6only(listener)
+      # gen_tcp's default, the OS's: dual-stack on Linux.
+      {:ok, plain} = :gen_tcp.listen(0, [:inet6])
+      assert ipv6_v6only(listener) == ipv6_v6only(plain)
+      :gen_tcp.close(plain)
 
       for {ns, link} <- [{"sip6-a", "linkA"}, {"sip6-b", "linkB"}] do
         task =
@@ -160,6 +163,79 @@ defmodule ScopedIPv6.TestbedSocketsTest do
         :gen_tcp.close(socket)
         assert {^link, 0} = Task.await(task)
       end
+    end
+  end
+
+  describe "TCP close" do
+    # The inet driver makes and owns every scoped socket: gen_tcp:close/1
+    # closes the descriptor before it returns, as for any gen_tcp socket.
+    setup do
+      opts = [:binary, ip: "fe80::1%linkA", active: false, backlog: 64]
+      {:ok, listener} = TCP.listen(0, opts)
+      {:ok, {_, port}} = ScopedIPv6.sockname(listener)
+      %{listener: listener, port: port}
+    end
+
+    test "a closed connection's descriptor is gone and the peer sees EOF", ctx do
+      for _ <- 1..50 do
+        {:ok, client} = TCP.connect("fe80::1%linkA", ctx.port, [:binary, active: false], 2_000)
+        {:ok, server} = :gen_tcp.accept(ctx.listener, 2_000)
+        descriptor = open_descriptor(client)
+        :ok = :gen_tcp.close(client)
+        refute still_open?(descriptor)
+        assert :gen_tcp.recv(server, 0, 2_000) == {:error, :closed}
+        :ok = :gen_tcp.close(server)
+      end
+    end
+
+    test "a closed scoped listener frees its port at once", ctx do
+      :ok = :gen_tcp.close(ctx.listener)
+
+      for _ <- 1..50 do
+        {:ok, again} = TCP.listen(ctx.port, ip: "fe80::1%linkA")
+        :ok = :gen_tcp.close(again)
+      end
+    end
+
+    test "sockets close the same with the application stopped and started", ctx do
+      sockets =
+        for _ <- 1..20 do
+          {:ok, s} = TCP.connect("fe80::1%linkA", ctx.port, [], 2_000)
+          s
+        end
+
+      %{level: level} = :logger.get_primary_config()
+      :ok = :logger.update_primary_config(%{level: :warning})
+      on_exit(fn -> :logger.update_primary_config(%{level: level}) end)
+      :ok = Application.stop(:scoped_ipv6)
+      descriptors = Enum.map(sockets, &open_descriptor/1)
+      Enum.each(sockets, &:gen_tcp.close/1)
+      refute Enum.any?(descriptors, &still_open?/1)
+      {:ok, s} = TCP.connect("fe80::1%linkA", ctx.port, [], 2_000)
+      {:ok, _} = Application.ensure_all_started(:scoped_ipv6)
+      descriptor = open_descriptor(s)
+      :ok = :gen_tcp.close(s)
+      refute still_open?(descriptor)
+    end
+
+    test "a timeout above 2^32 ms is waited, nothing leaked or left behind", ctx do
+      # gen_tcp itself times out at once for 2^32 ms (its driver takes 32 bits).
+      for timeout <- [0xFFFF_FFFF, 0x1_0000_0000, 0x1_FFFF_FFFF, 0x1_0000_0000_0000] do
+        before = fd_count()
+        assert {:ok, s} = TCP.connect("fe80::1%linkA", ctx.port, [], timeout)
+        {:ok, server} = :gen_tcp.accept(ctx.listener, 2_000)
+        :ok = :gen_tcp.close(s)
+        :ok = :gen_tcp.close(server)
+        assert fd_count() == before
+      end
+
+      refute_received _
+    end
+
+    test "peername of a closed socket is an error, never another socket's", ctx do
+      {:ok, s} = TCP.connect("fe80::1%linkA", ctx.port, [], 2_000)
+      :ok = :gen_tcp.close(s)
+      assert ScopedIPv6.peername(s) == {:error, :einval}
     end
   end
 
@@ -279,6 +355,17 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     :ok = UDP.close(sender)
     :ok = UDP.close(socket)
   end
+
+  defp fd_count, do: length(File.ls!("/proc/self/fd"))
+
+  # A socket's descriptor number and the kernel object behind it: the
+  # number may be reused by another socket once closed, the object not.
+  defp open_descriptor(socket) do
+    {:ok, fd} = :inet.getfd(socket)
+    {fd, File.read_link!("/proc/self/fd/#{fd}")}
+  end
+
+  defp still_open?({fd, object}), do: File.read_link("/proc/self/fd/#{fd}") == {:ok, object}
 
   defp wait_until(fun, tries \\ 100) do
     cond do

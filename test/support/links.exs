@@ -38,7 +38,19 @@ defmodule ScopedIPv6.Test.Links do
       if status != 0, do: raise("ip #{Enum.join(args, " ")}: #{out}")
     end
 
-    :ok
+    ready([], link)
+    ready(["-n", ns], peer_if)
+  end
+
+  # As in test/testbed.sh: IPv6 is up on a link once its multicast route is.
+  defp ready(ns, dev, tries \\ 100) do
+    {routes, 0} = ip(ns ++ ~w(-6 route show table local dev #{dev}))
+
+    cond do
+      routes =~ ~r/^multicast ff00::\/8/m -> :ok
+      tries == 0 -> raise "#{dev} never became ready"
+      true -> Process.sleep(50) && ready(ns, dev, tries - 1)
+    end
   end
 
   def delete(link), do: ip(~w(link del #{link}))

@@ -20,15 +20,7 @@ rustler::atoms! {
     addr,
     prefixlen,
     // sockets
-    wait,
-    closed,
     peer,
-    bind,
-    bind_to_device,
-    reuseaddr,
-    ipv6_v6only,
-    recbuf,
-    sndbuf,
     nxdomain,
     list,
 }

@@ -1,8 +1,7 @@
 //! NIF of `scoped_ipv6`: scoped IPv6 addresses and interface resolution for
 //! the BEAM. `addr` and `iface` are plain Rust with their own unit tests;
 //! `nif` only decodes, calls and encodes (through `term`). `unsafe` lives in
-//! two modules: `sys` (the OS calls socket2 lacks) and `select` (the
-//! `enif_select` resource type rustler lacks).
+//! one module, `sys` (the libc calls: interface names, indexes, addresses).
 //!
 //! The BEAM-facing modules are left out of unit-test builds: on Linux they
 //! link the `enif_*` symbols that only a running VM provides. The Erlang and
@@ -11,7 +10,6 @@
 pub mod addr;
 pub mod error;
 pub mod iface;
-pub mod sock;
 #[allow(unsafe_code)]
 mod sys;
 
@@ -20,10 +18,7 @@ mod atoms;
 #[cfg(not(test))]
 mod nif;
 #[cfg(not(test))]
-#[allow(unsafe_code)]
-mod select;
-#[cfg(not(test))]
 mod term;
 
 #[cfg(not(test))]
-rustler::init!("scoped_ipv6_nif", load = select::on_load);
+rustler::init!("scoped_ipv6_nif");

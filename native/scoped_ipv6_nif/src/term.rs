@@ -3,7 +3,7 @@
 //! elements and truncates out-of-range `u16`s, so both are done by hand.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use rustler::types::tuple::{get_tuple, make_tuple};
 use rustler::{Atom, Encoder, Env, Error, NifResult, Term};
@@ -11,7 +11,6 @@ use rustler::{Atom, Encoder, Env, Error, NifResult, Term};
 use crate::addr;
 use crate::atoms;
 use crate::error::{Error as NifError, OwnedZone};
-use crate::sock::Setup;
 
 pub fn decode_ip6(term: Term<'_>) -> NifResult<Ipv6Addr> {
     let words = get_tuple(term)?;
@@ -179,56 +178,6 @@ fn posix_name(errno: i32) -> Option<&'static str> {
         _ => return None,
     };
     Some(name)
-}
-
-/// An `inet:ip_address()`, 4- or 8-tuple.
-pub fn decode_ip(term: Term<'_>) -> NifResult<IpAddr> {
-    let elements = get_tuple(term)?;
-    if elements.len() == 4 {
-        let mut octets = [0u8; 4];
-        for (octet, element) in octets.iter_mut().zip(elements) {
-            *octet = u8::try_from(element.decode::<u32>()?).map_err(|_| Error::BadArg)?;
-        }
-        return Ok(IpAddr::V4(Ipv4Addr::from(octets)));
-    }
-    decode_ip6(term).map(IpAddr::V6)
-}
-
-/// `Ip, Port, ScopeIndex` as the socket address the kernel takes.
-pub fn decode_socket_addr(ip: Term<'_>, port: u16, scope: u32) -> NifResult<SocketAddr> {
-    Ok(match decode_ip(ip)? {
-        IpAddr::V4(v4) => SocketAddr::V4(SocketAddrV4::new(v4, port)),
-        IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)),
-    })
-}
-
-/// The socket setup map that scoped_ipv6_opts builds; absent keys keep the
-/// OS default. `bind` is `{Ip, Port, ScopeIndex}`.
-pub fn decode_setup(map: Term<'_>) -> NifResult<Setup> {
-    let get = |key: Atom| map.map_get(key).ok();
-    let bind = match get(atoms::bind()) {
-        Some(bind) => {
-            let (ip, port, scope): (Term, u16, u32) = bind.decode()?;
-            Some(decode_socket_addr(ip, port, scope)?)
-        }
-        None => None,
-    };
-    let device = match get(atoms::bind_to_device()) {
-        Some(name) => {
-            let name: rustler::Binary = name.decode()?;
-            let name = addr::check_zone_name(name.as_slice()).map_err(|_| Error::BadArg)?;
-            Some(name.to_owned())
-        }
-        None => None,
-    };
-    Ok(Setup {
-        bind,
-        reuseaddr: get(atoms::reuseaddr()).map(Term::decode).transpose()?,
-        v6only: get(atoms::ipv6_v6only()).map(Term::decode).transpose()?,
-        recbuf: get(atoms::recbuf()).map(Term::decode).transpose()?,
-        sndbuf: get(atoms::sndbuf()).map(Term::decode).transpose()?,
-        bind_to_device: device,
-    })
 }
 
 /// `{Ip, Port}`, the address scoped (`{Ip6, Index}`) when it needs a scope.
