@@ -247,10 +247,26 @@ socket_addr(Socket, Which) when is_port(Socket) ->
         {error, _} = Error ->
             Error
     end;
+socket_addr({'$inet', gen_tcp_socket, {_Server, Socket}}, Which) ->
+    %% gen_tcp's socket backend: OTP's socket module keeps the scope.
+    sockaddr_answer(case Which of
+                        peer -> socket:peername(Socket);
+                        sock -> socket:sockname(Socket)
+                    end);
 socket_addr(Socket, sock) ->
     scoped_ipv6_udp:sockname(Socket);
 socket_addr(Socket, peer) ->
     scoped_ipv6_udp:peername(Socket).
+
+sockaddr_answer({ok, #{family := inet6, addr := Ip, port := Port} = SockAddr}) ->
+    case needs_scope(Ip) of
+        true -> {ok, {{Ip, maps:get(scope_id, SockAddr, 0)}, Port}};
+        false -> {ok, {Ip, Port}}
+    end;
+sockaddr_answer({ok, #{addr := Ip, port := Port}}) ->
+    {ok, {Ip, Port}};
+sockaddr_answer({error, _} = Error) ->
+    Error.
 
 printable(Text) ->
     try unicode:characters_to_list(Text) of

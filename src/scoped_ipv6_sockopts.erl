@@ -6,7 +6,8 @@
 
 -include("scoped_ipv6.hrl").
 
--export([split/2, with_split/4, local_address/2, for_gen_tcp/2, family/2]).
+-export([split/2, with_split/4, local_address/2, for_gen_tcp/2, family/2, backend/1,
+         bound_to_interface/2]).
 
 -type split() :: #{setup := map(), port_opts := [term()], active := term(),
                    backlog := pos_integer()}.
@@ -42,19 +43,50 @@ local_address(#{setup := Setup}, Family) ->
 -spec for_gen_tcp([term()], inet:port_number()) -> {ok, [term()]} | {error, term()}.
 for_gen_tcp(Opts, DefaultPort) ->
     case local_port(Opts, DefaultPort) of
-        {ok, Port} -> for_gen_tcp(Opts, Port, []);
+        {ok, Port} -> for_gen_tcp(Opts, {backend(Opts), Port}, []);
         {error, _} = Error -> Error
     end.
 
-for_gen_tcp([], _Port, Acc) ->
+for_gen_tcp([], _To, Acc) ->
     {ok, lists:reverse(Acc)};
-for_gen_tcp([{Key, Address} | Rest], Port, Acc) when Key =:= ip; Key =:= ifaddr ->
-    case tcp_address(Address, Port) of
-        {ok, Option} -> for_gen_tcp(Rest, Port, [Option | Acc]);
+for_gen_tcp([{Key, Address} | Rest], To, Acc) when Key =:= ip; Key =:= ifaddr ->
+    case tcp_address(Address, To) of
+        {ok, Options} -> for_gen_tcp(Rest, To, lists:reverse(Options, Acc));
         {error, _} = Error -> Error
     end;
-for_gen_tcp([Opt | Rest], Port, Acc) ->
-    for_gen_tcp(Rest, Port, [Opt | Acc]).
+for_gen_tcp([Opt | Rest], To, Acc) ->
+    for_gen_tcp(Rest, To, [Opt | Acc]).
+
+%% @doc The gen_tcp backend these options choose: the first option, or the
+%% node's default (`-kernel inet_backend').
+-spec backend([term()]) -> inet | socket.
+backend([{inet_backend, Backend} | _]) when Backend =:= inet; Backend =:= socket ->
+    Backend;
+backend(_Opts) ->
+    case application:get_env(kernel, inet_backend, inet) of
+        socket -> socket;
+        _ -> inet
+    end.
+
+%% @doc `Opts' with `{bind_to_device, Name}' for interface `Index' added
+%% where gen_tcp reads options (after a leading `inet_backend').
+-spec bound_to_interface(pos_integer(), [term()]) -> {ok, [term()]} | {error, term()}.
+bound_to_interface(Index, Opts) ->
+    case bind_to_device(Index) of
+        {ok, Bound} ->
+            case Opts of
+                [{inet_backend, _} = Backend | Rest] -> {ok, [Backend, Bound | Rest]};
+                _ -> {ok, [Bound | Opts]}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+bind_to_device(Index) ->
+    case scoped_ipv6:if_name(Index) of
+        {ok, Name} -> {ok, {bind_to_device, unicode:characters_to_binary(Name)}};
+        {error, _} = Error -> Error
+    end.
 
 local_port(Opts, Port) ->
     try lists:foldl(fun({port, P}, _) -> P; (_, P) -> P end, Port, Opts) of
@@ -63,14 +95,20 @@ local_port(Opts, Port) ->
         error:_ -> {error, {badarg, improper_list}}
     end.
 
-tcp_address(#{} = SockAddr, _Port) ->
-    {ok, {ifaddr, SockAddr}};
-tcp_address(Address, Port) ->
+tcp_address(#{} = SockAddr, _To) ->
+    {ok, [{ifaddr, SockAddr}]};
+tcp_address(Address, {Backend, Port}) ->
     case source(Address, any) of
-        {ok, {Ip6, Index}} when Index > 0 ->
-            {ok, {ifaddr, #{family => inet6, addr => Ip6, port => Port, scope_id => Index}}};
+        {ok, {Ip6, Index}} when Index > 0, Backend =:= inet ->
+            {ok, [{ifaddr, #{family => inet6, addr => Ip6, port => Port, scope_id => Index}}]};
+        {ok, {Ip6, Index}} when Index > 0, Backend =:= socket ->
+            %% As for a scoped connect: see scoped_ipv6_tcp.
+            case bind_to_device(Index) of
+                {ok, Bound} -> {ok, [{ip, Ip6}, Bound]};
+                {error, _} = Error -> Error
+            end;
         {ok, {Ip, 0}} ->
-            {ok, {ip, Ip}};
+            {ok, [{ip, Ip}]};
         {error, _} = Error ->
             Error
     end.

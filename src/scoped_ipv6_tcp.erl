@@ -87,19 +87,32 @@ accept(ListenSocket, Timeout) ->
 %% Without a scope, gen_tcp is asked exactly as the caller would have.
 connect_to(Ip, Port, 0, Opts, Timeout) ->
     gen_tcp:connect(Ip, Port, Opts, Timeout);
-connect_to(_Ip, _Port, _Scope, [{inet_backend, socket} | _], _Timeout) ->
-    %% OTP's socket backend has no scoped connect (OTP 25 has no map
-    %% connect there at all; OTP 29 drops scope_id).
-    {error, einval};
 connect_to(Ip, Port, Scope, Opts, Timeout) ->
     case scoped_ipv6_sockopts:family(Opts, inet6) of
         inet6 ->
-            SockAddr = #{family => inet6, addr => Ip, port => Port, scope_id => Scope},
-            scoped_ipv6_dest:explain(gen_tcp:connect(SockAddr, Opts, Timeout), Scope);
+            explain(connect_scoped(Ip, Port, Scope, Opts, Timeout), Scope);
         _Other ->
             %% What gen_tcp answers for an IPv6 destination and `inet'.
             {error, eafnosupport}
     end.
+
+%% OTP's socket backend drops `scope_id' from a sockaddr map (OTP 25 has
+%% no map connect there at all); a socket bound to the interface needs no
+%% scope on Linux, so that backend gets the interface by name instead.
+connect_scoped(Ip, Port, Scope, Opts, Timeout) ->
+    case scoped_ipv6_sockopts:backend(Opts) of
+        inet ->
+            SockAddr = #{family => inet6, addr => Ip, port => Port, scope_id => Scope},
+            gen_tcp:connect(SockAddr, Opts, Timeout);
+        socket ->
+            case scoped_ipv6_sockopts:bound_to_interface(Scope, Opts) of
+                {ok, Bound} -> gen_tcp:connect(Ip, Port, Bound, Timeout);
+                {error, _} = Error -> Error
+            end
+    end.
+
+explain(Result, Scope) ->
+    scoped_ipv6_dest:explain(Result, Scope).
 
 %% gen_tcp exits with `badarg' for an option it does not know; ours raise
 %% it as an error with the caller's arguments, as for any wrong argument.

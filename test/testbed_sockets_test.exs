@@ -43,6 +43,27 @@ defmodule ScopedIPv6.TestbedSocketsTest do
       assert {"peer-a", _} = fetch_name({@ll2, ~c"linkA"}, 7100)
     end
 
+    test "OTP's socket backend reaches the same peers, and listens on one link" do
+      for {link, name} <- [{"linkA", "peer-a"}, {"linkB", "peer-b"}] do
+        opts = [{:inet_backend, :socket}, :binary, active: false]
+        {:ok, socket} = TCP.connect("fe80::2%#{link}", 7100, opts, 2_000)
+        assert {:"$inet", :gen_tcp_socket, _} = socket
+        assert {:ok, ^name} = :gen_tcp.recv(socket, 0, 2_000)
+        assert {:ok, {{@ll2, index(link)}, 7100}} == ScopedIPv6.peername(socket)
+        :ok = :gen_tcp.close(socket)
+      end
+
+      opts = [{:inet_backend, :socket}, :binary, active: false, ip: "fe80::1%linkA"]
+      {:ok, listener} = TCP.listen(0, opts)
+      {:ok, {{@ll1, a}, port}} = ScopedIPv6.sockname(listener)
+      assert a == index("linkA")
+      {:ok, client} = TCP.connect("fe80::1%linkA", port, [], 2_000)
+      {:ok, server} = :gen_tcp.accept(listener, 2_000)
+      :ok = :gen_tcp.send(client, "over the socket backend")
+      assert {:ok, "over the socket backend"} = :gen_tcp.recv(server, 0, 2_000)
+      Enum.each([client, server, listener], &:gen_tcp.close/1)
+    end
+
     test "a bound scoped source address is used" do
       opts = [:binary, active: false, ip: "fe80::1%linkB", port: 0]
       {:ok, socket} = TCP.connect("fe80::2%linkB", 7100, opts, 2_000)
