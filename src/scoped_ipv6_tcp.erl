@@ -16,6 +16,10 @@
 %% '''
 %%
 %% Every other option is gen_tcp's, with gen_tcp's meaning and default.
+%% The module is a whole transport: where a library takes a gen_tcp-shaped
+%% module (OTP ssh's `{transport, {tcp, scoped_ipv6_tcp, tcp_closed}}',
+%% Ranch-style transports), this one reaches scoped addresses, and its
+%% `peername/1' and `sockname/1' keep the scope.
 %% A link-local address without a scope is `{error, scope_required}'
 %% (OTP exits with `badarg' there); an interface index that no interface
 %% has is `{error, {no_such_interface, Index}}'.
@@ -24,6 +28,9 @@
 -include("scoped_ipv6.hrl").
 
 -export([connect/3, connect/4, listen/2, accept/1, accept/2]).
+%% The rest of a transport module: gen_tcp's calls, and the scope back.
+-export([send/2, recv/2, recv/3, controlling_process/2, close/1, shutdown/2,
+         setopts/2, getopts/2, peername/1, sockname/1]).
 
 -type timeout_ms() :: non_neg_integer() | infinity.
 
@@ -81,6 +88,60 @@ accept(ListenSocket) ->
 -spec accept(inet:socket(), timeout_ms()) -> {ok, inet:socket()} | {error, term()}.
 accept(ListenSocket, Timeout) ->
     gen_tcp:accept(ListenSocket, Timeout).
+
+%% @equiv gen_tcp:send(Socket, Data)
+-spec send(inet:socket(), iodata()) -> ok | {error, term()}.
+send(Socket, Data) ->
+    gen_tcp:send(Socket, Data).
+
+%% @equiv gen_tcp:recv(Socket, Length)
+-spec recv(inet:socket(), non_neg_integer()) -> {ok, string() | binary()} | {error, term()}.
+recv(Socket, Length) ->
+    gen_tcp:recv(Socket, Length).
+
+%% @equiv gen_tcp:recv(Socket, Length, Timeout)
+-spec recv(inet:socket(), non_neg_integer(), timeout()) ->
+    {ok, string() | binary()} | {error, term()}.
+recv(Socket, Length, Timeout) ->
+    gen_tcp:recv(Socket, Length, Timeout).
+
+%% @equiv gen_tcp:controlling_process(Socket, Pid)
+-spec controlling_process(inet:socket(), pid()) -> ok | {error, term()}.
+controlling_process(Socket, Pid) ->
+    gen_tcp:controlling_process(Socket, Pid).
+
+%% @equiv gen_tcp:close(Socket)
+-spec close(inet:socket()) -> ok.
+close(Socket) ->
+    gen_tcp:close(Socket).
+
+%% @equiv gen_tcp:shutdown(Socket, How)
+-spec shutdown(inet:socket(), read | write | read_write) -> ok | {error, term()}.
+shutdown(Socket, How) ->
+    gen_tcp:shutdown(Socket, How).
+
+%% @equiv inet:setopts(Socket, Opts)
+-spec setopts(inet:socket(), [term()]) -> ok | {error, term()}.
+setopts(Socket, Opts) ->
+    inet:setopts(Socket, Opts).
+
+%% @equiv inet:getopts(Socket, Opts)
+-spec getopts(inet:socket(), [term()]) -> {ok, [term()]} | {error, term()}.
+getopts(Socket, Opts) ->
+    inet:getopts(Socket, Opts).
+
+%% @doc The peer's address and port, scoped when it needs a scope
+%% (`inet:peername/1' drops it); see {@link scoped_ipv6:peername/1}.
+-spec peername(inet:socket()) ->
+    {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
+peername(Socket) ->
+    scoped_ipv6:peername(Socket).
+
+%% @doc The local address and port, scoped when it needs a scope.
+-spec sockname(inet:socket()) ->
+    {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
+sockname(Socket) ->
+    scoped_ipv6:sockname(Socket).
 
 %% --- internal ---------------------------------------------------------------
 
