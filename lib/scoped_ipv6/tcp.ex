@@ -1,62 +1,133 @@
 defmodule ScopedIPv6.TCP do
   @moduledoc """
-  TCP to and from scoped IPv6 addresses, on real `:gen_tcp` ports.
+  TCP to and from scoped IPv6 addresses, on ordinary `:gen_tcp` sockets.
 
   `connect/4` and `listen/2` take every address form of `ScopedIPv6`:
   `{ip6, "eth0"}`, `{ip6, 3}`, plain tuples, text such as `"fe80::1%eth0"`,
-  and host names. The socket is made, bound and connected with its scope by
-  the NIF, waiting in the VM's own poll set, then adopted by the inet driver:
-  you get a `:gen_tcp` socket, on which `:gen_tcp`, `:inet`, `:ssl.connect/3`
-  and libraries such as Ranch work as on any other.
+  and host names, as the destination and in `ip:`/`ifaddr:`. The scope is
+  resolved here and handed to `:gen_tcp` in OTP's own sockaddr form, so the
+  socket is the one `:gen_tcp` makes with the same options: `:gen_tcp`,
+  `:inet`, `:ssl.connect/3` work on it, and `:gen_tcp.close/1` closes it at
+  once.
 
       iex> {:ok, listener} = ScopedIPv6.TCP.listen(0, ip: "::1", active: false)
-      iex> {:ok, {_, port}} = :inet.sockname(listener)
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(listener)
       iex> {:ok, client} = ScopedIPv6.TCP.connect("::1", port, [:binary])
-      iex> {:ok, server} = :gen_tcp.accept(listener, 1000)
-      iex> :ok = :gen_tcp.send(client, "hello")
-      iex> :gen_tcp.recv(server, 5, 1000)
+      iex> {:ok, server} = ScopedIPv6.TCP.accept(listener, 1000)
+      iex> :ok = ScopedIPv6.TCP.send(client, "hello")
+      iex> ScopedIPv6.TCP.recv(server, 5, 1000)
       {:ok, ~c"hello"}
 
   ## Options
 
-  Set by the NIF before bind/connect: `ip:`/`ifaddr:` (a scoped or plain
-  address, or text), `port:` (source port), `reuseaddr:`, `ipv6_v6only:`
-  (always set on IPv6 sockets, `true` unless you say otherwise),
-  `recbuf:`, `sndbuf:`, `bind_to_device:` (a binary). Every other
-  `:gen_tcp` option (`:binary`, `active:`, `packet:`, `nodelay:`...) is
-  given to the port.
+  Those of `:gen_tcp`, with its meaning and its defaults (so `active: true`
+  unless you say otherwise, and IPv4 for a listener given no address or
+  family). `ip:` and `ifaddr:` also take scoped addresses and text. With
+  `inet_backend: :socket` (OTP's socket backend, which drops scope ids), a
+  scope becomes `bind_to_device:` its interface, which Linux accepts for
+  link-local addresses.
+
+  ## A transport module
+
+  The module has the `:gen_tcp`-shaped calls a transport needs (`send/2`,
+  `recv/3`, `controlling_process/2`, `close/1`, `shutdown/2`, `setopts/2`,
+  `getopts/2`, and `peername/1`/`sockname/1` with the scope), and so has its
+  Erlang side, `:scoped_ipv6_tcp`, which OTP's ssh takes as
+  `transport: {:tcp, :scoped_ipv6_tcp, :tcp_closed}`.
 
   ## Errors
 
   As in `ScopedIPv6`: `{:error, :scope_required}` for a link-local address
   without a scope (OTP exits with `:badarg` there), `{:error, :timeout}`,
   `{:error, {:no_such_interface, name}}`, `{:error, :nxdomain}` and
-  `:inet.posix()` atoms. A wrong argument type raises `ArgumentError`.
+  `:inet.posix()` atoms. A wrong argument type, or an option `:gen_tcp`
+  refuses, raises `ArgumentError`. The `!` variants raise `ScopedIPv6.Error`.
   """
+
+  @typedoc "Where to connect: any address form, address text, or a host name."
+  @type destination :: ScopedIPv6.address() | String.t() | charlist() | atom()
 
   @doc """
   Connects to `address` and `port` within `timeout` milliseconds, name
   lookup included. Scope names are looked up at each call.
   """
-  @spec connect(
-          ScopedIPv6.address() | String.t() | atom(),
-          :inet.port_number(),
-          keyword() | list(),
-          timeout()
-        ) :: {:ok, :inet.socket()} | {:error, ScopedIPv6.reason() | :timeout}
+  @spec connect(destination(), :inet.port_number(), keyword() | list(), timeout()) ::
+          {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
   def connect(address, port, opts \\ [], timeout \\ :infinity),
     do: :scoped_ipv6_tcp.connect(address, port, opts, timeout)
 
   @doc """
-  A listening `:gen_tcp` socket bound to `ip:` (scoped, plain, or by default
-  the IPv6 wildcard). `:gen_tcp.accept/2` works on it; `ScopedIPv6.peername/1`
-  gives each accepted peer with its scope.
+  As `connect/4`, but returns the socket or raises `ScopedIPv6.Error`.
+
+      iex> ScopedIPv6.TCP.connect!("fe80::1", 80, [], 1000)
+      ** (ScopedIPv6.Error) a link-local address needs a scope, e.g. fe80::1%eth0
+  """
+  @spec connect!(destination(), :inet.port_number(), keyword() | list(), timeout()) ::
+          :gen_tcp.socket()
+  def connect!(address, port, opts \\ [], timeout \\ :infinity),
+    do: unwrap!(connect(address, port, opts, timeout))
+
+  @doc """
+  A listening socket, as `:gen_tcp.listen/2` makes it; `ip:` may be scoped
+  (`"fe80::1%eth0"`: that link only). `accept/2` works on it, and
+  `peername/1` gives each accepted peer with its scope.
   """
   @spec listen(:inet.port_number(), keyword() | list()) ::
-          {:ok, :inet.socket()} | {:error, ScopedIPv6.reason()}
+          {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
   def listen(port, opts \\ []), do: :scoped_ipv6_tcp.listen(port, opts)
 
+  @doc """
+  As `listen/2`, but returns the socket or raises `ScopedIPv6.Error`.
+
+      iex> ScopedIPv6.TCP.listen!(0, ip: "fe80::1%nosuch0")
+      ** (ScopedIPv6.Error) no such network interface: nosuch0
+  """
+  @spec listen!(:inet.port_number(), keyword() | list()) :: :gen_tcp.socket()
+  def listen!(port, opts \\ []), do: unwrap!(listen(port, opts))
+
   @doc "Same as `:gen_tcp.accept/2`."
-  @spec accept(:inet.socket(), timeout()) :: {:ok, :inet.socket()} | {:error, term()}
+  @spec accept(:gen_tcp.socket(), timeout()) :: {:ok, :gen_tcp.socket()} | {:error, term()}
   def accept(listen_socket, timeout \\ :infinity), do: :gen_tcp.accept(listen_socket, timeout)
+
+  @doc "Same as `:gen_tcp.send/2`."
+  @spec send(:gen_tcp.socket(), iodata()) :: :ok | {:error, term()}
+  def send(socket, data), do: :gen_tcp.send(socket, data)
+
+  @doc "Same as `:gen_tcp.recv/3`."
+  @spec recv(:gen_tcp.socket(), non_neg_integer(), timeout()) ::
+          {:ok, binary() | charlist()} | {:error, term()}
+  def recv(socket, length, timeout \\ :infinity), do: :gen_tcp.recv(socket, length, timeout)
+
+  @doc "Same as `:gen_tcp.controlling_process/2`."
+  @spec controlling_process(:gen_tcp.socket(), pid()) :: :ok | {:error, term()}
+  def controlling_process(socket, pid), do: :gen_tcp.controlling_process(socket, pid)
+
+  @doc "Same as `:gen_tcp.close/1`: the socket is closed when it returns."
+  @spec close(:gen_tcp.socket()) :: :ok
+  def close(socket), do: :gen_tcp.close(socket)
+
+  @doc "Same as `:gen_tcp.shutdown/2`."
+  @spec shutdown(:gen_tcp.socket(), :read | :write | :read_write) :: :ok | {:error, term()}
+  def shutdown(socket, how), do: :gen_tcp.shutdown(socket, how)
+
+  @doc "Same as `:inet.setopts/2`."
+  @spec setopts(:gen_tcp.socket(), keyword() | list()) :: :ok | {:error, term()}
+  def setopts(socket, opts), do: :inet.setopts(socket, opts)
+
+  @doc "Same as `:inet.getopts/2`."
+  @spec getopts(:gen_tcp.socket(), list()) :: {:ok, list()} | {:error, term()}
+  def getopts(socket, opts), do: :inet.getopts(socket, opts)
+
+  @doc "The peer's address and port, scoped when it needs a scope (see `ScopedIPv6.peername/1`)."
+  @spec peername(:gen_tcp.socket()) ::
+          {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
+  def peername(socket), do: :scoped_ipv6_tcp.peername(socket)
+
+  @doc "The local address and port, scoped when it needs a scope."
+  @spec sockname(:gen_tcp.socket()) ::
+          {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
+  def sockname(socket), do: :scoped_ipv6_tcp.sockname(socket)
+
+  defp unwrap!({:ok, socket}), do: socket
+  defp unwrap!({:error, reason}), do: raise(ScopedIPv6.Error, reason: reason)
 end

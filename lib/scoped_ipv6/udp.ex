@@ -39,6 +39,20 @@ defmodule ScopedIPv6.UDP do
           {:ok, socket()} | {:error, ScopedIPv6.reason()}
   def open(port, opts \\ []), do: :scoped_ipv6_udp.open(port, opts)
 
+  @doc """
+  As `open/2`, but returns the socket or raises `ScopedIPv6.Error`.
+
+      iex> ScopedIPv6.UDP.open!(0, ip: "fe80::1%nosuch0")
+      ** (ScopedIPv6.Error) no such network interface: nosuch0
+  """
+  @spec open!(:inet.port_number(), keyword() | list()) :: socket()
+  def open!(port, opts \\ []) do
+    case open(port, opts) do
+      {:ok, socket} -> socket
+      {:error, reason} -> raise ScopedIPv6.Error, reason: reason
+    end
+  end
+
   @doc "Sends `data` to `address` and `port`; a link-local address needs a scope."
   @spec send(socket(), ScopedIPv6.address() | String.t(), :inet.port_number(), iodata()) ::
           :ok | {:error, ScopedIPv6.reason()}
@@ -72,6 +86,10 @@ defmodule ScopedIPv6.UDP do
   @doc "The local address, scoped when it needs a scope."
   @spec sockname(socket()) :: {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
   defdelegate sockname(socket), to: :scoped_ipv6_udp
+
+  @doc "The peer of a connected socket, scoped when it needs a scope (`{:error, :enotconn}` otherwise)."
+  @spec peername(socket()) :: {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
+  defdelegate peername(socket), to: :scoped_ipv6_udp
 
   @doc "The underlying `:socket` socket, for options this module lacks."
   @spec socket(socket()) :: :socket.socket()
