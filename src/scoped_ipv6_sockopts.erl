@@ -7,7 +7,7 @@
 -include("scoped_ipv6.hrl").
 
 -export([split/2, with_split/4, local_address/2, for_gen_tcp/2, family/2, backend/1,
-         bound_to_interface/2]).
+         bound_to_interface/2, refused_option/2]).
 
 -type split() :: #{setup := map(), port_opts := [term()], active := term(),
                    backlog := pos_integer()}.
@@ -56,6 +56,20 @@ for_gen_tcp([{Key, Address} | Rest], To, Acc) when Key =:= ip; Key =:= ifaddr ->
     end;
 for_gen_tcp([Opt | Rest], To, Acc) ->
     for_gen_tcp(Rest, To, [Opt | Acc]).
+
+%% @doc Which option of a list gen_tcp refused (it says only `badarg'):
+%% the first that inet's own option check refuses alone. `inet' exports
+%% that check for its tcp modules (OTP 25 to 29), not as an API: where it
+%% is missing, no option is named.
+-spec refused_option(connect | listen, [term()]) -> {refused, term()} | unknown.
+refused_option(Kind, Opts) ->
+    Check = case Kind of connect -> connect_options; listen -> listen_options end,
+    Refused = [Opt || erlang:function_exported(inet, Check, 2), is_list(Opts),
+                      Opt <- Opts, inet:Check([Opt], inet6_tcp) =:= {error, badarg}],
+    case Refused of
+        [Opt | _] -> {refused, Opt};
+        [] -> unknown
+    end.
 
 %% @doc The gen_tcp backend these options choose: the first option, or the
 %% node's default (`-kernel inet_backend').

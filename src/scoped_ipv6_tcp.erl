@@ -31,6 +31,7 @@
 %% The rest of a transport module: gen_tcp's calls, and the scope back.
 -export([send/2, recv/2, recv/3, controlling_process/2, close/1, shutdown/2,
          setopts/2, getopts/2, peername/1, sockname/1]).
+-export([format_error/2]).
 
 -type timeout_ms() :: non_neg_integer() | infinity.
 
@@ -54,8 +55,13 @@ connect(Address, Port, Opts, Timeout)
         {ok, {Ip, Scope}} ->
             case scoped_ipv6_sockopts:for_gen_tcp(Opts, 0) of
                 {ok, TcpOpts} ->
-                    badarg_of(fun() -> connect_to(Ip, Port, Scope, TcpOpts, remaining(Deadline)) end,
-                              [Address, Port, Opts, Timeout]);
+                    case refused(fun() -> connect_to(Ip, Port, Scope, TcpOpts, remaining(Deadline)) end) of
+                        refused ->
+                            erlang:error(badarg, [Address, Port, Opts, Timeout],
+                                         refused_option(connect, 3, Opts));
+                        Result ->
+                            Result
+                    end;
                 {error, {badarg, _}} -> erlang:error(badarg, [Address, Port, Opts, Timeout]);
                 {error, _} = Error -> Error
             end;
@@ -72,7 +78,11 @@ connect(Address, Port, Opts, Timeout) ->
 -spec listen(inet:port_number(), [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason()}.
 listen(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     case scoped_ipv6_sockopts:for_gen_tcp(Opts, Port) of
-        {ok, TcpOpts} -> badarg_of(fun() -> gen_tcp:listen(Port, TcpOpts) end, [Port, Opts]);
+        {ok, TcpOpts} ->
+            case refused(fun() -> gen_tcp:listen(Port, TcpOpts) end) of
+                refused -> erlang:error(badarg, [Port, Opts], refused_option(listen, 2, Opts));
+                Result -> Result
+            end;
         {error, {badarg, _}} -> erlang:error(badarg, [Port, Opts]);
         {error, _} = Error -> Error
     end;
@@ -143,6 +153,21 @@ peername(Socket) ->
 sockname(Socket) ->
     scoped_ipv6:sockname(Socket).
 
+%% @private The text of an option refused with `badarg', for the shell and
+%% Elixir (`erl_error' calls it through the error info).
+-spec format_error(term(), erlang:stacktrace()) -> #{pos_integer() => string()}.
+format_error(badarg, [{?MODULE, _, _, Info} | _]) ->
+    case proplists:get_value(error_info, Info) of
+        #{cause := {At, {refused, Option}}} ->
+            #{At => lists:flatten(io_lib:format("gen_tcp refuses the option ~0tp", [Option]))};
+        #{cause := {At, unknown}} ->
+            #{At => "gen_tcp refuses these options"};
+        _ ->
+            #{}
+    end;
+format_error(_Reason, _Stacktrace) ->
+    #{}.
+
 %% --- internal ---------------------------------------------------------------
 
 %% Without a scope, gen_tcp is asked exactly as the caller would have.
@@ -175,12 +200,17 @@ connect_scoped(Ip, Port, Scope, Opts, Timeout) ->
 explain(Result, Scope) ->
     scoped_ipv6_dest:explain(Result, Scope).
 
-%% gen_tcp exits with `badarg' for an option it does not know; ours raise
-%% it as an error with the caller's arguments, as for any wrong argument.
-badarg_of(Call, Args) ->
+%% gen_tcp exits with `badarg' for an option it refuses, naming nothing;
+%% ours raise `badarg' as for any wrong argument, with the option named in
+%% the error info (the shell and Elixir's ArgumentError show it).
+refused(Call) ->
     try Call()
-    catch exit:badarg -> erlang:error(badarg, Args)
+    catch exit:badarg -> refused
     end.
+
+refused_option(Kind, At, Opts) ->
+    Cause = {At, scoped_ipv6_sockopts:refused_option(Kind, Opts)},
+    [{error_info, #{module => ?MODULE, cause => Cause}}].
 
 deadline(infinity) -> infinity;
 deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.

@@ -35,10 +35,25 @@ defmodule ScopedIPv6.SocketsTest do
     {:ok, {_, port}} = :inet.sockname(listener)
     before = fd_count()
 
-    for opts <- [[{:packet, :no_such_packet_type}], [{:foo, 1}], [{:active, :bogus}]] do
-      assert_raise ArgumentError, fn -> TCP.connect("::1", port, opts, 1_000) end
-      assert_raise ArgumentError, fn -> TCP.connect("fe80::1%lo", port, opts, 1_000) end
-      assert_raise ArgumentError, fn -> TCP.listen(0, opts) end
+    for {bad, named} <- [
+          {{:packet, :no_such_packet_type}, "{packet,no_such_packet_type}"},
+          {{:foo, 1}, "{foo,1}"},
+          {{:active, :bogus}, "{active,bogus}"}
+        ] do
+      # The refused option is named, whatever else the list holds.
+      opts = [:binary, bad, active: false]
+      message = "3rd argument: gen_tcp refuses the option #{named}"
+
+      assert_raise ArgumentError, ~r/#{Regex.escape(message)}/, fn ->
+        TCP.connect("::1", port, opts, 1_000)
+      end
+
+      assert_raise ArgumentError, ~r/#{Regex.escape(message)}/, fn ->
+        TCP.connect("fe80::1%lo", port, opts, 1_000)
+      end
+
+      message = "2nd argument: gen_tcp refuses the option #{named}"
+      assert_raise ArgumentError, ~r/#{Regex.escape(message)}/, fn -> TCP.listen(0, opts) end
     end
 
     assert fd_count() == before
