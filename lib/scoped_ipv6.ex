@@ -33,11 +33,16 @@ defmodule ScopedIPv6 do
 
   ## Errors
 
-  The same reasons as in Erlang, each rendered by `format_error/1`:
+  The same reasons as in Erlang (the type `t:reason/0` is Erlang's
+  `:scoped_ipv6.reason()`), each rendered by `format_error/1`:
 
     * `:einval` - text or an address that is not valid;
     * `{:no_such_interface, name_or_index}` - as given by the caller;
     * `:scope_required` - a link-local address used without a scope;
+    * `:timeout`, `:nxdomain`, `:closed`, `:not_owner` (UDP);
+    * from the distribution carrier and epmd queries: `:noport`,
+      `:bad_epmd_reply`, `:no_link`, `{:ambiguous, links}`,
+      `{:not_found, answers}`, `{:bad_node_name, node}`;
     * any `:inet.posix()` atom from the OS.
 
   A wrong argument type raises `ArgumentError`, except in `parse/1` and
@@ -67,9 +72,8 @@ defmodule ScopedIPv6 do
           ]
         }
 
-  @typedoc "Every reason this library returns."
-  @type reason ::
-          :einval | :scope_required | {:no_such_interface, scope()} | :inet.posix()
+  @typedoc "Every reason this library returns: Erlang's `:scoped_ipv6.reason()`."
+  @type reason :: :scoped_ipv6.reason()
 
   @doc """
   Parses address text; a superset of `:inet.parse_address/1`.
@@ -240,8 +244,8 @@ defmodule ScopedIPv6 do
   @doc """
   A human-readable text for any reason this library returns.
 
-      iex> ScopedIPv6.format_error({:no_such_interface, "eth9"})
-      "no such network interface: eth9"
+      iex> ScopedIPv6.format_error(:scope_required)
+      "a link-local address needs a scope, e.g. fe80::1%eth0"
       iex> ScopedIPv6.format_error(:econnrefused)
       "connection refused"
   """

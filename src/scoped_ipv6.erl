@@ -44,7 +44,13 @@
                        addrs := [#{addr := inet:ip_address() |
                                            {inet:ip6_address(), non_neg_integer()},
                                    prefixlen := 0..128 | nil}]}.
+%% Every reason this library returns in `{error, Reason}', each rendered by
+%% format_error/1. The last group comes from the distribution carrier's
+%% choice of link (scoped_ipv6_dist) and epmd queries (scoped_ipv6_epmd).
 -type reason() :: einval | scope_required | {no_such_interface, scope()} |
+                  timeout | nxdomain | closed | not_owner |
+                  noport | bad_epmd_reply | no_link | {ambiguous, [string()]} |
+                  {not_found, [{string(), term()}]} | {bad_node_name, term()} |
                   inet:posix().
 
 %% @doc Parses address text; a superset of `inet:parse_address/1'.
@@ -206,26 +212,55 @@ peername(Socket) ->
 sockname(Socket) ->
     socket_addr(Socket, sock).
 
-%% @doc A human-readable text for any reason this library returns.
+%% @doc A human-readable text for any reason this library returns; any
+%% other term is shown as it is.
 %%
 %% ```
-%% "no such network interface: eth9" = scoped_ipv6:format_error({no_such_interface, "eth9"}).
+%% "no such network interface: eth9" ++ _ = scoped_ipv6:format_error({no_such_interface, "eth9"}),
+%% "connection refused" = scoped_ipv6:format_error(econnrefused).
 %% '''
 -spec format_error(reason() | term()) -> string().
 format_error(scope_required) ->
     "a link-local address needs a scope, e.g. fe80::1%eth0";
 format_error({no_such_interface, Index}) when is_integer(Index) ->
-    "no such network interface: index " ++ integer_to_list(Index);
+    "no such network interface: index " ++ integer_to_list(Index) ++ interfaces_here();
 format_error({no_such_interface, Name}) ->
-    "no such network interface: " ++ printable(Name);
+    Shown = printable(Name),
+    "no such network interface: " ++ Shown ++ interfaces_here() ++ uri_hint(Shown);
+format_error(einval) ->
+    "invalid argument: not a valid address, zone or option (address text is "
+    "written fe80::1%eth0: no [brackets], and no %25, which is URI syntax)";
 format_error(timeout) ->
     "timed out";
 format_error(nxdomain) ->
     "no such host name";
-format_error(einval) ->
-    "invalid argument: not a valid address, zone or option";
+format_error(closed) ->
+    "the socket is closed";
+format_error(not_owner) ->
+    "only the socket's controlling process may do this";
+format_error(noport) ->
+    "epmd there knows no node of that name";
+format_error(bad_epmd_reply) ->
+    "the peer answered as no epmd does";
+format_error(no_link) ->
+    "no link here is up with an IPv6 link-local address to ask on";
+format_error({ambiguous, Links}) ->
+    lists:flatten(["the node answers on several links (",
+                   lists:join(", ", [printable(L) || L <- Links]),
+                   "): pin one in the dist_zones setting of scoped_ipv6"]);
+format_error({not_found, Answers}) ->
+    lists:flatten(["no link reached the node: ",
+                   lists:join("; ", [[printable(Link), ": ", format_error(unwrap(Why))]
+                                     || {Link, Why} <- Answers])]);
+format_error({bad_node_name, Node}) ->
+    lists:flatten(io_lib:format("not a node name of the form name@host: ~0tp", [Node]));
+format_error(Reason) when is_atom(Reason) ->
+    case inet:format_error(Reason) of
+        "unknown POSIX error" ++ _ -> lists:flatten(io_lib:format("~0tp", [Reason]));
+        Text -> Text
+    end;
 format_error(Reason) ->
-    inet:format_error(Reason).
+    lists:flatten(io_lib:format("~0tp", [Reason])).
 
 %% --- internal ---------------------------------------------------------------
 
@@ -267,6 +302,26 @@ sockaddr_answer({ok, #{addr := Ip, port := Port}}) ->
     {ok, {Ip, Port}};
 sockaddr_answer({error, _} = Error) ->
     Error.
+
+unwrap({error, Reason}) -> Reason;
+unwrap(Reason) -> Reason.
+
+%% Which interfaces there are, so that a mistyped zone is easy to fix.
+interfaces_here() ->
+    case scoped_ipv6_nif:interfaces() of
+        {ok, Interfaces} ->
+            Names = [unicode:characters_to_list(Name) || #{name := Name} <- Interfaces],
+            lists:flatten([" (this host has: ", lists:join(", ", Names), ")"]);
+        {error, _} ->
+            ""
+    end.
+
+%% `fe80::1%25eth0' is the URI form of `fe80::1%eth0' (RFC 6874, now
+%% obsolete); as address text it names the interface `25eth0'.
+uri_hint("25" ++ Rest) when Rest =/= [] ->
+    "; %25 is how a URI escapes %: write %" ++ Rest;
+uri_hint(_) ->
+    "".
 
 printable(Text) ->
     try unicode:characters_to_list(Text) of

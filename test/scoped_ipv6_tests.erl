@@ -108,15 +108,46 @@ interfaces_include_loopback_test() ->
     ?assert(lists:member(#{addr => {127, 0, 0, 1}, prefixlen => 8}, maps:get(addrs, Lo))).
 
 format_error_test_() ->
+    {ok, Names} = scoped_ipv6:interfaces(),
+    Here = " (this host has: " ++ lists:join(", ", [N || #{name := N} <- Names]) ++ ")",
     [?_assertEqual("a link-local address needs a scope, e.g. fe80::1%eth0",
                    scoped_ipv6:format_error(scope_required)),
-     ?_assertEqual("no such network interface: eth9",
+     ?_assertEqual(lists:flatten("no such network interface: eth9" ++ Here),
                    scoped_ipv6:format_error({no_such_interface, "eth9"})),
-     ?_assertEqual("no such network interface: eth9",
+     ?_assertEqual(lists:flatten("no such network interface: eth9" ++ Here),
                    scoped_ipv6:format_error({no_such_interface, <<"eth9">>})),
-     ?_assertEqual("no such network interface: index 9",
+     ?_assertEqual(lists:flatten("no such network interface: index 9" ++ Here),
                    scoped_ipv6:format_error({no_such_interface, 9})),
-     ?_assertEqual("connection refused", scoped_ipv6:format_error(econnrefused))].
+     ?_assertEqual(lists:flatten("no such network interface: 25eth0" ++ Here ++
+                                     "; %25 is how a URI escapes %: write %eth0"),
+                   scoped_ipv6:format_error({no_such_interface, "25eth0"})),
+     ?_assertEqual("connection refused", scoped_ipv6:format_error(econnrefused)),
+     %% Unknown reasons are shown as they are, never as an unknown POSIX error.
+     ?_assertEqual("no_such_reason", scoped_ipv6:format_error(no_such_reason)),
+     ?_assertEqual("{x,1}", scoped_ipv6:format_error({x, 1}))].
+
+%% Every alternative of scoped_ipv6:reason() has a text of its own: adding
+%% a reason to the type without one fails here.
+every_reason_has_a_text_test_() ->
+    {ok, {_, [{abstract_code, {raw_abstract_v1, Forms}}]}} =
+        beam_lib:chunks(code:which(scoped_ipv6), [abstract_code]),
+    [{type, _, union, Alternatives}] =
+        [Type || {attribute, _, type, {reason, Type, []}} <- Forms],
+    [?_test(check_reason_text(Alternative)) || Alternative <- Alternatives].
+
+check_reason_text({remote_type, _, [{atom, _, inet}, {atom, _, posix}, []]}) ->
+    ?assertEqual("connection refused", scoped_ipv6:format_error(econnrefused));
+check_reason_text(Alternative) ->
+    Reason = sample_reason(Alternative),
+    Text = scoped_ipv6:format_error(Reason),
+    ?assert(io_lib:char_list(Text)),
+    ?assertNotEqual(lists:flatten(io_lib:format("~0tp", [Reason])), Text).
+
+sample_reason({atom, _, Atom}) -> Atom;
+sample_reason({type, _, tuple, [{atom, _, no_such_interface}, _]}) -> {no_such_interface, "eth9"};
+sample_reason({type, _, tuple, [{atom, _, ambiguous}, _]}) -> {ambiguous, ["linkA", "linkB"]};
+sample_reason({type, _, tuple, [{atom, _, not_found}, _]}) -> {not_found, [{"linkA", timeout}]};
+sample_reason({type, _, tuple, [{atom, _, bad_node_name}, _]}) -> {bad_node_name, 'x@'}.
 
 guards_tell_the_forms_apart_test_() ->
     Form = fun(A) when ?is_scoped_address(A) -> scoped;

@@ -79,8 +79,8 @@ defmodule ScopedIPv6.TCP do
   @doc """
   As `listen/2`, but returns the socket or raises `ScopedIPv6.Error`.
 
-      iex> ScopedIPv6.TCP.listen!(0, ip: "fe80::1%nosuch0")
-      ** (ScopedIPv6.Error) no such network interface: nosuch0
+      iex> ScopedIPv6.TCP.listen!(0, ip: "fe80::1")
+      ** (ScopedIPv6.Error) a link-local address needs a scope, e.g. fe80::1%eth0
   """
   @spec listen!(:inet.port_number(), keyword() | list()) :: :gen_tcp.socket()
   def listen!(port, opts \\ []), do: unwrap!(listen(port, opts))

@@ -42,8 +42,8 @@ defmodule ScopedIPv6.UDP do
   @doc """
   As `open/2`, but returns the socket or raises `ScopedIPv6.Error`.
 
-      iex> ScopedIPv6.UDP.open!(0, ip: "fe80::1%nosuch0")
-      ** (ScopedIPv6.Error) no such network interface: nosuch0
+      iex> ScopedIPv6.UDP.open!(0, ip: "fe80::1")
+      ** (ScopedIPv6.Error) a link-local address needs a scope, e.g. fe80::1%eth0
   """
   @spec open!(:inet.port_number(), keyword() | list()) :: socket()
   def open!(port, opts \\ []) do
