@@ -1,0 +1,133 @@
+defmodule ScopedIPv6.HostileInputTest do
+  # Issue 10, rows 4, 6, 7 and 9: what untrusted input or a hostile
+  # neighbour can make the library do, on loopback (no testbed needed).
+  # Row 5 (the resolver pool) needs a silent DNS server: see
+  # testbed_resolver_test.exs. Not async: one test traces calls into the NIF.
+  use ExUnit.Case, async: false
+
+  alias ScopedIPv6.Test.ReliabilityTable
+  alias ScopedIPv6.UDP
+  import Bitwise
+
+  # --- row 7: whole datagrams ------------------------------------------------
+
+  # IPv6 UDP carries at most 65,527 bytes (65,535 less the 8-byte header).
+  @sizes [8193, 9000, 20_000, 65_000, 65_527]
+
+  test "UDP receives whole datagrams above 8,192 bytes, passive and active" do
+    {:ok, a} = UDP.open(0, [:binary, ip: "::1"])
+    {:ok, b} = UDP.open(0, [:binary, ip: "::1"])
+    {:ok, {_, port}} = UDP.sockname(b)
+
+    for size <- @sizes do
+      data = payload(size)
+      :ok = UDP.send(a, "::1", port, data)
+      assert {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _, ^data}} = UDP.recv(b, 0, 1_000)
+    end
+
+    :ok = UDP.setopts(b, active: true)
+
+    for size <- @sizes do
+      data = payload(size)
+      :ok = UDP.send(a, "::1", port, data)
+      assert_receive {:udp, ^b, _, _, ^data}, 1_000
+    end
+
+    # List mode too: the same bytes.
+    :ok = UDP.setopts(b, [:list, active: false])
+    :ok = UDP.send(a, "::1", port, payload(20_000))
+    assert {:ok, {_, _, list}} = UDP.recv(b, 0, 1_000)
+    assert list == :binary.bin_to_list(payload(20_000))
+
+    UDP.close(a)
+    UDP.close(b)
+
+    ReliabilityTable.record(
+      "UDP datagram size",
+      "datagrams of #{Enum.join(@sizes, ", ")} bytes on ::1, passive and active",
+      "each received whole (OTP's socket module reads 8,192 bytes by default)"
+    )
+  end
+
+  test "{buffer, N} caps the datagram size; a longer one is an error, never cut" do
+    {:ok, a} = UDP.open(0, [:binary, ip: "::1"])
+    {:ok, b} = UDP.open(0, [:binary, ip: "::1", buffer: 1000])
+    {:ok, {_, port}} = UDP.sockname(b)
+
+    :ok = UDP.send(a, "::1", port, payload(1001))
+    assert UDP.recv(b, 0, 1_000) == {:error, :emsgsize}
+    :ok = UDP.send(a, "::1", port, payload(1000))
+    assert {:ok, {_, _, data}} = UDP.recv(b, 0, 1_000)
+    assert byte_size(data) == 1000
+
+    # Active mode reports the long one and stays active for the next.
+    :ok = UDP.setopts(b, active: true, buffer: 2000)
+    :ok = UDP.send(a, "::1", port, payload(2001))
+    :ok = UDP.send(a, "::1", port, payload(2000))
+    assert_receive {:udp_error, ^b, :emsgsize}, 1_000
+    assert_receive {:udp, ^b, _, _, data}, 1_000
+    assert byte_size(data) == 2000
+
+    assert UDP.setopts(b, buffer: 0) == {:error, :einval}
+    assert UDP.setopts(b, buffer: 65_536) == {:error, :einval}
+    UDP.close(a)
+    UDP.close(b)
+
+    ReliabilityTable.record(
+      "UDP {buffer, N}",
+      "buffer 1000 and 2000 bytes, datagrams one byte longer, passive and active",
+      "{error, emsgsize} / {udp_error, S, emsgsize}, next datagram whole; no silent cut"
+    )
+  end
+
+  # --- row 9: bad arguments raise badarg ---------------------------------------
+
+  test "UDP calls raise badarg, with their arguments, for bad arguments" do
+    {:ok, s} = UDP.open(0, [:binary, ip: "::1"])
+    {:ok, {_, port}} = UDP.sockname(s)
+    improper = [<<"a">> | :b]
+
+    cases = [
+      {:send, [s, "::1", port, improper]},
+      {:send, [s, "::1", port, [1000]]},
+      {:send, [s, "::1", port, :not_data]},
+      # gen_udp's range for the length is 0..16#ffffffff; OTP 25's socket
+      # module aborts the VM when asked to read 2^40 bytes.
+      {:recv, [s, 1 <<< 40, 10]},
+      {:recv, [s, 1 <<< 64, 10]},
+      {:recv, [s, -1, 10]},
+      {:recv, [s, 0, -1]},
+      {:recv, [s, 0, :soon]}
+    ]
+
+    for {fun, args} <- cases do
+      try do
+        apply(:scoped_ipv6_udp, fun, args)
+        flunk("#{fun}#{inspect(args)} returned instead of raising")
+      catch
+        :error, reason ->
+          assert reason == :badarg, "#{fun}#{inspect(args)} raised #{inspect(reason)}"
+          assert [{:scoped_ipv6_udp, ^fun, ^args, _} | _] = __STACKTRACE__
+      end
+    end
+
+    # A timeout above what `receive ... after' takes is a long wait, as in
+    # gen_tcp, not an error.
+    parent = self()
+    waiter = spawn(fn -> send(parent, {:waited, UDP.recv(s, 0, 0xFFFFFFFF + 1)}) end)
+    refute_receive {:waited, _}, 200
+    assert Process.alive?(waiter)
+    :ok = UDP.send(s, "::1", port, "late")
+    assert_receive {:waited, {:ok, {_, _, "late"}}}, 1_000
+    UDP.close(s)
+
+    ReliabilityTable.record(
+      "UDP bad arguments",
+      "improper-list and non-iodata payloads, lengths 2^40, 2^64, -1, bad timeouts",
+      "badarg with the call's arguments; a timeout above 16#ffffffff waits"
+    )
+  end
+
+  defp payload(size),
+    do: :binary.copy(<<0, 1, 2, 3, 4, 5, 6, 7, 8, 9>>, div(size, 10) + 1) |> binary_part(0, size)
+end
