@@ -9,6 +9,97 @@ defmodule ScopedIPv6.HostileInputTest do
   alias ScopedIPv6.UDP
   import Bitwise
 
+  # --- row 6: text longer than any address ------------------------------------
+
+  test "text longer than any address is refused before the NIF, in bounded work" do
+    mib = :binary.copy("1", 1 <<< 20)
+    list = :binary.bin_to_list(mib)
+    fe80 = {0xFE80, 0, 0, 0, 0, 0, 0, 1}
+    # One byte longer than the longest address text (61 bytes).
+    long = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%abcdefghijklmnop"
+
+    # The controls: short text reaches the NIF, and the tracer sees it; the
+    # longest address text still parses.
+    assert {{:ok, _}, calls, _} = measure(fn -> ScopedIPv6.parse("fe80::1%lo") end)
+    assert calls > 0
+    assert {:ok, _} = ScopedIPv6.parse(String.slice(long, 0..-2//1))
+
+    cases = [
+      {:parse, mib},
+      {:parse, list},
+      {:parse, long},
+      {:parse, String.to_charlist(long)},
+      {:resolve, mib},
+      {:resolve, list},
+      {:resolve, {fe80, mib}},
+      {:resolve, {fe80, list}},
+      {:if_index, mib},
+      {:if_index, list},
+      {:if_index, "abcdefghijklmnop"}
+    ]
+
+    for {fun, arg} <- cases do
+      {result, calls, reductions} = measure(fn -> apply(:scoped_ipv6, fun, [arg]) end)
+      what = "#{fun}(#{inspect(arg, limit: 3, printable_limit: 20)})"
+      assert result == {:error, :einval}, "#{what} gave #{inspect(result)}"
+      assert calls == 0, "#{what} called the NIF"
+      assert reductions < 2_000, "#{what} took #{reductions} reductions"
+    end
+
+    # Where a connect or send goes: text that is no address may be a host
+    # name, but not a longer one than DNS allows (253 bytes).
+    for arg <- [mib, list] do
+      {result, calls, reductions} = measure(fn -> :scoped_ipv6_dest.resolve(arg, 1_000) end)
+      assert {result, calls} == {{:error, :einval}, 0}
+      assert reductions < 2_000
+    end
+
+    ReliabilityTable.record(
+      "address text length",
+      "1 MiB binaries and lists, and 62-byte text, to parse/1, resolve/1, if_index/1, and as a destination",
+      "{error, einval} in under 2,000 reductions, the NIF never called"
+    )
+  end
+
+  # The result of `fun`, how many calls it made into the NIF with text, and
+  # how many reductions it took. OTP cannot trace a NIF itself: scoped_ipv6
+  # hands text to it only through nif_parse/2 and nif_zone_index/1.
+  @text_nif_calls [{:scoped_ipv6, :nif_parse, 2}, {:scoped_ipv6, :nif_zone_index, 1}]
+  defp measure(fun) do
+    parent = self()
+
+    worker =
+      spawn_link(fn ->
+        receive do
+          :go -> :ok
+        end
+
+        {:reductions, before} = Process.info(self(), :reductions)
+        result = fun.()
+        {:reductions, later} = Process.info(self(), :reductions)
+        send(parent, {:measured, result, later - before})
+      end)
+
+    # A process cannot trace itself: this one traces the worker.
+    for mfa <- @text_nif_calls, do: 1 = :erlang.trace_pattern(mfa, true, [:local])
+    1 = :erlang.trace(worker, true, [:call])
+    send(worker, :go)
+
+    receive do
+      {:measured, result, reductions} ->
+        for mfa <- @text_nif_calls, do: :erlang.trace_pattern(mfa, false, [:local])
+        {result, count_trace_calls(0), reductions}
+    end
+  end
+
+  defp count_trace_calls(n) do
+    receive do
+      {:trace, _, :call, {:scoped_ipv6, _, _}} -> count_trace_calls(n + 1)
+    after
+      0 -> n
+    end
+  end
+
   # --- row 7: whole datagrams ------------------------------------------------
 
   # IPv6 UDP carries at most 65,527 bytes (65,535 less the 8-byte header).
