@@ -9,6 +9,93 @@ defmodule ScopedIPv6.HostileInputTest do
   alias ScopedIPv6.UDP
   import Bitwise
 
+  # --- row 4: a hostile epmd --------------------------------------------------
+
+  @hostile_epmd Path.expand("peers/hostile_epmd.py", __DIR__)
+
+  test "an epmd query has one deadline and reads at most one reply, whatever the peer does" do
+    # Every peer first, then the checks, so that a failure shows them all.
+    [dribble, flood, long_name, linger] =
+      for {mode, timeout} <- [
+            # A reply at 1 byte per 0.9 s: each byte comes within the
+            # timeout, but the query as a whole may not take longer.
+            {"dribble", 1_000},
+            # "w", 0, then a flood (64 MiB on offer).
+            {"flood", 5_000},
+            # A name length no epmd sends, then silence.
+            {"long-name", 5_000},
+            # A complete reply, the connection left open.
+            {"linger", 5_000}
+          ],
+          do: ask_hostile_epmd(mode, timeout)
+
+    assert {{:error, :timeout}, ms, _} = dribble
+    assert ms < 1_500, "the query took #{ms} ms with a 1,000 ms timeout"
+    assert {{:error, :bad_epmd_reply}, ms, grown} = flood
+    assert ms < 1_000
+    assert grown < 1_000_000, "memory grew by #{grown} bytes during the query"
+    assert {{:error, :bad_epmd_reply}, ms, _} = long_name
+    assert ms < 1_000
+    # epmd closes the connection after its reply, but nothing needs that.
+    assert {{:ok, 40123, 6}, ms, _} = linger
+    assert ms < 1_000
+
+    ReliabilityTable.record(
+      "hostile epmd",
+      "fake epmd on ::1: 1 byte per 0.9 s (1 s timeout); \"w\", 0 and a 64 MiB flood; name length 65535; a reply then silence",
+      "timeout within 1.5 s; bad_epmd_reply at once with memory flat; the reply read without waiting for close"
+    )
+  end
+
+  # Starts the fake epmd in `mode`, asks it for a node's port, and returns
+  # the answer, how long it took, and how far BEAM memory rose meanwhile.
+  defp ask_hostile_epmd(mode, timeout) do
+    python = System.find_executable("python3")
+
+    peer =
+      Port.open({:spawn_executable, python}, [:binary, {:line, 64}, args: [@hostile_epmd, mode]])
+
+    {:os_pid, os_pid} = Port.info(peer, :os_pid)
+    on_exit(fn -> System.cmd("kill", ["-9", "#{os_pid}"], stderr_to_stdout: true) end)
+
+    port =
+      receive do
+        {^peer, {:data, {:eol, line}}} -> String.to_integer(line)
+      after
+        5_000 -> flunk("the fake epmd did not start")
+      end
+
+    :erlang.garbage_collect()
+    baseline = :erlang.memory(:total)
+    sampler = spawn_link(fn -> sample_memory(baseline) end)
+    started = System.monotonic_time(:millisecond)
+    result = :scoped_ipv6_epmd.port_please("node", "::1", port, timeout)
+    ms = System.monotonic_time(:millisecond) - started
+    send(sampler, {:peak, self()})
+
+    peak =
+      receive do
+        {:peak, peak} -> peak
+      end
+
+    # The peer may have exited already (its lifetime is bounded).
+    try do
+      Port.close(peer)
+    rescue
+      ArgumentError -> :ok
+    end
+
+    {result, ms, peak - baseline}
+  end
+
+  defp sample_memory(peak) do
+    receive do
+      {:peak, to} -> send(to, {:peak, max(peak, :erlang.memory(:total))})
+    after
+      2 -> sample_memory(max(peak, :erlang.memory(:total)))
+    end
+  end
+
   # --- row 6: text longer than any address ------------------------------------
 
   test "text longer than any address is refused before the NIF, in bounded work" do
