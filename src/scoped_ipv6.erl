@@ -20,6 +20,10 @@
 %%   <li>`einval': text or an address that is not valid;</li>
 %%   <li>`{no_such_interface, NameOrIndex}': as given by the caller;</li>
 %%   <li>`scope_required': a link-local address used without a scope;</li>
+%%   <li>for a host name: `nxdomain' (no such name), `try_again' (DNS did
+%%       not answer: temporary), `no_recovery' (DNS failed for good),
+%%       `system_limit' (8 lookups run and 128 wait already), as
+%%       OTP's native resolver and gen_tcp name them;</li>
 %%   <li>any `inet:posix()' atom from the OS.</li>
 %% </ul>
 %% A wrong argument type raises `badarg', except in {@link parse/1} and
@@ -54,7 +58,7 @@
                                            {inet:ip6_address(), non_neg_integer()},
                                    prefixlen := 0..128 | nil}]}.
 -type reason() :: einval | scope_required | {no_such_interface, scope()} |
-                  inet:posix().
+                  nxdomain | try_again | no_recovery | system_limit | inet:posix().
 
 %% @doc Parses address text; a superset of `inet:parse_address/1'.
 %%
@@ -236,6 +240,12 @@ format_error(timeout) ->
     "timed out";
 format_error(nxdomain) ->
     "no such host name";
+format_error(try_again) ->
+    "temporary failure in name resolution (no answer from DNS yet)";
+format_error(no_recovery) ->
+    "non-recoverable failure in name resolution";
+format_error(system_limit) ->
+    "too many host-name lookups in progress (at most 8 run and 128 wait)";
 format_error(einval) ->
     "invalid argument: not a valid address, zone or option";
 format_error(Reason) ->

@@ -64,26 +64,26 @@ checked(Ip, 0) when ?is_ip6_address(Ip) ->
 checked(Ip, Scope) ->
     {ok, {Ip, Scope}}.
 
-%% getaddrinfo(3) on an OS thread (the NIF's), through a proxy process so
-%% that an answer arriving after the timeout dies with the proxy instead of
-%% landing in the caller's mailbox.
+%% getaddrinfo(3) on the NIF's bounded resolver pool: `{error,
+%% system_limit}' when it is full. On timeout the lookup is cancelled (a
+%% queued one never runs) and an answer that came just before is flushed,
+%% so none lands in the caller's mailbox later. A caller that dies drops
+%% its handle, which cancels the lookup too.
 resolve_host(Host, Timeout) ->
     case host_name(Host) of
         {ok, Name} ->
-            Caller = self(),
             Ref = make_ref(),
-            {Proxy, Monitor} = spawn_monitor(fun() -> proxy_lookup(Caller, Ref, Name) end),
-            receive
-                {Ref, Answer} ->
-                    erlang:demonitor(Monitor, [flush]),
-                    first_usable(Answer);
-                {'DOWN', Monitor, process, Proxy, _} ->
-                    {error, nxdomain}
-            after Timeout ->
-                exit(Proxy, kill),
-                erlang:demonitor(Monitor, [flush]),
-                receive {Ref, _} -> ok after 0 -> ok end,
-                {error, timeout}
+            case scoped_ipv6_nif:resolve_host(Name, Ref) of
+                {ok, Lookup} ->
+                    receive
+                        {Ref, Answer} -> first_usable(Answer)
+                    after Timeout ->
+                        ok = scoped_ipv6_nif:resolve_cancel(Lookup),
+                        receive {Ref, _} -> ok after 0 -> ok end,
+                        {error, timeout}
+                    end;
+                {error, _} = Error ->
+                    Error
             end;
         error ->
             {error, einval}
@@ -115,11 +115,6 @@ short_string([], _N) -> true;
 short_string(_List, 0) -> false;
 short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
 short_string(_NotAString, _N) -> false.
-
-proxy_lookup(Caller, Ref, Name) ->
-    Lookup = make_ref(),
-    ok = scoped_ipv6_nif:resolve_host(Name, Lookup),
-    receive {Lookup, Answer} -> Caller ! {Ref, Answer} end.
 
 %% IPv6 first, as getaddrinfo orders them; a link-local answer keeps the
 %% scope that /etc/hosts or the resolver gave it.

@@ -31,4 +31,8 @@ rustler::atoms! {
     sndbuf,
     nxdomain,
     list,
+    // host-name lookups
+    system_limit,
+    try_again,
+    no_recovery,
 }

@@ -1,7 +1,8 @@
 //! NIF of `scoped_ipv6`: scoped IPv6 addresses and interface resolution for
 //! the BEAM. `addr` and `iface` are plain Rust with their own unit tests;
 //! `nif` only decodes, calls and encodes (through `term`). `unsafe` lives in
-//! two modules: `sys` (the OS calls socket2 lacks) and `select` (the
+//! three modules: `sys` (the OS calls socket2 lacks), `gai` (getaddrinfo,
+//! which std wraps without its error codes) and `select` (the
 //! `enif_select` resource type rustler lacks).
 //!
 //! The BEAM-facing modules are left out of unit-test builds: on Linux they
@@ -10,7 +11,10 @@
 
 pub mod addr;
 pub mod error;
+#[allow(unsafe_code)]
+pub mod gai;
 pub mod iface;
+pub mod resolver;
 pub mod sock;
 #[allow(unsafe_code)]
 mod sys;
