@@ -38,6 +38,9 @@ defmodule ScopedIPv6 do
     * `:einval` - text or an address that is not valid;
     * `{:no_such_interface, name_or_index}` - as given by the caller;
     * `:scope_required` - a link-local address used without a scope;
+    * for a host name: `:nxdomain` (no such name), `:try_again` (DNS did not
+      answer: temporary), `:no_recovery` (DNS failed for good),
+      `:system_limit` (8 lookups run and 128 wait already);
     * any `:inet.posix()` atom from the OS.
 
   A wrong argument type raises `ArgumentError`, except in `parse/1` and
@@ -69,7 +72,14 @@ defmodule ScopedIPv6 do
 
   @typedoc "Every reason this library returns."
   @type reason ::
-          :einval | :scope_required | {:no_such_interface, scope()} | :inet.posix()
+          :einval
+          | :scope_required
+          | {:no_such_interface, scope()}
+          | :nxdomain
+          | :try_again
+          | :no_recovery
+          | :system_limit
+          | :inet.posix()
 
   @doc """
   Parses address text; a superset of `:inet.parse_address/1`.
