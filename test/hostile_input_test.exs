@@ -167,7 +167,9 @@ defmodule ScopedIPv6.HostileInputTest do
         send(parent, {:measured, result, later - before})
       end)
 
-    # A process cannot trace itself: this one traces the worker.
+    # A process cannot trace itself: this one traces the worker. A
+    # function of a module not yet loaded cannot be traced.
+    Code.ensure_loaded!(:scoped_ipv6)
     for mfa <- @text_nif_calls, do: 1 = :erlang.trace_pattern(mfa, true, [:local])
     1 = :erlang.trace(worker, true, [:call])
     send(worker, :go)
