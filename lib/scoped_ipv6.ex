@@ -43,6 +43,9 @@ defmodule ScopedIPv6 do
     * from the distribution carrier and epmd queries: `:noport`,
       `:bad_epmd_reply`, `:no_link`, `{:ambiguous, links}`,
       `{:not_found, answers}`, `{:bad_node_name, node}`;
+    * for a host name: `:nxdomain` (no such name), `:try_again` (DNS did not
+      answer: temporary), `:no_recovery` (DNS failed for good),
+      `:system_limit` (8 lookups run and 128 wait already);
     * any `:inet.posix()` atom from the OS.
 
   A wrong argument type raises `ArgumentError`, except in `parse/1` and

@@ -20,6 +20,10 @@
 %%   <li>`einval': text or an address that is not valid;</li>
 %%   <li>`{no_such_interface, NameOrIndex}': as given by the caller;</li>
 %%   <li>`scope_required': a link-local address used without a scope;</li>
+%%   <li>for a host name: `nxdomain' (no such name), `try_again' (DNS did
+%%       not answer: temporary), `no_recovery' (DNS failed for good),
+%%       `system_limit' (8 lookups run and 128 wait already), as
+%%       OTP's native resolver and gen_tcp name them;</li>
 %%   <li>any `inet:posix()' atom from the OS.</li>
 %% </ul>
 %% A wrong argument type raises `badarg', except in {@link parse/1} and
@@ -33,6 +37,15 @@
          needs_scope/1, peername/1, sockname/1, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
+
+%% Untrusted text of any length reaches parse/1 (it replaces
+%% inet:parse_address/1): longer text than any address or zone is refused
+%% here, in a bounded number of steps, and never reaches the NIF. The
+%% limits are the NIF's own (addr::MAX_TEXT_LEN, addr::MAX_ZONE_LEN): the
+%% longest address text is an IPv6 address with an IPv4 tail (45 bytes),
+%% `%', and a zone of at most 15 bytes (Linux's IF_NAMESIZE - 1).
+-define(MAX_TEXT, 61).
+-define(MAX_ZONE, 15).
 
 -type scope() :: 0..4294967295 | string() | binary().
 -type scoped_address() :: {inet:ip6_address(), scope()}.
@@ -48,7 +61,8 @@
 %% format_error/1. The last group comes from the distribution carrier's
 %% choice of link (scoped_ipv6_dist) and epmd queries (scoped_ipv6_epmd).
 -type reason() :: einval | scope_required | {no_such_interface, scope()} |
-                  timeout | nxdomain | closed | not_owner |
+                  timeout | nxdomain | try_again | no_recovery | system_limit |
+                  closed | not_owner |
                   noport | bad_epmd_reply | no_link | {ambiguous, [string()]} |
                   {not_found, [{string(), term()}]} | {bad_node_name, term()} |
                   inet:posix().
@@ -60,6 +74,11 @@
 %% name, kept as written in the input's string type. Names are not looked
 %% up here: see {@link resolve/1}.
 %%
+%% Text longer than 61 bytes (the longest address, 45 bytes with an IPv4
+%% tail, `%', and a 15-byte zone) is `{error, einval}' without being read;
+%% only there it differs from `inet:parse_address/1', which reads IPv4
+%% fields padded with any number of zeros.
+%%
 %% ```
 %% {ok, {127,0,0,1}} = scoped_ipv6:parse("127.0.0.1"),
 %% {ok, {{16#fe80,0,0,0,0,0,0,1}, 2}} = scoped_ipv6:parse("fe80::1%2"),
@@ -67,11 +86,11 @@
 %% {error, einval} = scoped_ipv6:parse("fe80::1%").
 %% '''
 -spec parse(Text :: string() | binary()) -> {ok, address()} | {error, einval}.
-parse(Text) when is_binary(Text) ->
-    parsed(scoped_ipv6_nif:parse(Text, binary));
+parse(Text) when is_binary(Text), byte_size(Text) =< ?MAX_TEXT ->
+    nif_parse(Text, binary);
 parse(Text) when is_list(Text) ->
-    case text_to_binary(Text) of
-        {ok, Binary} -> parsed(scoped_ipv6_nif:parse(Binary, list));
+    case text_to_binary(Text, ?MAX_TEXT) of
+        {ok, Binary} -> nif_parse(Binary, list);
         error -> {error, einval}
     end;
 parse(_) ->
@@ -109,7 +128,7 @@ resolve({Ip6, Scope} = Address) when ?is_scoped_address(Address) ->
         false -> {error, einval};
         error -> {error, einval};
         {ok, Zone} ->
-            case scoped_ipv6_nif:resolve_zone(Zone) of
+            case nif_zone_index(Zone) of
                 {ok, Index} -> {ok, {Ip6, Index}};
                 {error, {no_such_interface, _}} -> {error, {no_such_interface, Scope}};
                 {error, _} = Error -> Error
@@ -137,7 +156,7 @@ resolve(Other) ->
 if_index(Name) when is_list(Name); is_binary(Name) ->
     case zone_term(Name) of
         {ok, Zone} when is_binary(Zone) ->
-            case scoped_ipv6_nif:resolve_zone(Zone) of
+            case nif_zone_index(Zone) of
                 {ok, Index} -> {ok, Index};
                 {error, {no_such_interface, _}} -> {error, {no_such_interface, Name}};
                 {error, _} = Error -> Error
@@ -234,6 +253,12 @@ format_error(timeout) ->
     "timed out";
 format_error(nxdomain) ->
     "no such host name";
+format_error(try_again) ->
+    "temporary failure in name resolution (no answer from DNS yet)";
+format_error(no_recovery) ->
+    "non-recoverable failure in name resolution";
+format_error(system_limit) ->
+    "too many host-name lookups in progress (at most 8 run and 128 wait)";
 format_error(closed) ->
     "the socket is closed";
 format_error(not_owner) ->
@@ -264,8 +289,16 @@ format_error(Reason) ->
 
 %% --- internal ---------------------------------------------------------------
 
-parsed({error, _} = Error) -> Error;
-parsed(Address) -> {ok, Address}.
+%% Text reaches the NIF only through these two, after the length checks
+%% (OTP cannot trace calls into a NIF: a test traces these instead).
+nif_parse(Text, Form) ->
+    case scoped_ipv6_nif:parse(Text, Form) of
+        {error, _} = Error -> Error;
+        Address -> {ok, Address}
+    end.
+
+nif_zone_index(Zone) ->
+    scoped_ipv6_nif:resolve_zone(Zone).
 
 
 %% The port's descriptor is read by number: the answer counts only if
@@ -331,18 +364,34 @@ printable(Text) ->
         error:badarg -> lists:flatten(io_lib:format("~p", [Text]))
     end.
 
-%% A zone as the NIF takes it: an index, or a name as a UTF-8 binary.
+%% A zone as the NIF takes it: an index, or a name as a UTF-8 binary of at
+%% most ?MAX_ZONE bytes (`error' for a longer one: einval).
 zone_term(Index) when is_integer(Index) -> {ok, Index};
-zone_term(Name) when is_binary(Name) -> {ok, Name};
-zone_term(Name) when is_list(Name) -> text_to_binary(Name).
+zone_term(Name) when is_binary(Name), byte_size(Name) =< ?MAX_ZONE -> {ok, Name};
+zone_term(Name) when is_binary(Name) -> error;
+zone_term(Name) when is_list(Name) -> text_to_binary(Name, ?MAX_ZONE).
 
-text_to_binary(Text) ->
-    try unicode:characters_to_binary(Text) of
-        Binary when is_binary(Binary) -> {ok, Binary};
-        _Incomplete -> error
-    catch
-        error:badarg -> error
+%% A flat charlist of at most Max bytes as a UTF-8 binary, or `error'. A
+%% longer list is refused after Max + 1 cells, before any conversion.
+text_to_binary(Text, Max) ->
+    case short_string(Text, Max + 1) of
+        false ->
+            error;
+        true ->
+            try unicode:characters_to_binary(Text) of
+                Binary when is_binary(Binary), byte_size(Binary) =< Max -> {ok, Binary};
+                _LongOrIncomplete -> error
+            catch
+                error:badarg -> error
+            end
     end.
+
+%% Whether a proper list of integers has fewer than N elements (code
+%% points are checked by characters_to_binary/1).
+short_string([], _N) -> true;
+short_string(_List, 0) -> false;
+short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
+short_string(_NotAString, _N) -> false.
 
 %% RFC 4007 section 11: `::' has no zone; IPv4-mapped addresses go out
 %% over IPv4, which has none.

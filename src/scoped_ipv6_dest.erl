@@ -7,6 +7,9 @@
 
 -export([resolve/2, explain/2, interface_index/1]).
 
+%% The longest host name DNS carries (RFC 1035: 255 bytes on the wire).
+-define(MAX_HOST, 253).
+
 -spec resolve(term(), non_neg_integer() | infinity) ->
     {ok, {inet:ip_address(), non_neg_integer()}} | {error, term()}.
 resolve(Address, Timeout) when is_list(Address); is_binary(Address) ->
@@ -61,35 +64,57 @@ checked(Ip, 0) when ?is_ip6_address(Ip) ->
 checked(Ip, Scope) ->
     {ok, {Ip, Scope}}.
 
-%% getaddrinfo(3) on an OS thread (the NIF's), through a proxy process so
-%% that an answer arriving after the timeout dies with the proxy instead of
-%% landing in the caller's mailbox.
+%% getaddrinfo(3) on the NIF's bounded resolver pool: `{error,
+%% system_limit}' when it is full. On timeout the lookup is cancelled (a
+%% queued one never runs) and an answer that came just before is flushed,
+%% so none lands in the caller's mailbox later. A caller that dies drops
+%% its handle, which cancels the lookup too.
 resolve_host(Host, Timeout) ->
-    case unicode:characters_to_binary(Host) of
-        Name when is_binary(Name), byte_size(Name) > 0, byte_size(Name) =< 253 ->
-            Caller = self(),
+    case host_name(Host) of
+        {ok, Name} ->
             Ref = make_ref(),
-            {Proxy, Monitor} = spawn_monitor(fun() -> proxy_lookup(Caller, Ref, Name) end),
-            receive
-                {Ref, Answer} ->
-                    erlang:demonitor(Monitor, [flush]),
-                    first_usable(Answer);
-                {'DOWN', Monitor, process, Proxy, _} ->
-                    {error, nxdomain}
-            after Timeout ->
-                exit(Proxy, kill),
-                erlang:demonitor(Monitor, [flush]),
-                receive {Ref, _} -> ok after 0 -> ok end,
-                {error, timeout}
+            case scoped_ipv6_nif:resolve_host(Name, Ref) of
+                {ok, Lookup} ->
+                    receive
+                        {Ref, Answer} -> first_usable(Answer)
+                    after Timeout ->
+                        ok = scoped_ipv6_nif:resolve_cancel(Lookup),
+                        receive {Ref, _} -> ok after 0 -> ok end,
+                        {error, timeout}
+                    end;
+                {error, _} = Error ->
+                    Error
             end;
-        _ ->
+        error ->
             {error, einval}
     end.
 
-proxy_lookup(Caller, Ref, Name) ->
-    Lookup = make_ref(),
-    ok = scoped_ipv6_nif:resolve_host(Name, Lookup),
-    receive {Lookup, Answer} -> Caller ! {Ref, Answer} end.
+%% A host name as a UTF-8 binary of 1..253 bytes (DNS's limit), or
+%% `error'; text of any length may come here, so a longer one is refused
+%% before it is read.
+host_name(Host) when is_binary(Host), byte_size(Host) > 0, byte_size(Host) =< ?MAX_HOST ->
+    utf8(Host);
+host_name(Host) when is_list(Host) ->
+    case short_string(Host, ?MAX_HOST + 1) of
+        true -> utf8(Host);
+        false -> error
+    end;
+host_name(_) ->
+    error.
+
+utf8(Text) ->
+    try unicode:characters_to_binary(Text) of
+        Name when is_binary(Name), byte_size(Name) > 0, byte_size(Name) =< ?MAX_HOST -> {ok, Name};
+        _LongOrIncomplete -> error
+    catch
+        error:badarg -> error
+    end.
+
+%% Whether a proper list of integers has fewer than N elements.
+short_string([], _N) -> true;
+short_string(_List, 0) -> false;
+short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
+short_string(_NotAString, _N) -> false.
 
 %% IPv6 first, as getaddrinfo orders them; a link-local answer keeps the
 %% scope that /etc/hosts or the resolver gave it.

@@ -10,55 +10,116 @@
 %%
 %% The request is epmd's PORT_PLEASE2_REQ; the answer its PORT2_RESP (see
 %% OTP's "Distribution Protocol" documentation).
+%%
+%% The carrier asks every link with this, so whoever answers on a link may
+%% be hostile: one deadline covers the whole query (connect, send, every
+%% receive), and no more than the largest reply a real epmd can send is
+%% ever read (?MAX_REPLY bytes), whatever the peer sends or how slowly.
 -module(scoped_ipv6_epmd).
 
--export([port_please/3]).
+-export([port_please/3, port_please/4]).
 
 -define(EPMD_PORT, 4369).
 -define(PORT_PLEASE2_REQ, $z).
 -define(PORT2_RESP, $w).
+%% epmd's own limits (erts/epmd/src/epmd_int.h, epmd_srv.c): a node name
+%% is at most 255 characters, UTF-8, so MAXSYMLEN = 255 * 4 bytes, and the
+%% extra field at most MAXSYMLEN bytes.
+-define(MAXSYMLEN, (255 * 4)).
+%% PORT2_RESP: $w, Result, PortNo:16, NodeType, Protocol, HighestVersion:16,
+%% LowestVersion:16, Nlen:16, NodeName, Elen:16, Extra: 14 bytes and two
+%% fields of at most MAXSYMLEN each.
+-define(MAX_REPLY, (14 + 2 * ?MAXSYMLEN)).
 
 %% @doc The distribution port and highest protocol version of node `Name'
 %% (the part before `@') registered with the epmd at `Address'; `noport'
 %% when epmd knows no such node.
+%%
+%% `Timeout' bounds the whole query. `{error, timeout}' when it runs out,
+%% `{error, bad_epmd_reply}' for an answer no epmd gives (another first
+%% byte, longer fields than epmd allows, a connection closed early); at
+%% most 2,054 bytes (the largest PORT2_RESP) are read. A name may have up
+%% to 1,020 bytes (epmd's limit: 255 characters of UTF-8).
 -spec port_please(atom() | string() | binary(), scoped_ipv6:address() | string() | binary(),
                   non_neg_integer() | infinity) ->
     {ok, inet:port_number(), non_neg_integer()} | noport | {error, term()}.
-port_please(Name, Address, Timeout) when is_atom(Name) ->
-    port_please(atom_to_binary(Name), Address, Timeout);
-port_please(Name, Address, Timeout) when is_list(Name) ->
-    port_please(unicode:characters_to_binary(Name), Address, Timeout);
-port_please(Name, Address, Timeout)
-  when is_binary(Name), byte_size(Name) > 0, byte_size(Name) < 256 ->
+port_please(Name, Address, Timeout) ->
+    port_please(Name, Address, ?EPMD_PORT, Timeout).
+
+%% @doc As {@link port_please/3}, asking the epmd that listens on `Port'.
+-spec port_please(atom() | string() | binary(), scoped_ipv6:address() | string() | binary(),
+                  inet:port_number(), non_neg_integer() | infinity) ->
+    {ok, inet:port_number(), non_neg_integer()} | noport | {error, term()}.
+port_please(Name, Address, Port, Timeout) when is_atom(Name) ->
+    port_please(atom_to_binary(Name), Address, Port, Timeout);
+port_please(Name, Address, Port, Timeout) when is_list(Name) ->
+    case unicode:characters_to_binary(Name) of
+        Binary when is_binary(Binary) -> port_please(Binary, Address, Port, Timeout);
+        _ -> erlang:error(badarg, [Name, Address, Port, Timeout])
+    end;
+port_please(Name, Address, Port, Timeout)
+  when is_binary(Name), byte_size(Name) > 0, byte_size(Name) =< ?MAXSYMLEN,
+       is_integer(Port), Port > 0, Port =< 65535,
+       (Timeout =:= infinity orelse (is_integer(Timeout) andalso Timeout >= 0)) ->
+    Deadline = deadline(Timeout),
     Opts = [binary, {active, false}, {packet, 0}],
-    case scoped_ipv6_tcp:connect(Address, ?EPMD_PORT, Opts, Timeout) of
+    case scoped_ipv6_tcp:connect(Address, Port, Opts, Timeout) of
         {ok, Socket} ->
             Request = <<?PORT_PLEASE2_REQ, Name/binary>>,
             Reply = case gen_tcp:send(Socket, <<(byte_size(Request)):16, Request/binary>>) of
-                        ok -> receive_all(Socket, Timeout, <<>>);
+                        ok -> read_reply(Socket, Deadline);
                         {error, _} = Error -> Error
                     end,
             gen_tcp:close(Socket),
-            decode(Reply);
+            Reply;
         {error, _} = Error ->
             Error
     end;
-port_please(Name, Address, Timeout) ->
-    erlang:error(badarg, [Name, Address, Timeout]).
+port_please(Name, Address, Port, Timeout) ->
+    erlang:error(badarg, [Name, Address, Port, Timeout]).
 
-%% epmd answers and closes the connection.
-receive_all(Socket, Timeout, Acc) ->
-    case gen_tcp:recv(Socket, 0, Timeout) of
-        {ok, Data} -> receive_all(Socket, Timeout, <<Acc/binary, Data/binary>>);
-        {error, closed} -> {ok, Acc};
+%% Reads PORT2_RESP field by field, each receive asking for exactly the
+%% bytes the protocol says come next, so a peer can make us read no more
+%% than ?MAX_REPLY bytes, and never past the deadline. A complete reply
+%% ends the query: epmd closes the connection after it, but we need not
+%% wait for that.
+read_reply(Socket, Deadline) ->
+    case recv(Socket, 2, Deadline) of
+        {ok, <<?PORT2_RESP, 0>>} -> read_port(Socket, Deadline);
+        {ok, <<?PORT2_RESP, _Failed>>} -> noport;
+        {ok, _} -> {error, bad_epmd_reply};
         {error, _} = Error -> Error
     end.
 
-decode({ok, <<?PORT2_RESP, 0, Port:16, _NodeType, _Protocol, High:16, _Low:16, _/binary>>}) ->
-    {ok, Port, High};
-decode({ok, <<?PORT2_RESP, _Failed, _/binary>>}) ->
-    noport;
-decode({ok, _Other}) ->
-    {error, bad_epmd_reply};
-decode({error, _} = Error) ->
-    Error.
+read_port(Socket, Deadline) ->
+    case recv(Socket, 10, Deadline) of
+        {ok, <<Port:16, _Type, _Proto, High:16, _Low:16, Nlen:16>>} when Nlen =< ?MAXSYMLEN ->
+            case recv(Socket, Nlen + 2, Deadline) of
+                {ok, <<_Name:Nlen/binary, Elen:16>>} when Elen =< ?MAXSYMLEN ->
+                    case recv(Socket, Elen, Deadline) of
+                        {ok, _Extra} -> {ok, Port, High};
+                        {error, _} = Error -> Error
+                    end;
+                {ok, _LongExtra} -> {error, bad_epmd_reply};
+                {error, _} = Error -> Error
+            end;
+        {ok, _LongName} -> {error, bad_epmd_reply};
+        {error, _} = Error -> Error
+    end.
+
+%% Exactly N bytes before the deadline; a connection closed early is a
+%% reply no epmd gives.
+recv(_Socket, 0, _Deadline) ->
+    {ok, <<>>};
+recv(Socket, N, Deadline) ->
+    case gen_tcp:recv(Socket, N, remaining(Deadline)) of
+        {ok, Data} -> {ok, Data};
+        {error, closed} -> {error, bad_epmd_reply};
+        {error, _} = Error -> Error
+    end.
+
+deadline(infinity) -> infinity;
+deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
+
+remaining(infinity) -> infinity;
+remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

@@ -5,6 +5,7 @@
 
 -export([parse/2, ntoa/2, ntoa_scoped/3, resolve_zone/1, if_name/1, interfaces/0]).
 -export([socket_addr/2, resolve_host/2]).
+-export([resolve_cancel/1]).
 
 -on_load(load/0).
 
@@ -58,5 +59,14 @@ interfaces() -> ?NOT_LOADED.
     {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, inet:posix()}.
 socket_addr(_Fd, _Which) -> ?NOT_LOADED.
 
--spec resolve_host(binary(), reference()) -> ok | {error, inet:posix()}.
+%% A lookup on the NIF's bounded resolver pool: the answer comes as
+%% `{Ref, {ok, [{Ip, Scope}]} | {error, Reason}}' unless cancelled first.
+-spec resolve_host(binary(), reference()) ->
+    {ok, lookup()} | {error, system_limit | inet:posix()}.
 resolve_host(_Host, _Ref) -> ?NOT_LOADED.
+
+-type lookup() :: reference().
+
+%% After it returns, no answer for `Lookup' is sent.
+-spec resolve_cancel(lookup()) -> ok.
+resolve_cancel(_Lookup) -> ?NOT_LOADED.

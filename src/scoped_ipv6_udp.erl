@@ -29,10 +29,21 @@
 
 %% `flags': an atomics array the server writes and recv/3 reads, so that a
 %% passive receive costs no call to the server and no getopt:
-%% ?ACTIVE is 1 while active, ?BINARY 1 in binary mode.
+%% ?ACTIVE is 1 while active, ?BINARY 1 in binary mode, ?BUFFER the
+%% largest datagram received.
 -record(scoped_udp, {server :: pid(), socket :: socket:socket(), flags :: atomics:atomics_ref()}).
 -define(ACTIVE, 1).
 -define(BINARY, 2).
+-define(BUFFER, 3).
+%% The largest UDP payload there is (IPv4's 16-bit length field; IPv6
+%% without jumbograms allows 65,527): every datagram arrives whole by
+%% default. OTP's socket module would read 8,192 bytes and drop the rest.
+-define(MAX_DATAGRAM, 65535).
+%% The longest wait `receive ... after' and the socket module take at once.
+-define(MAX_WAIT, 16#ffffffff).
+%% gen_udp's range for the (ignored) length of recv/2,3.
+-define(is_length(L), (is_integer(L) andalso L >= 0 andalso L =< 16#ffffffff)).
+-define(is_timeout(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 -opaque socket() :: #scoped_udp{}.
 -export_type([socket/0]).
 
@@ -47,7 +58,13 @@ open(Port) ->
 %% unless you say otherwise; `inet' makes it `0.0.0.0'). Options: `binary'
 %% or `list', `{active, A}', `reuseaddr', `ipv6_v6only', `recbuf',
 %% `sndbuf', `bind_to_device', `{multicast_if, Scope}',
-%% `{multicast_hops, N}', `{multicast_loop, Bool}'.
+%% `{multicast_hops, N}', `{multicast_loop, Bool}', `{buffer, N}'.
+%%
+%% `{buffer, N}' (`1..65535', default 65535) is the largest datagram
+%% received, as in gen_udp; unlike gen_udp, a longer datagram is never
+%% cut silently: it is dropped and reported as `{error, emsgsize}' to
+%% `recv/3', or `{udp_error, Socket, emsgsize}' in active mode (which
+%% stays on).
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     Family = case lists:member(inet, Opts) of true -> inet; false -> inet6 end,
@@ -64,11 +81,13 @@ open(Port, Opts) ->
 
 %% @doc Sends `Data' to `Address' (any form; a link-local one needs a
 %% scope, or `{error, scope_required}': Linux would otherwise send it out
-%% of whichever link it finds first).
+%% of whichever link it finds first). `Data' that is not iodata raises
+%% `badarg', before anything is sent.
 -spec send(socket(), scoped_ipv6:address() | string() | binary() | atom(),
            inet:port_number(), iodata()) -> ok | {error, scoped_ipv6:reason()}.
-send(#scoped_udp{socket = Socket}, Address, Port, Data)
+send(#scoped_udp{socket = Socket} = S, Address, Port, Data)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
+    is_iodata(Data) orelse erlang:error(badarg, [S, Address, Port, Data]),
     case scoped_ipv6_dest:resolve(Address, infinity) of
         {ok, {Ip, Scope}} ->
             scoped_ipv6_dest:explain(socket:sendto(Socket, Data, sockaddr(Ip, Port, Scope)), Scope);
@@ -76,6 +95,18 @@ send(#scoped_udp{socket = Socket}, Address, Port, Data)
     end;
 send(Socket, Address, Port, Data) ->
     erlang:error(badarg, [Socket, Address, Port, Data]).
+
+%% socket:sendto/3 answers `{error, {invalid, {data, _}}}' for these.
+is_iodata(Data) when is_binary(Data) ->
+    true;
+is_iodata(Data) when is_list(Data) ->
+    try iolist_size(Data) of
+        _ -> true
+    catch
+        error:badarg -> false
+    end;
+is_iodata(_) ->
+    false.
 
 %% @equiv recv(Socket, Length, infinity)
 -spec recv(socket(), non_neg_integer()) ->
@@ -85,17 +116,20 @@ recv(Socket, Length) ->
     recv(Socket, Length, infinity).
 
 %% @doc Receives one datagram in passive mode: `{ok, {Address, Port,
-%% Data}}' with `Address' scoped when it needs a scope. `Length' 0 means
-%% any size. `{error, einval}' in active mode, as gen_udp.
--spec recv(socket(), non_neg_integer(), non_neg_integer() | infinity) ->
+%% Data}}' with `Address' scoped when it needs a scope. The datagram comes
+%% whole, up to `{buffer, N}' bytes (65,535 by default); a longer one is
+%% `{error, emsgsize}'. `Length' (`0..16#ffffffff') is ignored, as gen_udp
+%% ignores it. `Timeout' may be any non-negative integer (gen_udp answers
+%% `einval' above `16#7fffffff'). `{error, einval}' in active mode, as
+%% gen_udp. A wrong type or range of an argument raises `badarg'.
+-spec recv(socket(), non_neg_integer(), timeout()) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
     {error, term()}.
 recv(#scoped_udp{socket = Socket, flags = Flags}, Length, Timeout)
-  when is_integer(Length), Length >= 0,
-       (Timeout =:= infinity orelse (is_integer(Timeout) andalso Timeout >= 0)) ->
+  when ?is_length(Length), ?is_timeout(Timeout) ->
     case atomics:get(Flags, ?ACTIVE) of
         0 ->
-            case socket:recvfrom(Socket, Length, Timeout) of
+            case recv_whole(Socket, atomics:get(Flags, ?BUFFER), Timeout) of
                 {ok, {From, Data}} -> {ok, datagram(From, Data, mode(Flags))};
                 {error, _} = Error -> Error
             end;
@@ -105,8 +139,27 @@ recv(#scoped_udp{socket = Socket, flags = Flags}, Length, Timeout)
 recv(Socket, Length, Timeout) ->
     erlang:error(badarg, [Socket, Length, Timeout]).
 
-%% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{multicast_if,
-%% Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}'.
+%% One whole datagram of at most `Buffer' bytes, or `{error, emsgsize}'
+%% for a longer one (the kernel drops its tail and says so with MSG_TRUNC).
+%% A wait longer than the socket module takes is made of several.
+recv_whole(Socket, Buffer, Timeout) when is_integer(Timeout), Timeout > ?MAX_WAIT ->
+    case recv_whole(Socket, Buffer, ?MAX_WAIT) of
+        {error, timeout} -> recv_whole(Socket, Buffer, Timeout - ?MAX_WAIT);
+        Other -> Other
+    end;
+recv_whole(Socket, Buffer, Timeout) ->
+    case socket:recvmsg(Socket, Buffer, 0, [], Timeout) of
+        {ok, #{flags := Flags} = Msg} ->
+            case lists:member(trunc, Flags) of
+                false -> {ok, {maps:get(addr, Msg), iolist_to_binary(maps:get(iov, Msg))}};
+                true -> {error, emsgsize}
+            end;
+        Other ->
+            Other
+    end.
+
+%% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
+%% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}'.
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(#scoped_udp{server = Server}, Opts) when is_list(Opts) ->
     call(Server, {setopts, Opts});
@@ -167,10 +220,11 @@ init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) 
     case open_socket(Family, Port, Split) of
         {ok, Socket} ->
             Handle = #scoped_udp{server = self(), socket = Socket,
-                                 flags = atomics:new(2, [{signed, false}])},
+                                 flags = atomics:new(3, [{signed, false}])},
             State = #{handle => Handle, owner => Owner,
                       monitor => erlang:monitor(process, Owner),
-                      active => false, mode => list, pending => undefined},
+                      active => false, mode => list, buffer => ?MAX_DATAGRAM,
+                      pending => undefined},
             case apply_opts([{active, Active} | PortOpts], State) of
                 {ok, State1} -> {ok, State1};
                 {error, Reason} -> socket:close(Socket), {stop, {shutdown, Reason}}
@@ -220,14 +274,18 @@ terminate(_Reason, #{handle := #scoped_udp{socket = Socket}}) ->
 receive_active(#{active := false} = State) ->
     State;
 receive_active(#{handle := #scoped_udp{socket = Socket} = Handle, owner := Owner,
-                 active := Active, mode := Mode} = State) ->
-    case socket:recvfrom(Socket, 0, nowait) of
+                 active := Active, mode := Mode, buffer := Buffer} = State) ->
+    case recv_whole(Socket, Buffer, nowait) of
         {ok, {From, Data}} ->
             {Address, Port, Payload} = datagram(From, Data, Mode),
             Owner ! {udp, Handle, Address, Port, Payload},
             receive_active(set_active(countdown(Active), State));
         {select, SelectInfo} ->
             State#{pending := SelectInfo};
+        {error, emsgsize} ->
+            %% That datagram is gone; the next one may fit.
+            Owner ! {udp_error, Handle, emsgsize},
+            receive_active(State);
         {error, Reason} ->
             Owner ! {udp_error, Handle, Reason},
             State#{active := false}
@@ -262,6 +320,8 @@ apply_opt({active, N}, _Socket, #{active := Current} = State) when is_integer(N)
 apply_opt(binary, _Socket, State) -> {ok, State#{mode := binary}};
 apply_opt(list, _Socket, State) -> {ok, State#{mode := list}};
 apply_opt({mode, M}, _Socket, State) when M =:= binary; M =:= list -> {ok, State#{mode := M}};
+apply_opt({buffer, N}, _Socket, State) when is_integer(N), N > 0, N =< ?MAX_DATAGRAM ->
+    {ok, State#{buffer := N}};
 apply_opt({multicast_if, Scope}, Socket, State) when ?is_scope(Scope) ->
     with_index(Scope, fun(I) -> socket:setopt(Socket, {ipv6, multicast_if}, I) end, State);
 apply_opt({multicast_hops, N}, Socket, State) when is_integer(N) ->
@@ -282,9 +342,11 @@ ok_state(ok, State) -> {ok, State};
 ok_state({error, _} = Error, _State) -> Error.
 
 %% recv/3 runs in the caller and reads the mode and active flag from here.
-publish_flags(#{handle := #scoped_udp{flags = Flags}, active := Active, mode := Mode} = State) ->
+publish_flags(#{handle := #scoped_udp{flags = Flags}, active := Active, mode := Mode,
+                buffer := Buffer} = State) ->
     atomics:put(Flags, ?ACTIVE, case Active of false -> 0; _ -> 1 end),
     atomics:put(Flags, ?BINARY, case Mode of binary -> 1; list -> 0 end),
+    atomics:put(Flags, ?BUFFER, Buffer),
     State.
 
 mode(Flags) ->

@@ -39,9 +39,10 @@ defmodule ScopedIPv6.TCP do
 
   As in `ScopedIPv6`: `{:error, :scope_required}` for a link-local address
   without a scope (OTP exits with `:badarg` there), `{:error, :timeout}`,
-  `{:error, {:no_such_interface, name}}`, `{:error, :nxdomain}` and
-  `:inet.posix()` atoms. A wrong argument type, or an option `:gen_tcp`
-  refuses, raises `ArgumentError`. The `!` variants raise `ScopedIPv6.Error`.
+  `{:error, {:no_such_interface, name}}`, for a host name `:nxdomain`,
+  `:try_again`, `:no_recovery` or `:system_limit`, and `:inet.posix()`
+  atoms. A wrong argument type, or an option `:gen_tcp` refuses, raises
+  `ArgumentError`. The `!` variants raise `ScopedIPv6.Error`.
   """
 
   @typedoc "Where to connect: any address form, address text, or a host name."

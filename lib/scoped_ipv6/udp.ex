@@ -25,7 +25,9 @@ defmodule ScopedIPv6.UDP do
   `ip:`/`ifaddr:`, `reuseaddr:`, `ipv6_v6only:` (always set, `true` unless
   you say otherwise), `recbuf:`, `sndbuf:`, `bind_to_device:`,
   `multicast_if:` (an interface index or name), `multicast_hops:`,
-  `multicast_loop:`.
+  `multicast_loop:`, `buffer:` (the largest datagram received, `1..65535`,
+  default 65,535: datagrams arrive whole; a longer one is `{:error, :emsgsize}`,
+  or `{:udp_error, socket, :emsgsize}` in active mode, never cut silently).
   """
 
   @typedoc "A scoped UDP socket."
@@ -58,12 +60,16 @@ defmodule ScopedIPv6.UDP do
           :ok | {:error, ScopedIPv6.reason()}
   def send(socket, address, port, data), do: :scoped_ipv6_udp.send(socket, address, port, data)
 
-  @doc "Receives one datagram in passive mode, with its sender's scope."
+  @doc """
+  Receives one whole datagram in passive mode, with its sender's scope.
+  `length` (`0..0xFFFFFFFF`) is ignored, as `:gen_udp` ignores it; `timeout`
+  may be any non-negative integer or `:infinity`.
+  """
   @spec recv(socket(), non_neg_integer(), timeout()) :: {:ok, datagram()} | {:error, term()}
   def recv(socket, length, timeout \\ :infinity),
     do: :scoped_ipv6_udp.recv(socket, length, timeout)
 
-  @doc "Sets `active:`, `:binary`/`:list`, and the multicast options."
+  @doc "Sets `active:`, `:binary`/`:list`, `buffer:`, and the multicast options."
   @spec setopts(socket(), keyword() | list()) :: :ok | {:error, term()}
   defdelegate setopts(socket, opts), to: :scoped_ipv6_udp
 

@@ -12,6 +12,13 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// Linux and the BSDs: `IF_NAMESIZE` counts the NUL).
 pub const MAX_ZONE_LEN: usize = libc::IF_NAMESIZE - 1;
 
+/// Longest address text: an IPv6 address with an IPv4 tail
+/// (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`, 45 bytes), `%`, and a
+/// zone. Longer text is refused before it is read: untrusted text of any
+/// length reaches [`parse`] (it replaces `inet:parse_address/1`). The one
+/// place OTP differs: it reads IPv4 fields padded with any number of zeros.
+pub const MAX_TEXT_LEN: usize = 45 + 1 + MAX_ZONE_LEN;
+
 /// A zone as written: an interface index or an interface name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Zone<'a> {
@@ -33,6 +40,8 @@ pub enum Parsed<'a> {
 pub enum Invalid {
     #[error("not an IPv4 or IPv6 address")]
     Address,
+    #[error("longer than any address text")]
+    TooLong,
     #[error("empty zone")]
     EmptyZone,
     #[error("zone longer than the interface-name limit")]
@@ -51,6 +60,9 @@ pub enum Invalid {
 
 /// Parses address text, with an optional `%zone` on IPv6 addresses.
 pub fn parse(text: &[u8]) -> Result<Parsed<'_>, Invalid> {
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Invalid::TooLong);
+    }
     let (addr_text, zone_text) = match text.iter().position(|&b| b == b'%') {
         Some(at) => (&text[..at], Some(&text[at + 1..])),
         None => (text, None),
@@ -121,18 +133,17 @@ pub fn check_zone_name(name: &[u8]) -> Result<&str, Invalid> {
     std::str::from_utf8(name).map_err(|_| Invalid::ZoneCharacter)
 }
 
-/// Address text, built on the stack: the longest is an IPv6 address (45
-/// bytes), `%`, and a zone of at most `MAX_ZONE_LEN` bytes.
+/// Address text, built on the stack: at most `MAX_TEXT_LEN` bytes.
 #[derive(Clone, Copy)]
 pub struct Text {
-    buf: [u8; 64],
+    buf: [u8; MAX_TEXT_LEN],
     len: usize,
 }
 
 impl Text {
     fn new() -> Self {
         Text {
-            buf: [0; 64],
+            buf: [0; MAX_TEXT_LEN],
             len: 0,
         }
     }

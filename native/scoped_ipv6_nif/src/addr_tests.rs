@@ -204,6 +204,26 @@ fn otp_compatible_without_zone() {
 }
 
 #[test]
+fn text_longer_than_any_address_is_refused_unread() {
+    // The longest address text there is, and one byte more.
+    let longest = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%abcdefghijklmno";
+    assert_eq!(longest.len(), MAX_TEXT_LEN);
+    assert_eq!(
+        parse(longest.as_bytes()),
+        scoped(
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            Name("abcdefghijklmno")
+        )
+    );
+    assert_eq!(parse(format!("{longest}0").as_bytes()), Err(TooLong));
+    // OTP reads IPv4 fields padded with any number of zeros; we stop at
+    // the limit (the one place we differ from inet:parse_address/1).
+    let padded = format!("127.0.0.{}1", "0".repeat(MAX_TEXT_LEN));
+    assert_eq!(parse(padded.as_bytes()), Err(TooLong));
+    assert_eq!(parse(&vec![b'1'; 1 << 20]), Err(TooLong));
+}
+
+#[test]
 fn rfc5952_text() {
     // RFC 5952 section 4 examples and section 5 (IPv4-mapped, dotted).
     for (addr, want) in [

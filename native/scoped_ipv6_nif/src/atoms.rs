@@ -23,4 +23,8 @@ rustler::atoms! {
     peer,
     nxdomain,
     list,
+    // host-name lookups
+    system_limit,
+    try_again,
+    no_recovery,
 }

@@ -1,7 +1,8 @@
 //! NIF of `scoped_ipv6`: scoped IPv6 addresses and interface resolution for
 //! the BEAM. `addr` and `iface` are plain Rust with their own unit tests;
 //! `nif` only decodes, calls and encodes (through `term`). `unsafe` lives in
-//! one module, `sys` (the libc calls: interface names, indexes, addresses).
+//! two modules: `sys` (the libc calls: interface names, indexes, addresses)
+//! and `gai` (getaddrinfo, which std wraps without its error codes).
 //!
 //! The BEAM-facing modules are left out of unit-test builds: on Linux they
 //! link the `enif_*` symbols that only a running VM provides. The Erlang and
@@ -9,7 +10,10 @@
 
 pub mod addr;
 pub mod error;
+#[allow(unsafe_code)]
+pub mod gai;
 pub mod iface;
+pub mod resolver;
 #[allow(unsafe_code)]
 mod sys;
 

@@ -1,5 +1,5 @@
-//! The OS calls that socket2 does not wrap: interface names, indexes and
-//! addresses. The only module with `unsafe` besides the BEAM's `select`;
+//! The libc calls the standard library does not wrap: interface names, indexes and
+//! addresses. One of the two modules with `unsafe` (with `gai`);
 //! one call a block, each with its SAFETY line, errno read in one helper.
 
 use std::ffi::{CStr, CString};

@@ -26,35 +26,42 @@ pub fn decode_ip6(term: Term<'_>) -> NifResult<Ipv6Addr> {
 
 /// A zone term: an index `0..2^32-1`, or a name as a binary or a charlist.
 /// A name that no interface could carry is `Ok(Err(_))`: bad input, but of
-/// the right type.
+/// the right type. A name is read no further than the longest one allowed.
 pub fn decode_zone(term: Term<'_>) -> NifResult<Result<OwnedZone, addr::Invalid>> {
     if let Ok(index) = term.decode::<u32>() {
         return Ok(Ok(OwnedZone::Index(index)));
     }
-    let name = match decode_text(term)? {
-        Some(name) => name,
-        None => return Ok(Err(addr::Invalid::ZoneCharacter)),
+    let name = match decode_text(term, addr::MAX_ZONE_LEN)? {
+        Ok(name) => name,
+        Err(invalid) => return Ok(Err(invalid)),
     };
     Ok(addr::check_zone_name(&name).map(|name| OwnedZone::Name(name.to_owned())))
 }
 
-/// Text as UTF-8 bytes, from a binary or a charlist (what `inet` takes). A
-/// list that is not a flat string of code points is `Ok(None)`; any other
-/// term is badarg.
-pub fn decode_text(term: Term<'_>) -> NifResult<Option<Vec<u8>>> {
+/// Text of at most `max` bytes as UTF-8, from a binary or a charlist (what
+/// `inet` takes), read no further than `max`: longer text is
+/// `Ok(Err(TooLong))`, a list that is not a flat string of code points
+/// `Ok(Err(ZoneCharacter))`; any other term is badarg.
+pub fn decode_text(term: Term<'_>, max: usize) -> NifResult<Result<Vec<u8>, addr::Invalid>> {
     if let Ok(binary) = term.decode::<rustler::Binary>() {
-        return Ok(Some(binary.as_slice().to_vec()));
+        if binary.len() > max {
+            return Ok(Err(addr::Invalid::TooLong));
+        }
+        return Ok(Ok(binary.as_slice().to_vec()));
     }
     let chars: rustler::ListIterator = term.decode()?;
-    let mut bytes = Vec::with_capacity(64);
+    let mut bytes = Vec::with_capacity(max);
     for element in chars {
         let Some(c) = element.decode::<u32>().ok().and_then(char::from_u32) else {
-            return Ok(None);
+            return Ok(Err(addr::Invalid::ZoneCharacter));
         };
         let mut utf8 = [0u8; 4];
         bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        if bytes.len() > max {
+            return Ok(Err(addr::Invalid::TooLong));
+        }
     }
-    Ok(Some(bytes))
+    Ok(Ok(bytes))
 }
 
 pub fn encode_ip6<'a>(env: Env<'a>, ip: Ipv6Addr) -> Term<'a> {
