@@ -59,6 +59,8 @@ defmodule ScopedIPv6.SocketsTest do
     assert fd_count() == before
   end
 
+  # A name that does not exist: test/testbed_resolver_test.exs, against a
+  # DNS server of the test's own (here the answer depends on the network).
   test "host names resolve through getaddrinfo" do
     # localhost may come back as 127.0.0.1 or ::1: listen on both.
     {:ok, listener} = TCP.listen(0, [:inet6, ipv6_v6only: false])
@@ -66,7 +68,6 @@ defmodule ScopedIPv6.SocketsTest do
     assert {:ok, socket} = TCP.connect(~c"localhost", port, [], 2_000)
     assert {:ok, {ip, ^port}} = ScopedIPv6.peername(socket)
     assert ip in [{0, 0, 0, 0, 0, 0, 0, 1}, {127, 0, 0, 1}]
-    assert TCP.connect("no-such-host.invalid", port, [], 5_000) == {:error, :nxdomain}
   end
 
   test "UDP: active once, then passive again; controlling_process" do

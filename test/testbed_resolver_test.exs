@@ -11,7 +11,7 @@ defmodule ScopedIPv6.TestbedResolverTest do
   @moduletag :testbed
   @moduletag timeout: 120_000
 
-  alias ScopedIPv6.Test.ReliabilityTable
+  alias ScopedIPv6.Test.{Peer, ReliabilityTable}
 
   # The pool's limits (native/scoped_ipv6_nif/src/nif/host.rs).
   @threads 8
@@ -24,7 +24,6 @@ defmodule ScopedIPv6.TestbedResolverTest do
       flunk("/ propagates mounts (shared): refusing to mount over /etc/resolv.conf")
     end
 
-    {:ok, silent} = :gen_udp.open(53, [:inet6, ip: {0, 0, 0, 0, 0, 0, 0, 1}, active: false])
     conf = Path.join(System.tmp_dir!(), "scoped_ipv6_resolv_#{System.unique_integer([:positive])}")
     File.write!(conf, "nameserver ::1\noptions timeout:2 attempts:1\n")
     {_, 0} = System.cmd("mount", ["--bind", conf, "/etc/resolv.conf"])
@@ -34,10 +33,18 @@ defmodule ScopedIPv6.TestbedResolverTest do
       File.rm(conf)
     end)
 
-    %{silent: silent}
+    :ok
+  end
+
+  test "a name DNS says does not exist is nxdomain, and nothing else is" do
+    Peer.start("sip6-host", "dns-nxdomain", ["::1", "53"])
+    assert :scoped_ipv6_dest.resolve("no-such-host.example", 5_000) == {:error, :nxdomain}
+    assert ScopedIPv6.TCP.connect("no-such-host.example", 80, [], 5_000) == {:error, :nxdomain}
   end
 
   test "lookups against a silent DNS server: bounded threads, errors for the callers, cancelled on timeout" do
+    # A UDP socket on the name server's port that nobody reads.
+    {:ok, _silent} = :gen_udp.open(53, [:inet6, ip: {0, 0, 0, 0, 0, 0, 0, 1}, active: false])
     baseline = thread_count()
 
     # One lookup waits out the resolver: a temporary failure, not "no such

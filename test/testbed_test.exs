@@ -46,9 +46,11 @@ defmodule ScopedIPv6.TestbedTest do
     # glibc's /etc/hosts cannot carry a zone; NSS modules such as nss-mdns
     # can. Scoped text through the same getaddrinfo path proves that our
     # conversion keeps what getaddrinfo gives.
+    # The lookup handle is kept until the answer: dropping it cancels.
     ref = make_ref()
-    :ok = :scoped_ipv6_nif.resolve_host("fe80::2%linkB", ref)
+    {:ok, lookup} = :scoped_ipv6_nif.resolve_host("fe80::2%linkB", ref)
     assert_receive {^ref, {:ok, [{@ll2, index} | _]}}, 5_000
+    assert is_reference(lookup)
     assert index == sys_ifindex("linkB")
   end
 end

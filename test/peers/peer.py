@@ -12,6 +12,7 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
+  dns-nxdomain ADDR PORT      DNS server on UDP: "no such name" to every query
 """
 import selectors
 import socket
@@ -132,6 +133,20 @@ def tls_echo(port, cert, key):
             tls.sendall(tls.recv(65536))
 
 
+def dns_nxdomain(addr, port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    say("ready")
+    while True:
+        query, peer = s.recvfrom(4096)
+        if len(query) < 12:
+            continue
+        # Same id and question; QR, RD and RA set, RCODE 3 (NXDOMAIN).
+        rd = query[2] & 0x01
+        header = query[:2] + bytes([0x80 | rd, 0x83]) + query[4:6] + bytes(6)
+        s.sendto(header + query[12:], peer)
+
+
 ROLES = {
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
@@ -141,6 +156,7 @@ ROLES = {
     "mcast-listen": mcast_listen,
     "mcast-send": mcast_send,
     "tls-echo": tls_echo,
+    "dns-nxdomain": dns_nxdomain,
 }
 
 if __name__ == "__main__":
