@@ -128,13 +128,15 @@ defmodule ScopedIPv6.TestbedDistTest do
     # later needs no probe.
     d = start("sip6-a", "d@fe80::2", elixir: true)
     assert on(d, "'Elixir.Node':connect('a@fe80::1')") == true
-    # d's side is up first; a learns just before its own side is.
+    # d's side is up first. On a's side, OTP's handshake makes the node
+    # visible in nodes() (setnode) just before it asks the carrier for the
+    # address (f_address), where a learns: wait for the learning itself.
     assert on(
              a,
-             "(fun W(0) -> timeout; W(N) -> case nodes() of [] -> timer:sleep(10), W(N - 1); Up -> Up end end)(500)"
-           ) == [:"d@fe80::2"]
+             "(fun W(0) -> timeout; W(N) -> case ets:tab2list(scoped_ipv6_dist_zones) of [] -> timer:sleep(10), W(N - 1); L -> L end end)(500)"
+           ) == [{:"d@fe80::2", ~c"linkA"}]
 
-    assert on(a, "ets:tab2list(scoped_ipv6_dist_zones)") == [{:"d@fe80::2", ~c"linkA"}]
+    assert on(a, "nodes()") == [:"d@fe80::2"]
     on(a, "monitor_node('d@fe80::2', true)")
     assert on(d, "erlang:disconnect_node('a@fe80::1')") == true
     assert on(a, "receive {nodedown, N} -> N after 5000 -> timeout end") == :"d@fe80::2"
