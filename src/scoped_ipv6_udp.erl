@@ -55,7 +55,10 @@ open(Port) ->
 
 %% @doc A UDP socket bound to `Port' on `{ip, Address}' (scoped, plain, or
 %% by default the IPv6 wildcard with `ipv6_v6only' set explicitly, `true'
-%% unless you say otherwise; `inet' makes it `0.0.0.0'). Options: `binary'
+%% unless you say otherwise). The family follows the options as in gen_udp
+%% (`inet', or an IPv4 `{ip, A}', makes an IPv4 socket), except that with
+%% neither it is IPv6, where scopes live; a family against the address is
+%% `{error, eafnosupport}'. Options: `binary'
 %% or `list', `{active, A}', `reuseaddr', `ipv6_v6only', `recbuf',
 %% `sndbuf', `bind_to_device', `{multicast_if, Scope}',
 %% `{multicast_hops, N}', `{multicast_loop, Bool}', `{buffer, N}'.
@@ -67,7 +70,7 @@ open(Port) ->
 %% stays on).
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
-    Family = case lists:member(inet, Opts) of true -> inet; false -> inet6 end,
+    Family = scoped_ipv6_sockopts:family(Opts, inet6),
     scoped_ipv6_sockopts:with_split(Opts, Family, [Port, Opts],
         fun(Split) ->
             case gen_server:start(?MODULE, {self(), Family, Port, Split}, []) of

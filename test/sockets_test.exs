@@ -70,6 +70,28 @@ defmodule ScopedIPv6.SocketsTest do
     assert ip in [{0, 0, 0, 0, 0, 0, 0, 1}, {127, 0, 0, 1}]
   end
 
+  test "UDP infers the family from the address, as gen_udp does" do
+    for ip <- [{127, 0, 0, 1}, "127.0.0.1", ~c"127.0.0.1"] do
+      {:ok, ours} = UDP.open(0, ip: ip)
+      {:ok, theirs} = :gen_udp.open(0, ip: {127, 0, 0, 1})
+      assert {:ok, {{127, 0, 0, 1}, p1}} = UDP.sockname(ours)
+      assert {:ok, {{127, 0, 0, 1}, p2}} = :inet.sockname(theirs)
+      assert p1 > 0 and p2 > 0
+      :ok = UDP.close(ours)
+      :ok = :gen_udp.close(theirs)
+    end
+
+    {:ok, ours} = UDP.open(0, ip: "::1")
+    assert {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _}} = UDP.sockname(ours)
+    :ok = UDP.close(ours)
+  end
+
+  test "a family against the address is eafnosupport, for UDP as for TCP" do
+    assert UDP.open(0, [:inet6, ip: {127, 0, 0, 1}]) == {:error, :eafnosupport}
+    assert UDP.open(0, [:inet, ip: "::1"]) == {:error, :eafnosupport}
+    assert UDP.open(0, [:inet, ip: "fe80::1%lo"]) == {:error, :eafnosupport}
+  end
+
   test "UDP: active once, then passive again; controlling_process" do
     {:ok, a} = UDP.open(0, [:binary, ip: "::1"])
     {:ok, b} = UDP.open(0, [:binary, ip: "::1", active: :once])
