@@ -1,9 +1,12 @@
-//! The one error type of the crate. `term.rs` turns it into the atoms and
-//! tagged tuples that the Erlang API documents, never into strings.
+//! The one error type of the crate. `term.rs` encodes it as the reason the
+//! Erlang API documents (an atom or a tagged tuple, never a string); a NIF
+//! returns `Result<T, Error>`, which rustler encodes as `{ok, T}` or
+//! `{error, Reason}`.
 
 use std::io;
 
 use crate::addr::{Invalid, Zone};
+use crate::gai::GaiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -13,9 +16,40 @@ pub enum Error {
     /// `{no_such_interface, NameOrIndex}`.
     #[error("no such interface: {0:?}")]
     NoSuchInterface(OwnedZone),
+    /// A host name with no address: `nxdomain`.
+    #[error("no such host name")]
+    NoSuchHost,
+    /// A lookup that may succeed later (DNS did not answer): `try_again`.
+    #[error("temporary failure in name resolution")]
+    TryAgain,
+    /// A lookup that failed for good: `no_recovery`.
+    #[error("non-recoverable failure in name resolution")]
+    NoRecovery,
+    /// Every lookup slot is taken: `system_limit`.
+    #[error("too many lookups in progress")]
+    SystemLimit,
     /// An OS call failed: its errno as an `inet:posix()` atom.
     #[error(transparent)]
     Os(#[from] io::Error),
+}
+
+// rustler returns a NIF's value across `catch_unwind`. An `io::Error` may
+// hold a boxed custom error, which the compiler cannot prove unwind-safe;
+// ours are only ever made from errno values, and an error is read, never
+// mutated, after a panic.
+impl std::panic::UnwindSafe for Error {}
+impl std::panic::RefUnwindSafe for Error {}
+
+impl From<GaiError> for Error {
+    fn from(err: GaiError) -> Self {
+        match err {
+            GaiError::NoName => Error::NoSuchHost,
+            GaiError::Again => Error::TryAgain,
+            GaiError::Fail => Error::NoRecovery,
+            GaiError::Os(err) => Error::Os(err),
+            GaiError::Invalid => Error::Os(io::Error::from_raw_os_error(libc::EINVAL)),
+        }
+    }
 }
 
 /// A zone that outlives the input it was parsed from.

@@ -95,7 +95,7 @@ fn gai_error(rc: i32) -> GaiError {
         libc::EAI_AGAIN => GaiError::Again,
         libc::EAI_FAIL => GaiError::Fail,
         libc::EAI_MEMORY => GaiError::Os(io::Error::from_raw_os_error(libc::ENOMEM)),
-        libc::EAI_SYSTEM => GaiError::Os(io::Error::last_os_error()),
+        libc::EAI_SYSTEM => GaiError::Os(crate::sys::errno()),
         _ => GaiError::Invalid,
     }
 }

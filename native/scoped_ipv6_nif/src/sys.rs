@@ -9,6 +9,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use std::os::fd::RawFd;
 use std::ptr;
 
+/// The calling thread's errno, read once, right after the failed call.
+pub(crate) fn errno() -> io::Error {
+    io::Error::last_os_error()
+}
+
 /// `if_nametoindex(3)`: `Ok(None)` when no interface has that name.
 pub fn if_nametoindex(name: &str) -> io::Result<Option<u32>> {
     let name = CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
@@ -17,9 +22,10 @@ pub fn if_nametoindex(name: &str) -> io::Result<Option<u32>> {
     if index != 0 {
         return Ok(Some(index));
     }
-    match io::Error::last_os_error().raw_os_error() {
+    let err = errno();
+    match err.raw_os_error() {
         Some(libc::ENODEV) | Some(libc::ENXIO) | Some(0) | None => Ok(None),
-        Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+        Some(_) => Err(err),
     }
 }
 
@@ -29,9 +35,10 @@ pub fn if_indextoname(index: u32) -> io::Result<Option<String>> {
     // SAFETY: `buf` has the IF_NAMESIZE bytes the call may write.
     let name = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
     if name.is_null() {
-        return match io::Error::last_os_error().raw_os_error() {
+        let err = errno();
+        return match err.raw_os_error() {
             Some(libc::ENXIO) | Some(libc::ENODEV) => Ok(None),
-            _ => Err(io::Error::last_os_error()),
+            _ => Err(err),
         };
     }
     // SAFETY: on success the call wrote a NUL-terminated name into `buf`.
@@ -54,7 +61,7 @@ pub fn getifaddrs() -> io::Result<Vec<IfAddrEntry>> {
     let mut head: *mut libc::ifaddrs = ptr::null_mut();
     // SAFETY: `head` is a valid place for the call to store its list.
     if unsafe { libc::getifaddrs(&mut head) } != 0 {
-        return Err(io::Error::last_os_error());
+        return Err(errno());
     }
     let mut entries = Vec::new();
     let mut cursor = head;
@@ -115,7 +122,7 @@ pub fn socket_addr(fd: RawFd, peer: bool) -> io::Result<SocketAddr> {
         unsafe { libc::getsockname(fd, sa, &mut len) }
     };
     if rc != 0 {
-        return Err(io::Error::last_os_error());
+        return Err(errno());
     }
     // SAFETY: the call succeeded, so the storage holds an initialized sockaddr.
     let storage = unsafe { storage.assume_init() };

@@ -107,26 +107,18 @@ impl Encoder for OwnedZone {
     }
 }
 
-/// `{ok, Value}` or `{error, Reason}`.
-pub fn ok_or_error<'a>(env: Env<'a>, result: Result<impl Encoder, NifError>) -> Term<'a> {
-    match result {
-        Ok(value) => (atoms::ok(), value).encode(env),
-        Err(err) => err.encode(env),
-    }
-}
-
-/// The reason term of an error, without the `error` tag.
-pub fn error_reason<'a>(err: &NifError, env: Env<'a>) -> Term<'a> {
-    match err {
-        NifError::Invalid(_) => atoms::einval().encode(env),
-        NifError::NoSuchInterface(zone) => (atoms::no_such_interface(), zone).encode(env),
-        NifError::Os(err) => posix_atom(env, err),
-    }
-}
-
+/// The reason of an error, as `{error, Reason}` carries it.
 impl Encoder for NifError {
     fn encode<'a>(&self, env: Env<'a>) -> Term<'a> {
-        (atoms::error(), error_reason(self, env)).encode(env)
+        match self {
+            NifError::Invalid(_) => atoms::einval().encode(env),
+            NifError::NoSuchInterface(zone) => (atoms::no_such_interface(), zone).encode(env),
+            NifError::NoSuchHost => atoms::nxdomain().encode(env),
+            NifError::TryAgain => atoms::try_again().encode(env),
+            NifError::NoRecovery => atoms::no_recovery().encode(env),
+            NifError::SystemLimit => atoms::system_limit().encode(env),
+            NifError::Os(err) => posix_atom(env, err),
+        }
     }
 }
 

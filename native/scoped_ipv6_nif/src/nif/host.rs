@@ -5,7 +5,8 @@ use std::time::Duration;
 use rustler::{Binary, Encoder, Env, LocalPid, NifResult, OwnedEnv, Resource, ResourceArc, Term};
 
 use crate::atoms;
-use crate::gai::{self, GaiError};
+use crate::error::Error;
+use crate::gai;
 use crate::resolver::{Pool, Refused, Ticket};
 use crate::term;
 
@@ -39,7 +40,11 @@ impl Drop for Lookup {
 /// `resolve_cancel(Handle)` first. `{error, system_limit}` when the pool is
 /// full, `{error, Posix}` when no thread can be made.
 #[rustler::nif]
-fn resolve_host<'a>(env: Env<'a>, host: Binary<'a>, ref_: Term<'a>) -> NifResult<Term<'a>> {
+fn resolve_host<'a>(
+    env: Env<'a>,
+    host: Binary<'a>,
+    ref_: Term<'a>,
+) -> NifResult<Result<ResourceArc<Lookup>, Error>> {
     if host.len() > MAX_HOST {
         return Err(rustler::Error::BadArg);
     }
@@ -55,14 +60,20 @@ fn resolve_host<'a>(env: Env<'a>, host: Binary<'a>, ref_: Term<'a>) -> NifResult
         ticket.deliver(|| {
             let _ = reply_env.send_and_clear(&caller, |env| {
                 let ref_ = saved_ref.load(env);
-                (ref_, encode_answer(env, answer)).encode(env)
+                (
+                    ref_,
+                    answer
+                        .map_err(Error::from)
+                        .map(|addrs| encode_addrs(env, addrs)),
+                )
+                    .encode(env)
             });
         });
     });
     Ok(match submitted {
-        Ok(()) => (atoms::ok(), ResourceArc::new(Lookup(ticket))).encode(env),
-        Err(Refused::Full) => (atoms::error(), atoms::system_limit()).encode(env),
-        Err(Refused::Spawn(err)) => crate::error::Error::from(err).encode(env),
+        Ok(()) => Ok(ResourceArc::new(Lookup(ticket))),
+        Err(Refused::Full) => Err(Error::SystemLimit),
+        Err(Refused::Spawn(err)) => Err(Error::from(err)),
     })
 }
 
@@ -74,24 +85,12 @@ fn resolve_cancel(lookup: ResourceArc<Lookup>) -> rustler::Atom {
     atoms::ok()
 }
 
-fn encode_answer<'a>(env: Env<'a>, answer: Result<Vec<SocketAddr>, GaiError>) -> Term<'a> {
-    match answer {
-        Ok(addrs) => {
-            let list: Vec<Term<'a>> = addrs
-                .into_iter()
-                .map(|addr| match addr {
-                    SocketAddr::V6(v6) => {
-                        (term::encode_ip6(env, *v6.ip()), v6.scope_id()).encode(env)
-                    }
-                    SocketAddr::V4(v4) => (term::encode_ip4(env, *v4.ip()), 0u32).encode(env),
-                })
-                .collect();
-            (atoms::ok(), list).encode(env)
-        }
-        Err(GaiError::NoName) => (atoms::error(), atoms::nxdomain()).encode(env),
-        Err(GaiError::Again) => (atoms::error(), atoms::try_again()).encode(env),
-        Err(GaiError::Fail) => (atoms::error(), atoms::no_recovery()).encode(env),
-        Err(GaiError::Os(err)) => crate::error::Error::from(err).encode(env),
-        Err(GaiError::Invalid) => (atoms::error(), atoms::einval()).encode(env),
-    }
+fn encode_addrs(env: Env<'_>, addrs: Vec<SocketAddr>) -> Vec<Term<'_>> {
+    addrs
+        .into_iter()
+        .map(|addr| match addr {
+            SocketAddr::V6(v6) => (term::encode_ip6(env, *v6.ip()), v6.scope_id()).encode(env),
+            SocketAddr::V4(v4) => (term::encode_ip4(env, *v4.ip()), 0u32).encode(env),
+        })
+        .collect()
 }

@@ -1,36 +1,30 @@
-use rustler::{Encoder, Env, NifResult, Term};
+use rustler::{Env, NifResult, Term};
 
 use crate::atoms;
 use crate::error::Error;
 use crate::iface::{self, Flag, Interface, InterfaceAddr};
-use crate::term::{self, ok_or_error};
+use crate::term;
 
 /// `{ok, Index}` for a zone (index or name binary), or `{error, Reason}`.
 #[rustler::nif]
-fn resolve_zone<'a>(env: Env<'a>, zone: Term<'a>) -> NifResult<Term<'a>> {
-    let index = term::decode_zone(zone)?
+fn resolve_zone(zone: Term<'_>) -> NifResult<Result<u32, Error>> {
+    Ok(term::decode_zone(zone)?
         .map_err(Error::from)
-        .and_then(|zone| iface::resolve(zone.as_zone()));
-    Ok(ok_or_error(env, index))
+        .and_then(|zone| iface::resolve(zone.as_zone())))
 }
 
 /// `{ok, NameBinary}` for an interface index, or `{error, Reason}`.
 #[rustler::nif]
-fn if_name<'a>(env: Env<'a>, index: u32) -> Term<'a> {
-    ok_or_error(env, iface::name_of(index))
+fn if_name(index: u32) -> Result<String, Error> {
+    iface::name_of(index)
 }
 
 /// `{ok, [#{name, index, flags, addrs}]}`; getifaddrs may take a while on a
 /// box with thousands of interfaces, hence the dirty scheduler.
 #[rustler::nif(schedule = "DirtyIo")]
-fn interfaces<'a>(env: Env<'a>) -> Term<'a> {
-    match iface::interfaces() {
-        Ok(list) => {
-            let maps: Vec<Term<'a>> = list.iter().map(|i| encode_interface(env, i)).collect();
-            (atoms::ok(), maps).encode(env)
-        }
-        Err(err) => err.encode(env),
-    }
+fn interfaces(env: Env<'_>) -> Result<Vec<Term<'_>>, Error> {
+    let list = iface::interfaces()?;
+    Ok(list.iter().map(|i| encode_interface(env, i)).collect())
 }
 
 fn encode_interface<'a>(env: Env<'a>, interface: &Interface) -> Term<'a> {
