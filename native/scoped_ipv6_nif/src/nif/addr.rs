@@ -24,7 +24,7 @@ fn parse<'a>(env: Env<'a>, text: Binary<'a>, form: Atom) -> NifResult<Term<'a>> 
 
 fn encode_parsed<'a>(env: Env<'a>, parsed: Result<Parsed<'_>, addr::Invalid>) -> Term<'a> {
     match parsed {
-        Err(invalid) => Error::from(invalid).encode(env),
+        Err(invalid) => (atoms::error(), Error::from(invalid)).encode(env),
         Ok(Parsed::V4(v4)) => term::encode_ip4(env, v4),
         Ok(Parsed::V6(v6)) => term::encode_ip6(env, v6),
         Ok(Parsed::Scoped(v6, Zone::Index(index))) => {
@@ -54,7 +54,7 @@ fn ntoa_scoped<'a>(env: Env<'a>, ip: Term<'a>, zone: Term<'a>, form: Atom) -> Ni
     let text = term::decode_zone(zone)?.and_then(|zone| addr::format_scoped(ip, zone.as_zone()));
     Ok(match text {
         Ok(text) => encode_text(env, text.as_str(), form),
-        Err(invalid) => Error::from(invalid).encode(env),
+        Err(invalid) => (atoms::error(), Error::from(invalid)).encode(env),
     })
 }
 
