@@ -32,14 +32,23 @@ defmodule ScopedIPv6.MixProject do
 end
 
 defmodule Mix.Tasks.Compile.ScopedIpv6Nif do
-  @moduledoc "Builds the scoped_ipv6 NIF with cargo (through native/build)."
+  @moduledoc """
+  Builds the scoped_ipv6 NIF with cargo, through native/build (rebar3's
+  build script too), into the priv/ of `Mix.Project.app_path/0`.
+
+  Not into the source's priv/: mix links a dependency's priv/ into _build
+  only if it existed before compilation, so the first compile of a git or
+  Hex dependency, and a release made from it, would have no NIF. This is
+  what elixir_make does (`$MIX_APP_PATH/priv`), and it follows `MIX_TARGET`
+  (Nerves), whose app path differs per target.
+  """
   use Mix.Task.Compiler
 
   @build_script Path.expand("native/build", __DIR__)
 
   @impl Mix.Task.Compiler
   def run(_args) do
-    case System.cmd("sh", [@build_script], stderr_to_stdout: true) do
+    case System.cmd("sh", [@build_script, priv_dir()], stderr_to_stdout: true) do
       {_output, 0} ->
         {:ok, []}
 
@@ -48,4 +57,12 @@ defmodule Mix.Tasks.Compile.ScopedIpv6Nif do
         Mix.raise("building the scoped_ipv6 NIF failed (exit #{status})")
     end
   end
+
+  @impl Mix.Task.Compiler
+  def clean do
+    File.rm(Path.join(priv_dir(), "libscoped_ipv6_nif.so"))
+    :ok
+  end
+
+  defp priv_dir, do: Path.join(Mix.Project.app_path(), "priv")
 end
