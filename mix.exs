@@ -14,6 +14,10 @@ defmodule ScopedIPv6.MixProject do
       version: to_string(@app_props[:vsn]),
       description: to_string(@app_props[:description]),
       elixir: "~> 1.14",
+      # The Erlang API needs no Elixir: without this, mix lists :elixir in
+      # the .app's applications, and plain erl cannot start the application.
+      # The Elixir modules need Elixir only when called (Elixir users have it).
+      language: :erlang,
       compilers: [:scoped_ipv6_nif | Mix.compilers()],
       erlc_paths: ["src"],
       erlc_include_path: "include",
@@ -27,7 +31,13 @@ defmodule ScopedIPv6.MixProject do
   end
 
   def application do
-    [mod: @app_props[:mod], extra_applications: []]
+    # Elixir is optional: called by the Elixir modules only, and there by
+    # Elixir users, whose own application starts it.
+    [
+      mod: @app_props[:mod],
+      registered: @app_props[:registered],
+      extra_applications: [elixir: :optional]
+    ]
   end
 end
 
