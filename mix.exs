@@ -24,8 +24,12 @@ defmodule ScopedIPv6.MixProject do
       elixirc_paths: ["lib"],
       deps: [],
       package: [
-        licenses: @app_props[:licenses],
-        files: ~w(Cargo.toml Cargo.lock native src include lib mix.exs rebar.config README.md)
+        licenses: Enum.map(@app_props[:licenses], &to_string/1),
+        links: Map.new(@app_props[:links], fn {name, url} -> {to_string(name), to_string(url)} end),
+        # What a Hex package holds: test/consumers_test.exs builds a project
+        # from exactly these files.
+        files: ~w(Cargo.toml Cargo.lock native src include lib mix.exs rebar.config
+             README.md CHANGELOG.md LICENSE)
       ]
     ]
   end
