@@ -36,7 +36,9 @@ defmodule ScopedIPv6.MixProject do
 
   def application do
     # Elixir is optional: called by the Elixir modules only, and there by
-    # Elixir users, whose own application starts it.
+    # Elixir users, whose own application starts it. Elixir 1.14 leaves it
+    # out of the .app; 1.15+ lists it in optional_applications, which OTP
+    # skips when absent (plain erl starts the application on 1.18 and 1.20).
     [
       mod: @app_props[:mod],
       registered: @app_props[:registered],
