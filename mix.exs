@@ -14,32 +14,57 @@ defmodule ScopedIPv6.MixProject do
       version: to_string(@app_props[:vsn]),
       description: to_string(@app_props[:description]),
       elixir: "~> 1.14",
+      # The Erlang API needs no Elixir: without this, mix lists :elixir in
+      # the .app's applications, and plain erl cannot start the application.
+      # The Elixir modules need Elixir only when called (Elixir users have it).
+      language: :erlang,
       compilers: [:scoped_ipv6_nif | Mix.compilers()],
       erlc_paths: ["src"],
       erlc_include_path: "include",
       elixirc_paths: ["lib"],
       deps: [],
       package: [
-        licenses: @app_props[:licenses],
-        files: ~w(Cargo.toml Cargo.lock native src include lib mix.exs rebar.config README.md)
+        licenses: Enum.map(@app_props[:licenses], &to_string/1),
+        links: Map.new(@app_props[:links], fn {name, url} -> {to_string(name), to_string(url)} end),
+        # What a Hex package holds: test/consumers_test.exs builds a project
+        # from exactly these files.
+        files: ~w(Cargo.toml Cargo.lock native src include lib mix.exs rebar.config
+             README.md CHANGELOG.md LICENSE)
       ]
     ]
   end
 
   def application do
-    [mod: @app_props[:mod], extra_applications: []]
+    # Elixir is optional: called by the Elixir modules only, and there by
+    # Elixir users, whose own application starts it. Elixir 1.14 leaves it
+    # out of the .app; 1.15+ lists it in optional_applications, which OTP
+    # skips when absent (plain erl starts the application on 1.18 and 1.20).
+    [
+      mod: @app_props[:mod],
+      registered: @app_props[:registered],
+      extra_applications: [elixir: :optional]
+    ]
   end
 end
 
 defmodule Mix.Tasks.Compile.ScopedIpv6Nif do
-  @moduledoc "Builds the scoped_ipv6 NIF with cargo (through native/build)."
+  @moduledoc """
+  Builds the scoped_ipv6 NIF with cargo, through native/build (rebar3's
+  build script too), into the priv/ of `Mix.Project.app_path/0`.
+
+  Not into the source's priv/: mix links a dependency's priv/ into _build
+  only if it existed before compilation, so the first compile of a git or
+  Hex dependency, and a release made from it, would have no NIF. This is
+  what elixir_make does (`$MIX_APP_PATH/priv`), and it follows `MIX_TARGET`
+  (Nerves), whose app path differs per target.
+  """
   use Mix.Task.Compiler
 
   @build_script Path.expand("native/build", __DIR__)
 
   @impl Mix.Task.Compiler
   def run(_args) do
-    case System.cmd("sh", [@build_script], stderr_to_stdout: true) do
+    case System.cmd("sh", [@build_script, priv_dir()], stderr_to_stdout: true) do
       {_output, 0} ->
         {:ok, []}
 
@@ -48,4 +73,12 @@ defmodule Mix.Tasks.Compile.ScopedIpv6Nif do
         Mix.raise("building the scoped_ipv6 NIF failed (exit #{status})")
     end
   end
+
+  @impl Mix.Task.Compiler
+  def clean do
+    File.rm(Path.join(priv_dir(), "libscoped_ipv6_nif.so"))
+    :ok
+  end
+
+  defp priv_dir, do: Path.join(Mix.Project.app_path(), "priv")
 end
