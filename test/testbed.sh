@@ -28,6 +28,9 @@ in_ns() { ip netns exec "$1" "${@:2}"; }
 
 down() {
     for ns in "$HOST" "${PEERS[@]}"; do
+        # A namespace lives on while a process is in it: stop what the
+        # tests left there (an epmd daemon, say).
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
         ip netns del "$ns" 2>/dev/null || true
     done
 }
