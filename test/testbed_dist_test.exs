@@ -86,7 +86,7 @@ defmodule ScopedIPv6.TestbedDistTest do
     # keeper closes each once its port is gone. Starting the application
     # beside the carrier's own keeper works too.
     # (A mix build's .app lists elixir, which an erl node lacks.)
-    on(a, "code:add_pathz(\"#{:code.lib_dir(:elixir, :ebin)}\")")
+    on(a, "code:add_pathz(\"#{Application.app_dir(:elixir, "ebin")}\")")
     assert {:ok, _} = on(a, "application:ensure_all_started(scoped_ipv6)")
     fds = "length(element(2, file:list_dir(\"/proc/self/fd\")))"
     baseline = on(a, fds)
