@@ -19,6 +19,13 @@ defmodule ScopedIPv6.MixProject do
       erlc_include_path: "include",
       elixirc_paths: ["lib"],
       deps: [],
+      # Under test/ besides the tests: helpers, consumer projects, the
+      # testbed script, its peers, and the EUnit modules rebar3 runs.
+      test_load_filters: [&String.ends_with?(&1, "_test.exs")],
+      test_ignore_filters: [
+        &String.starts_with?(&1, ~w(test/support/ test/fixtures/ test/peers/)),
+        &String.ends_with?(&1, ~w(test_helper.exs .erl .sh))
+      ],
       package: [
         licenses: @app_props[:licenses],
         files: ~w(Cargo.toml Cargo.lock native src include lib mix.exs rebar.config README.md)
