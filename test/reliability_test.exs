@@ -408,9 +408,23 @@ defmodule ScopedIPv6.ReliabilityTest do
     {String.to_integer(soft), hard}
   end
 
+  # Memory held by what is alive: every process (heap, stack, messages),
+  # every port, ETS, binaries (the NIF's resources among them) and atoms.
+  # A leak shows there. :erlang.memory(:total) also counts what the
+  # allocators have not yet taken back from processes that ended or were
+  # just collected: its processes part read 1.8 MB apart twice a second
+  # apart, at rest, while what the live processes held moved by 33 KB.
   defp beam_memory do
     Enum.each(Process.list(), &:erlang.garbage_collect/1)
-    :erlang.memory(:total)
+
+    processes =
+      for pid <- Process.list(), {:memory, bytes} <- [Process.info(pid, :memory)], do: bytes
+
+    ports =
+      for port <- :erlang.ports(), {:memory, bytes} <- [:erlang.port_info(port, :memory)], do: bytes
+
+    held = :erlang.memory([:ets, :binary, :atom_used])
+    Enum.sum(processes) + Enum.sum(ports) + Enum.sum(Keyword.values(held))
   end
 
   defp signed_kib(bytes), do: "#{if bytes >= 0, do: "+", else: ""}#{div(bytes, 1024)} KiB"
