@@ -23,6 +23,13 @@ defmodule ScopedIPv6.MixProject do
       erlc_include_path: "include",
       elixirc_paths: ["lib"],
       deps: [],
+      # Under test/ besides the tests: helpers, consumer projects, the
+      # testbed script, its peers, and the EUnit modules rebar3 runs.
+      test_load_filters: [&String.ends_with?(&1, "_test.exs")],
+      test_ignore_filters: [
+        &String.starts_with?(&1, ~w(test/support/ test/fixtures/ test/peers/)),
+        &String.ends_with?(&1, ~w(test_helper.exs .erl .sh))
+      ],
       package: [
         licenses: Enum.map(@app_props[:licenses], &to_string/1),
         links: Map.new(@app_props[:links], fn {name, url} -> {to_string(name), to_string(url)} end),

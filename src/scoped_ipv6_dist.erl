@@ -39,10 +39,6 @@
 %% Spawned.
 -export([do_setup/5, do_accept/6]).
 
--ifdef(TEST).
--export([options/3]).
--endif.
-
 %% @doc The process the carrier needs before the node listens, started in
 %% kernel's `net_sup' (the `scoped_ipv6' application starts later, if at all).
 -spec childspecs() -> {ok, [supervisor:child_spec()]}.
@@ -115,19 +111,19 @@ port_range(Fixed) ->
 listen_options() ->
     Forced = [{active, false}, {packet, 2}
               | [{ip, Ip} || {ok, Ip} <- [application:get_env(kernel, inet_dist_use_interface)]]],
-    Opts = options([{reuseaddr, true}, {backlog, 128}],
-                   kernel_env(inet_dist_listen_options, []), Forced),
+    Opts = scoped_ipv6_dist_otp:merge_options(kernel_env(inet_dist_listen_options, []), Forced,
+                                              [{reuseaddr, true}, {backlog, 128}]),
     %% gen_tcp listens on IPv4 unless told otherwise; the carrier listens
     %% on `::', dual-stack, unless the options name an address or family.
     case scoped_ipv6_sockopts:family(Opts, inet6) of
-        inet6 -> options([inet6, {ipv6_v6only, false}], Opts, []);
+        inet6 -> [inet6 | Opts] ++ [{ipv6_v6only, false} || not lists:keymember(ipv6_v6only, 1, Opts)];
         inet -> Opts
     end.
 
 %% @doc Accepts connections from other nodes, in a process of OTP's own.
 -spec accept(port()) -> pid().
 accept(Listen) ->
-    inet_tcp_dist:gen_accept(driver(Listen), Listen).
+    scoped_ipv6_dist_otp:accept(driver(Listen), Listen).
 
 -spec accept_connection(pid(), port(), node(), [node()], non_neg_integer()) -> pid().
 accept_connection(AcceptPid, Socket, MyNode, Allowed, SetupTime) ->
@@ -172,8 +168,8 @@ do_setup(Kernel, Node, Type, MyNode, SetupTime) ->
     case scoped_ipv6_dist_zones:locate(Node, SetupTime) of
         {ok, Address, Port, Version} ->
             dist_util:reset_timer(Timer),
-            Opts = options([], kernel_env(inet_dist_connect_options, []),
-                           [{active, false}, {packet, 2}]),
+            Opts = scoped_ipv6_dist_otp:merge_options(kernel_env(inet_dist_connect_options, []),
+                                                      [{active, false}, {packet, 2}], []),
             case scoped_ipv6_tcp:connect(Address, Port, Opts, SetupTime) of
                 {ok, Socket} ->
                     {Ip, Index} = unscoped(Address),
@@ -206,36 +202,17 @@ close(Socket) ->
 
 -spec setopts(port(), [gen_tcp:option()]) -> ok | {error, term()}.
 setopts(Socket, Opts) ->
-    inet_tcp_dist:setopts(Socket, Opts).
+    scoped_ipv6_dist_otp:setopts(Socket, Opts).
 
 -spec getopts(port(), [atom()]) -> {ok, [gen_tcp:option()]} | {error, term()}.
 getopts(Socket, Opts) ->
-    inet_tcp_dist:getopts(Socket, Opts).
+    scoped_ipv6_dist_otp:getopts(Socket, Opts).
 
-%% What both directions share; as inet_tcp_dist's, so that a scoped
-%% connection is an ordinary distribution connection once it is up.
+%% What both directions share: inet_tcp_dist's own handshake data, so that
+%% a scoped connection is an ordinary distribution connection once it is up.
 handshake_data(Kernel, MyNode, Socket, Timer) ->
-    Driver = driver(Socket),
-    NoDelay = {nodelay, kernel_env(dist_nodelay, true) =/= false},
-    #hs_data{kernel_pid = Kernel,
-             this_node = MyNode,
-             socket = Socket,
-             timer = Timer,
-             this_flags = 0,
-             f_send = fun Driver:send/2,
-             f_recv = fun Driver:recv/3,
-             f_setopts_pre_nodeup =
-                 fun(S) -> inet:setopts(S, [{active, false}, {packet, 4}, NoDelay]) end,
-             f_setopts_post_nodeup =
-                 fun(S) ->
-                         inet:setopts(S, [{active, true}, {deliver, port}, {packet, 4},
-                                          binary, NoDelay])
-                 end,
-             f_getll = fun inet:getll/1,
-             mf_tick = fun(S) -> inet_tcp_dist:tick(Driver, S) end,
-             mf_getstat = fun inet_tcp_dist:getstat/1,
-             mf_setopts = fun inet_tcp_dist:setopts/2,
-             mf_getopts = fun inet_tcp_dist:getopts/2}.
+    HSData = scoped_ipv6_dist_otp:hs_data(driver(Socket), Socket),
+    HSData#hs_data{kernel_pid = Kernel, this_node = MyNode, timer = Timer, this_flags = 0}.
 
 net_address(Node, Address) ->
     {ok, _Name, Host} = scoped_ipv6_dist_zones:split_node(Node),
@@ -254,14 +231,6 @@ family(_Ip6) -> inet6.
 
 unscoped({{_, _, _, _, _, _, _, _} = Ip, Index}) -> {Ip, Index};
 unscoped(Ip) -> {Ip, 0}.
-
-%% Defaults, then the user's options, then the forced ones; a later option
-%% of the same name replaces an earlier one, as in inet_tcp_dist.
-options(Defaults, User, Forced) ->
-    Named = fun(Opts) -> maps:from_list([{element(1, O), true} || O <- Opts, is_tuple(O)]) end,
-    Keep = fun(Opts, Drop) -> [O || O <- Opts, not (is_tuple(O) andalso
-                                                    is_map_key(element(1, O), Drop))] end,
-    Keep(Defaults, maps:merge(Named(User), Named(Forced))) ++ Keep(User, Named(Forced)) ++ Forced.
 
 kernel_env(Key, Default) ->
     application:get_env(kernel, Key, Default).

@@ -53,7 +53,13 @@ locate(Node, Timeout) ->
 -spec learn(node(), non_neg_integer()) -> ok.
 learn(Node, Index) when Index > 0 ->
     case scoped_ipv6:if_name(Index) of
-        {ok, Link} -> catch ets:insert(?TABLE, {Node, Link}), ok;
+        {ok, Link} ->
+            %% The table is gone only while the carrier stops: nothing to keep.
+            try ets:insert(?TABLE, {Node, Link}) of
+                true -> ok
+            catch
+                error:badarg -> ok
+            end;
         {error, _} -> ok
     end;
 learn(_Node, 0) ->

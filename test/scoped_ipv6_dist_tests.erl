@@ -3,6 +3,7 @@
 -module(scoped_ipv6_dist_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include_lib("kernel/include/dist_util.hrl").
 
 split_node_test_() ->
     Split = fun scoped_ipv6_dist_zones:split_node/1,
@@ -17,17 +18,55 @@ split_node_test_() ->
      ?_assert(scoped_ipv6_dist:is_node_name('b@fe80::2')),
      ?_assertNot(scoped_ipv6_dist:is_node_name('a@b@c'))].
 
-%% Defaults, then the user's, then the forced options, each name once.
-options_test_() ->
-    Options = fun scoped_ipv6_dist:options/3,
+%% Forced options first, then the user's that are not forced, then the
+%% defaults the user did not name: each name once, on every OTP.
+merge_options_test_() ->
     Defaults = [{reuseaddr, true}, {backlog, 128}, {ipv6_v6only, false}],
     Forced = [{active, false}, {packet, 2}],
-    [?_assertEqual(Defaults ++ Forced, Options(Defaults, [], Forced)),
-     ?_assertEqual([{reuseaddr, true}, {ipv6_v6only, false}, {backlog, 5}, {active, false},
-                    {packet, 2}],
-                   Options(Defaults, [{backlog, 5}], Forced)),
-     %% The user cannot take what the carrier must have.
-     ?_assertEqual(Defaults ++ [{ip, "fe80::1%usb0"}, inet6 | Forced],
-                   Options(Defaults, [{packet, 4}, {ip, "fe80::1%usb0"}, inet6, {active, true}],
-                           Forced)),
-     ?_assertEqual([{send_timeout, 10} | Forced], Options([], [{send_timeout, 10}], Forced))].
+    [{Name, [?_assertEqual(Forced ++ Defaults, Merge([], Forced, Defaults)),
+             ?_assertEqual(Forced ++ [{backlog, 5}, {reuseaddr, true}, {ipv6_v6only, false}],
+                           Merge([{backlog, 5}], Forced, Defaults)),
+             %% The user cannot take what the carrier must have.
+             ?_assertEqual(Forced ++ [{ip, "fe80::1%usb0"}, inet6 | Defaults],
+                           Merge([{packet, 4}, {ip, "fe80::1%usb0"}, inet6, {active, true}],
+                                 Forced, Defaults)),
+             ?_assertEqual(Forced ++ [{send_timeout, 10}],
+                           Merge([{send_timeout, 10}], Forced, [])),
+             %% binary names the mode, inet6 the family.
+             ?_assertEqual([binary, {raw, 1, 2, <<>>}, {family, inet}],
+                           Merge([binary, {raw, 1, 2, <<>>}], [], [{mode, list}, {family, inet}]))]}
+     || {Name, Merge} <- merges()].
+
+%% The seam takes OTP's own code where OTP exports it (27 and later), and
+%% our copy of it on OTP 25; the CI matrix runs this on 25, 27 and 29.
+seam_choice_test() ->
+    Expected = case otp_release() >= 27 of
+                   true -> otp;
+                   false -> own
+               end,
+    ?assertEqual(#{hs_data => Expected, merge_options => Expected},
+                 scoped_ipv6_dist_otp:implementation()).
+
+%% Where OTP has its own, our copy sets the same fields.
+hs_data_test() ->
+    {ok, Listen} = gen_tcp:listen(0, [{ip, loopback}]),
+    try
+        Own = scoped_ipv6_dist_otp:own_hs_data(inet_tcp, Listen),
+        Used = scoped_ipv6_dist_otp:hs_data(inet_tcp, Listen),
+        ?assertEqual(set_fields(Own), set_fields(Used)),
+        ?assertEqual(Listen, element(#hs_data.socket, Used))
+    after
+        gen_tcp:close(Listen)
+    end.
+
+merges() ->
+    [{"own", fun scoped_ipv6_dist_otp:own_merge_options/3},
+     {"used", fun scoped_ipv6_dist_otp:merge_options/3}]
+    ++ [{"otp", fun inet_tcp_dist:merge_options/3} || otp_release() >= 27].
+
+set_fields(HSData) ->
+    [Field || {Field, Value} <- lists:zip(record_info(fields, hs_data), tl(tuple_to_list(HSData))),
+              Value =/= undefined].
+
+otp_release() ->
+    list_to_integer(erlang:system_info(otp_release)).

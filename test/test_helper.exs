@@ -21,6 +21,10 @@ exclude =
       [:testbed]
   end
 
+# Elixir 1.15+ keeps on the code path only the applications a project
+# declares; the TLS test needs OTP's ssl, which the library does not.
+if function_exported?(Mix, :ensure_application!, 1), do: Mix.ensure_application!(:ssl)
+
 Code.require_file("support/peer.exs", __DIR__)
 Code.require_file("support/links.exs", __DIR__)
 Code.require_file("support/dist_node.exs", __DIR__)

@@ -41,7 +41,7 @@ defmodule ScopedIPv6.Test.DistNode do
   `:cpu` (run it on that CPU only, with `taskset`).
   """
   def start(ns, name, opts \\ []) do
-    ebin = :code.lib_dir(:scoped_ipv6, :ebin)
+    ebin = Application.app_dir(:scoped_ipv6, "ebin")
     proto = Keyword.get(opts, :proto, "scoped_ipv6")
     # Two seconds of silence take a link down: tests need not wait a minute.
     common = ~w(-proto_dist #{proto} -pa #{ebin} -connect_all false -kernel net_ticktime 2)

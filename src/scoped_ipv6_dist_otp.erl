@@ -1,0 +1,128 @@
+%% @private
+%% What the distribution carrier takes from OTP's internals, and nothing
+%% else: `inet_tcp_dist''s accept loop, tick, statistics and socket option
+%% calls, the general fields of `dist_util''s `#hs_data{}', and the merging
+%% of distribution socket options. The carrier calls OTP's own code only
+%% through here, so the next change of these internals is met in one place.
+%%
+%% Checked on OTP 25, 27 and 29 (the CI matrix). OTP 27 exports, marked
+%% "OTP internal", `inet_tcp_dist:gen_hs_data/2', `nodelay/0' and
+%% `merge_options/3': they are used where they exist, so a record that
+%% grows (it does, between releases) is filled in by the OTP that defines
+%% it. OTP 25 lacks them: our copies of OTP 27's code serve there. The
+%% `#hs_data{}' record itself comes from `dist_util.hrl' of the OTP this
+%% module is compiled on, which is the one it runs on.
+-module(scoped_ipv6_dist_otp).
+
+-include_lib("kernel/include/dist_util.hrl").
+
+-export([hs_data/2, merge_options/3, accept/2, setopts/2, getopts/2, implementation/0]).
+
+-ifdef(TEST).
+-export([own_hs_data/2, own_merge_options/3]).
+-endif.
+
+-type driver() :: inet_tcp | inet6_tcp.
+
+%% @doc `#hs_data{}' with the fields that depend only on the socket:
+%% send, receive, tick, statistics, the socket options before and after
+%% the node is up (`dist_nodelay' honoured).
+-spec hs_data(driver(), port()) -> #hs_data{}.
+hs_data(Driver, Socket) ->
+    case has_export(gen_hs_data, 2) of
+        true -> inet_tcp_dist:gen_hs_data(Driver, Socket);
+        false -> own_hs_data(Driver, Socket)
+    end.
+
+%% @doc `Forced', then every option of `Opts' that is not forced, then
+%% each of `Defaults' whose name `Opts' does not give (`binary' and `list'
+%% are named `mode', `inet' and `inet6' `family').
+-spec merge_options(Opts :: list(), Forced :: list(), Defaults :: list()) -> list().
+merge_options(Opts, Forced, Defaults) ->
+    case has_export(merge_options, 3) of
+        true -> inet_tcp_dist:merge_options(Opts, Forced, Defaults);
+        false -> own_merge_options(Opts, Forced, Defaults)
+    end.
+
+%% @doc OTP's accept loop on a listening socket (exported on 25 to 29).
+-spec accept(driver(), port()) -> pid().
+accept(Driver, Listen) ->
+    inet_tcp_dist:gen_accept(Driver, Listen).
+
+-spec setopts(port(), [gen_tcp:option()]) -> ok | {error, term()}.
+setopts(Socket, Opts) ->
+    inet_tcp_dist:setopts(Socket, Opts).
+
+-spec getopts(port(), [atom()]) -> {ok, [gen_tcp:option()]} | {error, term()}.
+getopts(Socket, Opts) ->
+    inet_tcp_dist:getopts(Socket, Opts).
+
+%% @doc Whose code each choice above runs on this OTP: `otp' or `own'.
+-spec implementation() -> #{hs_data := otp | own, merge_options := otp | own}.
+implementation() ->
+    #{hs_data => choice(has_export(gen_hs_data, 2)),
+      merge_options => choice(has_export(merge_options, 3))}.
+
+choice(true) -> otp;
+choice(false) -> own.
+
+has_export(Function, Arity) ->
+    %% inet_tcp_dist may not be loaded yet in an embedded node.
+    _ = code:ensure_loaded(inet_tcp_dist),
+    erlang:function_exported(inet_tcp_dist, Function, Arity).
+
+%% --- our copies, for OTP 25: OTP 27's inet_tcp_dist, unchanged in effect -----
+
+own_hs_data(Driver, Socket) ->
+    Nodelay = nodelay(),
+    #hs_data{socket = Socket,
+             f_send = fun Driver:send/2,
+             f_recv = fun Driver:recv/3,
+             f_setopts_pre_nodeup =
+                 fun(S) -> inet:setopts(S, [{active, false}, {packet, 4}, Nodelay]) end,
+             f_setopts_post_nodeup =
+                 fun(S) ->
+                         inet:setopts(S, [{active, true}, {packet, 4}, {deliver, port},
+                                          binary, Nodelay])
+                 end,
+             f_getll = fun inet:getll/1,
+             mf_tick = fun(S) -> inet_tcp_dist:tick(Driver, S) end,
+             mf_getstat = fun inet_tcp_dist:getstat/1,
+             mf_setopts = fun inet_tcp_dist:setopts/2,
+             mf_getopts = fun inet_tcp_dist:getopts/2}.
+
+nodelay() ->
+    case application:get_env(kernel, dist_nodelay) of
+        {ok, false} -> {nodelay, false};
+        _ -> {nodelay, true}
+    end.
+
+own_merge_options(Opts, ForcedOpts, DefaultOpts) ->
+    Forced = option_map(ForcedOpts),
+    Default = option_map(DefaultOpts),
+    ForcedOpts ++ pass(Opts, Forced, DefaultOpts, Default).
+
+option_map(Opts) ->
+    lists:foldr(fun(Opt, Acc) ->
+                        case expand_option(Opt) of
+                            {Name, Value} -> Acc#{Name => Value};
+                            _ -> Acc
+                        end
+                end, #{}, Opts).
+
+%% Options that are not forced pass; a default is kept only if not given.
+pass([Opt | Opts], Forced, DefaultOpts, Default) ->
+    case expand_option(Opt) of
+        {Name, _} when is_map_key(Name, Forced) ->
+            pass(Opts, Forced, DefaultOpts, maps:remove(Name, Default));
+        {Name, _} ->
+            [Opt | pass(Opts, Forced, DefaultOpts, maps:remove(Name, Default))];
+        _ ->
+            [Opt | pass(Opts, Forced, DefaultOpts, Default)]
+    end;
+pass([], _Forced, DefaultOpts, Default) ->
+    [Opt || Opt <- DefaultOpts, is_map_key(element(1, expand_option(Opt)), Default)].
+
+expand_option(Opt) when Opt =:= list; Opt =:= binary -> {mode, Opt};
+expand_option(Opt) when Opt =:= inet; Opt =:= inet6; Opt =:= local -> {family, Opt};
+expand_option(Opt) -> Opt.
