@@ -22,8 +22,11 @@ exclude =
   end
 
 # Elixir 1.15+ keeps on the code path only the applications a project
-# declares; the TLS test needs OTP's ssl, which the library does not.
-if function_exported?(Mix, :ensure_application!, 1), do: Mix.ensure_application!(:ssl)
+# declares; the TLS and ssh tests need OTP's ssl and ssh, which the library
+# does not.
+if function_exported?(Mix, :ensure_application!, 1) do
+  Enum.each([:ssl, :ssh], &Mix.ensure_application!/1)
+end
 
 Code.require_file("support/peer.exs", __DIR__)
 Code.require_file("support/links.exs", __DIR__)

@@ -86,13 +86,26 @@ defmodule ScopedIPv6.TestbedDistTest do
     fds = "length(element(2, file:list_dir(\"/proc/self/fd\")))"
     baseline = on(a, fds)
 
+    # Each connection is dropped only once b has finished its side of the
+    # handshake too. Dropped earlier, b may still hold it as pending when
+    # a's next connect arrives; OTP then takes the new connect for a
+    # simultaneous one, answers it "nok" (b's name is the greater) and a
+    # waits for a connection from b that never comes: connect_node is
+    # false after net_setuptime (seen in about one full run in three, with
+    # a stuck in dist_util:recv_status and nothing sent by b).
     assert on(a, """
            lists:usort([begin
                             Up = net_kernel:connect_node('b@fe80::2'),
+                            BothUp = (fun W(0) -> false;
+                                          W(N) -> case lists:member(node(), rpc:call('b@fe80::2', erlang, nodes, [])) of
+                                                      true -> true;
+                                                      false -> timer:sleep(1), W(N - 1)
+                                                  end
+                                      end)(1000),
                             erlang:disconnect_node('b@fe80::2'),
-                            Up
+                            {Up, BothUp}
                         end || _ <- lists:seq(1, 200)])
-           """) == [true]
+           """) == [{true, true}]
 
     # Messages still in flight reconnect b at once (OTP's auto-connect, the
     # same with inet6_tcp): let them land, disconnect, and count again.
