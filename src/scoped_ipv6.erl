@@ -38,15 +38,6 @@
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
 
-%% Untrusted text of any length reaches parse/1 (it replaces
-%% inet:parse_address/1): longer text than any address or zone is refused
-%% here, in a bounded number of steps, and never reaches the NIF. The
-%% limits are the NIF's own (addr::MAX_TEXT_LEN, addr::MAX_ZONE_LEN): the
-%% longest address text is an IPv6 address with an IPv4 tail (45 bytes),
-%% `%', and a zone of at most 15 bytes (Linux's IF_NAMESIZE - 1).
--define(MAX_TEXT, 61).
--define(MAX_ZONE, 15).
-
 -type scope() :: 0..4294967295 | string() | binary().
 -type scoped_address() :: {inet:ip6_address(), scope()}.
 -type address() :: inet:ip_address() | scoped_address().
@@ -86,15 +77,8 @@
 %% {error, einval} = scoped_ipv6:parse("fe80::1%").
 %% '''
 -spec parse(Text :: string() | binary()) -> {ok, address()} | {error, einval}.
-parse(Text) when is_binary(Text), byte_size(Text) =< ?MAX_TEXT ->
-    nif_parse(Text, binary);
-parse(Text) when is_list(Text) ->
-    case text_to_binary(Text, ?MAX_TEXT) of
-        {ok, Binary} -> nif_parse(Binary, list);
-        error -> {error, einval}
-    end;
-parse(_) ->
-    {error, einval}.
+parse(Text) ->
+    scoped_ipv6_addr:parse(Text).
 
 %% @doc Address text: RFC 5952 for IPv6 (lowercase, longest zero run
 %% compressed) with `%Zone' for a scoped address; `parse(ntoa(A))' gives
@@ -106,12 +90,8 @@ parse(_) ->
 %% "10.0.0.1" = scoped_ipv6:ntoa({10,0,0,1}).
 %% '''
 -spec ntoa(address()) -> string() | {error, einval}.
-ntoa(Address) when ?is_ip6_address(Address) ->
-    scoped_ipv6_nif:ntoa(Address, list);
-ntoa({Ip6, Scope}) when ?is_scoped_address({Ip6, Scope}) ->
-    scoped_ipv6_nif:ntoa_scoped(Ip6, Scope, list);
 ntoa(Address) ->
-    inet:ntoa(Address).
+    scoped_ipv6_addr:ntoa(Address).
 
 %% @doc Turns the scope of an address into an interface index, looked up
 %% now (so a re-created interface with a new index is found). Accepts a
@@ -123,28 +103,8 @@ ntoa(Address) ->
 %% '''
 -spec resolve(address() | string() | binary()) ->
     {ok, inet:ip_address() | {inet:ip6_address(), non_neg_integer()}} | {error, reason()}.
-resolve({Ip6, Scope} = Address) when ?is_scoped_address(Address) ->
-    case zone_allowed(Ip6) andalso zone_term(Scope) of
-        false -> {error, einval};
-        error -> {error, einval};
-        {ok, Zone} ->
-            case nif_zone_index(Zone) of
-                {ok, Index} -> {ok, {Ip6, Index}};
-                {error, {no_such_interface, _}} -> {error, {no_such_interface, Scope}};
-                {error, _} = Error -> Error
-            end
-    end;
-resolve(Address) when ?is_ip6_address(Address) ->
-    {ok, Address};
-resolve(Address) when ?is_ip4_address(Address) ->
-    {ok, Address};
-resolve(Text) when is_list(Text); is_binary(Text) ->
-    case parse(Text) of
-        {ok, Address} -> resolve(Address);
-        {error, _} = Error -> Error
-    end;
-resolve(Other) ->
-    erlang:error(badarg, [Other]).
+resolve(Address) ->
+    scoped_ipv6_addr:resolve(Address).
 
 %% @doc The index of the interface with this name.
 %%
@@ -153,19 +113,8 @@ resolve(Other) ->
 %% '''
 -spec if_index(Name :: string() | binary()) ->
     {ok, pos_integer()} | {error, {no_such_interface, string() | binary()} | einval}.
-if_index(Name) when is_list(Name); is_binary(Name) ->
-    case zone_term(Name) of
-        {ok, Zone} when is_binary(Zone) ->
-            case nif_zone_index(Zone) of
-                {ok, Index} -> {ok, Index};
-                {error, {no_such_interface, _}} -> {error, {no_such_interface, Name}};
-                {error, _} = Error -> Error
-            end;
-        _ ->
-            {error, einval}
-    end;
-if_index(Other) ->
-    erlang:error(badarg, [Other]).
+if_index(Name) ->
+    scoped_ipv6_addr:if_index(Name).
 
 %% @doc The name of the interface with this index.
 %%
@@ -174,13 +123,8 @@ if_index(Other) ->
 %% '''
 -spec if_name(Index :: non_neg_integer()) ->
     {ok, string()} | {error, {no_such_interface, non_neg_integer()} | inet:posix()}.
-if_name(Index) when is_integer(Index), Index >= 0, Index =< 16#ffffffff ->
-    case scoped_ipv6_nif:if_name(Index) of
-        {ok, Name} -> {ok, unicode:characters_to_list(Name)};
-        {error, _} = Error -> Error
-    end;
-if_name(Other) ->
-    erlang:error(badarg, [Other]).
+if_name(Index) ->
+    scoped_ipv6_addr:if_name(Index).
 
 %% @doc Every interface of this host (of this network namespace, on Linux),
 %% by index, with its flags and addresses. Addresses that need a scope
@@ -188,13 +132,7 @@ if_name(Other) ->
 %% scoped form `{Ip6, Index}', BSD's embedded form already normalized.
 -spec interfaces() -> {ok, [interface()]} | {error, inet:posix()}.
 interfaces() ->
-    case scoped_ipv6_nif:interfaces() of
-        {ok, Interfaces} ->
-            {ok, [Interface#{name := unicode:characters_to_list(Name)}
-                  || #{name := Name} = Interface <- Interfaces]};
-        {error, _} = Error ->
-            Error
-    end.
+    scoped_ipv6_addr:interfaces().
 
 %% @doc Whether an IPv6 address means nothing without a scope: link-local
 %% unicast (`fe80::/10') and interface- or link-local multicast.
@@ -204,13 +142,8 @@ interfaces() ->
 %% false = scoped_ipv6:needs_scope({16#2001,16#db8,0,0,0,0,0,1}).
 %% '''
 -spec needs_scope(inet:ip_address()) -> boolean().
-needs_scope({W1, _, _, _, _, _, _, _} = Address) when ?is_ip6_address(Address) ->
-    W1 band 16#ffc0 =:= 16#fe80 orelse
-        (W1 band 16#ff00 =:= 16#ff00 andalso (W1 band 16#f =:= 1 orelse W1 band 16#f =:= 2));
-needs_scope(Address) when ?is_ip4_address(Address) ->
-    false;
-needs_scope(Other) ->
-    erlang:error(badarg, [Other]).
+needs_scope(Address) ->
+    scoped_ipv6_addr:needs_scope(Address).
 
 %% @doc The peer of a gen_tcp, gen_udp or scoped_ipv6_udp socket, its address in the scoped
 %% form when it needs a scope (`inet:peername/1' drops it): a server bound
@@ -289,61 +222,23 @@ format_error(Reason) ->
 
 %% --- internal ---------------------------------------------------------------
 
-%% Text reaches the NIF only through these two, after the length checks
-%% (OTP cannot trace calls into a NIF: a test traces these instead).
-nif_parse(Text, Form) ->
-    case scoped_ipv6_nif:parse(Text, Form) of
-        {error, _} = Error -> Error;
-        Address -> {ok, Address}
-    end.
-
-nif_zone_index(Zone) ->
-    scoped_ipv6_nif:resolve_zone(Zone).
-
-
-%% The port's descriptor is read by number: the answer counts only if
-%% the port still has that number afterwards, since the driver closes its
-%% descriptor only when the port closes, never while it is open.
-socket_addr(Socket, Which) when is_port(Socket) ->
-    case inet:getfd(Socket) of
-        {ok, Fd} ->
-            Answer = scoped_ipv6_nif:socket_addr(Fd, Which),
-            case inet:getfd(Socket) of
-                {ok, Fd} -> Answer;
-                _Closed -> {error, einval}
-            end;
-        {error, _} = Error ->
-            Error
-    end;
-socket_addr({'$inet', gen_tcp_socket, {_Server, Socket}}, Which) ->
-    %% gen_tcp's socket backend: OTP's socket module keeps the scope.
-    sockaddr_answer(case Which of
-                        peer -> socket:peername(Socket);
-                        sock -> socket:sockname(Socket)
-                    end);
+%% A gen_tcp/gen_udp port, or a socket-backend gen_tcp socket; anything
+%% else is taken for a scoped_ipv6_udp socket (which checks it).
+socket_addr(Socket, Which) when is_port(Socket); element(1, Socket) =:= '$inet' ->
+    scoped_ipv6_addr:socket_addr(Socket, Which);
 socket_addr(Socket, sock) ->
     scoped_ipv6_udp:sockname(Socket);
 socket_addr(Socket, peer) ->
     scoped_ipv6_udp:peername(Socket).
-
-sockaddr_answer({ok, #{family := inet6, addr := Ip, port := Port} = SockAddr}) ->
-    case needs_scope(Ip) of
-        true -> {ok, {{Ip, maps:get(scope_id, SockAddr, 0)}, Port}};
-        false -> {ok, {Ip, Port}}
-    end;
-sockaddr_answer({ok, #{addr := Ip, port := Port}}) ->
-    {ok, {Ip, Port}};
-sockaddr_answer({error, _} = Error) ->
-    Error.
 
 unwrap({error, Reason}) -> Reason;
 unwrap(Reason) -> Reason.
 
 %% Which interfaces there are, so that a mistyped zone is easy to fix.
 interfaces_here() ->
-    case scoped_ipv6_nif:interfaces() of
+    case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
-            Names = [unicode:characters_to_list(Name) || #{name := Name} <- Interfaces],
+            Names = [Name || #{name := Name} <- Interfaces],
             lists:flatten([" (this host has: ", lists:join(", ", Names), ")"]);
         {error, _} ->
             ""
@@ -363,38 +258,3 @@ printable(Text) ->
     catch
         error:badarg -> lists:flatten(io_lib:format("~p", [Text]))
     end.
-
-%% A zone as the NIF takes it: an index, or a name as a UTF-8 binary of at
-%% most ?MAX_ZONE bytes (`error' for a longer one: einval).
-zone_term(Index) when is_integer(Index) -> {ok, Index};
-zone_term(Name) when is_binary(Name), byte_size(Name) =< ?MAX_ZONE -> {ok, Name};
-zone_term(Name) when is_binary(Name) -> error;
-zone_term(Name) when is_list(Name) -> text_to_binary(Name, ?MAX_ZONE).
-
-%% A flat charlist of at most Max bytes as a UTF-8 binary, or `error'. A
-%% longer list is refused after Max + 1 cells, before any conversion.
-text_to_binary(Text, Max) ->
-    case short_string(Text, Max + 1) of
-        false ->
-            error;
-        true ->
-            try unicode:characters_to_binary(Text) of
-                Binary when is_binary(Binary), byte_size(Binary) =< Max -> {ok, Binary};
-                _LongOrIncomplete -> error
-            catch
-                error:badarg -> error
-            end
-    end.
-
-%% Whether a proper list of integers has fewer than N elements (code
-%% points are checked by characters_to_binary/1).
-short_string([], _N) -> true;
-short_string(_List, 0) -> false;
-short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
-short_string(_NotAString, _N) -> false.
-
-%% RFC 4007 section 11: `::' has no zone; IPv4-mapped addresses go out
-%% over IPv4, which has none.
-zone_allowed({0, 0, 0, 0, 0, 0, 0, 0}) -> false;
-zone_allowed({0, 0, 0, 0, 0, 16#ffff, _, _}) -> false;
-zone_allowed(_) -> true.

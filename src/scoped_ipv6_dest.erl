@@ -13,7 +13,7 @@
 -spec resolve(term(), non_neg_integer() | infinity) ->
     {ok, {inet:ip_address(), non_neg_integer()}} | {error, term()}.
 resolve(Address, Timeout) when is_list(Address); is_binary(Address) ->
-    case scoped_ipv6:parse(Address) of
+    case scoped_ipv6_addr:parse(Address) of
         {ok, Parsed} -> resolve(Parsed, Timeout);
         {error, einval} -> resolve_host(Address, Timeout)
     end;
@@ -23,15 +23,14 @@ resolve(Host, Timeout) when is_atom(Host) ->
 %% ioctl per call); explain/2 checks it if the kernel refuses.
 resolve({Ip6, Index} = Address, _Timeout)
   when ?is_scoped_address(Address), is_integer(Index), Index > 0 ->
-    case Ip6 of
-        {0, 0, 0, 0, 0, 0, 0, 0} -> {error, einval};
-        {0, 0, 0, 0, 0, 16#ffff, _, _} -> {error, einval};
-        _ -> {ok, {Ip6, Index}}
+    case scoped_ipv6_addr:zone_allowed(Ip6) of
+        true -> {ok, {Ip6, Index}};
+        false -> {error, einval}
     end;
 resolve(Address, _Timeout) ->
-    case scoped_ipv6:resolve(Address) of
-        {ok, {Ip6, Scope}} -> checked(Ip6, Scope);
-        {ok, Ip} -> checked(Ip, 0);
+    case scoped_ipv6_addr:resolve(Address) of
+        {ok, {Ip6, Scope}} -> scoped_ipv6_addr:with_scope(Ip6, Scope);
+        {ok, Ip} -> scoped_ipv6_addr:with_scope(Ip, 0);
         {error, _} = Error -> Error
     end.
 
@@ -39,7 +38,7 @@ resolve(Address, _Timeout) ->
 %% say which, when that is the reason.
 -spec explain(Result, non_neg_integer()) -> Result | {error, term()}.
 explain({error, enetunreach} = Error, Index) when Index > 0 ->
-    case scoped_ipv6:if_name(Index) of
+    case scoped_ipv6_addr:if_name(Index) of
         {error, {no_such_interface, _}} = NoSuch -> NoSuch;
         _ -> Error
     end;
@@ -47,22 +46,15 @@ explain(Error, _Index) ->
     Error.
 
 %% @doc An interface index or name as its index, checked now; any
-%% zone-carrying address serves to ask scoped_ipv6:resolve/1.
+%% zone-carrying address serves to ask scoped_ipv6_addr:resolve/1.
 -spec interface_index(scoped_ipv6:scope()) ->
     {ok, non_neg_integer()} | {error, scoped_ipv6:reason()}.
 interface_index(Scope) ->
-    case scoped_ipv6:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
+    case scoped_ipv6_addr:resolve({{16#fe80, 0, 0, 0, 0, 0, 0, 0}, Scope}) of
         {ok, {_, Index}} -> {ok, Index};
         {error, _} = Error -> Error
     end.
 
-checked(Ip, 0) when ?is_ip6_address(Ip) ->
-    case scoped_ipv6:needs_scope(Ip) of
-        true -> {error, scope_required};
-        false -> {ok, {Ip, 0}}
-    end;
-checked(Ip, Scope) ->
-    {ok, {Ip, Scope}}.
 
 %% getaddrinfo(3) on the NIF's bounded resolver pool: `{error,
 %% system_limit}' when it is full. On timeout the lookup is cancelled (a
@@ -119,5 +111,5 @@ short_string(_NotAString, _N) -> false.
 %% IPv6 first, as getaddrinfo orders them; a link-local answer keeps the
 %% scope that /etc/hosts or the resolver gave it.
 first_usable({ok, []}) -> {error, nxdomain};
-first_usable({ok, [{Ip, Scope} | _]}) -> checked(Ip, Scope);
+first_usable({ok, [{Ip, Scope} | _]}) -> scoped_ipv6_addr:with_scope(Ip, Scope);
 first_usable({error, _} = Error) -> Error.

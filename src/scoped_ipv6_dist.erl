@@ -15,12 +15,13 @@
 %%
 %% A node is named by its own address without a zone (`b@fe80::2'): the
 %% same text on every node, as a node name must be. The zone that reaches
-%% it is the connecting host's own knowledge, chosen in this order: a pin
-%% (`{scoped_ipv6, [{dist_zones, [{'b@fe80::2', "usb0"}]}]}'), the zone
-%% written in the name if that interface exists here, the link on which
-%% that node last completed a handshake with us, and last a probe of every
-%% link's epmd. The handshake then checks the exact node name, so a node
-%% reached on the wrong link is refused.
+%% it is the connecting host's own knowledge: a pin
+%% (`{scoped_ipv6, [{dist_zones, [{'b@fe80::2', "usb0"}]}]}'), the zone in
+%% the name, the link of the last handshake, or a probe of every link, in
+%% the order and with the limits that the README's "Names, and how the link
+%% is chosen" gives (the one place it is written). The handshake then
+%% checks the exact node name, so a node reached on the wrong link is
+%% refused.
 %%
 %% `inet_dist_listen_options', `inet_dist_connect_options' (both may hold
 %% scoped addresses, such as `{ip, "fe80::1%usb0"}'),
@@ -94,8 +95,9 @@ listen(Name, Host) ->
 listen_in({First, Last}, _Opts) when First > Last ->
     {error, eaddrinuse};
 listen_in({First, Last}, Opts) ->
-    case scoped_ipv6_tcp:listen(First, Opts) of
+    case scoped_ipv6_tcp_open:listen(First, Opts) of
         {error, eaddrinuse} -> listen_in({First + 1, Last}, Opts);
+        {badarg, Refused} -> {error, {badarg, Refused}};
         Result -> Result
     end.
 
@@ -144,7 +146,7 @@ do_accept(Kernel, AcceptPid, Socket, MyNode, Allowed, SetupTime) ->
 %% Called once the handshake has succeeded: the link it came in on is now
 %% known to reach that node.
 accepted_address(Socket, Node) ->
-    case scoped_ipv6:peername(Socket) of
+    case scoped_ipv6_addr:socket_addr(Socket, peer) of
         {ok, {Address, Port}} ->
             {Ip, Index} = unscoped(Address),
             scoped_ipv6_dist_zones:learn(Node, Index),
@@ -170,7 +172,7 @@ do_setup(Kernel, Node, Type, MyNode, SetupTime) ->
             dist_util:reset_timer(Timer),
             Opts = scoped_ipv6_dist_otp:merge_options(kernel_env(inet_dist_connect_options, []),
                                                       [{active, false}, {packet, 2}], []),
-            case scoped_ipv6_tcp:connect(Address, Port, Opts, SetupTime) of
+            case scoped_ipv6_tcp_open:connect(Address, Port, Opts, SetupTime) of
                 {ok, Socket} ->
                     {Ip, Index} = unscoped(Address),
                     HSData = (handshake_data(Kernel, MyNode, Socket, Timer))#hs_data{
@@ -182,6 +184,8 @@ do_setup(Kernel, Node, Type, MyNode, SetupTime) ->
                                                     net_address(Node, {Ip, Port})
                                             end},
                     dist_util:handshake_we_started(HSData);
+                {badarg, Refused} ->
+                    ?shutdown2(Node, {connect_failed, {badarg, Refused}});
                 {error, Reason} ->
                     ?shutdown2(Node, {connect_failed, Reason})
             end;

@@ -1,24 +1,12 @@
 %% @private
 %% Which link reaches a node named by a link-local address: the zone choice
-%% of the `scoped_ipv6' distribution carrier, and its epmd query.
+%% of the `scoped_ipv6' distribution carrier.
 %%
-%% A node's name carries its own address, `b@fe80::2', the same text on
-%% every node of a cluster; the zone that reaches it is local knowledge of
-%% the connecting host, found in this order:
-%%   1. a pin, `{dist_zones, [{Node, Zone}]}' in this application's env:
-%%      the operator's word, and the only choice tried when present;
-%%   2. the zone written in the name (`b@fe80::2%usb0'), if an interface
-%%      of that name exists here;
-%%   3. the link on which that node last completed a handshake with us, in
-%%      either direction (learned, by interface name, so a re-created link
-%%      is still found);
-%%   4. probing: every link that is up and has an IPv6 link-local address
-%%      is asked, at once, for the node's port. One answer wins; two or
-%%      more are `{error, {ambiguous, Links}}': pin a zone. Links silent
-%%      ?SETTLE_MS after the first answer are not waited for.
-%% 2 and 3 fall through to probing when their epmd does not know the node
-%% or has not answered within ?KNOWN_MS.
-%% Whatever the choice, the handshake then checks the node's exact name.
+%% The order of the choice, and why, is written once, in the README's
+%% "Names, and how the link is chosen": a pin (pinned/1, and nothing else
+%% when there is one), the zone in the name and the learned link
+%% (first_known/4, each given ?KNOWN_MS), then probing every link
+%% (probe/3, ?SETTLE_MS for the others once one has answered).
 -module(scoped_ipv6_dist_zones).
 -behaviour(gen_server).
 
@@ -52,7 +40,7 @@ locate(Node, Timeout) ->
 %% @doc Remembers the link on which `Node' completed a handshake.
 -spec learn(node(), non_neg_integer()) -> ok.
 learn(Node, Index) when Index > 0 ->
-    case scoped_ipv6:if_name(Index) of
+    case scoped_ipv6_addr:if_name(Index) of
         {ok, Link} ->
             %% The table is gone only while the carrier stops: nothing to keep.
             try ets:insert(?TABLE, {Node, Link}) of
@@ -83,10 +71,10 @@ split_node(_) ->
 %% --- the choice -------------------------------------------------------------
 
 locate(Node, Name, Host, Timeout) ->
-    case scoped_ipv6:parse(Host) of
+    case scoped_ipv6_addr:parse(Host) of
         {ok, {Ip, Zone}} -> choose(Node, Name, Ip, [Zone], Timeout);
         {ok, Ip} ->
-            case scoped_ipv6:needs_scope(Ip) of
+            case scoped_ipv6_addr:needs_scope(Ip) of
                 true -> choose(Node, Name, Ip, [], Timeout);
                 false -> ask(Name, Ip, Timeout)
             end;
@@ -186,7 +174,7 @@ port_of(Name, {Ip, Scope}, Timeout) ->
         {ok, [[Port | _] | _]} ->
             {ok, Address, list_to_integer(Port), 6};
         _ ->
-            case scoped_ipv6_epmd:port_please(Name, Address, Timeout) of
+            case scoped_ipv6_epmd_query:port_please(Name, Address, Timeout) of
                 {ok, Port, Version} -> {ok, Address, Port, Version};
                 noport -> {error, noport};
                 {error, _} = Error -> Error
@@ -195,7 +183,7 @@ port_of(Name, {Ip, Scope}, Timeout) ->
 
 %% Links that can carry a link-local address: up, not loopback, with one.
 links() ->
-    case scoped_ipv6:interfaces() of
+    case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
             [Link || #{name := Link, flags := Flags, addrs := Addrs} <- Interfaces,
                      lists:member(up, Flags), not lists:member(loopback, Flags),

@@ -97,7 +97,7 @@ bound_to_interface(Index, Opts) ->
     end.
 
 bind_to_device(Index) ->
-    case scoped_ipv6:if_name(Index) of
+    case scoped_ipv6_addr:if_name(Index) of
         {ok, Name} -> {ok, {bind_to_device, unicode:characters_to_binary(Name)}};
         {error, _} = Error -> Error
     end.
@@ -114,7 +114,7 @@ tcp_address(#{} = SockAddr, _To) ->
 tcp_address(Address, {Backend, Port}) ->
     case source(Address, any) of
         {ok, {Ip6, Index}} when Index > 0, Backend =:= inet ->
-            {ok, [{ifaddr, #{family => inet6, addr => Ip6, port => Port, scope_id => Index}}]};
+            {ok, [{ifaddr, scoped_ipv6_addr:to_sockaddr(Ip6, Port, Index)}]};
         {ok, {Ip6, Index}} when Index > 0, Backend =:= socket ->
             %% As for a scoped connect: see scoped_ipv6_tcp.
             case bind_to_device(Index) of
@@ -143,7 +143,7 @@ address_family({Key, Address}, Family) when Key =:= ip; Key =:= ifaddr ->
         _ when ?is_ip4_address(Address) -> inet;
         _ when ?is_ip6_address(Address); ?is_scoped_address(Address) -> inet6;
         _ when is_list(Address); is_binary(Address) ->
-            case scoped_ipv6:parse(Address) of
+            case scoped_ipv6_addr:parse(Address) of
                 {ok, Ip} when ?is_ip4_address(Ip) -> inet;
                 {ok, _Ip6} -> inet6;
                 {error, einval} -> Family
@@ -216,14 +216,11 @@ result(#{port_opts := PortOpts, active := Active, backlog := Backlog}, Setup) ->
 source(undefined, _Family) ->
     {ok, none};
 source(Address, Family) ->
-    case scoped_ipv6:resolve(Address) of
+    case scoped_ipv6_addr:resolve(Address) of
         {ok, {Ip6, Index}} when ?is_ip6_address(Ip6), Family =/= inet ->
             {ok, {Ip6, Index}};
         {ok, Ip6} when ?is_ip6_address(Ip6), Family =/= inet ->
-            case scoped_ipv6:needs_scope(Ip6) of
-                true -> {error, scope_required};
-                false -> {ok, {Ip6, 0}}
-            end;
+            scoped_ipv6_addr:with_scope(Ip6, 0);
         {ok, Ip4} when ?is_ip4_address(Ip4), Family =/= inet6 ->
             {ok, {Ip4, 0}};
         {ok, _OtherFamily} ->

@@ -25,7 +25,6 @@
 %% has is `{error, {no_such_interface, Index}}'.
 -module(scoped_ipv6_tcp).
 
--include("scoped_ipv6.hrl").
 
 -export([connect/3, connect/4, listen/2, accept/1, accept/2]).
 %% The rest of a transport module: gen_tcp's calls, and the scope back.
@@ -50,23 +49,13 @@ connect(Address, Port, Opts) ->
 connect(Address, Port, Opts, Timeout)
   when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts),
        (Timeout =:= infinity orelse (is_integer(Timeout) andalso Timeout >= 0)) ->
-    Deadline = deadline(Timeout),
-    case scoped_ipv6_dest:resolve(Address, Timeout) of
-        {ok, {Ip, Scope}} ->
-            case scoped_ipv6_sockopts:for_gen_tcp(Opts, 0) of
-                {ok, TcpOpts} ->
-                    case refused(fun() -> connect_to(Ip, Port, Scope, TcpOpts, remaining(Deadline)) end) of
-                        refused ->
-                            erlang:error(badarg, [Address, Port, Opts, Timeout],
-                                         refused_option(connect, 3, Opts));
-                        Result ->
-                            Result
-                    end;
-                {error, {badarg, _}} -> erlang:error(badarg, [Address, Port, Opts, Timeout]);
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
+    case scoped_ipv6_tcp_open:connect(Address, Port, Opts, Timeout) of
+        {badarg, Cause} ->
+            erlang:error(badarg, [Address, Port, Opts, Timeout], error_info(3, Cause));
+        {error, {badarg, _}} ->
+            erlang:error(badarg, [Address, Port, Opts, Timeout]);
+        Result ->
+            Result
     end;
 connect(Address, Port, Opts, Timeout) ->
     erlang:error(badarg, [Address, Port, Opts, Timeout]).
@@ -77,14 +66,10 @@ connect(Address, Port, Opts, Timeout) ->
 %% gives each accepted peer's scope.
 -spec listen(inet:port_number(), [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason()}.
 listen(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
-    case scoped_ipv6_sockopts:for_gen_tcp(Opts, Port) of
-        {ok, TcpOpts} ->
-            case refused(fun() -> gen_tcp:listen(Port, TcpOpts) end) of
-                refused -> erlang:error(badarg, [Port, Opts], refused_option(listen, 2, Opts));
-                Result -> Result
-            end;
+    case scoped_ipv6_tcp_open:listen(Port, Opts) of
+        {badarg, Cause} -> erlang:error(badarg, [Port, Opts], error_info(2, Cause));
         {error, {badarg, _}} -> erlang:error(badarg, [Port, Opts]);
-        {error, _} = Error -> Error
+        Result -> Result
     end;
 listen(Port, Opts) ->
     erlang:error(badarg, [Port, Opts]).
@@ -145,13 +130,13 @@ getopts(Socket, Opts) ->
 -spec peername(inet:socket()) ->
     {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 peername(Socket) ->
-    scoped_ipv6:peername(Socket).
+    scoped_ipv6_addr:socket_addr(Socket, peer).
 
 %% @doc The local address and port, scoped when it needs a scope.
 -spec sockname(inet:socket()) ->
     {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 sockname(Socket) ->
-    scoped_ipv6:sockname(Socket).
+    scoped_ipv6_addr:socket_addr(Socket, sock).
 
 %% @private The text of an option refused with `badarg', for the shell and
 %% Elixir (`erl_error' calls it through the error info).
@@ -170,54 +155,7 @@ format_error(_Reason, _Stacktrace) ->
 
 %% --- internal ---------------------------------------------------------------
 
-%% Without a scope, gen_tcp is asked exactly as the caller would have.
-connect_to(Ip, Port, 0, Opts, Timeout) ->
-    gen_tcp:connect(Ip, Port, Opts, Timeout);
-connect_to(Ip, Port, Scope, Opts, Timeout) ->
-    case scoped_ipv6_sockopts:family(Opts, inet6) of
-        inet6 ->
-            explain(connect_scoped(Ip, Port, Scope, Opts, Timeout), Scope);
-        _Other ->
-            %% What gen_tcp answers for an IPv6 destination and `inet'.
-            {error, eafnosupport}
-    end.
-
-%% OTP's socket backend drops `scope_id' from a sockaddr map (OTP 25 has
-%% no map connect there at all); a socket bound to the interface needs no
-%% scope on Linux, so that backend gets the interface by name instead.
-connect_scoped(Ip, Port, Scope, Opts, Timeout) ->
-    case scoped_ipv6_sockopts:backend(Opts) of
-        inet ->
-            SockAddr = #{family => inet6, addr => Ip, port => Port, scope_id => Scope},
-            gen_tcp:connect(SockAddr, Opts, Timeout);
-        socket ->
-            case scoped_ipv6_sockopts:bound_to_interface(Scope, Opts) of
-                {ok, Bound} -> gen_tcp:connect(Ip, Port, Bound, Timeout);
-                {error, _} = Error -> Error
-            end
-    end.
-
-explain(Result, Scope) ->
-    scoped_ipv6_dest:explain(Result, Scope).
-
-%% gen_tcp exits with `badarg' for an option it refuses, naming nothing;
-%% ours raise `badarg' as for any wrong argument, with the option named in
-%% the error info (the shell and Elixir's ArgumentError show it).
-refused(Call) ->
-    try Call()
-    catch exit:badarg -> refused
-    end.
-
-refused_option(Kind, At, Opts) ->
-    Cause = {At, scoped_ipv6_sockopts:refused_option(Kind, Opts)},
-    [{error_info, #{module => ?MODULE, cause => Cause}}].
-
-deadline(infinity) -> infinity;
-deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
-
-%% gen_tcp hands its driver the timeout in 32 bits: 2^32 ms would time
-%% out at once. No connect lasts 49 days (the kernel gives up within
-%% minutes), so a longer wait is the longest the driver can take.
-remaining(infinity) -> infinity;
-remaining(Deadline) ->
-    min(16#ffffffff, max(0, Deadline - erlang:monotonic_time(millisecond))).
+%% The option gen_tcp refused, named in the error info of argument `At'
+%% (format_error/2 renders it).
+error_info(At, Cause) ->
+    [{error_info, #{module => ?MODULE, cause => {At, Cause}}}].

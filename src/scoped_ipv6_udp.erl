@@ -417,23 +417,12 @@ membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_addre
 membership(Socket, Which, Group, Scope) ->
     erlang:error(badarg, [Socket, Which, Group, Scope]).
 
-sockaddr(Ip, Port, Scope) when ?is_ip6_address(Ip) ->
-    #{family => inet6, addr => Ip, port => Port, scope_id => Scope, flowinfo => 0};
-sockaddr(Ip, Port, _Scope) ->
-    #{family => inet, addr => Ip, port => Port}.
+sockaddr(Ip, Port, Scope) ->
+    scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope).
 
 datagram(From, Data, Mode) ->
-    {Address, Port} = address_port(From),
+    {Address, Port} = scoped_ipv6_addr:from_sockaddr(From),
     {Address, Port, case Mode of binary -> Data; list -> binary_to_list(Data) end}.
 
-address_port(#{family := inet6, addr := Ip, port := Port} = SockAddr) ->
-    Scope = maps:get(scope_id, SockAddr, 0),
-    case scoped_ipv6:needs_scope(Ip) of
-        true -> {{Ip, Scope}, Port};
-        false -> {Ip, Port}
-    end;
-address_port(#{addr := Ip, port := Port}) ->
-    {Ip, Port}.
-
-scoped({ok, SockAddr}) -> {ok, address_port(SockAddr)};
+scoped({ok, SockAddr}) -> {ok, scoped_ipv6_addr:from_sockaddr(SockAddr)};
 scoped({error, _} = Error) -> Error.

@@ -1,0 +1,223 @@
+%% @private
+%% The address and scope rules, in one place: address text to terms and
+%% back (through the NIF, after the length checks that keep untrusted text
+%% away from it), zone names to interface indexes, which addresses need a
+%% scope and which may carry one, and the scoped addresses of a socket
+%% (what OTP drops). The public modules and the other hidden ones ask it;
+%% it calls only the NIF and OTP.
+-module(scoped_ipv6_addr).
+
+-include("scoped_ipv6.hrl").
+
+-export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0,
+         needs_scope/1, zone_allowed/1, with_scope/2, socket_addr/2, from_sockaddr/1,
+         to_sockaddr/3]).
+
+%% Untrusted text of any length reaches parse/1 (it replaces
+%% inet:parse_address/1): longer text than any address or zone is refused
+%% here, in a bounded number of steps, and never reaches the NIF. The
+%% limits are the NIF's own (addr::MAX_TEXT_LEN, addr::MAX_ZONE_LEN): the
+%% longest address text is an IPv6 address with an IPv4 tail (45 bytes),
+%% `%', and a zone of at most 15 bytes (Linux's IF_NAMESIZE - 1).
+-define(MAX_TEXT, 61).
+-define(MAX_ZONE, 15).
+
+-spec parse(term()) -> {ok, scoped_ipv6:address()} | {error, einval}.
+parse(Text) when is_binary(Text), byte_size(Text) =< ?MAX_TEXT ->
+    nif_parse(Text, binary);
+parse(Text) when is_list(Text) ->
+    case text_to_binary(Text, ?MAX_TEXT) of
+        {ok, Binary} -> nif_parse(Binary, list);
+        error -> {error, einval}
+    end;
+parse(_) ->
+    {error, einval}.
+
+-spec ntoa(term()) -> string() | {error, einval}.
+ntoa(Address) when ?is_ip6_address(Address) ->
+    scoped_ipv6_nif:ntoa(Address, list);
+ntoa({Ip6, Scope}) when ?is_scoped_address({Ip6, Scope}) ->
+    scoped_ipv6_nif:ntoa_scoped(Ip6, Scope, list);
+ntoa(Address) ->
+    inet:ntoa(Address).
+
+-spec resolve(scoped_ipv6:address() | string() | binary()) ->
+    {ok, inet:ip_address() | {inet:ip6_address(), non_neg_integer()}} |
+    {error, scoped_ipv6:reason()}.
+resolve({Ip6, Scope} = Address) when ?is_scoped_address(Address) ->
+    case zone_allowed(Ip6) andalso zone_term(Scope) of
+        false -> {error, einval};
+        error -> {error, einval};
+        {ok, Zone} ->
+            case nif_zone_index(Zone) of
+                {ok, Index} -> {ok, {Ip6, Index}};
+                {error, {no_such_interface, _}} -> {error, {no_such_interface, Scope}};
+                {error, _} = Error -> Error
+            end
+    end;
+resolve(Address) when ?is_ip6_address(Address) ->
+    {ok, Address};
+resolve(Address) when ?is_ip4_address(Address) ->
+    {ok, Address};
+resolve(Text) when is_list(Text); is_binary(Text) ->
+    case parse(Text) of
+        {ok, Address} -> resolve(Address);
+        {error, _} = Error -> Error
+    end;
+resolve(Other) ->
+    erlang:error(badarg, [Other]).
+
+-spec if_index(string() | binary()) ->
+    {ok, pos_integer()} | {error, {no_such_interface, string() | binary()} | einval}.
+if_index(Name) when is_list(Name); is_binary(Name) ->
+    case zone_term(Name) of
+        {ok, Zone} when is_binary(Zone) ->
+            case nif_zone_index(Zone) of
+                {ok, Index} -> {ok, Index};
+                {error, {no_such_interface, _}} -> {error, {no_such_interface, Name}};
+                {error, _} = Error -> Error
+            end;
+        _ ->
+            {error, einval}
+    end;
+if_index(Other) ->
+    erlang:error(badarg, [Other]).
+
+-spec if_name(non_neg_integer()) ->
+    {ok, string()} | {error, {no_such_interface, non_neg_integer()} | inet:posix()}.
+if_name(Index) when is_integer(Index), Index >= 0, Index =< 16#ffffffff ->
+    case scoped_ipv6_nif:if_name(Index) of
+        {ok, Name} -> {ok, unicode:characters_to_list(Name)};
+        {error, _} = Error -> Error
+    end;
+if_name(Other) ->
+    erlang:error(badarg, [Other]).
+
+-spec interfaces() -> {ok, [scoped_ipv6:interface()]} | {error, inet:posix()}.
+interfaces() ->
+    case scoped_ipv6_nif:interfaces() of
+        {ok, Interfaces} ->
+            {ok, [Interface#{name := unicode:characters_to_list(Name)}
+                  || #{name := Name} = Interface <- Interfaces]};
+        {error, _} = Error ->
+            Error
+    end.
+
+-spec needs_scope(inet:ip_address()) -> boolean().
+needs_scope({W1, _, _, _, _, _, _, _} = Address) when ?is_ip6_address(Address) ->
+    W1 band 16#ffc0 =:= 16#fe80 orelse
+        (W1 band 16#ff00 =:= 16#ff00 andalso (W1 band 16#f =:= 1 orelse W1 band 16#f =:= 2));
+needs_scope(Address) when ?is_ip4_address(Address) ->
+    false;
+needs_scope(Other) ->
+    erlang:error(badarg, [Other]).
+
+%% An address and its scope index (0: none) as a destination or a source:
+%% `scope_required' for one that means nothing without a scope.
+-spec with_scope(inet:ip_address(), non_neg_integer()) ->
+    {ok, {inet:ip_address(), non_neg_integer()}} | {error, scope_required}.
+with_scope(Ip, 0) when ?is_ip6_address(Ip) ->
+    case needs_scope(Ip) of
+        true -> {error, scope_required};
+        false -> {ok, {Ip, 0}}
+    end;
+with_scope(Ip, Scope) ->
+    {ok, {Ip, Scope}}.
+
+%% The local (`sock') or peer address of a gen_tcp/gen_udp port or a
+%% socket-backend gen_tcp socket, scoped when it needs a scope.
+-spec socket_addr(inet:socket(), peer | sock) ->
+    {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, inet:posix()}.
+%% The port's descriptor is read by number: the answer counts only if
+%% the port still has that number afterwards, since the driver closes its
+%% descriptor only when the port closes, never while it is open.
+socket_addr(Socket, Which) when is_port(Socket) ->
+    case inet:getfd(Socket) of
+        {ok, Fd} ->
+            Answer = scoped_ipv6_nif:socket_addr(Fd, Which),
+            case inet:getfd(Socket) of
+                {ok, Fd} -> Answer;
+                _Closed -> {error, einval}
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+socket_addr({'$inet', gen_tcp_socket, {_Server, Socket}}, Which) ->
+    %% gen_tcp's socket backend: OTP's socket module keeps the scope.
+    Answer = case Which of
+                 peer -> socket:peername(Socket);
+                 sock -> socket:sockname(Socket)
+             end,
+    case Answer of
+        {ok, SockAddr} -> {ok, from_sockaddr(SockAddr)};
+        {error, _} = Error -> Error
+    end.
+
+%% An OTP sockaddr map as `{Address, Port}', the address scoped when it
+%% needs a scope.
+-spec from_sockaddr(socket:sockaddr_in() | socket:sockaddr_in6()) ->
+    {scoped_ipv6:address(), inet:port_number()}.
+from_sockaddr(#{family := inet6, addr := Ip, port := Port} = SockAddr) ->
+    case needs_scope(Ip) of
+        true -> {{Ip, maps:get(scope_id, SockAddr, 0)}, Port};
+        false -> {Ip, Port}
+    end;
+from_sockaddr(#{addr := Ip, port := Port}) ->
+    {Ip, Port}.
+
+%% `Ip', `Port' and a scope index (0 for none) as OTP's sockaddr map.
+-spec to_sockaddr(inet:ip_address(), inet:port_number(), non_neg_integer()) ->
+    socket:sockaddr_in() | socket:sockaddr_in6().
+to_sockaddr(Ip, Port, Scope) when ?is_ip6_address(Ip) ->
+    #{family => inet6, addr => Ip, port => Port, scope_id => Scope, flowinfo => 0};
+to_sockaddr(Ip, Port, _Scope) ->
+    #{family => inet, addr => Ip, port => Port}.
+
+%% --- internal ---------------------------------------------------------------
+
+%% Text reaches the NIF only through these two, after the length checks
+%% (OTP cannot trace calls into a NIF: a test traces these instead).
+nif_parse(Text, Form) ->
+    case scoped_ipv6_nif:parse(Text, Form) of
+        {error, _} = Error -> Error;
+        Address -> {ok, Address}
+    end.
+
+nif_zone_index(Zone) ->
+    scoped_ipv6_nif:resolve_zone(Zone).
+
+%% A zone as the NIF takes it: an index, or a name as a UTF-8 binary of at
+%% most ?MAX_ZONE bytes (`error' for a longer one: einval).
+zone_term(Index) when is_integer(Index) -> {ok, Index};
+zone_term(Name) when is_binary(Name), byte_size(Name) =< ?MAX_ZONE -> {ok, Name};
+zone_term(Name) when is_binary(Name) -> error;
+zone_term(Name) when is_list(Name) -> text_to_binary(Name, ?MAX_ZONE).
+
+%% A flat charlist of at most Max bytes as a UTF-8 binary, or `error'. A
+%% longer list is refused after Max + 1 cells, before any conversion.
+text_to_binary(Text, Max) ->
+    case short_string(Text, Max + 1) of
+        false ->
+            error;
+        true ->
+            try unicode:characters_to_binary(Text) of
+                Binary when is_binary(Binary), byte_size(Binary) =< Max -> {ok, Binary};
+                _LongOrIncomplete -> error
+            catch
+                error:badarg -> error
+            end
+    end.
+
+%% Whether a proper list of integers has fewer than N elements (code
+%% points are checked by characters_to_binary/1).
+short_string([], _N) -> true;
+short_string(_List, 0) -> false;
+short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
+short_string(_NotAString, _N) -> false.
+
+%% RFC 4007 section 11: `::' has no zone; IPv4-mapped addresses go out
+%% over IPv4, which has none.
+-spec zone_allowed(inet:ip6_address()) -> boolean().
+zone_allowed({0, 0, 0, 0, 0, 0, 0, 0}) -> false;
+zone_allowed({0, 0, 0, 0, 0, 16#ffff, _, _}) -> false;
+zone_allowed(_) -> true.

@@ -1,0 +1,72 @@
+%% The module graph, read from the compiled modules with xref: public
+%% modules call hidden ones, no hidden module calls a public one, nothing
+%% calls in a circle, and the README shows the graph as it is.
+-module(scoped_ipv6_layers_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-export([graph_text/0]).
+
+-define(PUBLIC, [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_udp, scoped_ipv6_epmd,
+                 scoped_ipv6_dist]).
+
+no_hidden_module_calls_a_public_one_test() ->
+    Up = [{From, To} || {From, To} <- edges(), not public(From), public(To)],
+    ?assertEqual([], Up).
+
+no_module_calls_in_a_circle_test() ->
+    Graph = digraph:new(),
+    try
+        [digraph:add_vertex(Graph, M) || M <- modules()],
+        [digraph:add_edge(Graph, From, To) || {From, To} <- edges()],
+        Circles = [C || C <- digraph_utils:strong_components(Graph), length(C) > 1],
+        ?assertEqual([], Circles)
+    after
+        digraph:delete(Graph)
+    end.
+
+the_readme_shows_the_graph_as_it_is_test() ->
+    Readme = filename:join(filename:dirname(filename:dirname(filename:absname(?FILE))),
+                           "README.md"),
+    {ok, Text} = file:read_file(Readme),
+    Graph = unicode:characters_to_binary(graph_text()),
+    ?assertMatch({_, _}, binary:match(Text, Graph),
+                 "README.md's module graph differs from the code: paste "
+                 "scoped_ipv6_layers_tests:graph_text() into it").
+
+%% One line a module, public ones first: the modules of this application
+%% it calls.
+graph_text() ->
+    Edges = edges(),
+    Order = fun(M) -> {not public(M), M} end,
+    Width = lists:max([length(atom_to_list(M)) || M <- modules()]),
+    Lines = [io_lib:format("~-6s ~-*s -> ~ts~n",
+                           [case public(M) of true -> "public"; false -> "hidden" end,
+                            Width, M, calls([T || {F, T} <- Edges, F =:= M])])
+             || {_, M} <- lists:sort([{Order(M), M} || M <- modules()])],
+    lists:flatten(Lines).
+
+calls([]) -> "(none)";
+calls(Modules) -> lists:join(", ", [atom_to_list(M) || M <- Modules]).
+
+public(Module) ->
+    lists:member(Module, ?PUBLIC).
+
+modules() ->
+    {ok, Modules} = application:get_key(scoped_ipv6, modules),
+    Modules.
+
+%% Calls between this application's modules (xref on its ebin).
+edges() ->
+    _ = application:load(scoped_ipv6),
+    Ebin = filename:dirname(code:which(scoped_ipv6)),
+    {ok, Xref} = xref:start([{xref_mode, modules}]),
+    try
+        {ok, _} = xref:add_directory(Xref, Ebin),
+        {ok, Calls} = xref:q(Xref, "ME"),
+        Ours = modules(),
+        lists:usort([{From, To} || {From, To} <- Calls, From =/= To,
+                                   lists:member(From, Ours), lists:member(To, Ours)])
+    after
+        xref:stop(Xref)
+    end.
