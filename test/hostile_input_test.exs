@@ -150,8 +150,9 @@ defmodule ScopedIPv6.HostileInputTest do
 
   # The result of `fun`, how many calls it made into the NIF with text, and
   # how many reductions it took. OTP cannot trace a NIF itself: scoped_ipv6
-  # hands text to it only through nif_parse/2 and nif_zone_index/1.
-  @text_nif_calls [{:scoped_ipv6, :nif_parse, 2}, {:scoped_ipv6, :nif_zone_index, 1}]
+  # (through scoped_ipv6_addr) hands text to it only through nif_parse/2 and
+  # nif_zone_index/1.
+  @text_nif_calls [{:scoped_ipv6_addr, :nif_parse, 2}, {:scoped_ipv6_addr, :nif_zone_index, 1}]
   defp measure(fun) do
     parent = self()
 
