@@ -170,7 +170,7 @@ defmodule ScopedIPv6.HostileInputTest do
 
     # A process cannot trace itself: this one traces the worker. A
     # function of a module not yet loaded cannot be traced.
-    Code.ensure_loaded!(:scoped_ipv6)
+    Code.ensure_loaded!(:scoped_ipv6_addr)
     for mfa <- @text_nif_calls, do: 1 = :erlang.trace_pattern(mfa, true, [:local])
     1 = :erlang.trace(worker, true, [:call])
     send(worker, :go)
@@ -184,7 +184,7 @@ defmodule ScopedIPv6.HostileInputTest do
 
   defp count_trace_calls(n) do
     receive do
-      {:trace, _, :call, {:scoped_ipv6, _, _}} -> count_trace_calls(n + 1)
+      {:trace, _, :call, {:scoped_ipv6_addr, _, _}} -> count_trace_calls(n + 1)
     after
       0 -> n
     end
