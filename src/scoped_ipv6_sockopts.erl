@@ -7,7 +7,7 @@
 -include("scoped_ipv6.hrl").
 
 -export([split/2, with_split/4, local_address/2, for_gen_tcp/2, family/2, backend/1,
-         bound_to_interface/2, refused_option/2]).
+         bound_to_interface/2, refused_option/2, kernel_option/1]).
 
 -type split() :: #{setup := map(), port_opts := [term()], active := term(),
                    backlog := pos_integer()}.
@@ -35,6 +35,28 @@ local_address(#{setup := Setup}, Family) ->
     {Ip, _Port, Scope} = maps:get(bind, Setup, {wildcard(Family), 0, 0}),
     {Ip, Scope}.
 
+%% @doc Socket options that neither gen_tcp nor gen_udp name: the one table
+%% of them. Each is a SOL_SOCKET option with a 32-bit value, set before the
+%% socket is bound or connected: for TCP as gen_tcp's `{raw, 1, Opt, Value}'
+%% (for_gen_tcp/2), for UDP with the socket module (scoped_ipv6_udp). A new
+%% option of this kind is one more line here, and its test.
+-spec kernel_option(term()) -> {ok, non_neg_integer()} | error.
+kernel_option(Name) ->
+    case os:type() of
+        {unix, linux} -> linux_option(Name);
+        _ -> error
+    end.
+
+linux_option(mark) -> {ok, 36};              % SO_MARK: the packets' fwmark
+linux_option(bind_to_ifindex) -> {ok, 62};   % SO_BINDTOIFINDEX (Linux 5.0+)
+linux_option(_) -> error.
+
+%% A 32-bit option value, or `error'.
+kernel_value(Value) when is_integer(Value), Value >= 0, Value =< 16#ffffffff ->
+    {ok, <<Value:32/native>>};
+kernel_value(_) ->
+    error.
+
 %% @doc gen_tcp's own options, with the addresses in `{ip, A}' and
 %% `{ifaddr, A}' resolved to what gen_tcp takes: a plain tuple, or OTP's
 %% sockaddr map when the address has a scope (its port is the local port
@@ -53,6 +75,12 @@ for_gen_tcp([{Key, Address} | Rest], To, Acc) when Key =:= ip; Key =:= ifaddr ->
     case tcp_address(Address, To) of
         {ok, Options} -> for_gen_tcp(Rest, To, lists:reverse(Options, Acc));
         {error, _} = Error -> Error
+    end;
+for_gen_tcp([{Key, Value} = Opt | Rest], To, Acc) when is_atom(Key) ->
+    case {kernel_option(Key), kernel_value(Value)} of
+        {{ok, Number}, {ok, Raw}} -> for_gen_tcp(Rest, To, [{raw, 1, Number, Raw} | Acc]);
+        {{ok, _}, error} -> {error, {badarg, Opt}};
+        {error, _} -> for_gen_tcp(Rest, To, [Opt | Acc])
     end;
 for_gen_tcp([Opt | Rest], To, Acc) ->
     for_gen_tcp(Rest, To, [Opt | Acc]).
@@ -189,6 +217,15 @@ split([Opt | Rest], Family, #{setup := Setup, port_opts := PortOpts} = Acc) ->
             split(Rest, Family, Acc);
         {udp_module, _} ->
             split(Rest, Family, Acc);
+        {Key, Value} when is_atom(Key) ->
+            case {kernel_option(Key), kernel_value(Value)} of
+                {{ok, Number}, {ok, Raw}} ->
+                    split(Rest, Family, Acc#{setup := Setup#{{kernel, Number} => Raw}});
+                {{ok, _}, error} ->
+                    {error, {badarg, Opt}};
+                {error, _} ->
+                    split(Rest, Family, Acc#{port_opts := [Opt | PortOpts]})
+            end;
         _ when is_atom(Opt); is_tuple(Opt) ->
             split(Rest, Family, Acc#{port_opts := [Opt | PortOpts]});
         _ ->

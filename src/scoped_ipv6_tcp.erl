@@ -15,7 +15,11 @@
 %% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 8080}} = scoped_ipv6:peername(S).
 %% '''
 %%
-%% Every other option is gen_tcp's, with gen_tcp's meaning and default.
+%% Every other option is gen_tcp's, with gen_tcp's meaning and default,
+%% and two that gen_tcp lacks, for TCP and UDP alike (Linux): `{mark, N}'
+%% (SO_MARK, the fwmark routing rules can match; needs CAP_NET_ADMIN) and
+%% `{bind_to_ifindex, I}' (SO_BINDTOIFINDEX: the socket uses interface `I'
+%% only).
 %% The module is a whole transport: where a library takes a gen_tcp-shaped
 %% module (OTP ssh's `{transport, {tcp, scoped_ipv6_tcp, tcp_closed}}',
 %% Ranch-style transports), this one reaches scoped addresses, and its

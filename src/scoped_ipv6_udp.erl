@@ -403,7 +403,15 @@ setup(Socket, Family, Setup) ->
         [{{socket, sndbuf}, V} || {sndbuf, V} <- maps:to_list(Setup)] ++
         [{{socket, bindtodevice}, binary_to_list(V)}
          || {bind_to_device, V} <- maps:to_list(Setup)],
-    lists:foldl(fun({Opt, Value}, ok) -> socket:setopt(Socket, Opt, Value);
+    %% scoped_ipv6_sockopts:kernel_option/1's options, by number.
+    Native = [{{socket, Number}, Raw} || {{kernel, Number}, Raw} <- maps:to_list(Setup)],
+    case set_all(Socket, fun socket:setopt/3, Opts) of
+        ok -> set_all(Socket, fun socket:setopt_native/3, Native);
+        {error, _} = Error -> Error
+    end.
+
+set_all(Socket, Set, Opts) ->
+    lists:foldl(fun({Opt, Value}, ok) -> Set(Socket, Opt, Value);
                    (_, Error) -> Error
                 end, ok, Opts).
 

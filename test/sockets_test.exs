@@ -70,6 +70,36 @@ defmodule ScopedIPv6.SocketsTest do
     assert ip in [{0, 0, 0, 0, 0, 0, 0, 1}, {127, 0, 0, 1}]
   end
 
+  # SO_MARK needs CAP_NET_ADMIN: run where the root-only tests run.
+  @tag :testbed
+  test "{mark, N} and {bind_to_ifindex, I}: SO_MARK and SO_BINDTOIFINDEX, on TCP and UDP" do
+    lo = ScopedIPv6.if_index!("lo")
+    {:ok, listener} = TCP.listen(0, ip: "::1", mark: 42, bind_to_ifindex: lo)
+    assert read_raw(listener, 36) == 42
+    assert read_raw(listener, 62) == lo
+    {:ok, {_, port}} = TCP.sockname(listener)
+    {:ok, client} = TCP.connect("::1", port, [mark: 7], 1_000)
+    assert read_raw(client, 36) == 7
+
+    {:ok, udp} = UDP.open(0, ip: "::1", mark: 9, bind_to_ifindex: lo)
+    assert :socket.getopt_native(UDP.socket(udp), {:socket, 36}, :integer) == {:ok, 9}
+    assert :socket.getopt_native(UDP.socket(udp), {:socket, 62}, :integer) == {:ok, lo}
+    :ok = UDP.close(udp)
+
+    for bad <- [-1, 0x1_0000_0000, :x] do
+      assert_raise ArgumentError, fn -> TCP.listen(0, mark: bad) end
+      assert_raise ArgumentError, fn -> TCP.connect("::1", port, [mark: bad], 1_000) end
+      assert_raise ArgumentError, fn -> UDP.open(0, mark: bad) end
+    end
+  end
+
+  defp read_raw(socket, option) do
+    {:ok, [{:raw, 1, ^option, <<value::native-32>>}]} =
+      :inet.getopts(socket, [{:raw, 1, option, 4}])
+
+    value
+  end
+
   test "UDP infers the family from the address, as gen_udp does" do
     for ip <- [{127, 0, 0, 1}, "127.0.0.1", ~c"127.0.0.1"] do
       {:ok, ours} = UDP.open(0, ip: ip)

@@ -22,7 +22,9 @@ defmodule ScopedIPv6.TCP do
 
   Those of `:gen_tcp`, with its meaning and its defaults (so `active: true`
   unless you say otherwise, and IPv4 for a listener given no address or
-  family). `ip:` and `ifaddr:` also take scoped addresses and text. With
+  family). `ip:` and `ifaddr:` also take scoped addresses and text. Two
+  options gen_tcp lacks, on Linux, for TCP and UDP alike: `mark:` (SO_MARK,
+  needs CAP_NET_ADMIN) and `bind_to_ifindex:` (SO_BINDTOIFINDEX). With
   `inet_backend: :socket` (OTP's socket backend, which drops scope ids), a
   scope becomes `bind_to_device:` its interface, which Linux accepts for
   link-local addresses.

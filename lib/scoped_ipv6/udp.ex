@@ -27,7 +27,8 @@ defmodule ScopedIPv6.UDP do
   `multicast_if:` (an interface index or name), `multicast_hops:`,
   `multicast_loop:`, `buffer:` (the largest datagram received, `1..65535`,
   default 65,535: datagrams arrive whole; a longer one is `{:error, :emsgsize}`,
-  or `{:udp_error, socket, :emsgsize}` in active mode, never cut silently).
+  or `{:udp_error, socket, :emsgsize}` in active mode, never cut silently),
+  and on Linux `mark:` (SO_MARK) and `bind_to_ifindex:` (SO_BINDTOIFINDEX).
   """
 
   @typedoc "A scoped UDP socket."
