@@ -18,7 +18,7 @@ defmodule ScopedIPv6.MixProject do
       # the .app's applications, and plain erl cannot start the application.
       # The Elixir modules need Elixir only when called (Elixir users have it).
       language: :erlang,
-      compilers: [:scoped_ipv6_nif | Mix.compilers()],
+      compilers: [:scoped_ipv6_nif | Mix.compilers()] ++ [:scoped_ipv6_docs],
       erlc_paths: ["src"],
       erlc_include_path: "include",
       elixirc_paths: ["lib"],
@@ -88,4 +88,44 @@ defmodule Mix.Tasks.Compile.ScopedIpv6Nif do
   end
 
   defp priv_dir, do: Path.join(Mix.Project.app_path(), "priv")
+end
+
+defmodule Mix.Tasks.Compile.ScopedIpv6Docs do
+  @moduledoc """
+  Writes the Erlang modules' doc chunks (EEP 48) into the app's build path,
+  through native/docs (rebar3's post_hook runs it too), so that `h` in erl
+  and iex shows the Erlang API's documentation. Runs when a source is newer
+  than the chunks.
+  """
+  use Mix.Task.Compiler
+
+  @script Path.expand("native/docs", __DIR__)
+  @sources Path.wildcard(Path.expand("src/*.erl", __DIR__))
+
+  @impl Mix.Task.Compiler
+  def run(_args) do
+    stamp = Path.join(chunks_dir(), "scoped_ipv6.chunk")
+
+    if Mix.Utils.stale?(@sources, [stamp]) do
+      case System.cmd("sh", [@script, docs_dir()], stderr_to_stdout: true) do
+        {_output, 0} ->
+          {:ok, []}
+
+        {output, status} ->
+          Mix.shell().error(output)
+          Mix.raise("building the scoped_ipv6 doc chunks failed (exit #{status})")
+      end
+    else
+      {:noop, []}
+    end
+  end
+
+  @impl Mix.Task.Compiler
+  def clean do
+    File.rm_rf(chunks_dir())
+    :ok
+  end
+
+  defp docs_dir, do: Path.join(Mix.Project.app_path(), "doc")
+  defp chunks_dir, do: Path.join(docs_dir(), "chunks")
 end

@@ -217,6 +217,7 @@ socket(#scoped_udp{socket = Socket}) ->
 
 %% --- the socket's server: lifetime, ownership and active mode ---------------
 
+%% @private gen_server callback.
 -spec init({pid(), inet | inet6, inet:port_number(), scoped_ipv6_sockopts:split()}) ->
     {ok, map()} | {stop, term()}.
 init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) ->
@@ -236,6 +237,7 @@ init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) 
             {stop, {shutdown, Reason}}
     end.
 
+%% @private gen_server callback.
 -spec handle_call(term(), gen_server:from(), map()) ->
     {reply, term(), map()} | {stop, normal, ok, map()}.
 handle_call(handle, _From, #{handle := Handle} = State) ->
@@ -254,10 +256,12 @@ handle_call({controlling_process, _NotOwner, _}, _From, State) ->
 handle_call(close, _From, State) ->
     {stop, normal, ok, State}.
 
+%% @private gen_server callback.
 -spec handle_cast(term(), map()) -> {noreply, map()}.
 handle_cast(_Message, State) ->
     {noreply, State}.
 
+%% @private gen_server callback.
 -spec handle_info(term(), map()) -> {noreply, map()} | {stop, normal, map()}.
 handle_info({'$socket', Socket, select, Handle},
             #{handle := #scoped_udp{socket = Socket},
@@ -268,6 +272,7 @@ handle_info({'DOWN', Monitor, process, _, _}, #{monitor := Monitor} = State) ->
 handle_info(_Message, State) ->
     {noreply, State}.
 
+%% @private gen_server callback.
 -spec terminate(term(), map()) -> ok.
 terminate(_Reason, #{handle := #scoped_udp{socket = Socket}}) ->
     _ = socket:close(Socket),

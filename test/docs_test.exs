@@ -1,0 +1,36 @@
+defmodule ScopedIPv6.DocsTest do
+  # The Erlang API's documentation is readable from a shell: the mix build
+  # writes its doc chunks (native/docs), where code:get_doc/1 finds them,
+  # and h/2 in erl renders them with shell_docs. rebar3's build: the EUnit
+  # twin, test/scoped_ipv6_docs_tests.erl.
+  use ExUnit.Case, async: true
+
+  @documented [
+    {:scoped_ipv6, :parse, 1, "Parses address text"},
+    {:scoped_ipv6_tcp, :connect, 4, "Connects to"},
+    {:scoped_ipv6_udp, :open, 2, "A UDP socket bound to"},
+    {:scoped_ipv6_epmd, :port_please, 3, "The distribution port"}
+  ]
+
+  test "h/2 shows the Erlang functions' documentation" do
+    for {module, function, arity, words} <- @documented do
+      assert {:ok, {:docs_v1, _, :erlang, _, _, _, _} = docs} = :code.get_doc(module)
+      config = %{encoding: :unicode, columns: 80, ansi: false}
+      text = IO.iodata_to_binary(:shell_docs.render(module, function, arity, docs, config))
+      assert text =~ words, "#{module}:#{function}/#{arity}: #{text}"
+      # What iex's h reads.
+      assert {:docs_v1, _, :erlang, _, _, _, _} = Code.fetch_docs(module)
+    end
+  end
+
+  test "callbacks are hidden from the API docs" do
+    {:ok, {:docs_v1, _, _, _, _, _, entries}} = :code.get_doc(:scoped_ipv6_udp)
+
+    for callback <- [{:init, 1}, {:handle_call, 3}, {:handle_info, 2}, {:terminate, 2}] do
+      {name, arity} = callback
+
+      assert [{_, _, _, :hidden, _}] =
+               for({{:function, ^name, ^arity}, _, _, _, _} = e <- entries, do: e)
+    end
+  end
+end

@@ -1,0 +1,33 @@
+%% The rebar3 build writes the Erlang modules' doc chunks too (a post_hook
+%% running native/docs): h/2 in erl shows them. The mix build's twin is
+%% test/docs_test.exs.
+-module(scoped_ipv6_docs_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+h_shows_the_erlang_functions_documentation_test_() ->
+    [?_test(shown(M, F, A, Words))
+     || {M, F, A, Words} <- [{scoped_ipv6, parse, 1, "Parses address text"},
+                             {scoped_ipv6_tcp, connect, 4, "Connects to"},
+                             {scoped_ipv6_udp, open, 2, "A UDP socket bound to"},
+                             {scoped_ipv6_epmd, port_please, 3, "The distribution port"}]].
+
+shown(Module, Function, Arity, Words) ->
+    {ok, Docs} = code:get_doc(Module),
+    Text = unicode:characters_to_list(render(Module, Function, Arity, Docs)),
+    ?assertNotEqual(nomatch, string:find(Text, Words)).
+
+%% OTP 25's shell_docs asks the group leader for its encoding, which
+%% EUnit's does not answer: render under the VM's own `user'.
+render(Module, Function, Arity, Docs) ->
+    Parent = self(),
+    Config = #{encoding => unicode, columns => 80, ansi => false},
+    {Pid, Ref} = spawn_monitor(
+                   fun() ->
+                           group_leader(whereis(user), self()),
+                           Parent ! {self(), shell_docs:render(Module, Function, Arity, Docs, Config)}
+                   end),
+    receive
+        {Pid, Text} -> erlang:demonitor(Ref, [flush]), Text;
+        {'DOWN', Ref, process, Pid, Reason} -> error({render_failed, Reason})
+    end.
