@@ -7,7 +7,7 @@
 -include("scoped_ipv6.hrl").
 
 -export([split/2, with_split/4, local_address/2, for_gen_tcp/2, family/2, backend/1,
-         bound_to_interface/2, refused_option/2, kernel_option/1]).
+         bound_to_interface/2, refused_option/2]).
 
 -type split() :: #{setup := map(), port_opts := [term()], active := term(),
                    backlog := pos_integer()}.
@@ -35,12 +35,23 @@ local_address(#{setup := Setup}, Family) ->
     {Ip, _Port, Scope} = maps:get(bind, Setup, {wildcard(Family), 0, 0}),
     {Ip, Scope}.
 
-%% @doc Socket options that neither gen_tcp nor gen_udp name: the one table
+%% Socket options that neither gen_tcp nor gen_udp name: the one table
 %% of them. Each is a SOL_SOCKET option with a 32-bit value, set before the
 %% socket is bound or connected: for TCP as gen_tcp's `{raw, 1, Opt, Value}'
 %% (for_gen_tcp/2), for UDP with the socket module (scoped_ipv6_udp). A new
 %% option of this kind is one more line here, and its test.
--spec kernel_option(term()) -> {ok, non_neg_integer()} | error.
+%%
+%% `{ok, Number, Raw}' for one of them with a good value, `{error, {badarg,
+%% Opt}}' with a bad one, `none' for any other option.
+kernel_setting({Key, Value} = Opt) when is_atom(Key) ->
+    case {kernel_option(Key), kernel_value(Value)} of
+        {{ok, Number}, {ok, Raw}} -> {ok, Number, Raw};
+        {{ok, _}, error} -> {error, {badarg, Opt}};
+        {error, _} -> none
+    end;
+kernel_setting(_Opt) ->
+    none.
+
 kernel_option(Name) ->
     case os:type() of
         {unix, linux} -> linux_option(Name);
@@ -76,14 +87,12 @@ for_gen_tcp([{Key, Address} | Rest], To, Acc) when Key =:= ip; Key =:= ifaddr ->
         {ok, Options} -> for_gen_tcp(Rest, To, lists:reverse(Options, Acc));
         {error, _} = Error -> Error
     end;
-for_gen_tcp([{Key, Value} = Opt | Rest], To, Acc) when is_atom(Key) ->
-    case {kernel_option(Key), kernel_value(Value)} of
-        {{ok, Number}, {ok, Raw}} -> for_gen_tcp(Rest, To, [{raw, 1, Number, Raw} | Acc]);
-        {{ok, _}, error} -> {error, {badarg, Opt}};
-        {error, _} -> for_gen_tcp(Rest, To, [Opt | Acc])
-    end;
 for_gen_tcp([Opt | Rest], To, Acc) ->
-    for_gen_tcp(Rest, To, [Opt | Acc]).
+    case kernel_setting(Opt) of
+        {ok, Number, Raw} -> for_gen_tcp(Rest, To, [{raw, 1, Number, Raw} | Acc]);
+        {error, _} = Error -> Error;
+        none -> for_gen_tcp(Rest, To, [Opt | Acc])
+    end.
 
 %% @doc Which option of a list gen_tcp refused (it says only `badarg'):
 %% the first that inet's own option check refuses alone. `inet' exports
@@ -144,7 +153,7 @@ tcp_address(Address, {Backend, Port}) ->
         {ok, {Ip6, Index}} when Index > 0, Backend =:= inet ->
             {ok, [{ifaddr, scoped_ipv6_addr:to_sockaddr(Ip6, Port, Index)}]};
         {ok, {Ip6, Index}} when Index > 0, Backend =:= socket ->
-            %% As for a scoped connect: see scoped_ipv6_tcp.
+            %% As for a scoped connect: see scoped_ipv6_tcp_open.
             case bind_to_device(Index) of
                 {ok, Bound} -> {ok, [{ip, Ip6}, Bound]};
                 {error, _} = Error -> Error
@@ -217,17 +226,15 @@ split([Opt | Rest], Family, #{setup := Setup, port_opts := PortOpts} = Acc) ->
             split(Rest, Family, Acc);
         {udp_module, _} ->
             split(Rest, Family, Acc);
-        {Key, Value} when is_atom(Key) ->
-            case {kernel_option(Key), kernel_value(Value)} of
-                {{ok, Number}, {ok, Raw}} ->
+        _ when is_atom(Opt); is_tuple(Opt) ->
+            case kernel_setting(Opt) of
+                {ok, Number, Raw} ->
                     split(Rest, Family, Acc#{setup := Setup#{{kernel, Number} => Raw}});
-                {{ok, _}, error} ->
-                    {error, {badarg, Opt}};
-                {error, _} ->
+                {error, _} = Error ->
+                    Error;
+                none ->
                     split(Rest, Family, Acc#{port_opts := [Opt | PortOpts]})
             end;
-        _ when is_atom(Opt); is_tuple(Opt) ->
-            split(Rest, Family, Acc#{port_opts := [Opt | PortOpts]});
         _ ->
             {error, {badarg, Opt}}
     end;

@@ -29,7 +29,6 @@
 %% has is `{error, {no_such_interface, Index}}'.
 -module(scoped_ipv6_tcp).
 
-
 -export([connect/3, connect/4, listen/2, accept/1, accept/2]).
 %% The rest of a transport module: gen_tcp's calls, and the scope back.
 -export([send/2, recv/2, recv/3, controlling_process/2, close/1, shutdown/2,

@@ -93,7 +93,8 @@ send(#scoped_udp{socket = Socket} = S, Address, Port, Data)
     is_iodata(Data) orelse erlang:error(badarg, [S, Address, Port, Data]),
     case scoped_ipv6_dest:resolve(Address, infinity) of
         {ok, {Ip, Scope}} ->
-            scoped_ipv6_dest:explain(socket:sendto(Socket, Data, sockaddr(Ip, Port, Scope)), Scope);
+            To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
+            scoped_ipv6_dest:explain(socket:sendto(Socket, Data, To), Scope);
         {error, _} = Error -> Error
     end;
 send(Socket, Address, Port, Data) ->
@@ -388,7 +389,7 @@ open_socket(Family, Port, #{setup := Setup} = Split) ->
         {ok, Socket} ->
             case setup(Socket, Family, Setup) of
                 ok ->
-                    case socket:bind(Socket, sockaddr(Ip, Port, Scope)) of
+                    case socket:bind(Socket, scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope)) of
                         ok -> {ok, Socket};
                         {error, _} = Error -> socket:close(Socket), Error
                     end;
@@ -408,7 +409,7 @@ setup(Socket, Family, Setup) ->
         [{{socket, sndbuf}, V} || {sndbuf, V} <- maps:to_list(Setup)] ++
         [{{socket, bindtodevice}, binary_to_list(V)}
          || {bind_to_device, V} <- maps:to_list(Setup)],
-    %% scoped_ipv6_sockopts:kernel_option/1's options, by number.
+    %% The options of scoped_ipv6_sockopts's kernel option table, by number.
     Native = [{{socket, Number}, Raw} || {{kernel, Number}, Raw} <- maps:to_list(Setup)],
     case set_all(Socket, fun socket:setopt/3, Opts) of
         ok -> set_all(Socket, fun socket:setopt_native/3, Native);
@@ -429,9 +430,6 @@ membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_addre
     end;
 membership(Socket, Which, Group, Scope) ->
     erlang:error(badarg, [Socket, Which, Group, Scope]).
-
-sockaddr(Ip, Port, Scope) ->
-    scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope).
 
 datagram(From, Data, Mode) ->
     {Address, Port} = scoped_ipv6_addr:from_sockaddr(From),
