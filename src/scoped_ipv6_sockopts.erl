@@ -68,6 +68,24 @@ kernel_value(Value) when is_integer(Value), Value >= 0, Value =< 16#ffffffff ->
 kernel_value(_) ->
     error.
 
+%% The options that scoped_ipv6_udp's own process applies (not gen_udp's,
+%% not a SOL_SOCKET number): RFC 3542's arrival information, RFC 5082's
+%% hop-limit guard and the unicast hop limit. `valid' or `invalid' for one
+%% of them (a wrong type raises `badarg' from open/2), `none' for any
+%% other option. gen_tcp knows `recvtclass' too: a valid one passes on to
+%% it unchanged.
+udp_option({Key, Value}) when Key =:= recvpktinfo; Key =:= recvhoplimit; Key =:= recvtclass ->
+    valid_if(is_boolean(Value));
+udp_option({min_hoplimit, Value}) ->
+    valid_if(is_integer(Value) andalso Value >= 0 andalso Value =< 255);
+udp_option({unicast_hops, Value}) ->
+    valid_if(Value =:= default orelse (is_integer(Value) andalso Value >= 0 andalso Value =< 255));
+udp_option(_) ->
+    none.
+
+valid_if(true) -> valid;
+valid_if(false) -> invalid.
+
 %% @doc gen_tcp's own options, with the addresses in `{ip, A}' and
 %% `{ifaddr, A}' resolved to what gen_tcp takes: a plain tuple, or OTP's
 %% sockaddr map when the address has a scope (its port is the local port
@@ -227,12 +245,14 @@ split([Opt | Rest], Family, #{setup := Setup, port_opts := PortOpts} = Acc) ->
         {udp_module, _} ->
             split(Rest, Family, Acc);
         _ when is_atom(Opt); is_tuple(Opt) ->
-            case kernel_setting(Opt) of
-                {ok, Number, Raw} ->
+            case {udp_option(Opt), kernel_setting(Opt)} of
+                {invalid, _} ->
+                    {error, {badarg, Opt}};
+                {_, {ok, Number, Raw}} ->
                     split(Rest, Family, Acc#{setup := Setup#{{kernel, Number} => Raw}});
-                {error, _} = Error ->
+                {_, {error, _} = Error} ->
                     Error;
-                none ->
+                {_, none} ->
                     split(Rest, Family, Acc#{port_opts := [Opt | PortOpts]})
             end;
         _ ->
