@@ -53,7 +53,10 @@
 -define(is_length(L), (is_integer(L) andalso L >= 0 andalso L =< 16#ffffffff)).
 -define(is_timeout(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 -opaque socket() :: #scoped_udp{}.
--export_type([socket/0]).
+%% The arrival information asked for (see open/2).
+-type anc_data() :: [{pktinfo, {Destination :: scoped_ipv6:address(), IfIndex :: non_neg_integer()}} |
+                     {hoplimit, 0..255} | {tclass, 0..255}].
+-export_type([socket/0, anc_data/0]).
 
 
 %% @equiv open(Port, [])
@@ -199,6 +202,7 @@ is_iodata(_) ->
 %% @equiv recv(Socket, Length, infinity)
 -spec recv(socket(), non_neg_integer()) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
+    {ok, {scoped_ipv6:address(), inet:port_number(), anc_data(), binary() | string()}} |
     {error, term()}.
 recv(Socket, Length) ->
     recv(Socket, Length, infinity).
@@ -215,8 +219,7 @@ recv(Socket, Length) ->
 %% (and counted) within the same `Timeout'.
 -spec recv(socket(), non_neg_integer(), timeout()) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
-    {ok, {scoped_ipv6:address(), inet:port_number(), scoped_ipv6_cmsg:arrival(),
-          binary() | string()}} |
+    {ok, {scoped_ipv6:address(), inet:port_number(), anc_data(), binary() | string()}} |
     {error, term()}.
 recv(#scoped_udp{socket = Socket, flags = Flags}, Length, Timeout)
   when ?is_length(Length), ?is_timeout(Timeout) ->
