@@ -13,7 +13,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([arrival/2, hoplimit/1, encode/1]).
+-export([arrival/2, hoplimit/1, encode/1, interface/1]).
 
 %% What a socket asked to learn, as a bit mask (kept in an atomics array).
 -define(PKTINFO, 1).
@@ -69,6 +69,14 @@ encode([{tclass, N} | Rest], Acc) when is_integer(N), N >= 0, N =< 255 ->
     encode(Rest, [cmsg(tclass, <<N:32/native-signed>>) | Acc]);
 encode(_Bad, _Acc) ->
     {error, badarg}.
+
+%% @doc The interface an encoded IPV6_PKTINFO chooses (0: none).
+-spec interface([map()]) -> non_neg_integer().
+interface(Ctrl) ->
+    case find(Ctrl, pktinfo) of
+        #{data := <<_:16/binary, Index:32/native>>} -> Index;
+        _ -> 0
+    end.
 
 cmsg(Type, Data) ->
     #{level => ipv6, type => Type, data => Data}.

@@ -149,7 +149,8 @@ send(Socket, Address, Port, Data) ->
 %%       `Source' (`"fe80::1%eth0"', `{Ip6, Scope}') leaves from that
 %%       interface with that address; the unspecified address with a scope
 %%       (`{{0,0,0,0,0,0,0,0}, "eth0"}') chooses only the interface; a
-%%       global address only the address. A link-local `Source' without a
+%%       global address only the address. The interface chosen is also the
+%%       scope of a link-local `Address' given without one (RFC 3542). A link-local `Source' without a
 %%       scope is `{error, scope_required}'; the address must be one of
 %%       this host's (Linux refuses another with `{error, einval}').</li>
 %%   <li>`{hoplimit, 0..255}': the hop limit of this datagram.</li>
@@ -171,7 +172,7 @@ send(#scoped_udp{socket = Socket} = S, Address, Port, AncData, Data)
     is_iodata(Data) orelse erlang:error(badarg, Args),
     case scoped_ipv6_cmsg:encode(AncData) of
         {ok, Ctrl} ->
-            case scoped_ipv6_dest:resolve(Address, infinity) of
+            case destination(Address, scoped_ipv6_cmsg:interface(Ctrl)) of
                 {ok, {Ip, Scope}} ->
                     To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
                     Msg = #{addr => To, iov => erlang:iolist_to_iovec(Data), ctrl => Ctrl},
@@ -186,6 +187,19 @@ send(#scoped_udp{socket = Socket} = S, Address, Port, AncData, Data)
     end;
 send(Socket, Address, Port, AncData, Data) ->
     erlang:error(badarg, [Socket, Address, Port, AncData, Data]).
+
+%% RFC 3542 section 6.1: the interface of IPV6_PKTINFO is the scope of a
+%% link-local destination given without one.
+destination(Address, Interface) ->
+    case scoped_ipv6_dest:resolve(Address, infinity) of
+        {error, scope_required} = Error when Interface > 0 ->
+            case scoped_ipv6_addr:resolve(Address) of
+                {ok, Ip} when ?is_ip6_address(Ip) -> {ok, {Ip, Interface}};
+                _HostName -> Error
+            end;
+        Other ->
+            Other
+    end.
 
 %% socket:sendto/3 answers `{error, {invalid, {data, _}}}' for these.
 is_iodata(Data) when is_binary(Data) ->
