@@ -237,6 +237,25 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       assert echoes("sip6-b") == before + 2
     end
 
+    test "concurrent pings each get their own reply, on raw and datagram sockets" do
+      original = File.read!("/proc/sys/net/ipv4/ping_group_range")
+      on_exit(fn -> ping_group_range(original) end)
+
+      for {range, socket} <- [{"1 0", :raw}, {"0 0", :dgram}] do
+        ping_group_range(range)
+        before = {echoes("sip6-a"), echoes("sip6-b")}
+
+        results =
+          for scope <- List.duplicate("linkA", 10) ++ List.duplicate("linkB", 5) do
+            Task.async(fn -> ScopedIPv6.ping("fe80::2%#{scope}", socket: socket, timeout: 5_000) end)
+          end
+          |> Task.await_many(10_000)
+
+        assert Enum.all?(results, &match?({:ok, us} when is_integer(us), &1)), inspect(results)
+        assert {echoes("sip6-a"), echoes("sip6-b")} == {elem(before, 0) + 10, elem(before, 1) + 5}
+      end
+    end
+
     test "a silent address times out, no scope is refused, iputils' ping agrees" do
       assert ScopedIPv6.ping("fe80::99%linkA", timeout: 300) == {:error, :timeout}
       assert ScopedIPv6.ping("fe80::2") == {:error, :scope_required}
