@@ -222,14 +222,14 @@ format_error(Reason) ->
 
 %% --- internal ---------------------------------------------------------------
 
-%% A gen_tcp/gen_udp port, or a socket-backend gen_tcp socket; anything
-%% else is taken for a scoped_ipv6_udp socket (which checks it).
-socket_addr(Socket, Which) when is_port(Socket); element(1, Socket) =:= '$inet' ->
-    scoped_ipv6_addr:socket_addr(Socket, Which);
-socket_addr(Socket, sock) ->
-    scoped_ipv6_udp:sockname(Socket);
-socket_addr(Socket, peer) ->
-    scoped_ipv6_udp:peername(Socket).
+%% A scoped_ipv6_udp socket, or else a gen_tcp/gen_udp port or a
+%% socket-backend gen_tcp socket (scoped_ipv6_addr checks those).
+socket_addr(Socket, Which) ->
+    case scoped_ipv6_udp:is_socket(Socket) of
+        true when Which =:= sock -> scoped_ipv6_udp:sockname(Socket);
+        true when Which =:= peer -> scoped_ipv6_udp:peername(Socket);
+        false -> scoped_ipv6_addr:socket_addr(Socket, Which)
+    end.
 
 unwrap({error, Reason}) -> Reason;
 unwrap(Reason) -> Reason.

@@ -95,14 +95,11 @@ for_gen_tcp([Opt | Rest], To, Acc) ->
     end.
 
 %% @doc Which option of a list gen_tcp refused (it says only `badarg'):
-%% the first that inet's own option check refuses alone. `inet' exports
-%% that check for its tcp modules (OTP 25 to 29), not as an API: where it
-%% is missing, no option is named.
+%% the first that it refuses alone (scoped_ipv6_otp knows how to ask).
 -spec refused_option(connect | listen, [term()]) -> {refused, term()} | unknown.
 refused_option(Kind, Opts) ->
-    Check = case Kind of connect -> connect_options; listen -> listen_options end,
-    Refused = [Opt || erlang:function_exported(inet, Check, 2), is_list(Opts),
-                      Opt <- Opts, inet:Check([Opt], inet6_tcp) =:= {error, badarg}],
+    Refused = [Opt || is_list(Opts), Opt <- Opts,
+                      scoped_ipv6_otp:gen_tcp_refuses(Kind, Opt) =:= true],
     case Refused of
         [Opt | _] -> {refused, Opt};
         [] -> unknown

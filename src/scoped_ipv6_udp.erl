@@ -24,7 +24,8 @@
 -include("scoped_ipv6.hrl").
 
 -export([open/1, open/2, send/4, recv/2, recv/3, setopts/2, controlling_process/2,
-         close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1]).
+         close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1,
+         is_socket/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 %% `flags': an atomics array the server writes and recv/3 reads, so that a
@@ -210,6 +211,18 @@ peername(#scoped_udp{socket = Socket}) ->
     scoped(socket:peername(Socket));
 peername(Socket) ->
     erlang:error(badarg, [Socket]).
+
+%% @doc Whether `Term' is a socket of this module (open or closed).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% true = scoped_ipv6_udp:is_socket(S),
+%% false = scoped_ipv6_udp:is_socket(self()),
+%% ok = scoped_ipv6_udp:close(S).
+%% '''
+-spec is_socket(term()) -> boolean().
+is_socket(#scoped_udp{}) -> true;
+is_socket(_Other) -> false.
 
 %% @doc The underlying `socket:socket()', for options this module lacks.
 -spec socket(socket()) -> socket:socket().
