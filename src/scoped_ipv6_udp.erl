@@ -22,6 +22,7 @@
 -behaviour(gen_server).
 
 -include("scoped_ipv6.hrl").
+-include("scoped_ipv6_udp.hrl").
 
 -export([open/1, open/2, send/4, recv/2, recv/3, setopts/2, controlling_process/2,
          close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1,
@@ -36,10 +37,6 @@
 -define(ACTIVE, 1).
 -define(BINARY, 2).
 -define(BUFFER, 3).
-%% The largest UDP payload there is (IPv4's 16-bit length field; IPv6
-%% without jumbograms allows 65,527): every datagram arrives whole by
-%% default. OTP's socket module would read 8,192 bytes and drop the rest.
--define(MAX_DATAGRAM, 65535).
 %% The longest wait `receive ... after' and the socket module take at once.
 -define(MAX_WAIT, 16#ffffffff).
 %% gen_udp's range for the (ignored) length of recv/2,3.
@@ -71,15 +68,18 @@ open(Port) ->
 %% stays on).
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
-    Family = scoped_ipv6_sockopts:family(Opts, inet6),
-    scoped_ipv6_sockopts:with_split(Opts, Family, [Port, Opts],
-        fun(Split) ->
-            case gen_server:start(?MODULE, {self(), Family, Port, Split}, []) of
+    case scoped_ipv6_sockopts:udp_open(Port, Opts) of
+        {ok, Open} ->
+            case gen_server:start(?MODULE, {self(), Open}, []) of
                 {ok, Server} -> gen_server:call(Server, handle);
                 {error, {shutdown, Reason}} -> {error, Reason};
                 {error, Reason} -> {error, Reason}
-            end
-        end);
+            end;
+        {error, {badarg, _}} ->
+            erlang:error(badarg, [Port, Opts]);
+        {error, _} = Error ->
+            Error
+    end;
 open(Port, Opts) ->
     erlang:error(badarg, [Port, Opts]).
 
@@ -232,10 +232,9 @@ socket(#scoped_udp{socket = Socket}) ->
 %% --- the socket's server: lifetime, ownership and active mode ---------------
 
 %% @private gen_server callback.
--spec init({pid(), inet | inet6, inet:port_number(), scoped_ipv6_sockopts:split()}) ->
-    {ok, map()} | {stop, term()}.
-init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) ->
-    case open_socket(Family, Port, Split) of
+-spec init({pid(), scoped_ipv6_sockopts:udp_open()}) -> {ok, map()} | {stop, term()}.
+init({Owner, #{after_bind := Settings} = Open}) ->
+    case open_socket(Open) of
         {ok, Socket} ->
             Handle = #scoped_udp{server = self(), socket = Socket,
                                  flags = atomics:new(3, [{signed, false}])},
@@ -243,7 +242,7 @@ init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) 
                       monitor => erlang:monitor(process, Owner),
                       active => false, mode => list, buffer => ?MAX_DATAGRAM,
                       pending => undefined},
-            case apply_opts([{active, Active} | PortOpts], State) of
+            case apply_settings(Settings, State) of
                 {ok, State1} -> {ok, State1};
                 {error, Reason} -> socket:close(Socket), {stop, {shutdown, Reason}}
             end;
@@ -326,39 +325,39 @@ set_active(false, State) ->
 set_active(Active, State) ->
     State#{active := Active}.
 
-apply_opts([], State) ->
+%% As inet:setopts/2: a bad option is einval, and the socket stays open.
+%% Every option is checked before any is applied.
+apply_opts(Opts, State) ->
+    case settings(Opts, []) of
+        {ok, Settings} -> apply_settings(Settings, State);
+        {error, einval} = Error -> Error
+    end.
+
+settings([], Acc) ->
+    {ok, lists:reverse(Acc)};
+settings([Opt | Rest], Acc) ->
+    case scoped_ipv6_sockopts:udp_setting(Opt) of
+        {ok, Setting} -> settings(Rest, [Setting | Acc]);
+        {error, einval} = Error -> Error
+    end;
+settings(_Improper, _Acc) ->
+    {error, einval}.
+
+apply_settings([], State) ->
     {ok, start_or_stop(publish_flags(State))};
-apply_opts([Opt | Rest], #{handle := #scoped_udp{socket = Socket}} = State) ->
-    case apply_opt(Opt, Socket, State) of
-        {ok, State1} -> apply_opts(Rest, State1);
+apply_settings([Setting | Rest], #{handle := #scoped_udp{socket = Socket}} = State) ->
+    case apply_setting(Setting, Socket, State) of
+        {ok, State1} -> apply_settings(Rest, State1);
         {error, _} = Error -> Error
     end.
 
-apply_opt({active, A}, _Socket, State) when is_boolean(A); A =:= once ->
-    {ok, State#{active := A}};
-apply_opt({active, N}, _Socket, #{active := Current} = State) when is_integer(N) ->
+apply_setting({server, active, N}, _Socket, #{active := Current} = State) when is_integer(N) ->
     Now = case Current of C when is_integer(C) -> C + N; _ -> N end,
     {ok, State#{active := if Now > 0 -> Now; true -> false end}};
-apply_opt(binary, _Socket, State) -> {ok, State#{mode := binary}};
-apply_opt(list, _Socket, State) -> {ok, State#{mode := list}};
-apply_opt({mode, M}, _Socket, State) when M =:= binary; M =:= list -> {ok, State#{mode := M}};
-apply_opt({buffer, N}, _Socket, State) when is_integer(N), N > 0, N =< ?MAX_DATAGRAM ->
-    {ok, State#{buffer := N}};
-apply_opt({multicast_if, Scope}, Socket, State) when ?is_scope(Scope) ->
-    with_index(Scope, fun(I) -> socket:setopt(Socket, {ipv6, multicast_if}, I) end, State);
-apply_opt({multicast_hops, N}, Socket, State) when is_integer(N) ->
-    ok_state(socket:setopt(Socket, {ipv6, multicast_hops}, N), State);
-apply_opt({multicast_loop, B}, Socket, State) when is_boolean(B) ->
-    ok_state(socket:setopt(Socket, {ipv6, multicast_loop}, B), State);
-%% As inet:setopts/2: a bad option is einval, and the socket stays open.
-apply_opt(_Opt, _Socket, _State) ->
-    {error, einval}.
-
-with_index(Scope, Fun, State) ->
-    case scoped_ipv6_dest:interface_index(Scope) of
-        {ok, Index} -> ok_state(Fun(Index), State);
-        {error, _} -> {error, einval}
-    end.
+apply_setting({server, Key, Value}, _Socket, State) ->
+    {ok, State#{Key := Value}};
+apply_setting({socket, SockOpt, Value}, Socket, State) ->
+    ok_state(socket:setopt(Socket, SockOpt, Value), State).
 
 ok_state(ok, State) -> {ok, State};
 ok_state({error, _} = Error, _State) -> Error.
@@ -396,11 +395,11 @@ call(Server, Request) ->
 
 %% --- addresses ---------------------------------------------------------------
 
-open_socket(Family, Port, #{setup := Setup} = Split) ->
-    {Ip, Scope} = scoped_ipv6_sockopts:local_address(Split, Family),
+open_socket(#{bind := {Ip, Port, Scope}, before_bind := Before}) ->
+    Family = case Ip of {_, _, _, _} -> inet; _ -> inet6 end,
     case socket:open(Family, dgram, udp) of
         {ok, Socket} ->
-            case setup(Socket, Family, Setup) of
+            case set_all(Socket, Before) of
                 ok ->
                     case socket:bind(Socket, scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope)) of
                         ok -> {ok, Socket};
@@ -414,23 +413,10 @@ open_socket(Family, Port, #{setup := Setup} = Split) ->
             Error
     end.
 
-setup(Socket, Family, Setup) ->
-    V6only = [{{ipv6, v6only}, maps:get(ipv6_v6only, Setup, true)} || Family =:= inet6],
-    Opts = V6only ++
-        [{{socket, reuseaddr}, V} || {reuseaddr, V} <- maps:to_list(Setup)] ++
-        [{{socket, rcvbuf}, V} || {recbuf, V} <- maps:to_list(Setup)] ++
-        [{{socket, sndbuf}, V} || {sndbuf, V} <- maps:to_list(Setup)] ++
-        [{{socket, bindtodevice}, binary_to_list(V)}
-         || {bind_to_device, V} <- maps:to_list(Setup)],
-    %% The options of scoped_ipv6_sockopts's kernel option table, by number.
-    Native = [{{socket, Number}, Raw} || {{kernel, Number}, Raw} <- maps:to_list(Setup)],
-    case set_all(Socket, fun socket:setopt/3, Opts) of
-        ok -> set_all(Socket, fun socket:setopt_native/3, Native);
-        {error, _} = Error -> Error
-    end.
-
-set_all(Socket, Set, Opts) ->
-    lists:foldl(fun({Opt, Value}, ok) -> Set(Socket, Opt, Value);
+%% socket:setopt/3, or setopt_native/3 for the table's options by number.
+set_all(Socket, Opts) ->
+    lists:foldl(fun({SockOpt, {native, Raw}}, ok) -> socket:setopt_native(Socket, SockOpt, Raw);
+                   ({SockOpt, Value}, ok) -> socket:setopt(Socket, SockOpt, Value);
                    (_, Error) -> Error
                 end, ok, Opts).
 
