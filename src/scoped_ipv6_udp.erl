@@ -16,8 +16,13 @@
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
 %% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hello">>),
-%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 5353, Reply}} = scoped_ipv6_udp:recv(S, 0, 1000).
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{_PeerIp6, Eth0}, 5353, _Reply}} = scoped_ipv6_udp:recv(S, 0, 5000).
 %% '''
+%%
+%% The reply's scope is the link it came from. Its address is the one the
+%% peer's kernel chose as source, which need not be the address asked
+%% (a peer with two link-local addresses may answer from the other).
 -module(scoped_ipv6_udp).
 -behaviour(gen_server).
 
@@ -65,7 +70,16 @@ open(Port) ->
 %% received, as in gen_udp; unlike gen_udp, a longer datagram is never
 %% cut silently: it is dropped and reported as `{error, emsgsize}' to
 %% `recv/3', or `{udp_error, Socket, emsgsize}' in active mode (which
-%% stays on).
+%% stays on). An option it does not take, or a bad value, raises `badarg'
+%% (as gen_udp does).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary, {ip, "fe80::1%eth0"}]),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _Port}} = scoped_ipv6_udp:sockname(S),
+%% {error, scope_required} = scoped_ipv6_udp:open(0, [{ip, "fe80::1"}]),
+%% {'EXIT', {badarg, _}} = catch scoped_ipv6_udp:open(0, [{buffer, 0}]).
+%% '''
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     case scoped_ipv6_sockopts:udp_open(Port, Opts) of
@@ -87,6 +101,12 @@ open(Port, Opts) ->
 %% scope, or `{error, scope_required}': Linux would otherwise send it out
 %% of whichever link it finds first). `Data' that is not iodata raises
 %% `badarg', before anything is sent.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% ok = scoped_ipv6_udp:send(S, {{16#fe80,0,0,0,0,0,0,2}, "eth0"}, 5353, ["hel", <<"lo">>]),
+%% {error, scope_required} = scoped_ipv6_udp:send(S, "fe80::2", 5353, <<"hello">>).
+%% '''
 -spec send(socket(), scoped_ipv6:address() | string() | binary() | atom(),
            inet:port_number(), iodata()) -> ok | {error, scoped_ipv6:reason()}.
 send(#scoped_udp{socket = Socket} = S, Address, Port, Data)
@@ -127,6 +147,13 @@ recv(Socket, Length) ->
 %% ignores it. `Timeout' may be any non-negative integer (gen_udp answers
 %% `einval' above `16#7fffffff'). `{error, einval}' in active mode, as
 %% gen_udp. A wrong type or range of an argument raises `badarg'.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
+%% {error, timeout} = scoped_ipv6_udp:recv(S, 0, 10),
+%% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
+%% {ok, {{_PeerIp6, _Eth0}, 5353, <<"a:hi">>}} = scoped_ipv6_udp:recv(S, 0, 5000).
+%% '''
 -spec recv(socket(), non_neg_integer(), timeout()) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
     {error, term()}.
@@ -165,6 +192,17 @@ recv_whole(Socket, Buffer, Timeout) ->
 
 %% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
 %% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}'.
+%% Every option is checked before any is set: `{error, einval}' for one
+%% it does not take, or a bad value, as `inet:setopts/2'.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
+%% ok = scoped_ipv6_udp:setopts(S, [{active, once}, {multicast_if, "eth0"}]),
+%% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% receive {udp, S, {_PeerIp6, Eth0}, 5353, <<"a:hi">>} -> ok end,
+%% {error, einval} = scoped_ipv6_udp:setopts(S, [{active, maybe}]).
+%% '''
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(#scoped_udp{server = Server}, Opts) when is_list(Opts) ->
     call(Server, {setopts, Opts});
@@ -173,12 +211,28 @@ setopts(Socket, Opts) ->
 
 %% @doc Makes `Pid' the process that gets active messages and whose exit
 %% closes the socket. Only the current controlling process may call it.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% Pid = spawn(fun() -> receive stop -> ok end end),
+%% ok = scoped_ipv6_udp:controlling_process(S, Pid),
+%% {error, not_owner} = scoped_ipv6_udp:controlling_process(S, self()),
+%% Pid ! stop.
+%% '''
 -spec controlling_process(socket(), pid()) -> ok | {error, not_owner | closed}.
 controlling_process(#scoped_udp{server = Server}, Pid) when is_pid(Pid) ->
     call(Server, {controlling_process, self(), Pid});
 controlling_process(Socket, Pid) ->
     erlang:error(badarg, [Socket, Pid]).
 
+%% @doc Closes the socket; closing it again is `ok' too.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% ok = scoped_ipv6_udp:close(S),
+%% ok = scoped_ipv6_udp:close(S),
+%% {error, closed} = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>).
+%% '''
 -spec close(socket()) -> ok.
 close(#scoped_udp{server = Server}) ->
     case call(Server, close) of
@@ -190,15 +244,37 @@ close(Socket) ->
 
 %% @doc Joins multicast `Group' (e.g. `ff02::fb') on the interface `Scope'
 %% (index or name). Unlike gen_udp's `add_membership' on OTP 25, it joins.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(5353, [{reuseaddr, true}]),
+%% MDNS = {16#ff02,0,0,0,0,0,0,16#fb},
+%% ok = scoped_ipv6_udp:join_group(S, MDNS, "eth0"),
+%% {error, {no_such_interface, "nosuch0"}} = scoped_ipv6_udp:join_group(S, MDNS, "nosuch0"),
+%% ok = scoped_ipv6_udp:leave_group(S, MDNS, "eth0").
+%% '''
 -spec join_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
 join_group(Socket, Group, Scope) ->
     membership(Socket, add_membership, Group, Scope).
 
+%% @doc Leaves multicast `Group' on the interface `Scope'; see
+%% {@link join_group/3}.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% ok = scoped_ipv6_udp:join_group(S, {16#ff02,0,0,0,0,0,0,16#1234}, "eth0"),
+%% ok = scoped_ipv6_udp:leave_group(S, {16#ff02,0,0,0,0,0,0,16#1234}, "eth0").
+%% '''
 -spec leave_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
 leave_group(Socket, Group, Scope) ->
     membership(Socket, drop_membership, Group, Scope).
 
 %% @doc The local address, scoped when it needs a scope.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [{ip, "fe80::1%eth0"}]),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _Port}} = scoped_ipv6_udp:sockname(S).
+%% '''
 -spec sockname(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 sockname(#scoped_udp{socket = Socket}) ->
     scoped(socket:sockname(Socket));
@@ -206,6 +282,15 @@ sockname(Socket) ->
     erlang:error(badarg, [Socket]).
 
 %% @doc The peer of a connected socket (`{error, enotconn}' otherwise).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% {error, enotconn} = scoped_ipv6_udp:peername(S),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% ok = socket:connect(scoped_ipv6_udp:socket(S),
+%%                     #{family => inet6, addr => {16#fe80,0,0,0,0,0,0,2}, port => 5353, scope_id => Eth0}),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, Eth0}, 5353}} = scoped_ipv6_udp:peername(S).
+%% '''
 -spec peername(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 peername(#scoped_udp{socket = Socket}) ->
     scoped(socket:peername(Socket));
@@ -225,6 +310,11 @@ is_socket(#scoped_udp{}) -> true;
 is_socket(_Other) -> false.
 
 %% @doc The underlying `socket:socket()', for options this module lacks.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% {ok, true} = socket:getopt(scoped_ipv6_udp:socket(S), {ipv6, v6only}).
+%% '''
 -spec socket(socket()) -> socket:socket().
 socket(#scoped_udp{socket = Socket}) ->
     Socket.
