@@ -134,10 +134,9 @@ native(Kind, _Value) ->
 %% rules (the last address wins) still hold.
 -spec for_gen_tcp([term()], inet:port_number()) -> {ok, [term()]} | {error, term()}.
 for_gen_tcp(Opts, DefaultPort) ->
-    case local_port(Opts, DefaultPort) of
-        {ok, Port} -> for_gen_tcp(Opts, {backend(Opts), Port}, []);
-        {error, _} = Error -> Error
-    end.
+    %% Where an address binds is worked out only if there is an address:
+    %% a connect without one (most) pays nothing for it.
+    for_gen_tcp(Opts, {Opts, DefaultPort}, []).
 
 for_gen_tcp([], _To, Acc) ->
     {ok, lists:reverse(Acc)};
@@ -154,7 +153,9 @@ for_gen_tcp([Opt | Rest], To, Acc) ->
             Error;
         _GenTcpOrNone ->
             for_gen_tcp(Rest, To, [Opt | Acc])
-    end.
+    end;
+for_gen_tcp(_Improper, _To, _Acc) ->
+    {error, {badarg, improper_list}}.
 
 %% @doc What a UDP socket opened on `Port' with `Opts' and `Family' is
 %% set up with; `{error, {badarg, Opt}}' for an option it does not take
@@ -279,7 +280,13 @@ local_port(Opts, Port) ->
 
 tcp_address(#{} = SockAddr, _To) ->
     {ok, [{ifaddr, SockAddr}]};
-tcp_address(Address, {Backend, Port}) ->
+tcp_address(Address, {Opts, DefaultPort}) ->
+    case local_port(Opts, DefaultPort) of
+        {ok, Port} -> tcp_address(Address, backend(Opts), Port);
+        {error, _} = Error -> Error
+    end.
+
+tcp_address(Address, Backend, Port) ->
     case source(Address, any) of
         {ok, {Ip6, Index}} when Index > 0, Backend =:= inet ->
             {ok, [{ifaddr, scoped_ipv6_addr:to_sockaddr(Ip6, Port, Index)}]};
