@@ -108,7 +108,7 @@ defmodule ScopedIPv6.TCP do
 
       iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
-      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, _client} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
       iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
       iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _}} = ScopedIPv6.TCP.peername(s)
       iex> ScopedIPv6.TCP.accept(l, 0)
@@ -123,7 +123,7 @@ defmodule ScopedIPv6.TCP do
       iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
       iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
-      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> {:ok, _server} = ScopedIPv6.TCP.accept(l, 1000)
       iex> ScopedIPv6.TCP.send(c, "hi")
       :ok
   """
@@ -150,7 +150,7 @@ defmodule ScopedIPv6.TCP do
 
       iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
-      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, _client} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
       iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
       iex> :ok = ScopedIPv6.TCP.controlling_process(s, spawn(fn -> :ok end))
       iex> ScopedIPv6.TCP.controlling_process(s, self())
@@ -207,7 +207,7 @@ defmodule ScopedIPv6.TCP do
 
       iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
-      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, _client} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
       iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
       iex> ScopedIPv6.TCP.getopts(s, [:active])
       {:ok, [active: false]}
