@@ -152,7 +152,7 @@ defmodule ScopedIPv6.TCP do
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
       iex> {:ok, _client} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
       iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
-      iex> :ok = ScopedIPv6.TCP.controlling_process(s, spawn(fn -> :ok end))
+      iex> :ok = ScopedIPv6.TCP.controlling_process(s, spawn(fn -> Process.sleep(:infinity) end))
       iex> ScopedIPv6.TCP.controlling_process(s, self())
       {:error, :not_owner}
   """
@@ -221,7 +221,7 @@ defmodule ScopedIPv6.TCP do
       iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
       iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
-      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> {:ok, _server} = ScopedIPv6.TCP.accept(l, 1000)
       iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, ^port}} = ScopedIPv6.TCP.peername(c)
       iex> ScopedIPv6.TCP.peername(l)
       {:error, :enotconn}
