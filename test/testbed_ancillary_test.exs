@@ -70,6 +70,14 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       assert {:ok, {_, _, [hoplimit: 64], "h64"}} = UDP.recv(s, 0, 5_000)
     end
 
+    test "the traffic class a peer sets is reported" do
+      {:ok, s} = UDP.open(7506, [:binary, recvtclass: true])
+      peer_send("sip6-b", "fe80::1%eth0", 7506, "64/184", ["ef"])
+      peer_send("sip6-b", "fe80::1%eth0", 7506, "64/0", ["be"])
+      assert {:ok, {_, _, [tclass: 184], "ef"}} = UDP.recv(s, 0, 5_000)
+      assert {:ok, {_, _, [tclass: 0], "be"}} = UDP.recv(s, 0, 5_000)
+    end
+
     test "the guard at 255 drops the 64 and counts it, passive and active" do
       {:ok, s} = UDP.open(7503, [:binary, min_hoplimit: 255, recvhoplimit: true])
       peer_send("sip6-a", "fe80::1%eth0", 7503, 64, ["low-1", "low-2"])

@@ -10,10 +10,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
   udp-echo PORT NAME          reply NAME:DATA to every datagram
   udp-ask ADDR PORT MESSAGE   send MESSAGE, print the reply (ADDR may hold %zone)
   udp-ask-src ADDR PORT MESSAGE  the same, printing "reply DATA from SOURCE"
-  udp-send SRC ADDR PORT HOPS MESSAGE...  send each MESSAGE with hop limit
-                              HOPS from SRC (an address of eth0, or - for the
-                              kernel's choice); unicast or multicast; ADDR
-                              holds its %zone
+  udp-send SRC ADDR PORT HOPS[/TCLASS] MESSAGE...  send each MESSAGE with
+                              hop limit HOPS (and traffic class TCLASS) from
+                              SRC (an address of eth0, or - for the kernel's
+                              choice); unicast or multicast; ADDR holds its %zone
   udp-source PORT             print "got DATA from SOURCE" for each datagram
   mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
@@ -126,6 +126,9 @@ def udp_send(src, addr, port, hops, *messages):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     if src != "-":
         s.bind((src, 0, 0, socket.if_nametoindex("eth0")))
+    hops, _, tclass = hops.partition("/")
+    if tclass:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, int(tclass))
     if socket.inet_pton(socket.AF_INET6, dest[0].split("%")[0])[0] == 0xFF:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, dest[3])
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, int(hops))
