@@ -283,9 +283,13 @@ defmodule ScopedIPv6 do
     * `:payload` - a binary carried in the request (default none);
     * `:socket` - `:auto` (default, as above), `:dgram` or `:raw`.
 
-  Errors: `:timeout`, `:scope_required`, `:eacces`, `:eafnosupport` for an
-  IPv4 address, `{:no_such_interface, scope}`, and the OS's reasons. A wrong
-  option raises `ArgumentError`.
+  Errors: `:timeout`, `:scope_required`, `:eacces`, `:ehostunreach` or
+  `:enetunreach` (on a raw socket, an ICMPv6 "destination unreachable"
+  answered the request, such as the kernel's own when no neighbour on the
+  link has the address, after about 3 s; a datagram socket does not see
+  these and waits for its timeout), `:eafnosupport` for an IPv4 address,
+  `{:no_such_interface, scope}`, and the OS's reasons. A wrong option raises
+  `ArgumentError`.
   """
   @spec ping(address() | String.t() | atom(), keyword()) ::
           {:ok, non_neg_integer()} | {:error, reason()}

@@ -14,6 +14,7 @@
 -define(IPPROTO_ICMPV6, 58).
 -define(ECHO_REQUEST, 128).
 -define(ECHO_REPLY, 129).
+-define(DEST_UNREACH, 1).
 -define(DEFAULT_TIMEOUT, 1000).
 %% The largest IPv6 payload (65,535 bytes) less the ICMPv6 echo header (8)
 %% and our token (8).
@@ -88,14 +89,18 @@ open(Type) ->
         {error, _} = Error -> Error
     end.
 
-%% The first echo reply that is ours, or `timeout' at the deadline; any
-%% other ICMPv6 message a raw socket sees is skipped.
+%% The first echo reply that is ours, or `timeout' at the deadline. A raw
+%% socket also sees the "destination unreachable" that answers our request
+%% (the kernel's own, after neighbour discovery fails on a link): that is
+%% the answer too. Any other ICMPv6 message is skipped.
 reply(Socket, #{size := Size} = Match, Sent, Deadline) ->
     Wait = max(0, Deadline - erlang:monotonic_time(millisecond)),
-    case socket:recvfrom(Socket, Size, [], Wait) of
+    %% An error quotes our request after 48 bytes of headers.
+    case socket:recvfrom(Socket, Size + 48, [], Wait) of
         {ok, {_From, Packet}} ->
             case ours(Packet, Match) of
-                true -> {ok, erlang:monotonic_time(microsecond) - Sent};
+                reply -> {ok, erlang:monotonic_time(microsecond) - Sent};
+                {error, _} = Error -> Error;
                 false -> reply(Socket, Match, Sent, Deadline)
             end;
         {error, _} = Error ->
@@ -104,6 +109,21 @@ reply(Socket, #{size := Size} = Match, Sent, Deadline) ->
 
 ours(<<?ECHO_REPLY, 0, _Checksum:16, Id:16, Seq:16, Data/binary>>,
      #{type := Type, id := Ours, seq := Seq, data := Data}) ->
-    Type =:= dgram orelse Id =:= Ours;
+    case Type =:= dgram orelse Id =:= Ours of
+        true -> reply;
+        false -> false
+    end;
+%% RFC 4443 section 3.1: the invoking packet, an IPv6 header (next header
+%% 58) and our echo request, follows 8 bytes of ICMPv6 header.
+ours(<<?DEST_UNREACH, Code, _Checksum:16, _Unused:32,
+       _:6/binary, ?IPPROTO_ICMPV6, _:33/binary,
+       ?ECHO_REQUEST, 0, _:16, Id:16, Seq:16, Token:8/binary, _/binary>>,
+     #{id := Id, seq := Seq, data := <<Token:8/binary, _/binary>>}) ->
+    {error, unreachable(Code)};
 ours(_Other, _Match) ->
     false.
+
+%% RFC 4443's codes, as the errno Linux gives a socket for each.
+unreachable(0) -> enetunreach;      % no route to destination
+unreachable(1) -> eacces;           % communication administratively prohibited
+unreachable(_) -> ehostunreach.     % address unreachable, and the rest

@@ -264,6 +264,18 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       end
     end
 
+    test "the kernel's destination unreachable is the answer on a raw socket" do
+      # Neighbour discovery for fe80::97 on linkA gives up after its three
+      # probes (about 3 s); the kernel then answers our request itself with
+      # an ICMPv6 "address unreachable", which a raw socket sees.
+      assert ScopedIPv6.ping("fe80::97%linkA", socket: :raw, timeout: 30_000) ==
+               {:error, :ehostunreach}
+
+      # The same address again, its neighbour entry now failed: the same.
+      assert ScopedIPv6.ping("fe80::97%linkA", socket: :raw, timeout: 30_000) ==
+               {:error, :ehostunreach}
+    end
+
     test "a silent address times out, no scope is refused, iputils' ping agrees" do
       assert ScopedIPv6.ping("fe80::99%linkA", timeout: 300) == {:error, :timeout}
       assert ScopedIPv6.ping("fe80::2") == {:error, :scope_required}
