@@ -284,10 +284,9 @@ defmodule ScopedIPv6 do
     * `:socket` - `:auto` (default, as above), `:dgram` or `:raw`.
 
   Errors: `:timeout`, `:scope_required`, `:eacces`, `:ehostunreach` or
-  `:enetunreach` (on a raw socket, an ICMPv6 "destination unreachable"
-  answered the request, such as the kernel's own when no neighbour on the
-  link has the address, after about 3 s; a datagram socket does not see
-  these and waits for its timeout), `:eafnosupport` for an IPv4 address,
+  `:enetunreach` (an ICMPv6 "destination unreachable" answered the request,
+  such as the kernel's own when no neighbour on the link has the address,
+  after about 3 s on Linux), `:eafnosupport` for an IPv4 address,
   `{:no_such_interface, scope}`, and the OS's reasons. A wrong option raises
   `ArgumentError`.
   """

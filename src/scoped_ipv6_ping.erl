@@ -82,8 +82,13 @@ open(auto) ->
         {error, eacces} -> open(raw);
         Other -> Other
     end;
+%% A datagram socket sees ICMPv6 errors only with IPV6_RECVERR: then the
+%% next receive fails with the error (this socket sent only our request).
 open(Type) ->
     case socket:open(inet6, Type, ?IPPROTO_ICMPV6) of
+        {ok, Socket} when Type =:= dgram ->
+            _ = socket:setopt(Socket, {ipv6, recverr}, true),
+            {ok, Socket, Type};
         {ok, Socket} -> {ok, Socket, Type};
         {error, eperm} -> {error, eacces};
         {error, _} = Error -> Error
@@ -92,7 +97,8 @@ open(Type) ->
 %% The first echo reply that is ours, or `timeout' at the deadline. A raw
 %% socket also sees the "destination unreachable" that answers our request
 %% (the kernel's own, after neighbour discovery fails on a link): that is
-%% the answer too. Any other ICMPv6 message is skipped.
+%% the answer too, as the error a datagram socket's receive returns for
+%% it. Any other ICMPv6 message is skipped.
 reply(Socket, #{size := Size} = Match, Sent, Deadline) ->
     Wait = max(0, Deadline - erlang:monotonic_time(millisecond)),
     %% An error quotes our request after 48 bytes of headers.

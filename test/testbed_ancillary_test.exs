@@ -264,15 +264,18 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       end
     end
 
-    test "the kernel's destination unreachable is the answer on a raw socket" do
+    test "the kernel's destination unreachable is the answer, on both sockets" do
+      original = File.read!("/proc/sys/net/ipv4/ping_group_range")
+      on_exit(fn -> ping_group_range(original) end)
+      ping_group_range("0 0")
       # Neighbour discovery for fe80::97 on linkA gives up after its three
       # probes (about 3 s); the kernel then answers our request itself with
-      # an ICMPv6 "address unreachable", which a raw socket sees.
+      # an ICMPv6 "address unreachable": a raw socket reads it, a datagram
+      # socket's receive fails with it (IPV6_RECVERR).
       assert ScopedIPv6.ping("fe80::97%linkA", socket: :raw, timeout: 30_000) ==
                {:error, :ehostunreach}
 
-      # The same address again, its neighbour entry now failed: the same.
-      assert ScopedIPv6.ping("fe80::97%linkA", socket: :raw, timeout: 30_000) ==
+      assert ScopedIPv6.ping("fe80::96%linkA", socket: :dgram, timeout: 30_000) ==
                {:error, :ehostunreach}
     end
 
