@@ -241,15 +241,12 @@ refused_option(Kind, Opts) ->
     end.
 
 %% @doc The gen_tcp backend these options choose: the first option, or the
-%% node's default (`-kernel inet_backend').
+%% node's default (`-kernel inet_backend'), as gen_tcp reads it.
 -spec backend([term()]) -> inet | socket.
 backend([{inet_backend, Backend} | _]) when Backend =:= inet; Backend =:= socket ->
     Backend;
 backend(_Opts) ->
-    case application:get_env(kernel, inet_backend, inet) of
-        socket -> socket;
-        _ -> inet
-    end.
+    scoped_ipv6_otp:default_inet_backend().
 
 %% @doc `Opts' with `{bind_to_device, Name}' for interface `Index' added
 %% where gen_tcp reads options (after a leading `inet_backend').
