@@ -176,7 +176,11 @@ udp_open([Opt | Rest], Family, Acc) ->
     case lookup(udp, Opt) of
         {ok, address, Address} -> udp_open(Rest, Family, Acc#{address := Address});
         {ok, port, Port} -> udp_open(Rest, Family, Acc#{port := Port});
-        {ok, Ignored, _} when Ignored =:= family; Ignored =:= ignored ->
+        {ok, family, _} when is_atom(Opt) ->
+            %% `inet'/`inet6', read by family/2 already (as gen_udp, a
+            %% `{family, F}' tuple is not an option).
+            udp_open(Rest, Family, Acc);
+        {ok, ignored, _} ->
             udp_open(Rest, Family, Acc);
         {ok, {native, Number, Raw}, _} ->
             udp_open(Rest, Family, add(before_bind, {{socket, Number}, {native, Raw}}, Acc));
