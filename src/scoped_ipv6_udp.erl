@@ -118,7 +118,7 @@ open(Port) ->
 %% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
 %% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _Port}} = scoped_ipv6_udp:sockname(S),
 %% {error, scope_required} = scoped_ipv6_udp:open(0, [{ip, "fe80::1"}]),
-%% {'EXIT', {badarg, _}} = catch scoped_ipv6_udp:open(0, [{buffer, 0}]).
+%% badarg = try scoped_ipv6_udp:open(0, [{buffer, 0}]) catch error:badarg -> badarg end.
 %% '''
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->

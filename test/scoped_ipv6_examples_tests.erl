@@ -189,7 +189,7 @@ stop_peers(Peers) ->
     [begin
          {os_pid, Pid} = erlang:port_info(Port, os_pid),
          os:cmd("kill " ++ integer_to_list(Pid)),
-         catch port_close(Port)
+         try port_close(Port) catch error:badarg -> closed end
      end || Port <- Peers],
     os:cmd("ip netns exec sip6-a epmd -kill"),
     ok.

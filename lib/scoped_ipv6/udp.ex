@@ -22,8 +22,8 @@ defmodule ScopedIPv6.UDP do
   ## Options
 
   `:binary` or `:list`, `active:` (`true`, `false`, `:once`, or a count),
-  `ip:`/`ifaddr:`, `reuseaddr:`, `ipv6_v6only:` (always set, `true` unless
-  you say otherwise), `recbuf:`, `sndbuf:`, `bind_to_device:`,
+  `ip:`/`ifaddr:`, `reuseaddr:`, `ipv6_v6only:` (set on every IPv6 socket,
+  `true` unless you say otherwise), `recbuf:`, `sndbuf:`, `bind_to_device:`,
   `multicast_if:` (an interface index or name), `multicast_hops:`,
   `multicast_loop:`, `buffer:` (the largest datagram received, `1..65535`,
   default 65,535: datagrams arrive whole; a longer one is `{:error, :emsgsize}`,
@@ -51,8 +51,8 @@ defmodule ScopedIPv6.UDP do
     * `unicast_hops: n` (`0..255` or `:default`) - the hop limit of unicast
       datagrams sent.
 
-  A wrong type of any option raises `ArgumentError` in `open/2`;
-  `setopts/2` answers `{:error, :einval}`, as `:inet.setopts/2` does.
+  Any other option, or a bad value, raises `ArgumentError` at `open/2`, as
+  `:gen_udp.open/2` does, and is `{:error, :einval}` from `setopts/2`.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
       iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1", recvpktinfo: true, recvhoplimit: true])
