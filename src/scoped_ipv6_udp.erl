@@ -460,7 +460,7 @@ is_socket(_Other) -> false.
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary, {min_hoplimit, 255}]),
 %% {ok, [{hoplimit_dropped, 0}]} = scoped_ipv6_udp:getstat(S),
 %% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
-%% {error, timeout} = scoped_ipv6_udp:recv(S, 0, 1000),
+%% {error, timeout} = scoped_ipv6_udp:recv(S, 0, 2000),
 %% {ok, [{hoplimit_dropped, 1}]} = scoped_ipv6_udp:getstat(S).
 %% '''
 -spec getstat(socket()) -> {ok, [{hoplimit_dropped, non_neg_integer()}]}.
