@@ -3,12 +3,13 @@
 %% control messages and the `AncData' lists of scoped_ipv6_udp.
 %%
 %% On receive OTP's socket decodes IPV6_PKTINFO, IPV6_HOPLIMIT and
-%% IPV6_TCLASS into a `value' on OTP 25 to 29; where a release leaves only
-%% the native `data' (the documented fallback: "may also have a decoded
-%% value"), it is decoded here. On send, OTP 25's socket cannot encode an
-%% IPV6_PKTINFO `value' (`{invalid, {msg, ctrl, _}}'), so every control
-%% message goes out as native `data', which every release copies as it is.
-%% Pure: no socket, no NIF.
+%% IPV6_TCLASS into a `value' (seen on OTP 25, documented in current
+%% sources); where a release leaves only the native `data' (its documented
+%% fallback: a `value' only if it could decode one), it is decoded here.
+%% On send, OTP 25's socket cannot encode an IPV6_PKTINFO `value'
+%% (`{invalid, {msg, ctrl, _}}'), so every control message goes out as
+%% native `data', which the socket NIF copies as it is. Pure: no socket,
+%% no NIF.
 -module(scoped_ipv6_cmsg).
 
 -include("scoped_ipv6.hrl").
