@@ -13,7 +13,8 @@
 %% types and classes as integers and names as strings.
 -module(scoped_ipv6_dns).
 
--export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1]).
+-export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
+         unicast_response/2, is_unicast_response/1, address_record/5, decode/1, lower/1]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
 -define(MAX_LABEL, 63).
@@ -86,11 +87,29 @@ query_message(Id, Name, Types, Flags) ->
     Questions = [question(Name, Type, maps:get(qu, Flags, false)) || Type <- Types],
     iolist_to_binary(inet_dns:encode(inet_dns:make_msg([{header, Header}, {qdlist, Questions}]))).
 
-question(Name, Type, false) ->
-    inet_dns:make_dns_query([{domain, Name}, {type, Type}, {class, in}]);
-question(Name, Type, true) ->
-    inet_dns:make_dns_query([{domain, Name}, {type, Type}, {class, in},
-                             {unicast_response, true}]).
+question(Name, Type, Unicast) ->
+    unicast_response(inet_dns:make_dns_query([{domain, Name}, {type, Type}, {class, in}]),
+                     Unicast).
+
+%% @doc Sets a question's mDNS unicast-response (QU) bit. inet_dns keeps
+%% it in the record's last field, `unicast_response', which its
+%% constructors and accessors do not offer (OTP 25).
+-spec unicast_response(tuple(), boolean()) -> tuple().
+unicast_response(Question, Unicast) ->
+    setelement(tuple_size(Question), Question, Unicast).
+
+%% @doc Whether a decoded question has the QU bit set.
+-spec is_unicast_response(tuple()) -> boolean().
+is_unicast_response(Question) ->
+    element(tuple_size(Question), Question) =:= true.
+
+%% @doc A resource record for an answer; `Flush' is the mDNS cache-flush
+%% bit, which inet_dns keeps in the last field, `func' (see cache_flush/1).
+-spec address_record(name(), a | aaaa, inet:ip_address(), non_neg_integer(), boolean()) ->
+    tuple().
+address_record(Name, Type, Ip, TTL, Flush) ->
+    Rr = inet_dns:make_rr([{domain, Name}, {type, Type}, {class, in}, {ttl, TTL}, {data, Ip}]),
+    setelement(tuple_size(Rr), Rr, Flush).
 
 %% @doc The addresses a reply gives for `Name' and `Types', with their TTL
 %% and cache-flush bit (RFC 6762 section 10.2), from its answer and
@@ -123,8 +142,9 @@ parse_reply(Packet, Id, {Name, Types}) ->
             {error, formerr}
     end.
 
-%% inet_dns:decode/1 answers {error, _} for what it sees is wrong; the
-%% rest of a hostile packet must not raise either.
+%% @doc inet_dns:decode/1, with anything it raises on a hostile packet
+%% (it answers {error, _} for what it sees is wrong) as `error' too.
+-spec decode(binary()) -> {ok, tuple()} | error.
 decode(Packet) ->
     try inet_dns:decode(Packet) of
         {ok, Msg} -> {ok, Msg};
@@ -163,8 +183,9 @@ is_address(a, {_, _, _, _}) -> true;
 is_address(aaaa, {_, _, _, _, _, _, _, _}) -> true;
 is_address(_, _) -> false.
 
-%% ASCII case only (RFC 4343; RFC 6762 section 16: mDNS compares the rest
-%% as bytes).
+%% @doc ASCII case only (RFC 4343; RFC 6762 section 16: mDNS compares the
+%% rest as bytes).
+-spec lower(string()) -> string().
 lower(Name) -> [if C >= $A, C =< $Z -> C + 32; true -> C end || C <- Name].
 
 %% @doc Asks the name servers in turn, each until `Deadline' or its

@@ -13,4 +13,12 @@ init([]) ->
     %% The multicast DNS cache's table lives as long as its owner.
     Cache = #{id => scoped_ipv6_mdns_cache,
               start => {scoped_ipv6_mdns_cache, start_link, []}},
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Cache]}}.
+    %% The responder for this host's own name.local, when configured.
+    Responder = case scoped_ipv6_mdns_responder:config() of
+                    {ok, Config} ->
+                        [#{id => scoped_ipv6_mdns_responder,
+                           start => {scoped_ipv6_mdns_responder, start_link, [Config]}}];
+                    none ->
+                        []
+                end,
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Cache | Responder]}}.

@@ -16,8 +16,8 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mdns-hostile IF MODE ADDR   a hostile mDNS responder on IF: to every query,
                               "garbage" sends 400 malformed, truncated, looping,
                               mismatched and random-named replies, then one good
-                              answer ADDR; "flood" sends 3000 good answers, each
-                              with another address (ADDR's prefix, counted up)
+                              answer ADDR; "flood" sends 10 replies of 300 good
+                              answers, each another address (ADDR's prefix, counted up)
 """
 import random
 import selectors
@@ -203,9 +203,15 @@ def mdns_hostile(ifname, mode, addr):
                     replies.append(qid + b"\x84\x00" + struct.pack("!HHHH", 65535, 65535, 65535, 65535))
             replies.append(good)
         else:
+            # 10 replies of 300 answers each, every answer another address.
             prefix = addr.rsplit(":", 1)[0]
-            for i in range(3000):
-                replies.append(answer("%s:%x" % (prefix, i + 1)))
+            for p in range(10):
+                # The name as a pointer to the question's (offset 12).
+                rrs = b"".join(
+                    b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, 120, 16)
+                    + socket.inet_pton(socket.AF_INET6, "%s:%x" % (prefix, p * 300 + i + 1))
+                    for i in range(300))
+                replies.append(qid + b"\x84\x00" + struct.pack("!HHHH", 1, 300, 0, 0) + question + rrs)
         for r in replies:
             s.sendto(r, peer)
         say("sent", len(replies))
