@@ -72,8 +72,7 @@ label(_) ->
 -spec is_local(name()) -> boolean().
 is_local(Name) ->
     case lists:reverse(lower(Name)) of
-        "lacol." ++ _ -> true;
-        "lacol" -> true;
+        "lacol." ++ [_ | _] -> true;
         _ -> false
     end.
 
