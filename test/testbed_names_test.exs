@@ -365,6 +365,53 @@ defmodule ScopedIPv6.TestbedNamesTest do
     end
   end
 
+  describe "distribution by .local names" do
+    alias ScopedIPv6.Test.DistNode
+
+    test "nodes named by .local names cluster through the carrier" do
+      on_exit(fn -> DistNode.kill_epmds(~w(sip6-host sip6-a sip6-b)) end)
+      # b is named by what avahi in sip6-a answers for; c by what c itself
+      # answers for (this library's responder, nothing else installed).
+      b = DistNode.start("sip6-a", "b@peer-a.local")
+      on_exit(fn -> DistNode.stop(b) end)
+      responder = ~S(#{name => "device-b", links => all})
+
+      c =
+        DistNode.start("sip6-b", "c@device-b.local",
+          erl: ["-scoped_ipv6", "mdns_responder", responder]
+        )
+
+      on_exit(fn -> DistNode.stop(c) end)
+      assert {:ok, _} = DistNode.eval(c, "application:ensure_all_started(scoped_ipv6)")
+
+      announced =
+        "(fun W(0) -> timeout; W(N) -> case maps:values(gen_server:call(scoped_ipv6_mdns_responder, links)) of " <>
+          "[announced] -> announced; _ -> timer:sleep(100), W(N - 1) end end)(100)"
+
+      assert DistNode.eval(c, announced) == :announced
+
+      a = DistNode.start("sip6-host", "a@fe80::1")
+      on_exit(fn -> DistNode.stop(a) end)
+      assert DistNode.eval(a, "net_kernel:connect_node('b@peer-a.local')") == true
+      assert DistNode.eval(a, "net_kernel:connect_node('c@device-b.local')") == true
+      assert DistNode.eval(a, "rpc:call('b@peer-a.local', erlang, node, [])") == :"b@peer-a.local"
+
+      assert DistNode.eval(a, "rpc:call('c@device-b.local', erlang, node, [])") ==
+               :"c@device-b.local"
+
+      # Each reached on its own link: the peer's end of the connection.
+      for {node, link} <- [{"b@peer-a.local", "linkA"}, {"c@device-b.local", "linkB"}] do
+        {:ok, index} = ScopedIPv6.if_index(link)
+
+        assert DistNode.eval(
+                 a,
+                 "(fun() -> [P] = [P || {N, P} <- erlang:system_info(dist_ctrl), N =:= '#{node}'], " <>
+                   "{ok, {{_, I}, _}} = scoped_ipv6:peername(P), I end)()"
+               ) == index
+      end
+    end
+  end
+
   defp peer_if_index(ns) do
     {out, 0} = System.cmd("ip", ~w(netns exec #{ns} cat /sys/class/net/eth0/ifindex))
     {:ok, out |> String.trim() |> String.to_integer()}
