@@ -264,13 +264,13 @@ defmodule ScopedIPv6.TestbedNamesTest do
         atoms = :erlang.system_info(:atom_count)
         assert ScopedIPv6.getaddrs("victim#{round}.local", opts) == good
         assert "query from " <> _ = Peer.next_line(peer, 2_000)
-        assert "sent 401" = Peer.next_line(peer, 2_000)
+        assert "sent 121" = Peer.next_line(peer, 2_000)
         if round == 2, do: assert(:erlang.system_info(:atom_count) == atoms)
       end
 
       ReliabilityTable.record(
         "hostile mDNS responder",
-        "400 malformed, truncated, self-looping, mismatched and random-named replies before one good answer",
+        "2 rounds of 120 malformed, truncated, self-looping, mismatched and random-named replies before one good answer",
         "the good answer returned, scoped with its link; no atom made"
       )
     end
