@@ -120,6 +120,11 @@ address_record(Name, Type, Ip, TTL, Flush) ->
 -spec parse_reply(binary(), 0..65535 | any, {name(), [a | aaaa]}) ->
     {ok, [{inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}]} |
     {error, formerr | truncated | nxdomain | no_recovery | mismatch}.
+parse_reply(<<ReplyId:16, 1:1, _Opcode:4, _AA:1, 1:1, _/bitstring>>, Id, _Question)
+  when Id =:= any; ReplyId =:= Id ->
+    %% Truncated, read from the header: OTP 27's inet_dns refuses a reply
+    %% whose TC bit is set over complete sections, as servers send them.
+    {error, truncated};
 parse_reply(Packet, Id, {Name, Types}) ->
     case decode(Packet) of
         {ok, Msg} ->

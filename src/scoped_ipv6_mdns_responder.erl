@@ -66,7 +66,7 @@ start_link(Config) ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, Config, []).
 
 %% @private gen_server callback.
--spec init({string(), all | [scoped_ipv6:scope()]}) -> {ok, map()} | {stop, term()}.
+-spec init({string(), all | [scoped_ipv6:scope()]}) -> {ok, map()} | ignore.
 init({Name, Links}) ->
     process_flag(trap_exit, true),
     case open() of
@@ -77,7 +77,11 @@ init({Name, Links}) ->
             self() ! poll,
             {ok, arm(State)};
         {error, Reason} ->
-            {stop, Reason}
+            %% Without its socket there is nothing to answer with; the
+            %% application runs on without a responder.
+            logger:warning("scoped_ipv6: mDNS responder for ~ts not started: ~0tp",
+                           [Name, Reason]),
+            ignore
     end.
 
 open() ->
