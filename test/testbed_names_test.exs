@@ -275,6 +275,18 @@ defmodule ScopedIPv6.TestbedNamesTest do
       )
     end
 
+    test "a link silent to the first query is asked again" do
+      peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "second", "fe80::99"])
+      h = index("linkH")
+
+      assert ScopedIPv6.getaddrs("late.local", links: ["linkH"], cache: false, timeout: 3_000) ==
+               {:ok, [{{0xFE80, 0, 0, 0, 0, 0, 0, 0x99}, h}]}
+
+      assert "query from " <> _ = Peer.next_line(peer, 2_000)
+      assert "query from " <> _ = Peer.next_line(peer, 2_000)
+      assert "sent 1" = Peer.next_line(peer, 2_000)
+    end
+
     test "a flood of answers is bounded" do
       peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "flood", "fe80::1:0"])
       :erlang.garbage_collect()

@@ -17,7 +17,8 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               "garbage" sends 120 malformed, truncated, looping,
                               mismatched and random-named replies, then one good
                               answer ADDR; "flood" sends 10 replies of 300 good
-                              answers, each another address (ADDR's prefix, counted up)
+                              answers, each another address (ADDR's prefix, counted up);
+                              "second" answers ADDR to every second query only
 """
 import random
 import selectors
@@ -161,11 +162,13 @@ def mdns_hostile(ifname, mode, addr):
     mreq = socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", index)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
     rng = random.Random(13)
+    queries = 0
     say("ready")
     while True:
         query, peer = s.recvfrom(9000)
         if len(query) < 12 or query[2] & 0x80:
             continue
+        queries += 1
         qid = query[:2]
         # The first question: its name, type and class, as sent.
         end = 12
@@ -180,7 +183,12 @@ def mdns_hostile(ifname, mode, addr):
             return ident + b"\x84\x00" + struct.pack("!HHHH", 1, 1, 0, 0) + question + rr
 
         replies = []
-        if mode == "garbage":
+        if mode == "second":
+            # Silent to the first query: only a querier that asks again hears.
+            if queries % 2 == 1:
+                continue
+            replies.append(answer(addr))
+        elif mode == "garbage":
             good = answer(addr)
             # 120 replies: with the good one, all fit in a socket's default
             # receive buffer (rmem_default, 208 KiB) even unread, so the
