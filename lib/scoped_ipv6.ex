@@ -227,6 +227,8 @@ defmodule ScopedIPv6 do
 
   @doc """
   Like `interfaces/0`, but returns the list or raises `ScopedIPv6.Error`.
+
+      iex> [%{index: 1, name: "lo"}] = Enum.filter(ScopedIPv6.interfaces!(), &(&1.name == "lo"))
   """
   @spec interfaces!() :: [interface()]
   def interfaces!, do: unwrap!(interfaces())
@@ -260,6 +262,11 @@ defmodule ScopedIPv6 do
   @doc """
   The local address of a `:gen_tcp`, `:gen_udp` or `ScopedIPv6.UDP` socket,
   scoped when it needs a scope (`:inet.sockname/1` drops it).
+
+      iex> {:ok, socket} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, port}} = ScopedIPv6.sockname(socket)
+      iex> port > 0
+      true
   """
   @spec sockname(:inet.socket() | ScopedIPv6.UDP.socket()) ::
           {:ok, {address(), :inet.port_number()}} | {:error, reason()}

@@ -147,8 +147,15 @@ getaddrs(Host) ->
 %% others are still waited for). A malformed option raises `badarg'.
 %%
 %% ```
-%% {ok, [{{16#fe80,0,0,0,0,0,0,2}, 3}]} = scoped_ipv6:getaddrs("printer.local", [{family, inet6}]),
-%% {ok, [{{16#fe80,0,0,0,0,0,0,1}, 1}]} = scoped_ipv6:getaddrs("fe80::1%lo").
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, [{{16#fe80,0,0,0,0,0,0,2}, Eth0}]} = scoped_ipv6:getaddrs("fe80::2%eth0"),
+%% {error, nxdomain} = scoped_ipv6:getaddrs("nobody-here.local", [{timeout, 300}]),
+%% {error, einval} = scoped_ipv6:getaddrs("bad..name.local").
+%% '''
+%%
+%% With a responder for `printer.local' behind `eth0' (tested with
+%% avahi-daemon in test/testbed_names_test.exs):
+%% `{ok, [{{16#fe80,0,0,0,0,0,0,2}, Eth0}]} = scoped_ipv6:getaddrs("printer.local")'.
 %% '''
 -spec getaddrs(string() | binary() | atom(), [term()]) -> {ok, [address()]} | {error, reason()}.
 getaddrs(Host, Opts) when is_list(Opts) ->
@@ -183,6 +190,12 @@ if_name(Index) ->
 %% by index, with its flags and addresses. Addresses that need a scope
 %% (link-local unicast, interface- and link-local multicast) come in the
 %% scoped form `{Ip6, Index}', BSD's embedded form already normalized.
+%%
+%% ```
+%% {ok, Interfaces} = scoped_ipv6:interfaces(),
+%% [#{index := 1, flags := Flags}] = [I || #{name := "lo"} = I <- Interfaces],
+%% true = lists:member(loopback, Flags).
+%% '''
 -spec interfaces() -> {ok, [interface()]} | {error, inet:posix()}.
 interfaces() ->
     scoped_ipv6_addr:interfaces().
@@ -203,7 +216,9 @@ needs_scope(Address) ->
 %% to `::' can tell, and answer, link-local peers on different links.
 %%
 %% ```
-%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 8080}} = scoped_ipv6:peername(Socket).
+%% {ok, S} = scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [], 5000),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, Eth0}, 8080}} = scoped_ipv6:peername(S).
 %% '''
 -spec peername(inet:socket() | scoped_ipv6_udp:socket()) ->
     {ok, {address(), inet:port_number()}} | {error, inet:posix()}.
@@ -212,6 +227,12 @@ peername(Socket) ->
 
 %% @doc The local address of a gen_tcp, gen_udp or scoped_ipv6_udp socket, scoped when it
 %% needs a scope (`inet:sockname/1' drops it).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [{ip, "fe80::1%eth0"}]),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _Port}} = scoped_ipv6:sockname(S).
+%% '''
 -spec sockname(inet:socket() | scoped_ipv6_udp:socket()) ->
     {ok, {address(), inet:port_number()}} | {error, inet:posix()}.
 sockname(Socket) ->
@@ -275,14 +296,14 @@ format_error(Reason) ->
 
 %% --- internal ---------------------------------------------------------------
 
-%% A gen_tcp/gen_udp port, or a socket-backend gen_tcp socket; anything
-%% else is taken for a scoped_ipv6_udp socket (which checks it).
-socket_addr(Socket, Which) when is_port(Socket); element(1, Socket) =:= '$inet' ->
-    scoped_ipv6_addr:socket_addr(Socket, Which);
-socket_addr(Socket, sock) ->
-    scoped_ipv6_udp:sockname(Socket);
-socket_addr(Socket, peer) ->
-    scoped_ipv6_udp:peername(Socket).
+%% A scoped_ipv6_udp socket, or else a gen_tcp/gen_udp port or a
+%% socket-backend gen_tcp socket (scoped_ipv6_addr checks those).
+socket_addr(Socket, Which) ->
+    case scoped_ipv6_udp:is_socket(Socket) of
+        true when Which =:= sock -> scoped_ipv6_udp:sockname(Socket);
+        true when Which =:= peer -> scoped_ipv6_udp:peername(Socket);
+        false -> scoped_ipv6_addr:socket_addr(Socket, Which)
+    end.
 
 unwrap({error, Reason}) -> Reason;
 unwrap(Reason) -> Reason.

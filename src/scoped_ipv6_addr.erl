@@ -103,14 +103,12 @@ interfaces() ->
             Error
     end.
 
+%% Whether an address means nothing without a scope: link-local unicast,
+%% interface- and link-local multicast. The rule lives in the NIF (addr.rs),
+%% which applies it to text too.
 -spec needs_scope(inet:ip_address()) -> boolean().
-needs_scope({W1, _, _, _, _, _, _, _} = Address) when ?is_ip6_address(Address) ->
-    W1 band 16#ffc0 =:= 16#fe80 orelse
-        (W1 band 16#ff00 =:= 16#ff00 andalso (W1 band 16#f =:= 1 orelse W1 band 16#f =:= 2));
-needs_scope(Address) when ?is_ip4_address(Address) ->
-    false;
-needs_scope(Other) ->
-    erlang:error(badarg, [Other]).
+needs_scope(Address) ->
+    scoped_ipv6_nif:needs_scope(Address).
 
 %% An address and its scope index (0: none) as a destination or a source:
 %% `scope_required' for one that means nothing without a scope.
@@ -142,16 +140,20 @@ socket_addr(Socket, Which) when is_port(Socket) ->
         {error, _} = Error ->
             Error
     end;
-socket_addr({'$inet', gen_tcp_socket, {_Server, Socket}}, Which) ->
-    %% gen_tcp's socket backend: OTP's socket module keeps the scope.
-    Answer = case Which of
-                 peer -> socket:peername(Socket);
-                 sock -> socket:sockname(Socket)
-             end,
-    case Answer of
-        {ok, SockAddr} -> {ok, from_sockaddr(SockAddr)};
-        {error, _} = Error -> Error
+socket_addr(Socket, Which) ->
+    case scoped_ipv6_otp:socket_backend_socket(Socket) of
+        {ok, Inner} ->
+            %% gen_tcp's socket backend: OTP's socket module keeps the scope.
+            case socket_name(Inner, Which) of
+                {ok, SockAddr} -> {ok, from_sockaddr(SockAddr)};
+                {error, _} = Error -> Error
+            end;
+        error ->
+            erlang:error(badarg, [Socket, Which])
     end.
+
+socket_name(Socket, peer) -> socket:peername(Socket);
+socket_name(Socket, sock) -> socket:sockname(Socket).
 
 %% An OTP sockaddr map as `{Address, Port}', the address scoped when it
 %% needs a scope.
@@ -216,8 +218,8 @@ short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
 short_string(_NotAString, _N) -> false.
 
 %% RFC 4007 section 11: `::' has no zone; IPv4-mapped addresses go out
-%% over IPv4, which has none.
+%% over IPv4, which has none. The rule lives in the NIF (addr.rs), which
+%% applies it to text too.
 -spec zone_allowed(inet:ip6_address()) -> boolean().
-zone_allowed({0, 0, 0, 0, 0, 0, 0, 0}) -> false;
-zone_allowed({0, 0, 0, 0, 0, 16#ffff, _, _}) -> false;
-zone_allowed(_) -> true.
+zone_allowed(Ip6) ->
+    scoped_ipv6_nif:zone_allowed(Ip6).

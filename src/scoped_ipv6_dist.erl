@@ -113,7 +113,7 @@ port_range(Fixed) ->
 listen_options() ->
     Forced = [{active, false}, {packet, 2}
               | [{ip, Ip} || {ok, Ip} <- [application:get_env(kernel, inet_dist_use_interface)]]],
-    Opts = scoped_ipv6_dist_otp:merge_options(kernel_env(inet_dist_listen_options, []), Forced,
+    Opts = scoped_ipv6_otp:merge_options(kernel_env(inet_dist_listen_options, []), Forced,
                                               [{reuseaddr, true}, {backlog, 128}]),
     %% gen_tcp listens on IPv4 unless told otherwise; the carrier listens
     %% on `::', dual-stack, unless the options name an address or family.
@@ -125,7 +125,7 @@ listen_options() ->
 %% @doc Accepts connections from other nodes, in a process of OTP's own.
 -spec accept(port()) -> pid().
 accept(Listen) ->
-    scoped_ipv6_dist_otp:accept(driver(Listen), Listen).
+    scoped_ipv6_otp:accept(driver(Listen), Listen).
 
 -spec accept_connection(pid(), port(), node(), [node()], non_neg_integer()) -> pid().
 accept_connection(AcceptPid, Socket, MyNode, Allowed, SetupTime) ->
@@ -170,7 +170,7 @@ do_setup(Kernel, Node, Type, MyNode, SetupTime) ->
     case scoped_ipv6_dist_zones:locate(Node, SetupTime) of
         {ok, Address, Port, Version} ->
             dist_util:reset_timer(Timer),
-            Opts = scoped_ipv6_dist_otp:merge_options(kernel_env(inet_dist_connect_options, []),
+            Opts = scoped_ipv6_otp:merge_options(kernel_env(inet_dist_connect_options, []),
                                                       [{active, false}, {packet, 2}], []),
             case scoped_ipv6_tcp_open:connect(Address, Port, Opts, SetupTime) of
                 {ok, Socket} ->
@@ -206,16 +206,16 @@ close(Socket) ->
 
 -spec setopts(port(), [gen_tcp:option()]) -> ok | {error, term()}.
 setopts(Socket, Opts) ->
-    scoped_ipv6_dist_otp:setopts(Socket, Opts).
+    scoped_ipv6_otp:setopts(Socket, Opts).
 
 -spec getopts(port(), [atom()]) -> {ok, [gen_tcp:option()]} | {error, term()}.
 getopts(Socket, Opts) ->
-    scoped_ipv6_dist_otp:getopts(Socket, Opts).
+    scoped_ipv6_otp:getopts(Socket, Opts).
 
 %% What both directions share: inet_tcp_dist's own handshake data, so that
 %% a scoped connection is an ordinary distribution connection once it is up.
 handshake_data(Kernel, MyNode, Socket, Timer) ->
-    HSData = scoped_ipv6_dist_otp:hs_data(driver(Socket), Socket),
+    HSData = scoped_ipv6_otp:hs_data(driver(Socket), Socket),
     HSData#hs_data{kernel_pid = Kernel, this_node = MyNode, timer = Timer, this_flags = 0}.
 
 net_address(Node, Address) ->

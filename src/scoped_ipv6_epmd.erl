@@ -5,7 +5,8 @@
 %% which then exits with `badarg').
 %%
 %% ```
-%% {ok, 40123, 6} = scoped_ipv6_epmd:port_please("app", "fe80::2%usb0", 5000).
+%% {ok, 40123, 6} = scoped_ipv6_epmd:port_please("app", "fe80::2%usb0", 5000),
+%% noport = scoped_ipv6_epmd:port_please("nobody", "fe80::2%usb0", 5000).
 %% '''
 %%
 %% The request is epmd's PORT_PLEASE2_REQ; the answer its PORT2_RESP (see
@@ -28,6 +29,11 @@
 %% byte, longer fields than epmd allows, a connection closed early); at
 %% most 2,054 bytes (the largest PORT2_RESP) are read. A name may have up
 %% to 1,020 bytes (epmd's limit: 255 characters of UTF-8).
+%%
+%% ```
+%% {ok, 40123, 6} = scoped_ipv6_epmd:port_please(app, {{16#fe80,0,0,0,0,0,0,2}, "eth0"}, 5000),
+%% {error, scope_required} = scoped_ipv6_epmd:port_please(app, "fe80::2", 5000).
+%% '''
 -spec port_please(atom() | string() | binary(), scoped_ipv6:address() | string() | binary(),
                   non_neg_integer() | infinity) ->
     {ok, inet:port_number(), non_neg_integer()} | noport | {error, term()}.
@@ -36,6 +42,10 @@ port_please(Name, Address, Timeout) ->
                  [Name, Address, Timeout]).
 
 %% @doc As {@link port_please/3}, asking the epmd that listens on `Port'.
+%%
+%% ```
+%% {error, econnrefused} = scoped_ipv6_epmd:port_please(app, "fe80::2%eth0", 4368, 5000).
+%% '''
 -spec port_please(atom() | string() | binary(), scoped_ipv6:address() | string() | binary(),
                   inet:port_number(), non_neg_integer() | infinity) ->
     {ok, inet:port_number(), non_neg_integer()} | noport | {error, term()}.

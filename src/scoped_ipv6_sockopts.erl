@@ -1,108 +1,240 @@
 %% @private
-%% Splits the options of a connect/listen/open call into what the NIF must
-%% set before bind/connect (the setup map) and what the gen_tcp/gen_udp
-%% port takes afterwards. Resolves scoped source addresses on the way.
+%% Socket options: the one table of every option that scoped TCP and UDP
+%% sockets treat themselves (row/1), and the code that reads it. Adding an
+%% option is a row here, the code that applies its kind if the kind is new,
+%% and its test.
 -module(scoped_ipv6_sockopts).
 
 -include("scoped_ipv6.hrl").
+-include("scoped_ipv6_udp.hrl").
 
--export([split/2, with_split/4, local_address/2, for_gen_tcp/2, family/2, backend/1,
+-export([for_gen_tcp/2, udp_open/2, udp_setting/1, family/2, backend/1,
          bound_to_interface/2, refused_option/2]).
 
--type split() :: #{setup := map(), port_opts := [term()], active := term(),
-                   backlog := pos_integer()}.
--export_type([split/0]).
+%% What a scoped UDP socket is opened with: where it binds, what is set on
+%% it before it binds, and the settings its process applies after.
+-type udp_open() :: #{bind := {inet:ip_address(), inet:port_number(), non_neg_integer()},
+                      before_bind := [{socket:socket_option() | {native, integer()}, term()}],
+                      after_bind := [udp_setting()]}.
+-type udp_setting() :: {server, active | mode | buffer, term()} |
+                       {socket, socket:socket_option(), term()}.
+-export_type([udp_open/0, udp_setting/0]).
 
-%% Options that only make sense before the socket exists, or that we decide.
--define(DROPPED(O), (O =:= inet orelse O =:= inet6 orelse O =:= local)).
+%% --- the table --------------------------------------------------------------
 
--spec split([term()], inet | inet6) -> {ok, split()} | {error, term()}.
-%% @doc Calls `Fun' with the split options; a malformed option raises
-%% `badarg' naming the public call's `Args', as a wrong type should.
--spec with_split([term()], inet | inet6, [term()], fun((split()) -> Result)) ->
-    Result | {error, term()}.
-with_split(Opts, Family, Args, Fun) ->
-    case split(Opts, Family) of
-        {ok, Split} -> Fun(Split);
-        {error, {badarg, _}} -> erlang:error(badarg, Args);
-        {error, _} = Error -> Error
-    end.
+%% `{Value, Tcp, Udp}' for an option the library treats itself; `none' for
+%% any other (TCP hands those to gen_tcp, which checks them; UDP refuses
+%% them, as gen_udp does). Value: what value_ok/2 accepts. Tcp, Udp: who
+%% applies it:
+%%   gen_tcp             gen_tcp, as given
+%%   address             resolved here (scope, zone name, host name): the
+%%                       local address (for gen_tcp, a sockaddr map when
+%%                       it has a scope)
+%%   port                the local port (UDP; the last one given wins over
+%%                       open/2's argument, as in gen_udp)
+%%   family              the address family (family/2)
+%%   {native, N}         SOL_SOCKET option N by number, 32-bit value, before
+%%                       bind or connect: `{raw, 1, N, V}' for gen_tcp,
+%%                       socket:setopt_native/3 for UDP
+%%   {before_bind, Opt}  socket:setopt/3 before bind
+%%   {after_bind, Opt}   socket:setopt/3 at open and by setopts/2
+%%   server              the UDP socket's process (active mode, data mode,
+%%                       largest datagram), at open and by setopts/2
+%%   ignored             accepted, without effect
+row(ip)              -> {address,  address,                  address};
+row(ifaddr)          -> {address,  address,                  address};
+row(port)            -> {port,     gen_tcp,                  port};
+row(family)          -> {family,   gen_tcp,                  family};
+row(reuseaddr)       -> {boolean,  gen_tcp,                  {before_bind, {socket, reuseaddr}}};
+row(ipv6_v6only)     -> {boolean,  gen_tcp,                  {before_bind, {ipv6, v6only}}};
+row(recbuf)          -> {positive, gen_tcp,                  {before_bind, {socket, rcvbuf}}};
+row(sndbuf)          -> {positive, gen_tcp,                  {before_bind, {socket, sndbuf}}};
+row(bind_to_device)  -> {binary,   gen_tcp,                  {before_bind, {socket, bindtodevice}}};
+row(mark)            -> {uint32,   {native, so_mark},        {native, so_mark}};
+row(bind_to_ifindex) -> {uint32,   {native, so_bindtoifindex}, {native, so_bindtoifindex}};
+row(active)          -> {active,   gen_tcp,                  server};
+row(mode)            -> {mode,     gen_tcp,                  server};
+row(buffer)          -> {datagram, gen_tcp,                  server};
+row(multicast_if)    -> {scope,    gen_tcp,                  {after_bind, {ipv6, multicast_if}}};
+row(multicast_hops)  -> {hops,     gen_tcp,                  {after_bind, {ipv6, multicast_hops}}};
+row(multicast_loop)  -> {boolean,  gen_tcp,                  {after_bind, {ipv6, multicast_loop}}};
+row(inet_backend)    -> {backend,  gen_tcp,                  ignored};
+row(udp_module)      -> {any,      gen_tcp,                  ignored};
+row(_Other)          -> none.
 
-%% @doc Where a listening or UDP socket binds: `{ip, A}' as resolved, or
-%% the family's wildcard.
--spec local_address(split(), inet | inet6) -> {inet:ip_address(), non_neg_integer()}.
-local_address(#{setup := Setup}, Family) ->
-    {Ip, _Port, Scope} = maps:get(bind, Setup, {wildcard(Family), 0, 0}),
-    {Ip, Scope}.
+value_ok(address, _) -> true;                    % resolved where it is used
+value_ok(port, P) -> is_integer(P) andalso P >= 0 andalso P =< 65535;
+value_ok(family, F) -> F =:= inet orelse F =:= inet6;
+value_ok(boolean, B) -> is_boolean(B);
+value_ok(positive, N) -> is_integer(N) andalso N > 0;
+value_ok(binary, B) -> is_binary(B);
+value_ok(uint32, N) -> is_integer(N) andalso N >= 0 andalso N =< 16#ffffffff;
+value_ok(active, A) -> is_boolean(A) orelse A =:= once orelse
+                           (is_integer(A) andalso A >= -32768 andalso A =< 32767);
+value_ok(mode, M) -> M =:= binary orelse M =:= list;
+value_ok(datagram, N) -> is_integer(N) andalso N > 0 andalso N =< ?MAX_DATAGRAM;
+value_ok(scope, S) -> ?is_scope(S);
+value_ok(hops, N) -> is_integer(N) andalso N >= -1 andalso N =< 255;
+value_ok(backend, B) -> B =:= inet;              % UDP runs on OTP's socket module
+value_ok(any, _) -> true.
 
-%% Socket options that neither gen_tcp nor gen_udp name: the one table
-%% of them. Each is a SOL_SOCKET option with a 32-bit value, set before the
-%% socket is bound or connected: for TCP as gen_tcp's `{raw, 1, Opt, Value}'
-%% (for_gen_tcp/2), for UDP with the socket module (scoped_ipv6_udp). A new
-%% option of this kind is one more line here, and its test.
-%%
-%% `{ok, Number, Raw}' for one of them with a good value, `{error, {badarg,
-%% Opt}}' with a bad one, `none' for any other option.
-kernel_setting({Key, Value} = Opt) when is_atom(Key) ->
-    case {kernel_option(Key), kernel_value(Value)} of
-        {{ok, Number}, {ok, Raw}} -> {ok, Number, Raw};
-        {{ok, _}, error} -> {error, {badarg, Opt}};
-        {error, _} -> none
-    end;
-kernel_setting(_Opt) ->
-    none.
-
-kernel_option(Name) ->
-    case os:type() of
-        {unix, linux} -> linux_option(Name);
+%% The SOL_SOCKET options by number, where the kernel has them.
+native_number(Name) ->
+    case {os:type(), Name} of
+        {{unix, linux}, so_mark} -> {ok, 36};
+        {{unix, linux}, so_bindtoifindex} -> {ok, 62};   % Linux 5.0+
         _ -> error
     end.
 
-linux_option(mark) -> {ok, 36};              % SO_MARK: the packets' fwmark
-linux_option(bind_to_ifindex) -> {ok, 62};   % SO_BINDTOIFINDEX (Linux 5.0+)
-linux_option(_) -> error.
+%% An option as `{Name, Value}': the atoms gen_tcp and gen_udp take alone
+%% are short for one.
+named(binary) -> {mode, binary};
+named(list) -> {mode, list};
+named(inet) -> {family, inet};
+named(inet6) -> {family, inet6};
+named(Opt) -> Opt.
 
-%% A 32-bit option value, or `error'.
-kernel_value(Value) when is_integer(Value), Value >= 0, Value =< 16#ffffffff ->
-    {ok, <<Value:32/native>>};
-kernel_value(_) ->
-    error.
+%% `{ok, Kind, Value}' for an option the table has, with a good value (or
+%% any value, for gen_tcp to check);
+%% `{error, {badarg, Opt}}' for a bad value; `none' for any other.
+lookup(Protocol, Opt) ->
+    case named(Opt) of
+        {Name, Value} when is_atom(Name) ->
+            case row(Name) of
+                {Check, Tcp, Udp} ->
+                    Kind = case Protocol of tcp -> Tcp; udp -> Udp end,
+                    %% gen_tcp checks what it applies, and names it.
+                    case (Kind =:= gen_tcp orelse value_ok(Check, Value))
+                        andalso native(Kind, Value) of
+                        false -> {error, {badarg, Opt}};
+                        error -> {error, {badarg, Opt}};
+                        {ok, Applied} -> {ok, Applied, Value}
+                    end;
+                none ->
+                    none
+            end;
+        _ ->
+            none
+    end.
+
+%% A native option's number and raw value, or `error' where the OS lacks it.
+native({native, Name}, Value) ->
+    case native_number(Name) of
+        {ok, Number} -> {ok, {native, Number, <<Value:32/native>>}};
+        error -> error
+    end;
+native(Kind, _Value) ->
+    {ok, Kind}.
 
 %% @doc gen_tcp's own options, with the addresses in `{ip, A}' and
 %% `{ifaddr, A}' resolved to what gen_tcp takes: a plain tuple, or OTP's
 %% sockaddr map when the address has a scope (its port is the local port
-%% gen_tcp would bind: the last `{port, P}', else `DefaultPort'). Order is
-%% kept, so gen_tcp's own rules (the last address wins) still hold.
+%% gen_tcp would bind: the last `{port, P}', else `DefaultPort'), and the
+%% table's native options as `{raw, ...}'. Order is kept, so gen_tcp's own
+%% rules (the last address wins) still hold.
 -spec for_gen_tcp([term()], inet:port_number()) -> {ok, [term()]} | {error, term()}.
 for_gen_tcp(Opts, DefaultPort) ->
-    case local_port(Opts, DefaultPort) of
-        {ok, Port} -> for_gen_tcp(Opts, {backend(Opts), Port}, []);
-        {error, _} = Error -> Error
-    end.
+    %% Where an address binds is worked out only if there is an address:
+    %% a connect without one (most) pays nothing for it.
+    for_gen_tcp(Opts, {Opts, DefaultPort}, []).
 
 for_gen_tcp([], _To, Acc) ->
     {ok, lists:reverse(Acc)};
-for_gen_tcp([{Key, Address} | Rest], To, Acc) when Key =:= ip; Key =:= ifaddr ->
-    case tcp_address(Address, To) of
-        {ok, Options} -> for_gen_tcp(Rest, To, lists:reverse(Options, Acc));
+for_gen_tcp([Opt | Rest], To, Acc) ->
+    case lookup(tcp, Opt) of
+        {ok, address, Address} ->
+            case tcp_address(Address, To) of
+                {ok, Options} -> for_gen_tcp(Rest, To, lists:reverse(Options, Acc));
+                {error, _} = Error -> Error
+            end;
+        {ok, {native, Number, Raw}, _} ->
+            for_gen_tcp(Rest, To, [{raw, 1, Number, Raw} | Acc]);
+        {error, _} = Error ->
+            Error;
+        _GenTcpOrNone ->
+            for_gen_tcp(Rest, To, [Opt | Acc])
+    end;
+for_gen_tcp(_Improper, _To, _Acc) ->
+    {error, {badarg, improper_list}}.
+
+%% @doc What a UDP socket opened on `Port' with `Opts' and `Family' is
+%% set up with; `{error, {badarg, Opt}}' for an option it does not take
+%% or a bad value, as gen_udp raises `badarg' for them.
+-spec udp_open(inet:port_number(), [term()]) -> {ok, udp_open()} | {error, term()}.
+udp_open(Port, Opts) ->
+    Family = family(Opts, inet6),
+    udp_open(Opts, Family, #{address => undefined, port => Port, before_bind => [],
+                             after_bind => []}).
+
+udp_open([], Family, #{address := Address, port := Port} = Acc) ->
+    case source(Address, Family) of
+        {ok, {Ip, Scope}} -> {ok, udp_result(Acc, {Ip, Port, Scope}, Family)};
+        {ok, none} -> {ok, udp_result(Acc, {wildcard(Family), Port, 0}, Family)};
         {error, _} = Error -> Error
     end;
-for_gen_tcp([Opt | Rest], To, Acc) ->
-    case kernel_setting(Opt) of
-        {ok, Number, Raw} -> for_gen_tcp(Rest, To, [{raw, 1, Number, Raw} | Acc]);
-        {error, _} = Error -> Error;
-        none -> for_gen_tcp(Rest, To, [Opt | Acc])
+udp_open([Opt | Rest], Family, Acc) ->
+    case lookup(udp, Opt) of
+        {ok, address, Address} -> udp_open(Rest, Family, Acc#{address := Address});
+        {ok, port, Port} -> udp_open(Rest, Family, Acc#{port := Port});
+        {ok, Ignored, _} when Ignored =:= family; Ignored =:= ignored ->
+            udp_open(Rest, Family, Acc);
+        {ok, {native, Number, Raw}, _} ->
+            udp_open(Rest, Family, add(before_bind, {{socket, Number}, {native, Raw}}, Acc));
+        {ok, {before_bind, SockOpt}, Value} ->
+            udp_open(Rest, Family, add(before_bind, {SockOpt, before_bind(SockOpt, Value)}, Acc));
+        {ok, _After, _} ->
+            case udp_setting(Opt) of
+                {ok, Setting} -> udp_open(Rest, Family, add(after_bind, Setting, Acc));
+                {error, _} -> {error, {badarg, Opt}}
+            end;
+        {error, _} = Error ->
+            Error;
+        none ->
+            {error, {badarg, Opt}}
+    end;
+udp_open(_Improper, _Family, _Acc) ->
+    {error, {badarg, improper_list}}.
+
+add(Key, Item, Acc) ->
+    maps:update_with(Key, fun(Items) -> [Item | Items] end, Acc).
+
+%% IPv6 sockets are `ipv6_v6only' unless told otherwise: scopes live in
+%% IPv6, and a wildcard bind then leaves the IPv4 port to others.
+udp_result(#{before_bind := Before, after_bind := After}, Bind, Family) ->
+    V6only = [{{ipv6, v6only}, true} || Family =:= inet6,
+                                        not lists:keymember({ipv6, v6only}, 1, Before)],
+    #{bind => Bind, before_bind => V6only ++ lists:reverse(Before),
+      after_bind => lists:reverse(After)}.
+
+before_bind({socket, bindtodevice}, Name) -> binary_to_list(Name);
+before_bind(_SockOpt, Value) -> Value.
+
+%% @doc How a UDP socket applies one option after it is bound (at open,
+%% or by setopts/2): `{error, einval}' for any option that cannot be set
+%% then, or a bad value, as inet:setopts/2 answers.
+-spec udp_setting(term()) -> {ok, udp_setting()} | {error, einval}.
+udp_setting(Opt) ->
+    case lookup(udp, Opt) of
+        {ok, server, Value} ->
+            {Name, _} = named(Opt),
+            {ok, {server, Name, Value}};
+        {ok, {after_bind, {ipv6, multicast_if} = SockOpt}, Scope} ->
+            case scoped_ipv6_dest:interface_index(Scope) of
+                {ok, Index} -> {ok, {socket, SockOpt, Index}};
+                {error, _} -> {error, einval}
+            end;
+        {ok, {after_bind, SockOpt}, Value} ->
+            {ok, {socket, SockOpt, Value}};
+        _ ->
+            {error, einval}
     end.
 
 %% @doc Which option of a list gen_tcp refused (it says only `badarg'):
-%% the first that inet's own option check refuses alone. `inet' exports
-%% that check for its tcp modules (OTP 25 to 29), not as an API: where it
-%% is missing, no option is named.
+%% the first that it refuses alone (scoped_ipv6_otp knows how to ask).
 -spec refused_option(connect | listen, [term()]) -> {refused, term()} | unknown.
 refused_option(Kind, Opts) ->
-    Check = case Kind of connect -> connect_options; listen -> listen_options end,
-    Refused = [Opt || erlang:function_exported(inet, Check, 2), is_list(Opts),
-                      Opt <- Opts, inet:Check([Opt], inet6_tcp) =:= {error, badarg}],
+    Refused = [Opt || is_list(Opts), Opt <- Opts,
+                      scoped_ipv6_otp:gen_tcp_refuses(Kind, Opt) =:= true],
     case Refused of
         [Opt | _] -> {refused, Opt};
         [] -> unknown
@@ -148,7 +280,13 @@ local_port(Opts, Port) ->
 
 tcp_address(#{} = SockAddr, _To) ->
     {ok, [{ifaddr, SockAddr}]};
-tcp_address(Address, {Backend, Port}) ->
+tcp_address(Address, {Opts, DefaultPort}) ->
+    case local_port(Opts, DefaultPort) of
+        {ok, Port} -> tcp_address(Address, backend(Opts), Port);
+        {error, _} = Error -> Error
+    end.
+
+tcp_address(Address, Backend, Port) ->
     case source(Address, any) of
         {ok, {Ip6, Index}} when Index > 0, Backend =:= inet ->
             {ok, [{ifaddr, scoped_ipv6_addr:to_sockaddr(Ip6, Port, Index)}]};
@@ -189,73 +327,6 @@ address_family({Key, Address}, Family) when Key =:= ip; Key =:= ifaddr ->
     end;
 address_family(_, Family) ->
     Family.
-
-split(Opts, Family) ->
-    split(Opts, Family, #{setup => #{}, port_opts => [], active => false,
-                          backlog => 5, source => undefined, source_port => 0}).
-
-split([], Family, Acc) ->
-    finish(Family, Acc);
-split([Opt | Rest], Family, #{setup := Setup, port_opts := PortOpts} = Acc) ->
-    case Opt of
-        _ when ?DROPPED(Opt) ->
-            split(Rest, Family, Acc);
-        {ip, Address} ->
-            split(Rest, Family, Acc#{source := Address});
-        {ifaddr, Address} ->
-            split(Rest, Family, Acc#{source := Address});
-        {port, P} when is_integer(P), P >= 0, P =< 65535 ->
-            split(Rest, Family, Acc#{source_port := P});
-        {reuseaddr, B} when is_boolean(B) ->
-            split(Rest, Family, Acc#{setup := Setup#{reuseaddr => B}});
-        {ipv6_v6only, B} when is_boolean(B) ->
-            split(Rest, Family, Acc#{setup := Setup#{ipv6_v6only => B}});
-        {recbuf, N} when is_integer(N), N > 0 ->
-            split(Rest, Family, Acc#{setup := Setup#{recbuf => N}});
-        {sndbuf, N} when is_integer(N), N > 0 ->
-            split(Rest, Family, Acc#{setup := Setup#{sndbuf => N}});
-        {bind_to_device, Name} when is_binary(Name) ->
-            split(Rest, Family, Acc#{setup := Setup#{bind_to_device => Name}});
-        {active, A} when is_boolean(A); A =:= once; is_integer(A) ->
-            split(Rest, Family, Acc#{active := A});
-        {backlog, N} when is_integer(N), N > 0 ->
-            split(Rest, Family, Acc#{backlog := N, port_opts := [Opt | PortOpts]});
-        {inet_backend, inet} ->
-            split(Rest, Family, Acc);
-        {tcp_module, _} ->
-            split(Rest, Family, Acc);
-        {udp_module, _} ->
-            split(Rest, Family, Acc);
-        _ when is_atom(Opt); is_tuple(Opt) ->
-            case kernel_setting(Opt) of
-                {ok, Number, Raw} ->
-                    split(Rest, Family, Acc#{setup := Setup#{{kernel, Number} => Raw}});
-                {error, _} = Error ->
-                    Error;
-                none ->
-                    split(Rest, Family, Acc#{port_opts := [Opt | PortOpts]})
-            end;
-        _ ->
-            {error, {badarg, Opt}}
-    end;
-split(_Improper, _Family, _Acc) ->
-    {error, {badarg, improper_list}}.
-
-finish(Family, #{source := Source, source_port := SourcePort, setup := Setup} = Acc) ->
-    case source(Source, Family) of
-        {ok, none} when SourcePort =:= 0 ->
-            {ok, result(Acc, Setup)};
-        {ok, none} ->
-            {ok, result(Acc, Setup#{bind => {wildcard(Family), SourcePort, 0}})};
-        {ok, {Ip, Scope}} ->
-            {ok, result(Acc, Setup#{bind => {Ip, SourcePort, Scope}})};
-        {error, _} = Error ->
-            Error
-    end.
-
-result(#{port_opts := PortOpts, active := Active, backlog := Backlog}, Setup) ->
-    #{setup => Setup, port_opts => lists:reverse(PortOpts), active => Active,
-      backlog => Backlog}.
 
 source(undefined, _Family) ->
     {ok, none};

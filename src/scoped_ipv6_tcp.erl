@@ -11,8 +11,10 @@
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [binary, {active, false}], 5000),
-%% ok = gen_tcp:send(S, <<"GET / HTTP/1.0\r\n\r\n">>),
-%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 8080}} = scoped_ipv6:peername(S).
+%% ok = gen_tcp:send(S, <<"hello">>),
+%% {ok, <<"hello">>} = gen_tcp:recv(S, 5, 5000),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, Eth0}, 8080}} = scoped_ipv6:peername(S).
 %% '''
 %%
 %% Every other option is gen_tcp's, with gen_tcp's meaning and default,
@@ -45,7 +47,18 @@ connect(Address, Port, Opts) ->
 
 %% @doc Connects to `Address' and `Port' within `Timeout' milliseconds
 %% (name lookup included). Scope names are looked up now, so a re-created
-%% interface (new index) is found.
+%% interface (new index) is found. An option gen_tcp refuses raises
+%% `badarg', and the error says which.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_tcp:connect({{16#fe80,0,0,0,0,0,0,2}, "eth0"}, 8080, [], 5000),
+%% ok = gen_tcp:close(S),
+%% {error, scope_required} = scoped_ipv6_tcp:connect("fe80::2", 8080, [], 5000),
+%% {error, {no_such_interface, "nosuch0"}} =
+%%     scoped_ipv6_tcp:connect("fe80::2%nosuch0", 8080, [], 5000),
+%% badarg = try scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [{active, maybe}], 5000)
+%%          catch error:badarg -> badarg end.
+%% '''
 -spec connect(scoped_ipv6:address() | string() | binary() | atom(), inet:port_number(),
               [term()], timeout_ms()) ->
     {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout}.
@@ -67,6 +80,15 @@ connect(Address, Port, Opts, Timeout) ->
 %% and `{ifaddr, A}' may be scoped (`"fe80::1%eth0"': that link only).
 %% `gen_tcp:accept/1,2' works on it, and {@link scoped_ipv6:peername/1}
 %% gives each accepted peer's scope.
+%%
+%% ```
+%% {ok, L} = scoped_ipv6_tcp:listen(0, [binary, {ip, "fe80::1%eth0"}, {active, false}]),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, Port}} = scoped_ipv6_tcp:sockname(L),
+%% {ok, C} = scoped_ipv6_tcp:connect({{16#fe80,0,0,0,0,0,0,1}, Eth0}, Port, [], 5000),
+%% {ok, S} = gen_tcp:accept(L, 5000),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _}} = scoped_ipv6_tcp:peername(S),
+%% ok = gen_tcp:close(C).
+%% '''
 -spec listen(inet:port_number(), [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason()}.
 listen(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     case scoped_ipv6_tcp_open:listen(Port, Opts) of
@@ -130,12 +152,24 @@ getopts(Socket, Opts) ->
 
 %% @doc The peer's address and port, scoped when it needs a scope
 %% (`inet:peername/1' drops it); see {@link scoped_ipv6:peername/1}.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [], 5000),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, _Eth0}, 8080}} = scoped_ipv6_tcp:peername(S),
+%% {ok, {{16#fe80,0,0,0,0,0,0,2}, 8080}} = inet:peername(S).
+%% '''
 -spec peername(inet:socket()) ->
     {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 peername(Socket) ->
     scoped_ipv6_addr:socket_addr(Socket, peer).
 
 %% @doc The local address and port, scoped when it needs a scope.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [], 5000),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _Port}} = scoped_ipv6_tcp:sockname(S).
+%% '''
 -spec sockname(inet:socket()) ->
     {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 sockname(Socket) ->

@@ -16,15 +16,22 @@
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
 %% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hello">>),
-%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, 3}, 5353, Reply}} = scoped_ipv6_udp:recv(S, 0, 1000).
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{_PeerIp6, Eth0}, 5353, _Reply}} = scoped_ipv6_udp:recv(S, 0, 5000).
 %% '''
+%%
+%% The reply's scope is the link it came from. Its address is the one the
+%% peer's kernel chose as source, which need not be the address asked
+%% (a peer with two link-local addresses may answer from the other).
 -module(scoped_ipv6_udp).
 -behaviour(gen_server).
 
 -include("scoped_ipv6.hrl").
+-include("scoped_ipv6_udp.hrl").
 
 -export([open/1, open/2, send/4, recv/2, recv/3, setopts/2, controlling_process/2,
-         close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1]).
+         close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1,
+         is_socket/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 %% `flags': an atomics array the server writes and recv/3 reads, so that a
@@ -35,10 +42,6 @@
 -define(ACTIVE, 1).
 -define(BINARY, 2).
 -define(BUFFER, 3).
-%% The largest UDP payload there is (IPv4's 16-bit length field; IPv6
-%% without jumbograms allows 65,527): every datagram arrives whole by
-%% default. OTP's socket module would read 8,192 bytes and drop the rest.
--define(MAX_DATAGRAM, 65535).
 %% The longest wait `receive ... after' and the socket module take at once.
 -define(MAX_WAIT, 16#ffffffff).
 %% gen_udp's range for the (ignored) length of recv/2,3.
@@ -67,18 +70,30 @@ open(Port) ->
 %% received, as in gen_udp; unlike gen_udp, a longer datagram is never
 %% cut silently: it is dropped and reported as `{error, emsgsize}' to
 %% `recv/3', or `{udp_error, Socket, emsgsize}' in active mode (which
-%% stays on).
+%% stays on). An option it does not take, or a bad value, raises `badarg'
+%% (as gen_udp does).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary, {ip, "fe80::1%eth0"}]),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _Port}} = scoped_ipv6_udp:sockname(S),
+%% {error, scope_required} = scoped_ipv6_udp:open(0, [{ip, "fe80::1"}]),
+%% badarg = try scoped_ipv6_udp:open(0, [{buffer, 0}]) catch error:badarg -> badarg end.
+%% '''
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, scoped_ipv6:reason()}.
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
-    Family = scoped_ipv6_sockopts:family(Opts, inet6),
-    scoped_ipv6_sockopts:with_split(Opts, Family, [Port, Opts],
-        fun(Split) ->
-            case gen_server:start(?MODULE, {self(), Family, Port, Split}, []) of
+    case scoped_ipv6_sockopts:udp_open(Port, Opts) of
+        {ok, Open} ->
+            case gen_server:start(?MODULE, {self(), Open}, []) of
                 {ok, Server} -> gen_server:call(Server, handle);
                 {error, {shutdown, Reason}} -> {error, Reason};
                 {error, Reason} -> {error, Reason}
-            end
-        end);
+            end;
+        {error, {badarg, _}} ->
+            erlang:error(badarg, [Port, Opts]);
+        {error, _} = Error ->
+            Error
+    end;
 open(Port, Opts) ->
     erlang:error(badarg, [Port, Opts]).
 
@@ -86,6 +101,12 @@ open(Port, Opts) ->
 %% scope, or `{error, scope_required}': Linux would otherwise send it out
 %% of whichever link it finds first). `Data' that is not iodata raises
 %% `badarg', before anything is sent.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% ok = scoped_ipv6_udp:send(S, {{16#fe80,0,0,0,0,0,0,2}, "eth0"}, 5353, ["hel", <<"lo">>]),
+%% {error, scope_required} = scoped_ipv6_udp:send(S, "fe80::2", 5353, <<"hello">>).
+%% '''
 -spec send(socket(), scoped_ipv6:address() | string() | binary() | atom(),
            inet:port_number(), iodata()) -> ok | {error, scoped_ipv6:reason()}.
 send(#scoped_udp{socket = Socket} = S, Address, Port, Data)
@@ -126,6 +147,13 @@ recv(Socket, Length) ->
 %% ignores it. `Timeout' may be any non-negative integer (gen_udp answers
 %% `einval' above `16#7fffffff'). `{error, einval}' in active mode, as
 %% gen_udp. A wrong type or range of an argument raises `badarg'.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
+%% {error, timeout} = scoped_ipv6_udp:recv(S, 0, 10),
+%% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
+%% {ok, {{_PeerIp6, _Eth0}, 5353, <<"a:hi">>}} = scoped_ipv6_udp:recv(S, 0, 5000).
+%% '''
 -spec recv(socket(), non_neg_integer(), timeout()) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
     {error, term()}.
@@ -164,6 +192,17 @@ recv_whole(Socket, Buffer, Timeout) ->
 
 %% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
 %% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}'.
+%% Every option is checked before any is set: `{error, einval}' for one
+%% it does not take, or a bad value, as `inet:setopts/2'.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
+%% ok = scoped_ipv6_udp:setopts(S, [{active, once}, {multicast_if, "eth0"}]),
+%% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% receive {udp, S, {_PeerIp6, Eth0}, 5353, <<"a:hi">>} -> ok end,
+%% {error, einval} = scoped_ipv6_udp:setopts(S, [{active, maybe}]).
+%% '''
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(#scoped_udp{server = Server}, Opts) when is_list(Opts) ->
     call(Server, {setopts, Opts});
@@ -172,12 +211,28 @@ setopts(Socket, Opts) ->
 
 %% @doc Makes `Pid' the process that gets active messages and whose exit
 %% closes the socket. Only the current controlling process may call it.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% Pid = spawn(fun() -> receive stop -> ok end end),
+%% ok = scoped_ipv6_udp:controlling_process(S, Pid),
+%% {error, not_owner} = scoped_ipv6_udp:controlling_process(S, self()),
+%% Pid ! stop.
+%% '''
 -spec controlling_process(socket(), pid()) -> ok | {error, not_owner | closed}.
 controlling_process(#scoped_udp{server = Server}, Pid) when is_pid(Pid) ->
     call(Server, {controlling_process, self(), Pid});
 controlling_process(Socket, Pid) ->
     erlang:error(badarg, [Socket, Pid]).
 
+%% @doc Closes the socket; closing it again is `ok' too.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% ok = scoped_ipv6_udp:close(S),
+%% ok = scoped_ipv6_udp:close(S),
+%% {error, closed} = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>).
+%% '''
 -spec close(socket()) -> ok.
 close(#scoped_udp{server = Server}) ->
     case call(Server, close) of
@@ -189,15 +244,37 @@ close(Socket) ->
 
 %% @doc Joins multicast `Group' (e.g. `ff02::fb') on the interface `Scope'
 %% (index or name). Unlike gen_udp's `add_membership' on OTP 25, it joins.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(5353, [{reuseaddr, true}]),
+%% MDNS = {16#ff02,0,0,0,0,0,0,16#fb},
+%% ok = scoped_ipv6_udp:join_group(S, MDNS, "eth0"),
+%% {error, {no_such_interface, "nosuch0"}} = scoped_ipv6_udp:join_group(S, MDNS, "nosuch0"),
+%% ok = scoped_ipv6_udp:leave_group(S, MDNS, "eth0").
+%% '''
 -spec join_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
 join_group(Socket, Group, Scope) ->
     membership(Socket, add_membership, Group, Scope).
 
+%% @doc Leaves multicast `Group' on the interface `Scope'; see
+%% {@link join_group/3}.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% ok = scoped_ipv6_udp:join_group(S, {16#ff02,0,0,0,0,0,0,16#1234}, "eth0"),
+%% ok = scoped_ipv6_udp:leave_group(S, {16#ff02,0,0,0,0,0,0,16#1234}, "eth0").
+%% '''
 -spec leave_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
 leave_group(Socket, Group, Scope) ->
     membership(Socket, drop_membership, Group, Scope).
 
 %% @doc The local address, scoped when it needs a scope.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [{ip, "fe80::1%eth0"}]),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, _Port}} = scoped_ipv6_udp:sockname(S).
+%% '''
 -spec sockname(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 sockname(#scoped_udp{socket = Socket}) ->
     scoped(socket:sockname(Socket));
@@ -205,13 +282,39 @@ sockname(Socket) ->
     erlang:error(badarg, [Socket]).
 
 %% @doc The peer of a connected socket (`{error, enotconn}' otherwise).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% {error, enotconn} = scoped_ipv6_udp:peername(S),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% ok = socket:connect(scoped_ipv6_udp:socket(S),
+%%                     #{family => inet6, addr => {16#fe80,0,0,0,0,0,0,2}, port => 5353, scope_id => Eth0}),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, Eth0}, 5353}} = scoped_ipv6_udp:peername(S).
+%% '''
 -spec peername(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
 peername(#scoped_udp{socket = Socket}) ->
     scoped(socket:peername(Socket));
 peername(Socket) ->
     erlang:error(badarg, [Socket]).
 
+%% @doc Whether `Term' is a socket of this module (open or closed).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% true = scoped_ipv6_udp:is_socket(S),
+%% false = scoped_ipv6_udp:is_socket(self()),
+%% ok = scoped_ipv6_udp:close(S).
+%% '''
+-spec is_socket(term()) -> boolean().
+is_socket(#scoped_udp{}) -> true;
+is_socket(_Other) -> false.
+
 %% @doc The underlying `socket:socket()', for options this module lacks.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% {ok, true} = socket:getopt(scoped_ipv6_udp:socket(S), {ipv6, v6only}).
+%% '''
 -spec socket(socket()) -> socket:socket().
 socket(#scoped_udp{socket = Socket}) ->
     Socket.
@@ -219,10 +322,9 @@ socket(#scoped_udp{socket = Socket}) ->
 %% --- the socket's server: lifetime, ownership and active mode ---------------
 
 %% @private gen_server callback.
--spec init({pid(), inet | inet6, inet:port_number(), scoped_ipv6_sockopts:split()}) ->
-    {ok, map()} | {stop, term()}.
-init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) ->
-    case open_socket(Family, Port, Split) of
+-spec init({pid(), scoped_ipv6_sockopts:udp_open()}) -> {ok, map()} | {stop, term()}.
+init({Owner, #{after_bind := Settings} = Open}) ->
+    case open_socket(Open) of
         {ok, Socket} ->
             Handle = #scoped_udp{server = self(), socket = Socket,
                                  flags = atomics:new(3, [{signed, false}])},
@@ -230,7 +332,7 @@ init({Owner, Family, Port, #{port_opts := PortOpts, active := Active} = Split}) 
                       monitor => erlang:monitor(process, Owner),
                       active => false, mode => list, buffer => ?MAX_DATAGRAM,
                       pending => undefined},
-            case apply_opts([{active, Active} | PortOpts], State) of
+            case apply_settings(Settings, State) of
                 {ok, State1} -> {ok, State1};
                 {error, Reason} -> socket:close(Socket), {stop, {shutdown, Reason}}
             end;
@@ -313,39 +415,39 @@ set_active(false, State) ->
 set_active(Active, State) ->
     State#{active := Active}.
 
-apply_opts([], State) ->
+%% As inet:setopts/2: a bad option is einval, and the socket stays open.
+%% Every option is checked before any is applied.
+apply_opts(Opts, State) ->
+    case settings(Opts, []) of
+        {ok, Settings} -> apply_settings(Settings, State);
+        {error, einval} = Error -> Error
+    end.
+
+settings([], Acc) ->
+    {ok, lists:reverse(Acc)};
+settings([Opt | Rest], Acc) ->
+    case scoped_ipv6_sockopts:udp_setting(Opt) of
+        {ok, Setting} -> settings(Rest, [Setting | Acc]);
+        {error, einval} = Error -> Error
+    end;
+settings(_Improper, _Acc) ->
+    {error, einval}.
+
+apply_settings([], State) ->
     {ok, start_or_stop(publish_flags(State))};
-apply_opts([Opt | Rest], #{handle := #scoped_udp{socket = Socket}} = State) ->
-    case apply_opt(Opt, Socket, State) of
-        {ok, State1} -> apply_opts(Rest, State1);
+apply_settings([Setting | Rest], #{handle := #scoped_udp{socket = Socket}} = State) ->
+    case apply_setting(Setting, Socket, State) of
+        {ok, State1} -> apply_settings(Rest, State1);
         {error, _} = Error -> Error
     end.
 
-apply_opt({active, A}, _Socket, State) when is_boolean(A); A =:= once ->
-    {ok, State#{active := A}};
-apply_opt({active, N}, _Socket, #{active := Current} = State) when is_integer(N) ->
+apply_setting({server, active, N}, _Socket, #{active := Current} = State) when is_integer(N) ->
     Now = case Current of C when is_integer(C) -> C + N; _ -> N end,
     {ok, State#{active := if Now > 0 -> Now; true -> false end}};
-apply_opt(binary, _Socket, State) -> {ok, State#{mode := binary}};
-apply_opt(list, _Socket, State) -> {ok, State#{mode := list}};
-apply_opt({mode, M}, _Socket, State) when M =:= binary; M =:= list -> {ok, State#{mode := M}};
-apply_opt({buffer, N}, _Socket, State) when is_integer(N), N > 0, N =< ?MAX_DATAGRAM ->
-    {ok, State#{buffer := N}};
-apply_opt({multicast_if, Scope}, Socket, State) when ?is_scope(Scope) ->
-    with_index(Scope, fun(I) -> socket:setopt(Socket, {ipv6, multicast_if}, I) end, State);
-apply_opt({multicast_hops, N}, Socket, State) when is_integer(N) ->
-    ok_state(socket:setopt(Socket, {ipv6, multicast_hops}, N), State);
-apply_opt({multicast_loop, B}, Socket, State) when is_boolean(B) ->
-    ok_state(socket:setopt(Socket, {ipv6, multicast_loop}, B), State);
-%% As inet:setopts/2: a bad option is einval, and the socket stays open.
-apply_opt(_Opt, _Socket, _State) ->
-    {error, einval}.
-
-with_index(Scope, Fun, State) ->
-    case scoped_ipv6_dest:interface_index(Scope) of
-        {ok, Index} -> ok_state(Fun(Index), State);
-        {error, _} -> {error, einval}
-    end.
+apply_setting({server, Key, Value}, _Socket, State) ->
+    {ok, State#{Key := Value}};
+apply_setting({socket, SockOpt, Value}, Socket, State) ->
+    ok_state(socket:setopt(Socket, SockOpt, Value), State).
 
 ok_state(ok, State) -> {ok, State};
 ok_state({error, _} = Error, _State) -> Error.
@@ -383,11 +485,11 @@ call(Server, Request) ->
 
 %% --- addresses ---------------------------------------------------------------
 
-open_socket(Family, Port, #{setup := Setup} = Split) ->
-    {Ip, Scope} = scoped_ipv6_sockopts:local_address(Split, Family),
+open_socket(#{bind := {Ip, Port, Scope}, before_bind := Before}) ->
+    Family = case Ip of {_, _, _, _} -> inet; _ -> inet6 end,
     case socket:open(Family, dgram, udp) of
         {ok, Socket} ->
-            case setup(Socket, Family, Setup) of
+            case set_all(Socket, Before) of
                 ok ->
                     case socket:bind(Socket, scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope)) of
                         ok -> {ok, Socket};
@@ -401,23 +503,10 @@ open_socket(Family, Port, #{setup := Setup} = Split) ->
             Error
     end.
 
-setup(Socket, Family, Setup) ->
-    V6only = [{{ipv6, v6only}, maps:get(ipv6_v6only, Setup, true)} || Family =:= inet6],
-    Opts = V6only ++
-        [{{socket, reuseaddr}, V} || {reuseaddr, V} <- maps:to_list(Setup)] ++
-        [{{socket, rcvbuf}, V} || {recbuf, V} <- maps:to_list(Setup)] ++
-        [{{socket, sndbuf}, V} || {sndbuf, V} <- maps:to_list(Setup)] ++
-        [{{socket, bindtodevice}, binary_to_list(V)}
-         || {bind_to_device, V} <- maps:to_list(Setup)],
-    %% The options of scoped_ipv6_sockopts's kernel option table, by number.
-    Native = [{{socket, Number}, Raw} || {{kernel, Number}, Raw} <- maps:to_list(Setup)],
-    case set_all(Socket, fun socket:setopt/3, Opts) of
-        ok -> set_all(Socket, fun socket:setopt_native/3, Native);
-        {error, _} = Error -> Error
-    end.
-
-set_all(Socket, Set, Opts) ->
-    lists:foldl(fun({Opt, Value}, ok) -> Set(Socket, Opt, Value);
+%% socket:setopt/3, or setopt_native/3 for the table's options by number.
+set_all(Socket, Opts) ->
+    lists:foldl(fun({SockOpt, {native, Raw}}, ok) -> socket:setopt_native(Socket, SockOpt, Raw);
+                   ({SockOpt, Value}, ok) -> socket:setopt(Socket, SockOpt, Value);
                    (_, Error) -> Error
                 end, ok, Opts).
 

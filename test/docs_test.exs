@@ -37,4 +37,22 @@ defmodule ScopedIPv6.DocsTest do
     # The public functions beside them are there.
     assert Enum.any?(entries, &match?({{:function, :open, 2}, _, _, %{}, _}, &1))
   end
+
+  test "every public Elixir function has an example, run as a doctest" do
+    for module <- [ScopedIPv6, ScopedIPv6.TCP, ScopedIPv6.UDP] do
+      {:docs_v1, _, :elixir, _, _, _, entries} = Code.fetch_docs(module)
+
+      documented = for {{:function, name, _}, _, _, %{"en" => _}, _} <- entries, do: name
+      assert length(documented) >= 10, "#{inspect(module)}: #{inspect(documented)}"
+
+      # One doc covers every arity of a name with defaults.
+      missing =
+        for {{:function, name, _}, _, _, %{"en" => text}, _} <- entries,
+            not String.contains?(text, "iex>"),
+            uniq: true,
+            do: name
+
+      assert missing == [], "#{inspect(module)}: no example for #{inspect(missing)}"
+    end
+  end
 end

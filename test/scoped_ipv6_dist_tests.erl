@@ -45,14 +45,14 @@ seam_choice_test() ->
                    false -> own
                end,
     ?assertEqual(#{hs_data => Expected, merge_options => Expected},
-                 scoped_ipv6_dist_otp:implementation()).
+                 scoped_ipv6_otp:implementation()).
 
 %% Where OTP has its own, our copy sets the same fields.
 hs_data_test() ->
     {ok, Listen} = gen_tcp:listen(0, [{ip, loopback}]),
     try
-        Own = scoped_ipv6_dist_otp:own_hs_data(inet_tcp, Listen),
-        Used = scoped_ipv6_dist_otp:hs_data(inet_tcp, Listen),
+        Own = scoped_ipv6_otp:own_hs_data(inet_tcp, Listen),
+        Used = scoped_ipv6_otp:hs_data(inet_tcp, Listen),
         ?assertEqual(set_fields(Own), set_fields(Used)),
         ?assertEqual(Listen, element(#hs_data.socket, Used))
     after
@@ -60,8 +60,8 @@ hs_data_test() ->
     end.
 
 merges() ->
-    [{"own", fun scoped_ipv6_dist_otp:own_merge_options/3},
-     {"used", fun scoped_ipv6_dist_otp:merge_options/3}]
+    [{"own", fun scoped_ipv6_otp:own_merge_options/3},
+     {"used", fun scoped_ipv6_otp:merge_options/3}]
     ++ [{"otp", fun inet_tcp_dist:merge_options/3} || otp_release() >= 27].
 
 set_fields(HSData) ->

@@ -116,6 +116,50 @@ defmodule ScopedIPv6.SocketsTest do
     :ok = UDP.close(ours)
   end
 
+  test "UDP takes options as gen_udp does: badarg at open, einval from setopts" do
+    # What gen_udp itself does with each, checked in the same run.
+    for bad <- [[foo: 1], [:foo], [reuseaddr: 5], [backlog: 5], [active: :x], [multicast_hops: 256]] do
+      assert catch_exit(:gen_udp.open(0, bad)) == :badarg
+      assert_raise ArgumentError, fn -> UDP.open(0, bad) end
+    end
+
+    # Stricter than gen_udp, whose buffer is the driver's: ours is the
+    # largest datagram received, 1..65535.
+    assert_raise ArgumentError, fn -> UDP.open(0, buffer: 0) end
+
+    {:ok, ours} = UDP.open(0, ip: "::1")
+    {:ok, theirs} = :gen_udp.open(0, [:inet6, ip: {0, 0, 0, 0, 0, 0, 0, 1}])
+
+    for bad <- [[foo: 1], [multicast_hops: 256], [active: :x]] do
+      assert :inet.setopts(theirs, bad) == {:error, :einval}
+      assert UDP.setopts(ours, bad) == {:error, :einval}
+    end
+
+    # inet:setopts/2 crashes on an improper list; ours answers.
+    assert UDP.setopts(ours, [:binary | :improper]) == {:error, :einval}
+
+    # Every option is checked before any is set: the socket is still in
+    # list mode after a refused list that began with :binary.
+    assert UDP.setopts(ours, [:binary, {:foo, 1}]) == {:error, :einval}
+    {:ok, {_, port}} = UDP.sockname(ours)
+    :ok = UDP.send(ours, "::1", port, "x")
+    assert {:ok, {_, ^port, ~c"x"}} = UDP.recv(ours, 0, 1_000)
+    :ok = UDP.close(ours)
+    :ok = :gen_udp.close(theirs)
+  end
+
+  test "UDP: the last {port, P} wins over open/2's port, as in gen_udp" do
+    {:ok, probe} = UDP.open(0, ip: "::1")
+    {:ok, {_, free}} = UDP.sockname(probe)
+    :ok = UDP.close(probe)
+    {:ok, ours} = UDP.open(0, ip: "::1", port: free)
+    assert {:ok, {_, ^free}} = UDP.sockname(ours)
+    :ok = UDP.close(ours)
+    {:ok, theirs} = :gen_udp.open(0, [:inet6, ip: {0, 0, 0, 0, 0, 0, 0, 1}, port: free])
+    assert {:ok, {_, ^free}} = :inet.sockname(theirs)
+    :ok = :gen_udp.close(theirs)
+  end
+
   test "a family against the address is eafnosupport, for UDP as for TCP" do
     assert UDP.open(0, [:inet6, ip: {127, 0, 0, 1}]) == {:error, :eafnosupport}
     assert UDP.open(0, [:inet, ip: "::1"]) == {:error, :eafnosupport}

@@ -53,6 +53,14 @@ defmodule ScopedIPv6.TCP do
   @doc """
   Connects to `address` and `port` within `timeout` milliseconds, name
   lookup included. Scope names are looked up at each call.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:inet6, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, _socket} = ScopedIPv6.TCP.connect("::1", port, [active: false], 1000)
+      iex> ScopedIPv6.TCP.connect("fe80::1", port, [], 1000)
+      {:error, :scope_required}
+      iex> ScopedIPv6.TCP.connect("fe80::1%nosuch0", port, [], 1000)
+      {:error, {:no_such_interface, "nosuch0"}}
   """
   @spec connect(destination(), :inet.port_number(), keyword() | list(), timeout()) ::
           {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
@@ -74,6 +82,13 @@ defmodule ScopedIPv6.TCP do
   A listening socket, as `:gen_tcp.listen/2` makes it; `ip:` may be scoped
   (`"fe80::1%eth0"`: that link only). `accept/2` works on it, and
   `peername/1` gives each accepted peer with its scope.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:inet6, ip: {0, 0, 0, 0, 0, 0, 0, 1}])
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> port > 0
+      true
+      iex> ScopedIPv6.TCP.listen(0, ip: "fe80::1%nosuch0")
+      {:error, {:no_such_interface, "nosuch0"}}
   """
   @spec listen(:inet.port_number(), keyword() | list()) ::
           {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
@@ -88,45 +103,141 @@ defmodule ScopedIPv6.TCP do
   @spec listen!(:inet.port_number(), keyword() | list()) :: :gen_tcp.socket()
   def listen!(port, opts \\ []), do: unwrap!(listen(port, opts))
 
-  @doc "Same as `:gen_tcp.accept/2`."
+  @doc """
+  Same as `:gen_tcp.accept/2`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, _client} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _}} = ScopedIPv6.TCP.peername(s)
+      iex> ScopedIPv6.TCP.accept(l, 0)
+      {:error, :timeout}
+  """
   @spec accept(:gen_tcp.socket(), timeout()) :: {:ok, :gen_tcp.socket()} | {:error, term()}
   def accept(listen_socket, timeout \\ :infinity), do: :gen_tcp.accept(listen_socket, timeout)
 
-  @doc "Same as `:gen_tcp.send/2`."
+  @doc """
+  Same as `:gen_tcp.send/2`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, _server} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> ScopedIPv6.TCP.send(c, "hi")
+      :ok
+  """
   @spec send(:gen_tcp.socket(), iodata()) :: :ok | {:error, term()}
   def send(socket, data), do: :gen_tcp.send(socket, data)
 
-  @doc "Same as `:gen_tcp.recv/3`."
+  @doc """
+  Same as `:gen_tcp.recv/3`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> :ok = ScopedIPv6.TCP.send(c, "hi")
+      iex> ScopedIPv6.TCP.recv(s, 2, 1000)
+      {:ok, "hi"}
+  """
   @spec recv(:gen_tcp.socket(), non_neg_integer(), timeout()) ::
           {:ok, binary() | charlist()} | {:error, term()}
   def recv(socket, length, timeout \\ :infinity), do: :gen_tcp.recv(socket, length, timeout)
 
-  @doc "Same as `:gen_tcp.controlling_process/2`."
+  @doc """
+  Same as `:gen_tcp.controlling_process/2`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, _client} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> :ok = ScopedIPv6.TCP.controlling_process(s, spawn(fn -> Process.sleep(:infinity) end))
+      iex> ScopedIPv6.TCP.controlling_process(s, self())
+      {:error, :not_owner}
+  """
   @spec controlling_process(:gen_tcp.socket(), pid()) :: :ok | {:error, term()}
   def controlling_process(socket, pid), do: :gen_tcp.controlling_process(socket, pid)
 
-  @doc "Same as `:gen_tcp.close/1`: the socket is closed when it returns."
+  @doc """
+  Same as `:gen_tcp.close/1`: the socket is closed when it returns.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> :ok = ScopedIPv6.TCP.close(s)
+      iex> ScopedIPv6.TCP.recv(c, 0, 1000)
+      {:error, :closed}
+  """
   @spec close(:gen_tcp.socket()) :: :ok
   def close(socket), do: :gen_tcp.close(socket)
 
-  @doc "Same as `:gen_tcp.shutdown/2`."
+  @doc """
+  Same as `:gen_tcp.shutdown/2`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> :ok = ScopedIPv6.TCP.shutdown(c, :write)
+      iex> ScopedIPv6.TCP.recv(s, 0, 1000)
+      {:error, :closed}
+  """
   @spec shutdown(:gen_tcp.socket(), :read | :write | :read_write) :: :ok | {:error, term()}
   def shutdown(socket, how), do: :gen_tcp.shutdown(socket, how)
 
-  @doc "Same as `:inet.setopts/2`."
+  @doc """
+  Same as `:inet.setopts/2`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> :ok = ScopedIPv6.TCP.setopts(s, active: :once)
+      iex> :ok = ScopedIPv6.TCP.send(c, "hi")
+      iex> receive do {:tcp, ^s, data} -> data end
+      "hi"
+  """
   @spec setopts(:gen_tcp.socket(), keyword() | list()) :: :ok | {:error, term()}
   def setopts(socket, opts), do: :inet.setopts(socket, opts)
 
-  @doc "Same as `:inet.getopts/2`."
+  @doc """
+  Same as `:inet.getopts/2`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, _client} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, s} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> ScopedIPv6.TCP.getopts(s, [:active])
+      {:ok, [active: false]}
+  """
   @spec getopts(:gen_tcp.socket(), list()) :: {:ok, list()} | {:error, term()}
   def getopts(socket, opts), do: :inet.getopts(socket, opts)
 
-  @doc "The peer's address and port, scoped when it needs a scope (see `ScopedIPv6.peername/1`)."
+  @doc """
+  The peer's address and port, scoped when it needs a scope (see `ScopedIPv6.peername/1`).
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:binary, :inet6, ip: "::1", active: false])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, c} = ScopedIPv6.TCP.connect("::1", port, [:binary, active: false], 1000)
+      iex> {:ok, _server} = ScopedIPv6.TCP.accept(l, 1000)
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, ^port}} = ScopedIPv6.TCP.peername(c)
+      iex> ScopedIPv6.TCP.peername(l)
+      {:error, :enotconn}
+  """
   @spec peername(:gen_tcp.socket()) ::
           {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
   def peername(socket), do: :scoped_ipv6_tcp.peername(socket)
 
-  @doc "The local address and port, scoped when it needs a scope."
+  @doc """
+  The local address and port, scoped when it needs a scope.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:inet6, ip: "::1"])
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> port > 0
+      true
+  """
   @spec sockname(:gen_tcp.socket()) ::
           {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
   def sockname(socket), do: :scoped_ipv6_tcp.sockname(socket)

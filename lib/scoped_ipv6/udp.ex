@@ -37,7 +37,14 @@ defmodule ScopedIPv6.UDP do
   @typedoc "Sender address, scoped when it needs a scope."
   @type datagram :: {ScopedIPv6.address(), :inet.port_number(), binary() | charlist()}
 
-  @doc "Opens a socket bound to `port`; see the options above."
+  @doc """
+  Opens a socket bound to `port`; see the options above.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> :ok = ScopedIPv6.UDP.close(s)
+      iex> ScopedIPv6.UDP.open(0, ip: "fe80::1")
+      {:error, :scope_required}
+  """
   @spec open(:inet.port_number(), keyword() | list()) ::
           {:ok, socket()} | {:error, ScopedIPv6.reason()}
   def open(port, opts \\ []), do: :scoped_ipv6_udp.open(port, opts)
@@ -56,7 +63,16 @@ defmodule ScopedIPv6.UDP do
     end
   end
 
-  @doc "Sends `data` to `address` and `port`; a link-local address needs a scope."
+  @doc """
+  Sends `data` to `address` and `port`; a link-local address needs a scope.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.UDP.sockname(b)
+      iex> :ok = ScopedIPv6.UDP.send(a, "::1", port, ["pi", "ng"])
+      iex> ScopedIPv6.UDP.send(a, "fe80::1", port, "ping")
+      {:error, :scope_required}
+  """
   @spec send(socket(), ScopedIPv6.address() | String.t(), :inet.port_number(), iodata()) ::
           :ok | {:error, ScopedIPv6.reason()}
   def send(socket, address, port, data), do: :scoped_ipv6_udp.send(socket, address, port, data)
@@ -65,40 +81,104 @@ defmodule ScopedIPv6.UDP do
   Receives one whole datagram in passive mode, with its sender's scope.
   `length` (`0..0xFFFFFFFF`) is ignored, as `:gen_udp` ignores it; `timeout`
   may be any non-negative integer or `:infinity`.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.UDP.sockname(b)
+      iex> ScopedIPv6.UDP.recv(b, 0, 10)
+      {:error, :timeout}
+      iex> :ok = ScopedIPv6.UDP.send(a, "::1", port, "ping")
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _from_port, "ping"}} = ScopedIPv6.UDP.recv(b, 0, 1000)
   """
   @spec recv(socket(), non_neg_integer(), timeout()) :: {:ok, datagram()} | {:error, term()}
   def recv(socket, length, timeout \\ :infinity),
     do: :scoped_ipv6_udp.recv(socket, length, timeout)
 
-  @doc "Sets `active:`, `:binary`/`:list`, `buffer:`, and the multicast options."
+  @doc """
+  Sets `active:`, `:binary`/`:list`, `buffer:`, and the multicast options; `{:error, :einval}` for anything else, with nothing set.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.UDP.sockname(b)
+      iex> :ok = ScopedIPv6.UDP.setopts(b, active: :once)
+      iex> :ok = ScopedIPv6.UDP.send(a, "::1", port, "ping")
+      iex> receive do {:udp, ^b, {0, 0, 0, 0, 0, 0, 0, 1}, _, data} -> data end
+      "ping"
+  """
   @spec setopts(socket(), keyword() | list()) :: :ok | {:error, term()}
   defdelegate setopts(socket, opts), to: :scoped_ipv6_udp
 
-  @doc "Hands the socket to `pid`; only the current controlling process may."
+  @doc """
+  Hands the socket to `pid`; only the current controlling process may.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> pid = spawn(fn -> Process.sleep(:infinity) end)
+      iex> :ok = ScopedIPv6.UDP.controlling_process(s, pid)
+      iex> ScopedIPv6.UDP.controlling_process(s, self())
+      {:error, :not_owner}
+  """
   @spec controlling_process(socket(), pid()) :: :ok | {:error, :not_owner | :closed}
   defdelegate controlling_process(socket, pid), to: :scoped_ipv6_udp
 
-  @doc "Closes the socket."
+  @doc """
+  Closes the socket.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> :ok = ScopedIPv6.UDP.close(s)
+      iex> ScopedIPv6.UDP.send(s, "::1", 9, "x")
+      {:error, :closed}
+  """
   @spec close(socket()) :: :ok
   defdelegate close(socket), to: :scoped_ipv6_udp
 
-  @doc "Joins multicast `group` on the interface `scope` (index or name)."
+  @doc """
+  Joins multicast `group` on the interface `scope` (index or name).
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0)
+      iex> ScopedIPv6.UDP.join_group(s, {0xFF02, 0, 0, 0, 0, 0, 0, 0xFB}, "nosuch0")
+      {:error, {:no_such_interface, "nosuch0"}}
+  """
   @spec join_group(socket(), :inet.ip6_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
   defdelegate join_group(socket, group, scope), to: :scoped_ipv6_udp
 
-  @doc "Leaves multicast `group` on the interface `scope`."
+  @doc """
+  Leaves multicast `group` on the interface `scope`.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0)
+      iex> ScopedIPv6.UDP.leave_group(s, {0xFF02, 0, 0, 0, 0, 0, 0, 0xFB}, "nosuch0")
+      {:error, {:no_such_interface, "nosuch0"}}
+  """
   @spec leave_group(socket(), :inet.ip6_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
   defdelegate leave_group(socket, group, scope), to: :scoped_ipv6_udp
 
-  @doc "The local address, scoped when it needs a scope."
+  @doc """
+  The local address, scoped when it needs a scope.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, port}} = ScopedIPv6.UDP.sockname(s)
+      iex> port > 0
+      true
+  """
   @spec sockname(socket()) :: {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
   defdelegate sockname(socket), to: :scoped_ipv6_udp
 
-  @doc "The peer of a connected socket, scoped when it needs a scope (`{:error, :enotconn}` otherwise)."
+  @doc """
+  The peer of a connected socket, scoped when it needs a scope (`{:error, :enotconn}` otherwise).
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> ScopedIPv6.UDP.peername(s)
+      {:error, :enotconn}
+  """
   @spec peername(socket()) :: {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
   defdelegate peername(socket), to: :scoped_ipv6_udp
 
-  @doc "The underlying `:socket` socket, for options this module lacks."
+  @doc """
+  The underlying `:socket` socket, for options this module lacks.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0)
+      iex> :socket.getopt(ScopedIPv6.UDP.socket(s), {:ipv6, :v6only})
+      {:ok, true}
+  """
   @spec socket(socket()) :: :socket.socket()
   defdelegate socket(socket), to: :scoped_ipv6_udp
 end

@@ -24,6 +24,22 @@ pub fn decode_ip6(term: Term<'_>) -> NifResult<Ipv6Addr> {
     Ok(Ipv6Addr::from(segments))
 }
 
+/// A 4-tuple of bytes or an 8-tuple of 16-bit words: `inet:ip_address()`.
+pub fn decode_ip(term: Term<'_>) -> NifResult<IpAddr> {
+    let parts = get_tuple(term)?;
+    if parts.len() == 8 {
+        return decode_ip6(term).map(IpAddr::V6);
+    }
+    if parts.len() != 4 {
+        return Err(Error::BadArg);
+    }
+    let mut octets = [0u8; 4];
+    for (octet, part) in octets.iter_mut().zip(parts) {
+        *octet = u8::try_from(part.decode::<u32>()?).map_err(|_| Error::BadArg)?;
+    }
+    Ok(IpAddr::V4(Ipv4Addr::from(octets)))
+}
+
 /// A zone term: an index `0..2^32-1`, or a name as a binary or a charlist.
 /// A name that no interface could carry is `Ok(Err(_))`: bad input, but of
 /// the right type. A name is read no further than the longest one allowed.

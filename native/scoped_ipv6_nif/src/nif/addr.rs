@@ -1,3 +1,5 @@
+use std::net::IpAddr;
+
 use rustler::{Atom, Binary, Encoder, Env, NifResult, Term};
 
 use crate::addr::{self, Parsed, Zone};
@@ -56,6 +58,23 @@ fn ntoa_scoped<'a>(env: Env<'a>, ip: Term<'a>, zone: Term<'a>, form: Atom) -> Ni
         Ok(text) => encode_text(env, text.as_str(), form),
         Err(invalid) => (atoms::error(), Error::from(invalid)).encode(env),
     })
+}
+
+/// Whether an address means nothing without a zone ([`addr::needs_scope`]);
+/// an IPv4 address never does. The one home of this rule: Erlang asks here.
+#[rustler::nif]
+fn needs_scope(ip: Term<'_>) -> NifResult<bool> {
+    Ok(match term::decode_ip(ip)? {
+        IpAddr::V4(_) => false,
+        IpAddr::V6(v6) => addr::needs_scope(v6),
+    })
+}
+
+/// Whether an IPv6 address may carry a zone ([`addr::check_zone_allowed`]),
+/// the rule `parse` and `ntoa_scoped` apply to text, for tuples.
+#[rustler::nif]
+fn zone_allowed(ip: Term<'_>) -> NifResult<bool> {
+    Ok(addr::check_zone_allowed(term::decode_ip6(ip)?).is_ok())
 }
 
 fn encode_text<'a>(env: Env<'a>, text: &str, form: Atom) -> Term<'a> {

@@ -1,9 +1,11 @@
 %% @private
-%% What the distribution carrier takes from OTP's internals, and nothing
-%% else: `inet_tcp_dist''s accept loop, tick, statistics and socket option
-%% calls, the general fields of `dist_util''s `#hs_data{}', and the merging
-%% of distribution socket options. The carrier calls OTP's own code only
-%% through here, so the next change of these internals is met in one place.
+%% What this library takes from OTP's internals, and nothing else: for the
+%% distribution carrier, `inet_tcp_dist''s accept loop, tick, statistics
+%% and socket option calls, the general fields of `dist_util''s
+%% `#hs_data{}' and the merging of distribution socket options; for scoped
+%% TCP, inet's check of one gen_tcp option and the shape of a
+%% socket-backend gen_tcp socket. Our code calls OTP's internals only
+%% through here, so the next change of them is met in one place.
 %%
 %% Checked on OTP 25, 27 and 29 (the CI matrix). OTP 27 exports, marked
 %% "OTP internal", `inet_tcp_dist:gen_hs_data/2', `nodelay/0' and
@@ -12,11 +14,12 @@
 %% it. OTP 25 lacks them: our copies of OTP 27's code serve there. The
 %% `#hs_data{}' record itself comes from `dist_util.hrl' of the OTP this
 %% module is compiled on, which is the one it runs on.
--module(scoped_ipv6_dist_otp).
+-module(scoped_ipv6_otp).
 
 -include_lib("kernel/include/dist_util.hrl").
 
 -export([hs_data/2, merge_options/3, accept/2, setopts/2, getopts/2, implementation/0]).
+-export([gen_tcp_refuses/2, socket_backend_socket/1]).
 
 -ifdef(TEST).
 -export([own_hs_data/2, own_merge_options/3]).
@@ -56,6 +59,26 @@ setopts(Socket, Opts) ->
 -spec getopts(port(), [atom()]) -> {ok, [gen_tcp:option()]} | {error, term()}.
 getopts(Socket, Opts) ->
     inet_tcp_dist:getopts(Socket, Opts).
+
+%% @doc Whether gen_tcp refuses `Opt' alone for a connect or a listen
+%% (it exits with a bare `badarg' naming nothing): inet's own check, which
+%% `inet' exports for its tcp modules (OTP 25 to 29), not as an API.
+%% `unknown' where it is missing.
+-spec gen_tcp_refuses(connect | listen, term()) -> boolean() | unknown.
+gen_tcp_refuses(Kind, Opt) ->
+    Check = case Kind of connect -> connect_options; listen -> listen_options end,
+    case erlang:function_exported(inet, Check, 2) of
+        true -> inet:Check([Opt], inet6_tcp) =:= {error, badarg};
+        false -> unknown
+    end.
+
+%% @doc The `socket:socket()' under a gen_tcp socket of the `socket'
+%% backend (`{inet_backend, socket}'), whose handle is
+%% `{'$inet', gen_tcp_socket, {Server, Socket}}' on OTP 25 to 29; `error'
+%% for anything else (a port, say).
+-spec socket_backend_socket(term()) -> {ok, socket:socket()} | error.
+socket_backend_socket({'$inet', gen_tcp_socket, {_Server, Socket}}) -> {ok, Socket};
+socket_backend_socket(_Other) -> error.
 
 %% @doc Whose code each choice above runs on this OTP: `otp' or `own'.
 -spec implementation() -> #{hs_data := otp | own, merge_options := otp | own}.
