@@ -125,6 +125,10 @@ parse_reply(<<ReplyId:16, 1:1, _Opcode:4, _AA:1, 1:1, _/bitstring>>, Id, _Questi
     %% Truncated, read from the header: OTP 27's inet_dns refuses a reply
     %% whose TC bit is set over complete sections, as servers send them.
     {error, truncated};
+parse_reply(<<ReplyId:16, QR:1, _/bitstring>>, Id, _Question)
+  when QR =:= 0; Id =/= any, ReplyId =/= Id ->
+    %% Not a reply to this query: refused before any decoding.
+    {error, mismatch};
 parse_reply(Packet, Id, {Name, Types}) ->
     case decode(Packet) of
         {ok, Msg} ->

@@ -29,6 +29,7 @@
 %% A link that has not answered is asked again after 1 s, then 2 s...
 %% (RFC 6762 section 5.2's intervals).
 -define(RESEND, 1000).
+-define(BATCH, 64).
 
 -type record() :: {inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}.
 
@@ -83,10 +84,19 @@ open(Index, Own) ->
 send(S, Index, Query) ->
     socket:sendto(S, Query, scoped_ipv6_addr:to_sockaddr(?GROUP, ?PORT, Index)).
 
-%% Reads what is there, then waits in the poll set for more.
+%% Reads what is there, then waits in the poll set for more. At most
+%% ?BATCH datagrams at a time: then the deadline is looked at again (a
+%% message to itself stands for the select), so that a neighbour flooding
+%% the link cannot keep a lookup past its timeout.
 arm(S, Index, State) ->
+    arm(S, Index, State, ?BATCH).
+
+arm(S, _Index, State, 0) ->
+    self() ! {'$socket', S, select, more},
+    State;
+arm(S, Index, State, Budget) ->
     case socket:recvfrom(S, ?MAX_MESSAGE, [], nowait) of
-        {ok, {From, Packet}} -> arm(S, Index, take(Index, From, Packet, State));
+        {ok, {From, Packet}} -> arm(S, Index, take(Index, From, Packet, State), Budget - 1);
         {select, _} -> State;
         {error, _} -> State
     end.

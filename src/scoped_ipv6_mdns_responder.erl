@@ -37,6 +37,7 @@
 -define(ANNOUNCE_WAIT, 1000).
 -define(POLL, 1000).
 -define(MAX_MESSAGE, 9000).
+-define(BATCH, 64).
 
 %% @doc The responder's settings from the application env, if any:
 %% `{ok, {Name, Links}}' with the name as a DNS name (`"device.local"').
@@ -117,6 +118,8 @@ handle_cast(_Message, State) ->
 handle_info({'$socket', S, select, Handle},
             #{socket := S, pending := {select_info, _, Handle}} = State) ->
     {noreply, arm(State#{pending := undefined})};
+handle_info(rearm, #{pending := undefined} = State) ->
+    {noreply, arm(State)};
 handle_info(poll, State) ->
     erlang:send_after(?POLL, self(), poll),
     {noreply, poll(State)};
@@ -225,7 +228,15 @@ send_multicast(Index, Packet, #{socket := S}) ->
 
 %% --- questions ------------------------------------------------------------------
 
-arm(#{socket := S} = State) ->
+%% At most ?BATCH packets at a time, then the other messages (probes,
+%% polls) get their turn: a flood cannot starve them.
+arm(State) ->
+    arm(State, ?BATCH).
+
+arm(State, 0) ->
+    self() ! rearm,
+    State#{pending := undefined};
+arm(#{socket := S} = State, Budget) ->
     case socket:recvmsg(S, ?MAX_MESSAGE, 0, [], nowait) of
         {ok, #{addr := From, iov := Iov} = Msg} ->
             %% A packet this code cannot handle is dropped; the responder
@@ -235,7 +246,7 @@ arm(#{socket := S} = State) ->
                            logger:warning("scoped_ipv6: mDNS packet dropped: ~0tp", [{Class, Reason}]),
                            State
                    end,
-            arm(Next);
+            arm(Next, Budget - 1);
         {select, SelectInfo} ->
             State#{pending := SelectInfo};
         {error, _} ->
