@@ -46,5 +46,5 @@ avahi sip6-a avahi-bench-a eth0 'fe80::2 peer-a.local\n'
 for _ in $(seq 150); do grep -q '"peer-a.local" successfully established' "$work/sip6-a/log" && break; sleep 0.1; done
 avahi sip6-host avahi-bench-host linkA ''
 host_avahi=${pids[1]}
-nsenter -t "$host_avahi" -m -n --wd="$PWD" env MIX_ENV=prod BENCH_QUICK="${BENCH_QUICK:-}" \
+nsenter -t "$host_avahi" -m -n -r --wd="$PWD" env MIX_ENV=prod BENCH_QUICK="${BENCH_QUICK:-}" \
     mix run --no-compile bench/mdns.exs

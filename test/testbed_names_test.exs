@@ -466,8 +466,9 @@ defmodule ScopedIPv6.TestbedNamesTest do
   # glibc's getaddrinfo in a peer (getent ahostsv6), through nss-mdns
   # and that peer's avahi: the first address, or nil.
   defp peer_lookup(avahi_pid, name) do
+    # -r: avahi's own root too (a chroot's, when the tests run in one).
     {out, _} =
-      System.cmd("nsenter", ["-t", "#{avahi_pid}", "-m", "-n", "getent", "ahostsv6", name],
+      System.cmd("nsenter", ["-t", "#{avahi_pid}", "-m", "-n", "-r", "getent", "ahostsv6", name],
         stderr_to_stdout: true
       )
 
