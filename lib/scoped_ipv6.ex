@@ -159,7 +159,8 @@ defmodule ScopedIPv6 do
 
   Options: `family: :inet6 | :inet | :any`, `timeout: ms` (2000),
   `links: [scope]`, `nameservers: [address | {address, port}]`,
-  `resolv_conf: path`, `cache: boolean`, `settle: ms` (250).
+  `resolv_conf: path`, `cache: boolean`, `settle: ms` (250), `mdns_ipv4: boolean`
+  (false: also ask 224.0.0.251 on each link with an IPv4 address).
 
       iex> ScopedIPv6.getaddrs("fe80::1%lo")
       {:ok, [{{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}]}

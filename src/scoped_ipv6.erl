@@ -144,7 +144,9 @@ getaddrs(Host) ->
 %% or indexes), `{nameservers, [Address | {Address, Port}]}',
 %% `{resolv_conf, File}', `{cache, Bool}' (`true': use the multicast DNS
 %% cache), `{settle, Ms}' (250: how long, after one link answers, the
-%% others are still waited for). A malformed option raises `badarg'.
+%% others are still waited for), `{mdns_ipv4, Bool}' (`false': `true'
+%% asks 224.0.0.251 too, from each link's IPv4 address). A malformed
+%% option raises `badarg'.
 %%
 %% ```
 %% {ok, Eth0} = scoped_ipv6:if_index("eth0"),

@@ -19,6 +19,7 @@
 -export([query/4]).
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
+-define(GROUP4, {224, 0, 0, 251}).
 -define(PORT, 5353).
 %% RFC 6762 section 17: a multicast DNS message is at most 9,000 bytes;
 %% a longer one is cut and then fails to decode.
@@ -34,25 +35,28 @@
 -type record() :: {inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}.
 
 %% @doc Asks `Links' (interface indexes, each with its link-local address
-%% to bind) for `Name'. Waits until every link has answered, or `settle'
+%% to bind, or with an IPv4 address of the link: then over IPv4, to
+%% 224.0.0.251 from that address) for `Name'. A link may come twice, once
+%% each way. Waits until every link has answered, or `settle'
 %% ms after the first answer, or the deadline. Returns the records of
 %% each link that answered, in the order of `Links'; `{error, no_link}'
 %% when no socket could be opened on any link.
 -spec query(scoped_ipv6_dns:name(), [a | aaaa],
-            [{pos_integer(), inet:ip6_address()}],
+            [{pos_integer(), inet:ip_address()}],
             #{deadline := integer(), settle := non_neg_integer()}) ->
     {ok, [{pos_integer(), [record()]}]} | {error, no_link}.
 query(Name, Types, Links, #{deadline := Deadline, settle := Settle}) ->
     Id = rand:uniform(65536) - 1,
     Query = scoped_ipv6_dns:query_message(Id, Name, Types, #{}),
     Sockets = [{Index, S} || {Index, Own} <- Links, {ok, S} <- [open(Index, Own)]],
+    Asked = lists:usort([Index || {Index, _} <- Sockets]),
     try
         case Sockets of
             [] ->
                 {error, no_link};
             _ ->
                 [send(S, Index, Query) || {Index, S} <- Sockets],
-                State = #{sockets => Sockets, query => Query, id => Id,
+                State = #{sockets => Sockets, asked => length(Asked), query => Query, id => Id,
                           question => {Name, Types}, answers => #{},
                           deadline => Deadline, settle => Settle, settled => infinity,
                           resend => now_ms() + ?RESEND, interval => ?RESEND},
@@ -60,12 +64,39 @@ query(Name, Types, Links, #{deadline := Deadline, settle := Settle}) ->
                                     State, Sockets),
                 Answers = wait(Armed),
                 {ok, [{Index, lists:reverse(Records)}
-                      || {Index, _} <- Sockets, {ok, Records} <- [maps:find(Index, Answers)]]}
+                      || Index <- in_order(Links, Asked), {ok, Records} <- [maps:find(Index, Answers)]]}
         end
     after
         [socket:close(S) || {_, S} <- Sockets]
     end.
 
+%% The links' indexes in the order given, each once.
+in_order(Links, Asked) ->
+    lists:foldr(fun({I, _}, Acc) ->
+                        case lists:member(I, Asked) of
+                            true -> [I | lists:delete(I, Acc)];
+                            false -> Acc
+                        end
+                end, [], Links).
+
+%% IPv4: there is no scope to bind to, so the socket is bound to the
+%% link's own IPv4 address and sends from it (IP_MULTICAST_IF); unlike
+%% IPv6 link-local addresses, two links with the same IPv4 address are not
+%% told apart.
+open(_Index, {_, _, _, _} = Own) ->
+    case socket:open(inet, dgram, udp) of
+        {ok, S} ->
+            Setup = [{{ip, multicast_if}, Own}, {{ip, multicast_ttl}, 255},
+                     {{ip, multicast_loop}, false}],
+            Ok = lists:all(fun({Opt, V}) -> socket:setopt(S, Opt, V) =:= ok end, Setup)
+                andalso socket:bind(S, #{family => inet, addr => Own, port => 0}) =:= ok,
+            case Ok of
+                true -> {ok, S};
+                false -> socket:close(S), error
+            end;
+        {error, _} ->
+            error
+    end;
 open(Index, Own) ->
     case socket:open(inet6, dgram, udp) of
         {ok, S} ->
@@ -82,7 +113,10 @@ open(Index, Own) ->
     end.
 
 send(S, Index, Query) ->
-    socket:sendto(S, Query, scoped_ipv6_addr:to_sockaddr(?GROUP, ?PORT, Index)).
+    case socket:info(S) of
+        #{domain := inet} -> socket:sendto(S, Query, #{family => inet, addr => ?GROUP4, port => ?PORT});
+        _ -> socket:sendto(S, Query, scoped_ipv6_addr:to_sockaddr(?GROUP, ?PORT, Index))
+    end.
 
 %% Reads what is there, then waits in the poll set for more. At most
 %% ?BATCH datagrams at a time: then the deadline is looked at again (a
@@ -102,9 +136,9 @@ arm(S, Index, State, Budget) ->
     end.
 
 wait(#{answers := Answers, sockets := Sockets, deadline := Deadline, settled := Settled,
-       resend := Resend} = State) ->
+       resend := Resend, asked := Asked} = State) ->
     Now = now_ms(),
-    Done = map_size(Answers) =:= length(Sockets),
+    Done = map_size(Answers) =:= Asked,
     if
         Done; Now >= Deadline; Now >= Settled ->
             Answers;
@@ -129,7 +163,7 @@ wait(#{answers := Answers, sockets := Sockets, deadline := Deadline, settled := 
 %% An answer counts only from the mDNS port (RFC 6762 section 6.7: legacy
 %% unicast replies come from 5353), with the sender's scope being this
 %% link, to our query id, for our name and types.
-take(Index, #{family := inet6, port := ?PORT, addr := Ip} = From, Packet,
+take(Index, #{port := ?PORT, addr := Ip} = From, Packet,
      #{id := Id, question := Question, answers := Answers, settled := Settled,
        settle := Settle} = State) ->
     OnLink = maps:get(scope_id, From, 0) =:= Index orelse not scoped_ipv6_addr:needs_scope(Ip),

@@ -24,7 +24,7 @@
 -type opts() :: #{family := inet6 | inet | any, timeout := non_neg_integer(),
                   links := default | [scoped_ipv6:scope()], nameservers := [term()] | default,
                   resolv_conf := file:name_all() | default, cache := boolean(),
-                  settle := non_neg_integer()}.
+                  settle := non_neg_integer(), mdns_ipv4 := boolean()}.
 
 %% @doc Every address of `Host', scoped where it needs a scope. `{badarg,
 %% Option}' for a malformed option (the public caller raises).
@@ -54,7 +54,7 @@ pair(Ip) -> {Ip, 0}.
 
 defaults() ->
     #{family => any, timeout => default, links => default, nameservers => default,
-      resolv_conf => default, cache => true, settle => ?DEFAULT_SETTLE}.
+      resolv_conf => default, cache => true, settle => ?DEFAULT_SETTLE, mdns_ipv4 => false}.
 
 options([], Options) ->
     {ok, Options};
@@ -72,6 +72,8 @@ options([{cache, C} | Rest], Options) when is_boolean(C) ->
     options(Rest, Options#{cache := C});
 options([{settle, S} | Rest], Options) when is_integer(S), S >= 0 ->
     options(Rest, Options#{settle := S});
+options([{mdns_ipv4, B} | Rest], Options) when is_boolean(B) ->
+    options(Rest, Options#{mdns_ipv4 := B});
 options([Bad | _], _Options) ->
     {badarg, Bad};
 options(Bad, _Options) ->
@@ -161,7 +163,7 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
         {ok, []} ->
             {error, no_link};
         {ok, Links} ->
-            Indexes = [I || {I, _} <- Links],
+            Indexes = lists:uniq([I || {I, _} <- Links]),
             Now = erlang:monotonic_time(millisecond),
             Cached = case Cache of
                          true -> scoped_ipv6_mdns_cache:lookup(Key, Types, Indexes, Now);
@@ -208,21 +210,25 @@ isolated(Fun) ->
     end.
 
 %% The links to ask, each with its link-local address: the ones named,
-%% or every link that is up, multicast and not loopback and has one.
-links(#{links := Asked}) ->
+%% or every link that is up, multicast and not loopback and has one. With
+%% `mdns_ipv4', each link with an IPv4 address comes again with it.
+links(#{links := Asked, mdns_ipv4 := V4}) ->
     case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
-            Own = [{I, Ip} || #{index := I, flags := Flags, addrs := Addrs} <- Interfaces,
-                              lists:member(up, Flags), lists:member(multicast, Flags),
-                              not lists:member(loopback, Flags),
-                              {Ip, _} <- [first_link_local(Addrs)]],
+            Up = [{I, Addrs} || #{index := I, flags := Flags, addrs := Addrs} <- Interfaces,
+                                lists:member(up, Flags), lists:member(multicast, Flags),
+                                not lists:member(loopback, Flags)],
+            Own = lists:append(
+                    [[{I, Ip} || {Ip, _} <- [first_link_local(Addrs)]] ++
+                         [{I, Ip4} || V4, {_, _, _, _} = Ip4 <- [first_ipv4(Addrs)]]
+                     || {I, Addrs} <- Up]),
             case Asked of
                 default ->
                     {ok, Own};
                 _ ->
                     case indexes(Asked, []) of
                         {ok, Indexes} ->
-                            {ok, [L || I <- Indexes, {_, _} = L <- [lists:keyfind(I, 1, Own)]]};
+                            {ok, [L || I <- Indexes, {J, _} = L <- Own, J =:= I]};
                         {error, _} = Error ->
                             Error
                     end
@@ -234,6 +240,12 @@ links(#{links := Asked}) ->
 first_link_local(Addrs) ->
     case [{Ip, I} || #{addr := {{W, _, _, _, _, _, _, _} = Ip, I}} <- Addrs,
                      W band 16#ffc0 =:= 16#fe80] of
+        [First | _] -> First;
+        [] -> none
+    end.
+
+first_ipv4(Addrs) ->
+    case [Ip || #{addr := {_, _, _, _} = Ip} <- Addrs] of
         [First | _] -> First;
         [] -> none
     end.

@@ -130,6 +130,46 @@ defmodule ScopedIPv6.TestbedNamesTest do
     end
   end
 
+  describe "multicast DNS over IPv4" do
+    setup do
+      # linkV: IPv4 as well (10.13.0.1 here, 10.13.0.2 there), and an avahi
+      # there that speaks IPv4 only.
+      Links.add(
+        link: "linkV",
+        peer_ns: "sip6-v",
+        peer_if: "eth0",
+        peer_addr: "fe80::2/64",
+        new_ns: true
+      )
+
+      for args <- [
+            ~w(addr add 10.13.0.1/24 dev linkV),
+            ~w(-n sip6-v addr add 10.13.0.2/24 dev eth0)
+          ] do
+        {_, 0} = System.cmd("ip", args)
+      end
+
+      {os_pid, dir} = start_avahi("sip6-v", [{"v4peer.local", "10.13.0.2"}], ipv4: true)
+
+      on_exit(fn ->
+        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
+        File.rm_rf(dir)
+      end)
+
+      :ok
+    end
+
+    test "224.0.0.251 is asked on the links given when asked, and only then" do
+      opts = [links: ["linkV"], family: :inet, cache: false, timeout: 1_000]
+
+      assert ScopedIPv6.getaddrs("v4peer.local", [mdns_ipv4: true] ++ opts) ==
+               {:ok, [{10, 13, 0, 2}]}
+
+      # Over IPv6 alone this avahi never hears the question.
+      assert ScopedIPv6.getaddrs("v4peer.local", opts) == {:error, :nxdomain}
+    end
+  end
+
   describe "everywhere a host name is accepted" do
     setup do
       Peer.start("sip6-a", "tcp-name", ["7130", "peer-a"])
@@ -485,7 +525,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
   # avahi-daemon with D-Bus off and static host names, in its own mount
   # namespace (test/peers/avahi.sh); returns once every name is
   # established (probed and announced).
-  defp start_avahi(ns, hosts) do
+  defp start_avahi(ns, hosts, opts \\ []) do
     dir =
       Path.join(System.tmp_dir!(), "scoped_ipv6_avahi_#{ns}_#{System.unique_integer([:positive])}")
 
@@ -495,8 +535,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
     [server]
     host-name=avahi-#{ns}
     domain-name=local
-    use-ipv4=no
-    use-ipv6=yes
+    use-ipv4=#{if opts[:ipv4], do: "yes", else: "no"}
+    use-ipv6=#{if opts[:ipv4], do: "no", else: "yes"}
     allow-interfaces=eth0
     enable-dbus=no
     [wide-area]
