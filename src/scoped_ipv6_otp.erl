@@ -3,8 +3,8 @@
 %% distribution carrier, `inet_tcp_dist''s accept loop, tick, statistics
 %% and socket option calls, the general fields of `dist_util''s
 %% `#hs_data{}' and the merging of distribution socket options; for scoped
-%% TCP, inet's check of one gen_tcp option and the shape of a
-%% socket-backend gen_tcp socket. Our code calls OTP's internals only
+%% TCP, inet's check of one gen_tcp option, where gen_tcp reads the node's
+%% default backend, and the shape of a socket-backend gen_tcp socket. Our code calls OTP's internals only
 %% through here, so the next change of them is met in one place.
 %%
 %% Checked on OTP 25, 27 and 29 (the CI matrix). OTP 27 exports, marked
@@ -19,7 +19,7 @@
 -include_lib("kernel/include/dist_util.hrl").
 
 -export([hs_data/2, merge_options/3, accept/2, setopts/2, getopts/2, implementation/0]).
--export([gen_tcp_refuses/2, socket_backend_socket/1]).
+-export([gen_tcp_refuses/2, socket_backend_socket/1, default_inet_backend/0]).
 
 -ifdef(TEST).
 -export([own_hs_data/2, own_merge_options/3]).
@@ -70,6 +70,17 @@ gen_tcp_refuses(Kind, Opt) ->
     case erlang:function_exported(inet, Check, 2) of
         true -> inet:Check([Opt], inet6_tcp) =:= {error, badarg};
         false -> unknown
+    end.
+
+%% @doc The node's default gen_tcp backend, where gen_tcp reads it: the
+%% persistent term that kernel's inet_db sets from `-kernel inet_backend'
+%% at boot (OTP 25 to 29), not the application environment, which may
+%% differ from it later.
+-spec default_inet_backend() -> inet | socket.
+default_inet_backend() ->
+    case persistent_term:get({kernel, inet_backend}, inet) of
+        socket -> socket;
+        _ -> inet
     end.
 
 %% @doc The `socket:socket()' under a gen_tcp socket of the `socket'

@@ -176,7 +176,11 @@ udp_open([Opt | Rest], Family, Acc) ->
     case lookup(udp, Opt) of
         {ok, address, Address} -> udp_open(Rest, Family, Acc#{address := Address});
         {ok, port, Port} -> udp_open(Rest, Family, Acc#{port := Port});
-        {ok, Ignored, _} when Ignored =:= family; Ignored =:= ignored ->
+        {ok, family, _} when is_atom(Opt) ->
+            %% `inet'/`inet6', read by family/2 already (as gen_udp, a
+            %% `{family, F}' tuple is not an option).
+            udp_open(Rest, Family, Acc);
+        {ok, ignored, _} ->
             udp_open(Rest, Family, Acc);
         {ok, {native, Number, Raw}, _} ->
             udp_open(Rest, Family, add(before_bind, {{socket, Number}, {native, Raw}}, Acc));
@@ -241,15 +245,12 @@ refused_option(Kind, Opts) ->
     end.
 
 %% @doc The gen_tcp backend these options choose: the first option, or the
-%% node's default (`-kernel inet_backend').
+%% node's default (`-kernel inet_backend'), as gen_tcp reads it.
 -spec backend([term()]) -> inet | socket.
 backend([{inet_backend, Backend} | _]) when Backend =:= inet; Backend =:= socket ->
     Backend;
 backend(_Opts) ->
-    case application:get_env(kernel, inet_backend, inet) of
-        socket -> socket;
-        _ -> inet
-    end.
+    scoped_ipv6_otp:default_inet_backend().
 
 %% @doc `Opts' with `{bind_to_device, Name}' for interface `Index' added
 %% where gen_tcp reads options (after a leading `inet_backend').

@@ -19,7 +19,7 @@
 -spec connect(term(), inet:port_number(), [term()], timeout()) ->
     {ok, inet:socket()} | {error, term()} | refused().
 connect(Address, Port, Opts, Timeout) ->
-    Deadline = deadline(Timeout),
+    Deadline = deadline(Address, Timeout),
     case scoped_ipv6_dest:resolve_all(Address, Timeout) of
         {ok, Destinations} ->
             case scoped_ipv6_sockopts:for_gen_tcp(Opts, 0) of
@@ -163,12 +163,17 @@ refused(Kind, Opts, Call) ->
     catch exit:badarg -> {badarg, scoped_ipv6_sockopts:refused_option(Kind, Opts)}
     end.
 
-deadline(infinity) -> infinity;
-deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
+%% Only a name (a host name, or text to parse) may spend part of the
+%% timeout before the connect starts: an address tuple takes it whole.
+deadline(Address, Timeout) when is_tuple(Address); Timeout =:= infinity ->
+    {whole, Timeout};
+deadline(_Name, Timeout) ->
+    {until, erlang:monotonic_time(millisecond) + Timeout}.
 
 %% gen_tcp hands its driver the timeout in 32 bits: 2^32 ms would time
 %% out at once. No connect lasts 49 days (the kernel gives up within
 %% minutes), so a longer wait is the longest the driver can take.
-remaining(infinity) -> infinity;
-remaining(Deadline) ->
+remaining({whole, infinity}) -> infinity;
+remaining({whole, Timeout}) -> min(16#ffffffff, Timeout);
+remaining({until, Deadline}) ->
     min(16#ffffffff, max(0, Deadline - erlang:monotonic_time(millisecond))).

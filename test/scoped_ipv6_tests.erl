@@ -282,3 +282,11 @@ random_leaf() ->
 
 crypto_free_bytes(N) ->
     << <<(rand:uniform(256) - 1)>> || _ <- lists:seq(1, N) >>.
+
+%% The default backend we read is the one gen_tcp itself uses: what
+%% gen_tcp:listen/2 makes without an `inet_backend' option tells.
+default_inet_backend_is_gen_tcps_test() ->
+    {ok, Socket} = gen_tcp:listen(0, []),
+    Used = case is_port(Socket) of true -> inet; false -> socket end,
+    ok = gen_tcp:close(Socket),
+    ?assertEqual(Used, scoped_ipv6_otp:default_inet_backend()).

@@ -118,7 +118,15 @@ defmodule ScopedIPv6.SocketsTest do
 
   test "UDP takes options as gen_udp does: badarg at open, einval from setopts" do
     # What gen_udp itself does with each, checked in the same run.
-    for bad <- [[foo: 1], [:foo], [reuseaddr: 5], [backlog: 5], [active: :x], [multicast_hops: 256]] do
+    for bad <- [
+          [foo: 1],
+          [:foo],
+          [family: :inet],
+          [reuseaddr: 5],
+          [backlog: 5],
+          [active: :x],
+          [multicast_hops: 256]
+        ] do
       assert catch_exit(:gen_udp.open(0, bad)) == :badarg
       assert_raise ArgumentError, fn -> UDP.open(0, bad) end
     end

@@ -22,13 +22,15 @@ defmodule ScopedIPv6.UDP do
   ## Options
 
   `:binary` or `:list`, `active:` (`true`, `false`, `:once`, or a count),
-  `ip:`/`ifaddr:`, `reuseaddr:`, `ipv6_v6only:` (always set, `true` unless
-  you say otherwise), `recbuf:`, `sndbuf:`, `bind_to_device:`,
+  `ip:`/`ifaddr:`, `reuseaddr:`, `ipv6_v6only:` (set on every IPv6 socket,
+  `true` unless you say otherwise), `recbuf:`, `sndbuf:`, `bind_to_device:`,
   `multicast_if:` (an interface index or name), `multicast_hops:`,
   `multicast_loop:`, `buffer:` (the largest datagram received, `1..65535`,
   default 65,535: datagrams arrive whole; a longer one is `{:error, :emsgsize}`,
   or `{:udp_error, socket, :emsgsize}` in active mode, never cut silently),
   and on Linux `mark:` (SO_MARK) and `bind_to_ifindex:` (SO_BINDTOIFINDEX).
+  Any other option, or a bad value, raises `ArgumentError` at `open/2`, as
+  `:gen_udp.open/2` does, and is `{:error, :einval}` from `setopts/2`.
   """
 
   @typedoc "A scoped UDP socket."
