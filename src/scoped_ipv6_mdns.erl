@@ -32,7 +32,7 @@
 -define(RESEND, 1000).
 -define(BATCH, 64).
 
--type record() :: {inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}.
+-type answer() :: {inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}.
 
 %% @doc Asks `Links' (interface indexes, each with its link-local address
 %% to bind, or with an IPv4 address of the link: then over IPv4, to
@@ -44,7 +44,7 @@
 -spec query(scoped_ipv6_dns:name(), [a | aaaa],
             [{pos_integer(), inet:ip_address()}],
             #{deadline := integer(), settle := non_neg_integer()}) ->
-    {ok, [{pos_integer(), [record()]}]} | {error, no_link}.
+    {ok, [{pos_integer(), [answer()]}]} | {error, no_link}.
 query(Name, Types, Links, #{deadline := Deadline, settle := Settle}) ->
     Id = rand:uniform(65536) - 1,
     Query = scoped_ipv6_dns:query_message(Id, Name, Types, #{}),

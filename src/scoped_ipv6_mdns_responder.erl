@@ -196,8 +196,13 @@ usable(Wanted) ->
 wanted(_I, _Name, all) -> true;
 wanted(I, Name, Links) ->
     lists:any(fun(L) when is_integer(L) -> L =:= I;
-                 (L) -> (catch unicode:characters_to_list(L)) =:= Name
+                 (L) -> text(L) =:= Name
               end, Links).
+
+text(L) ->
+    try unicode:characters_to_list(L)
+    catch error:_ -> error
+    end.
 
 %% Our records for link `Index': its IPv6 addresses (AAAA) and IPv4 (A).
 records(#{name := Name} = State, Index, TTL, Flush) ->
