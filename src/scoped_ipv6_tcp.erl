@@ -56,7 +56,7 @@ connect(Address, Port, Opts) ->
 %% {error, scope_required} = scoped_ipv6_tcp:connect("fe80::2", 8080, [], 5000),
 %% {error, {no_such_interface, "nosuch0"}} =
 %%     scoped_ipv6_tcp:connect("fe80::2%nosuch0", 8080, [], 5000),
-%% badarg = try scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [{active, maybe}], 5000)
+%% badarg = try scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [{active, sometimes}], 5000)
 %%          catch error:badarg -> badarg end.
 %% '''
 -spec connect(scoped_ipv6:address() | string() | binary() | atom(), inet:port_number(),

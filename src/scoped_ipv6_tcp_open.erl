@@ -8,6 +8,9 @@
 
 -export([connect/4, listen/2]).
 
+%% RFC 8305 section 8: 250 ms between connection attempts.
+-define(STAGGER, 250).
+
 %% `{badarg, Cause}': an option gen_tcp refused (Cause names it, for the
 %% caller's error info); `{error, {badarg, Opt}}' from the option split
 %% (a malformed list) is given back as it is.
@@ -17,12 +20,12 @@
     {ok, inet:socket()} | {error, term()} | refused().
 connect(Address, Port, Opts, Timeout) ->
     Deadline = deadline(Address, Timeout),
-    case scoped_ipv6_dest:resolve(Address, Timeout) of
-        {ok, {Ip, Scope}} ->
+    case scoped_ipv6_dest:resolve_all(Address, Timeout) of
+        {ok, Destinations} ->
             case scoped_ipv6_sockopts:for_gen_tcp(Opts, 0) of
                 {ok, TcpOpts} ->
                     refused(connect, Opts,
-                            fun() -> connect_to(Ip, Port, Scope, TcpOpts, remaining(Deadline)) end);
+                            fun() -> connect_any(Destinations, Port, TcpOpts, Deadline) end);
                 {error, _} = Error ->
                     Error
             end;
@@ -38,6 +41,94 @@ listen(Port, Opts) ->
     end.
 
 %% --- internal ---------------------------------------------------------------
+
+%% One destination: connected here. Several (a host name with several
+%% answers): RFC 8305 (Happy Eyeballs) connection attempts, each in a
+%% process of its own, started ?STAGGER ms apart in the resolver's order
+%% (the next one at once when one fails); the first to connect wins and
+%% is handed to the caller, the others are killed (a connecting socket
+%% closes with its process) or, connected too late, closed. The last
+%% error is returned when every attempt failed.
+connect_any([{Ip, Scope}], Port, Opts, Deadline) ->
+    connect_to(Ip, Port, Scope, Opts, remaining(Deadline));
+connect_any(Destinations, Port, Opts, Deadline) ->
+    Ref = make_ref(),
+    race(Destinations, Port, Opts, Deadline, Ref, #{}, {error, timeout}).
+
+race(Waiting, Port, Opts, Deadline, Ref, Running, Last) ->
+    {Running1, Waiting1} =
+        case Waiting of
+            [{Ip, Scope} | Rest] ->
+                Started = attempt(Ip, Port, Scope, Opts, Deadline, Ref),
+                {Running#{Started => erlang:monitor(process, Started)}, Rest};
+            [] ->
+                {Running, []}
+        end,
+    Next = case Waiting1 of
+               [] -> remaining(Deadline);
+               _ -> min(?STAGGER, remaining(Deadline))
+           end,
+    case map_size(Running1) of
+        0 ->
+            Last;
+        _ ->
+            receive
+                {Ref, Pid, {ok, Socket}} ->
+                    lose(maps:remove(Pid, Running1), Ref),
+                    erlang:demonitor(maps:get(Pid, Running1), [flush]),
+                    {ok, Socket};
+                {Ref, Pid, badarg} ->
+                    %% gen_tcp refused an option: as if connected here.
+                    lose(maps:remove(Pid, Running1), Ref),
+                    erlang:demonitor(maps:get(Pid, Running1), [flush]),
+                    exit(badarg);
+                {Ref, Pid, {error, _} = Error} ->
+                    erlang:demonitor(maps:get(Pid, Running1), [flush]),
+                    race(Waiting1, Port, Opts, Deadline, Ref, maps:remove(Pid, Running1), Error);
+                {'DOWN', _, process, Pid, Reason} when is_map_key(Pid, Running1) ->
+                    race(Waiting1, Port, Opts, Deadline, Ref, maps:remove(Pid, Running1),
+                         {error, Reason})
+            after Next ->
+                case {Waiting1, remaining(Deadline)} of
+                    {_, 0} ->
+                        lose(Running1, Ref),
+                        {error, timeout};
+                    _ ->
+                        race(Waiting1, Port, Opts, Deadline, Ref, Running1, Last)
+                end
+            end
+    end.
+
+%% An attempt hands its socket to the caller before saying so, so that a
+%% socket the caller never takes is the caller's to close.
+attempt(Ip, Port, Scope, Opts, Deadline, Ref) ->
+    Caller = self(),
+    spawn(fun() ->
+                  Result = try connect_to(Ip, Port, Scope, Opts, remaining(Deadline))
+                           catch exit:badarg -> badarg
+                           end,
+                  case Result of
+                      {ok, Socket} ->
+                          case gen_tcp:controlling_process(Socket, Caller) of
+                              ok -> Caller ! {Ref, self(), {ok, Socket}};
+                              {error, _} = Error -> Caller ! {Ref, self(), Error}
+                          end;
+                      Error ->
+                          Caller ! {Ref, self(), Error}
+                  end
+          end).
+
+%% The losers: killed, waited for, and any socket one handed over closed.
+lose(Running, Ref) ->
+    [exit(Pid, kill) || Pid <- maps:keys(Running)],
+    [receive {'DOWN', Monitor, process, Pid, _} -> ok end
+     || {Pid, Monitor} <- maps:to_list(Running)],
+    [receive
+         {Ref, Pid, {ok, Socket}} -> gen_tcp:close(Socket);
+         {Ref, Pid, _} -> ok
+     after 0 -> ok
+     end || Pid <- maps:keys(Running)],
+    ok.
 
 %% Without a scope, gen_tcp is asked exactly as the caller would have.
 connect_to(Ip, Port, 0, Opts, Timeout) ->

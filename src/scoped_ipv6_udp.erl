@@ -343,7 +343,7 @@ recv_whole(Socket, Buffer, Timeout) ->
 %% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
 %% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
 %% receive {udp, S, {_PeerIp6, Eth0}, 5353, <<"a:hi">>} -> ok end,
-%% {error, einval} = scoped_ipv6_udp:setopts(S, [{active, maybe}]).
+%% {error, einval} = scoped_ipv6_udp:setopts(S, [{active, sometimes}]).
 %% '''
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(#scoped_udp{server = Server}, Opts) when is_list(Opts) ->
