@@ -274,6 +274,49 @@ defmodule ScopedIPv6 do
   def sockname(socket), do: call(:sockname, [socket])
 
   @doc """
+  Sends one ICMPv6 echo request to `address` and waits for the reply:
+  `{:ok, round_trip_microseconds}`, an integer in **microseconds**, from just
+  before the request is sent to when its reply is read.
+
+  `address` takes every form a destination takes; a link-local one needs a
+  scope (`"fe80::2%eth0"`, `{ip6, scope}`), since the same address can answer
+  on every link:
+
+      iex> ScopedIPv6.ping("fe80::2")
+      {:error, :scope_required}
+      iex> ScopedIPv6.ping("fe80::2%nosuch0")
+      {:error, {:no_such_interface, "nosuch0"}}
+
+  On a link, `ScopedIPv6.ping("fe80::2%eth0", timeout: 500)` answers
+  `{:ok, 187}` or `{:error, :timeout}`.
+
+  It uses Linux's unprivileged ICMPv6 datagram socket, which the kernel
+  allows to processes whose group is within the sysctl
+  `net.ipv4.ping_group_range` (it governs IPv6 too; Debian's default `1 0`
+  allows nobody: `sysctl -w net.ipv4.ping_group_range="0 2147483647"`);
+  where that is refused, a raw ICMPv6 socket (root or `CAP_NET_RAW`);
+  `{:error, :eacces}` if both are refused. It waits in the VM's poll set:
+  no scheduler is blocked.
+
+  ## Options
+
+    * `:timeout` - milliseconds to wait for the reply (default 1000; a host
+      name's lookup gets the same time again);
+    * `:payload` - a binary carried in the request (default none);
+    * `:socket` - `:auto` (default, as above), `:dgram` or `:raw`.
+
+  Errors: `:timeout`, `:scope_required`, `:eacces`, `:ehostunreach` or
+  `:enetunreach` (an ICMPv6 "destination unreachable" answered the request,
+  such as the kernel's own when no neighbour on the link has the address,
+  after about 3 s on Linux), `:eafnosupport` for an IPv4 address,
+  `{:no_such_interface, scope}`, and the OS's reasons. A wrong option raises
+  `ArgumentError`.
+  """
+  @spec ping(address() | String.t() | atom(), keyword()) ::
+          {:ok, non_neg_integer()} | {:error, reason()}
+  def ping(address, opts \\ []), do: call(:ping, [address, opts])
+
+  @doc """
   A human-readable text for any reason this library returns.
 
       iex> ScopedIPv6.format_error(:scope_required)

@@ -34,7 +34,8 @@
 -include("scoped_ipv6.hrl").
 
 -export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
-         interfaces/0, needs_scope/1, peername/1, sockname/1, format_error/1]).
+         interfaces/0, needs_scope/1, peername/1, sockname/1, ping/1, ping/2,
+         format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
 
@@ -239,6 +240,49 @@ peername(Socket) ->
     {ok, {address(), inet:port_number()}} | {error, inet:posix()}.
 sockname(Socket) ->
     socket_addr(Socket, sock).
+
+%% @equiv ping(Address, [])
+-spec ping(address() | string() | binary() | atom()) ->
+    {ok, RttMicroseconds :: non_neg_integer()} | {error, reason()}.
+ping(Address) ->
+    ping(Address, []).
+
+%% @doc Sends one ICMPv6 echo request (RFC 4443) to `Address' and waits
+%% for its reply: `{ok, RoundTripMicroseconds}' (an integer, in
+%% microseconds, from just before the request is sent to when the reply
+%% is read). `Address' takes every form a destination takes; a link-local
+%% one needs a scope (`"fe80::2%eth0"', `{Ip6, Scope}'), or `{error,
+%% scope_required}', since the same address can answer on every link.
+%% Errors: `timeout' (no reply in time), `scope_required', `eacces' (no
+%% ICMPv6 socket allowed: see below), `ehostunreach' or `enetunreach' (an
+%% ICMPv6 "destination unreachable" answered the request, such as the
+%% kernel's own when no neighbour on the link has the address, after about
+%% 3 s on Linux), `eafnosupport' for an IPv4 address, `{no_such_interface,
+%% Scope}' and the OS's `inet:posix()' reasons.
+%%
+%% The socket: Linux's unprivileged ICMPv6 datagram socket, which the
+%% kernel allows to processes whose group is within the sysctl
+%% `net.ipv4.ping_group_range' (it governs IPv6 too; Debian's default,
+%% `1 0', allows nobody: e.g. `sysctl -w net.ipv4.ping_group_range="0
+%% 2147483647"'); where that is refused, a raw ICMPv6 socket, which needs
+%% root or CAP_NET_RAW; `{error, eacces}' if both are refused. The wait
+%% is OTP socket's, in the VM's poll set: no scheduler is blocked.
+%%
+%% Options: `{timeout, Ms}' (default 1000; for a host name, its lookup
+%% gets the same time again), `{payload, Binary}' (extra bytes carried
+%% in the request, default none), `{socket, auto | dgram | raw}' (which
+%% socket; default `auto', as above). A wrong option raises `badarg'.
+%%
+%% ```
+%% {error, scope_required} = scoped_ipv6:ping("fe80::2"),
+%% {ok, Microseconds} = scoped_ipv6:ping("fe80::2%eth0", [{timeout, 500}]).
+%% '''
+-spec ping(address() | string() | binary() | atom(),
+           [{timeout, non_neg_integer()} | {payload, binary()} |
+            {socket, auto | dgram | raw}]) ->
+    {ok, RttMicroseconds :: non_neg_integer()} | {error, reason()}.
+ping(Address, Opts) ->
+    scoped_ipv6_ping:ping(Address, Opts).
 
 %% @doc A human-readable text for any reason this library returns; any
 %% other term is shown as it is.

@@ -17,7 +17,9 @@
                       before_bind := [{socket:socket_option() | {native, integer()}, term()}],
                       after_bind := [udp_setting()]}.
 -type udp_setting() :: {server, active | mode | buffer, term()} |
-                       {socket, socket:socket_option(), term()}.
+                       {socket, socket:socket_option(), term()} |
+                       {arrival, recvpktinfo | recvhoplimit | recvtclass | min_hoplimit,
+                        term()}.
 -export_type([udp_open/0, udp_setting/0]).
 
 %% --- the table --------------------------------------------------------------
@@ -40,6 +42,10 @@
 %%   {after_bind, Opt}   socket:setopt/3 at open and by setopts/2
 %%   server              the UDP socket's process (active mode, data mode,
 %%                       largest datagram), at open and by setopts/2
+%%   arrival             the UDP socket's process and the kernel: RFC 3542
+%%                       arrival information asked for, RFC 5082's
+%%                       hop-limit guard (IPv6 sockets), at open and by
+%%                       setopts/2
 %%   ignored             accepted, without effect
 row(ip)              -> {address,  address,                  address};
 row(ifaddr)          -> {address,  address,                  address};
@@ -58,6 +64,11 @@ row(buffer)          -> {datagram, gen_tcp,                  server};
 row(multicast_if)    -> {scope,    gen_tcp,                  {after_bind, {ipv6, multicast_if}}};
 row(multicast_hops)  -> {hops,     gen_tcp,                  {after_bind, {ipv6, multicast_hops}}};
 row(multicast_loop)  -> {boolean,  gen_tcp,                  {after_bind, {ipv6, multicast_loop}}};
+row(unicast_hops)    -> {unicast_hops, gen_tcp,              {after_bind, {ipv6, unicast_hops}}};
+row(recvpktinfo)     -> {boolean,  gen_tcp,                  arrival};
+row(recvhoplimit)    -> {boolean,  gen_tcp,                  arrival};
+row(recvtclass)      -> {boolean,  gen_tcp,                  arrival};
+row(min_hoplimit)    -> {hoplimit, gen_tcp,                  arrival};
 row(inet_backend)    -> {backend,  gen_tcp,                  ignored};
 row(udp_module)      -> {any,      gen_tcp,                  ignored};
 row(_Other)          -> none.
@@ -75,6 +86,8 @@ value_ok(mode, M) -> M =:= binary orelse M =:= list;
 value_ok(datagram, N) -> is_integer(N) andalso N > 0 andalso N =< ?MAX_DATAGRAM;
 value_ok(scope, S) -> ?is_scope(S);
 value_ok(hops, N) -> is_integer(N) andalso N >= -1 andalso N =< 255;
+value_ok(unicast_hops, N) -> N =:= default orelse (is_integer(N) andalso N >= 0 andalso N =< 255);
+value_ok(hoplimit, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;
 value_ok(backend, B) -> B =:= inet;              % UDP runs on OTP's socket module
 value_ok(any, _) -> true.
 
@@ -222,6 +235,9 @@ udp_setting(Opt) ->
         {ok, server, Value} ->
             {Name, _} = named(Opt),
             {ok, {server, Name, Value}};
+        {ok, arrival, Value} ->
+            {Name, _} = named(Opt),
+            {ok, {arrival, Name, Value}};
         {ok, {after_bind, {ipv6, multicast_if} = SockOpt}, Scope} ->
             case scoped_ipv6_dest:interface_index(Scope) of
                 {ok, Index} -> {ok, {socket, SockOpt, Index}};

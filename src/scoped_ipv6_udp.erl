@@ -29,26 +29,38 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([open/1, open/2, send/4, recv/2, recv/3, setopts/2, controlling_process/2,
+-export([open/1, open/2, send/4, send/5, recv/2, recv/3, setopts/2, controlling_process/2,
          close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1,
-         is_socket/1]).
+         is_socket/1, getstat/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 %% `flags': an atomics array the server writes and recv/3 reads, so that a
 %% passive receive costs no call to the server and no getopt:
 %% ?ACTIVE is 1 while active, ?BINARY 1 in binary mode, ?BUFFER the
-%% largest datagram received.
+%% largest datagram received, ?ASK the arrival information asked for (a
+%% mask: 1 pktinfo, 2 hoplimit, 4 tclass, as in scoped_ipv6_cmsg),
+%% ?MIN_HOPS the hop-limit guard (0: off), ?DROPPED the datagrams it
+%% dropped (passive and active alike).
 -record(scoped_udp, {server :: pid(), socket :: socket:socket(), flags :: atomics:atomics_ref()}).
 -define(ACTIVE, 1).
 -define(BINARY, 2).
 -define(BUFFER, 3).
+-define(ASK, 4).
+-define(MIN_HOPS, 5).
+-define(DROPPED, 6).
+-define(FLAGS, 6).
+-define(ASK_BIT(Opt), case Opt of recvpktinfo -> 1; recvhoplimit -> 2; recvtclass -> 4 end).
 %% The longest wait `receive ... after' and the socket module take at once.
 -define(MAX_WAIT, 16#ffffffff).
 %% gen_udp's range for the (ignored) length of recv/2,3.
 -define(is_length(L), (is_integer(L) andalso L >= 0 andalso L =< 16#ffffffff)).
 -define(is_timeout(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 -opaque socket() :: #scoped_udp{}.
--export_type([socket/0]).
+%% The arrival information asked for (see open/2).
+-type anc_data() :: [{pktinfo, {Destination :: scoped_ipv6:address(),
+                                IfIndex :: non_neg_integer()}} |
+                     {hoplimit, 0..255} | {tclass, 0..255}].
+-export_type([socket/0, anc_data/0]).
 
 
 %% @equiv open(Port, [])
@@ -72,6 +84,34 @@ open(Port) ->
 %% `recv/3', or `{udp_error, Socket, emsgsize}' in active mode (which
 %% stays on). An option it does not take, or a bad value, raises `badarg'
 %% (as gen_udp does).
+%%
+%% Arrival information (RFC 3542; IPv6 sockets, else `{error,
+%% eafnosupport}'): with `{recvpktinfo, true}', `{recvhoplimit, true}' or
+%% `{recvtclass, true}', each datagram carries an `AncData' list, as
+%% gen_udp's does with `recvtclass': `recv/3' answers `{ok, {Address,
+%% Port, AncData, Data}}' and active messages are `{udp, Socket, Address,
+%% Port, AncData, Data}'. `AncData' holds, in this order and each only
+%% when asked for, `{pktinfo, {Destination, IfIndex}}' (the address the
+%% datagram was sent to, scoped by the arrival interface when it needs a
+%% scope, e.g. `{{16#ff02,0,0,0,0,0,0,16#fb}, 3}', and the index of the
+%% interface it arrived on), `{hoplimit, 0..255}' and `{tclass, 0..255}'.
+%% Without these options the shapes stay `{ok, {Address, Port, Data}}' and
+%% `{udp, Socket, Address, Port, Data}'.
+%%
+%% `{min_hoplimit, N}' (`0..255', 0 = off): the hop-limit guard of RFC
+%% 5082. A datagram that arrived with a hop limit below `N' is dropped
+%% before anyone sees it and counted in `getstat/1'; link-local protocols
+%% set 255, which only a sender on the same link can achieve.
+%% `{unicast_hops, N}' (`0..255' or `default'): the hop limit of unicast
+%% datagrams sent (IPV6_UNICAST_HOPS).
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary, {recvpktinfo, true}, {recvhoplimit, true}]),
+%% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{_PeerIp6, Eth0}, 5353, AncData, <<"a:hi">>}} = scoped_ipv6_udp:recv(S, 0, 5000),
+%% [{pktinfo, {{{16#fe80,0,0,0,0,0,0,1}, Eth0}, Eth0}}, {hoplimit, 64}] = AncData.
+%% '''
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary, {ip, "fe80::1%eth0"}]),
@@ -121,6 +161,72 @@ send(#scoped_udp{socket = Socket} = S, Address, Port, Data)
 send(Socket, Address, Port, Data) ->
     erlang:error(badarg, [Socket, Address, Port, Data]).
 
+%% @doc Sends one datagram as send/4 does, with RFC 3542 ancillary data
+%% for it alone (`[]' sends as send/4; gen_udp:send/5's order of
+%% arguments):
+%% <ul>
+%%   <li>`{pktinfo, Source}': the source address and interface. A scoped
+%%       `Source' (`"fe80::1%eth0"', `{Ip6, Scope}') leaves from that
+%%       interface with that address; the unspecified address with a scope
+%%       (`{{0,0,0,0,0,0,0,0}, "eth0"}') chooses only the interface; a
+%%       global address only the address. The interface chosen is also the
+%%       scope of a link-local `Address' given without one (RFC 3542). A
+%%       link-local `Source' without a scope is `{error, scope_required}';
+%%       the address must be one of this host's (Linux refuses another with
+%%       `{error, einval}').</li>
+%%   <li>`{hoplimit, 0..255}': the hop limit of this datagram.</li>
+%%   <li>`{tclass, 0..255}': its traffic class.</li>
+%% </ul>
+%% An item of another shape, or `AncData' that is not a list, raises
+%% `badarg'. `Data' is iodata.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
+%% Eth0Only = {{0,0,0,0,0,0,0,0}, "eth0"},
+%% ok = scoped_ipv6_udp:send(S, "fe80::2", 5353, [{pktinfo, Eth0Only}, {hoplimit, 255}], <<"hi">>),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{_PeerIp6, Eth0}, 5353, <<"a:hi">>}} = scoped_ipv6_udp:recv(S, 0, 5000),
+%% {error, scope_required} = scoped_ipv6_udp:send(S, "fe80::2", 5353, [{hoplimit, 255}], <<"hi">>).
+%% '''
+-spec send(socket(), scoped_ipv6:address() | string() | binary() | atom(),
+           inet:port_number(), [term()], iodata()) -> ok | {error, scoped_ipv6:reason()}.
+send(S, Address, Port, [], Data) ->
+    send(S, Address, Port, Data);
+send(#scoped_udp{socket = Socket} = S, Address, Port, AncData, Data)
+  when is_integer(Port), Port >= 0, Port =< 65535 ->
+    Args = [S, Address, Port, AncData, Data],
+    is_iodata(Data) orelse erlang:error(badarg, Args),
+    case scoped_ipv6_cmsg:encode(AncData) of
+        {ok, Ctrl} ->
+            case destination(Address, scoped_ipv6_cmsg:interface(Ctrl)) of
+                {ok, {Ip, Scope}} ->
+                    To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
+                    Msg = #{addr => To, iov => erlang:iolist_to_iovec(Data), ctrl => Ctrl},
+                    scoped_ipv6_dest:explain(socket:sendmsg(Socket, Msg), Scope);
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, badarg} ->
+            erlang:error(badarg, Args);
+        {error, _} = Error ->
+            Error
+    end;
+send(Socket, Address, Port, AncData, Data) ->
+    erlang:error(badarg, [Socket, Address, Port, AncData, Data]).
+
+%% RFC 3542 section 6.1: the interface of IPV6_PKTINFO is the scope of a
+%% link-local destination given without one.
+destination(Address, Interface) ->
+    case scoped_ipv6_dest:resolve(Address, infinity) of
+        {error, scope_required} = Error when Interface > 0 ->
+            case scoped_ipv6_addr:resolve(Address) of
+                {ok, Ip} when ?is_ip6_address(Ip) -> {ok, {Ip, Interface}};
+                _HostName -> Error
+            end;
+        Other ->
+            Other
+    end.
+
 %% socket:sendto/3 answers `{error, {invalid, {data, _}}}' for these.
 is_iodata(Data) when is_binary(Data) ->
     true;
@@ -136,6 +242,7 @@ is_iodata(_) ->
 %% @equiv recv(Socket, Length, infinity)
 -spec recv(socket(), non_neg_integer()) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
+    {ok, {scoped_ipv6:address(), inet:port_number(), anc_data(), binary() | string()}} |
     {error, term()}.
 recv(Socket, Length) ->
     recv(Socket, Length, infinity).
@@ -146,7 +253,10 @@ recv(Socket, Length) ->
 %% `{error, emsgsize}'. `Length' (`0..16#ffffffff') is ignored, as gen_udp
 %% ignores it. `Timeout' may be any non-negative integer (gen_udp answers
 %% `einval' above `16#7fffffff'). `{error, einval}' in active mode, as
-%% gen_udp. A wrong type or range of an argument raises `badarg'.
+%% gen_udp. A wrong type or range of an argument raises `badarg'. With
+%% arrival information asked for (see open/2), `{ok, {Address, Port,
+%% AncData, Data}}'; datagrams the hop-limit guard drops are skipped
+%% (and counted) within the same `Timeout'.
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
@@ -156,20 +266,49 @@ recv(Socket, Length) ->
 %% '''
 -spec recv(socket(), non_neg_integer(), timeout()) ->
     {ok, {scoped_ipv6:address(), inet:port_number(), binary() | string()}} |
+    {ok, {scoped_ipv6:address(), inet:port_number(), anc_data(), binary() | string()}} |
     {error, term()}.
 recv(#scoped_udp{socket = Socket, flags = Flags}, Length, Timeout)
   when ?is_length(Length), ?is_timeout(Timeout) ->
     case atomics:get(Flags, ?ACTIVE) of
-        0 ->
-            case recv_whole(Socket, atomics:get(Flags, ?BUFFER), Timeout) of
-                {ok, {From, Data}} -> {ok, datagram(From, Data, mode(Flags))};
-                {error, _} = Error -> Error
-            end;
-        _Active ->
-            {error, einval}
+        0 -> recv_passive(Socket, Flags, deadline(Timeout));
+        _Active -> {error, einval}
     end;
 recv(Socket, Length, Timeout) ->
     erlang:error(badarg, [Socket, Length, Timeout]).
+
+%% A datagram the hop-limit guard drops is counted, and the wait goes on
+%% for the next one until the same deadline.
+recv_passive(Socket, Flags, Deadline) ->
+    case recv_whole(Socket, atomics:get(Flags, ?BUFFER), remaining(Deadline)) of
+        {ok, {From, Data, Ctrl}} ->
+            case guard(Ctrl, atomics:get(Flags, ?MIN_HOPS)) of
+                pass ->
+                    {ok, datagram(From, Data, Ctrl, atomics:get(Flags, ?ASK), mode(Flags))};
+                drop ->
+                    atomics:add(Flags, ?DROPPED, 1),
+                    recv_passive(Socket, Flags, Deadline)
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+deadline(infinity) -> infinity;
+deadline(Timeout) -> {erlang:monotonic_time(millisecond) + Timeout}.
+
+remaining(infinity) -> infinity;
+remaining({At}) -> max(0, At - erlang:monotonic_time(millisecond)).
+
+%% RFC 5082: only a datagram that arrived with at least `MinHops' (255:
+%% sent on this link) passes; one whose hop limit the kernel did not
+%% report fails too.
+guard(_Ctrl, 0) ->
+    pass;
+guard(Ctrl, MinHops) ->
+    case scoped_ipv6_cmsg:hoplimit(Ctrl) of
+        H when is_integer(H), H >= MinHops -> pass;
+        _ -> drop
+    end.
 
 %% One whole datagram of at most `Buffer' bytes, or `{error, emsgsize}'
 %% for a longer one (the kernel drops its tail and says so with MSG_TRUNC).
@@ -183,7 +322,8 @@ recv_whole(Socket, Buffer, Timeout) ->
     case socket:recvmsg(Socket, Buffer, 0, [], Timeout) of
         {ok, #{flags := Flags} = Msg} ->
             case lists:member(trunc, Flags) of
-                false -> {ok, {maps:get(addr, Msg), iolist_to_binary(maps:get(iov, Msg))}};
+                false -> {ok, {maps:get(addr, Msg), iolist_to_binary(maps:get(iov, Msg)),
+                               maps:get(ctrl, Msg, [])}};
                 true -> {error, emsgsize}
             end;
         Other ->
@@ -191,7 +331,9 @@ recv_whole(Socket, Buffer, Timeout) ->
     end.
 
 %% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
-%% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}'.
+%% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}',
+%% `{recvpktinfo, B}', `{recvhoplimit, B}', `{recvtclass, B}',
+%% `{min_hoplimit, N}', `{unicast_hops, N}' (see open/2).
 %% Every option is checked before any is set: `{error, einval}' for one
 %% it does not take, or a bad value, as `inet:setopts/2'.
 %%
@@ -309,6 +451,24 @@ peername(Socket) ->
 is_socket(#scoped_udp{}) -> true;
 is_socket(_Other) -> false.
 
+%% @doc Counters of this socket: `hoplimit_dropped', the datagrams the
+%% hop-limit guard (`{min_hoplimit, N}') dropped since the socket opened.
+%% The peer's replies come with the hop limit 64 here: the guard at 255
+%% drops them.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary, {min_hoplimit, 255}]),
+%% {ok, [{hoplimit_dropped, 0}]} = scoped_ipv6_udp:getstat(S),
+%% ok = scoped_ipv6_udp:send(S, "fe80::2%eth0", 5353, <<"hi">>),
+%% {error, timeout} = scoped_ipv6_udp:recv(S, 0, 2000),
+%% {ok, [{hoplimit_dropped, 1}]} = scoped_ipv6_udp:getstat(S).
+%% '''
+-spec getstat(socket()) -> {ok, [{hoplimit_dropped, non_neg_integer()}]}.
+getstat(#scoped_udp{flags = Flags}) ->
+    {ok, [{hoplimit_dropped, atomics:get(Flags, ?DROPPED)}]};
+getstat(Socket) ->
+    erlang:error(badarg, [Socket]).
+
 %% @doc The underlying `socket:socket()', for options this module lacks.
 %%
 %% ```
@@ -327,11 +487,11 @@ init({Owner, #{after_bind := Settings} = Open}) ->
     case open_socket(Open) of
         {ok, Socket} ->
             Handle = #scoped_udp{server = self(), socket = Socket,
-                                 flags = atomics:new(3, [{signed, false}])},
-            State = #{handle => Handle, owner => Owner,
+                                 flags = atomics:new(?FLAGS, [{signed, false}])},
+            State = #{handle => Handle, owner => Owner, family => family(Open),
                       monitor => erlang:monitor(process, Owner),
                       active => false, mode => list, buffer => ?MAX_DATAGRAM,
-                      pending => undefined},
+                      ask => 0, min_hops => 0, pending => undefined},
             case apply_settings(Settings, State) of
                 {ok, State1} -> {ok, State1};
                 {error, Reason} -> socket:close(Socket), {stop, {shutdown, Reason}}
@@ -384,13 +544,19 @@ terminate(_Reason, #{handle := #scoped_udp{socket = Socket}}) ->
 %% Delivers datagrams to the owner while active, then waits in the poll set.
 receive_active(#{active := false} = State) ->
     State;
-receive_active(#{handle := #scoped_udp{socket = Socket} = Handle, owner := Owner,
-                 active := Active, mode := Mode, buffer := Buffer} = State) ->
+receive_active(#{handle := #scoped_udp{socket = Socket, flags = Flags} = Handle,
+                 owner := Owner, active := Active, mode := Mode, buffer := Buffer,
+                 ask := Ask, min_hops := MinHops} = State) ->
     case recv_whole(Socket, Buffer, nowait) of
-        {ok, {From, Data}} ->
-            {Address, Port, Payload} = datagram(From, Data, Mode),
-            Owner ! {udp, Handle, Address, Port, Payload},
-            receive_active(set_active(countdown(Active), State));
+        {ok, {From, Data, Ctrl}} ->
+            case guard(Ctrl, MinHops) of
+                pass ->
+                    Owner ! active_message(Handle, datagram(From, Data, Ctrl, Ask, Mode)),
+                    receive_active(set_active(countdown(Active), State));
+                drop ->
+                    atomics:add(Flags, ?DROPPED, 1),
+                    receive_active(State)
+            end;
         {select, SelectInfo} ->
             State#{pending := SelectInfo};
         {error, emsgsize} ->
@@ -401,6 +567,11 @@ receive_active(#{handle := #scoped_udp{socket = Socket} = Handle, owner := Owner
             Owner ! {udp_error, Handle, Reason},
             State#{active := false}
     end.
+
+active_message(Handle, {Address, Port, Payload}) ->
+    {udp, Handle, Address, Port, Payload};
+active_message(Handle, {Address, Port, AncData, Payload}) ->
+    {udp, Handle, Address, Port, AncData, Payload}.
 
 countdown(true) -> true;
 countdown(once) -> false;
@@ -447,17 +618,34 @@ apply_setting({server, active, N}, _Socket, #{active := Current} = State) when i
 apply_setting({server, Key, Value}, _Socket, State) ->
     {ok, State#{Key := Value}};
 apply_setting({socket, SockOpt, Value}, Socket, State) ->
-    ok_state(socket:setopt(Socket, SockOpt, Value), State).
+    ok_state(socket:setopt(Socket, SockOpt, Value), State);
+%% RFC 3542 arrival information and RFC 5082's guard: IPv6 sockets only.
+apply_setting({arrival, _, _}, _Socket, #{family := inet}) ->
+    {error, eafnosupport};
+apply_setting({arrival, min_hoplimit, N}, Socket, State) ->
+    ask(Socket, State#{min_hops := N});
+apply_setting({arrival, Opt, B}, Socket, #{ask := Ask} = State) ->
+    Bit = ?ASK_BIT(Opt),
+    ask(Socket, State#{ask := case B of true -> Ask bor Bit; false -> Ask band bnot Bit end}).
+
+%% The kernel reports what was asked for, and the hop limit for the guard.
+ask(Socket, #{ask := Ask, min_hops := MinHops} = State) ->
+    Settings = [{recvpktinfo, Ask band ?ASK_BIT(recvpktinfo) =/= 0},
+                {recvhoplimit, Ask band ?ASK_BIT(recvhoplimit) =/= 0 orelse MinHops > 0},
+                {recvtclass, Ask band ?ASK_BIT(recvtclass) =/= 0}],
+    ok_state(set_all(Socket, [{{ipv6, Opt}, B} || {Opt, B} <- Settings]), State).
 
 ok_state(ok, State) -> {ok, State};
 ok_state({error, _} = Error, _State) -> Error.
 
 %% recv/3 runs in the caller and reads the mode and active flag from here.
 publish_flags(#{handle := #scoped_udp{flags = Flags}, active := Active, mode := Mode,
-                buffer := Buffer} = State) ->
+                buffer := Buffer, ask := Ask, min_hops := MinHops} = State) ->
     atomics:put(Flags, ?ACTIVE, case Active of false -> 0; _ -> 1 end),
     atomics:put(Flags, ?BINARY, case Mode of binary -> 1; list -> 0 end),
     atomics:put(Flags, ?BUFFER, Buffer),
+    atomics:put(Flags, ?ASK, Ask),
+    atomics:put(Flags, ?MIN_HOPS, MinHops),
     State.
 
 mode(Flags) ->
@@ -485,8 +673,11 @@ call(Server, Request) ->
 
 %% --- addresses ---------------------------------------------------------------
 
-open_socket(#{bind := {Ip, Port, Scope}, before_bind := Before}) ->
-    Family = case Ip of {_, _, _, _} -> inet; _ -> inet6 end,
+family(#{bind := {{_, _, _, _}, _, _}}) -> inet;
+family(#{bind := _Ip6}) -> inet6.
+
+open_socket(#{bind := {Ip, Port, Scope}, before_bind := Before} = Open) ->
+    Family = family(Open),
     case socket:open(Family, dgram, udp) of
         {ok, Socket} ->
             case set_all(Socket, Before) of
@@ -520,9 +711,17 @@ membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_addre
 membership(Socket, Which, Group, Scope) ->
     erlang:error(badarg, [Socket, Which, Group, Scope]).
 
-datagram(From, Data, Mode) ->
+%% `{Address, Port, Payload}', or with arrival information asked for
+%% `{Address, Port, AncData, Payload}' (gen_udp's shape with recvtclass).
+datagram(From, Data, _Ctrl, 0, Mode) ->
     {Address, Port} = scoped_ipv6_addr:from_sockaddr(From),
-    {Address, Port, case Mode of binary -> Data; list -> binary_to_list(Data) end}.
+    {Address, Port, payload(Data, Mode)};
+datagram(From, Data, Ctrl, Ask, Mode) ->
+    {Address, Port} = scoped_ipv6_addr:from_sockaddr(From),
+    {Address, Port, scoped_ipv6_cmsg:arrival(Ctrl, Ask), payload(Data, Mode)}.
+
+payload(Data, binary) -> Data;
+payload(Data, list) -> binary_to_list(Data).
 
 scoped({ok, SockAddr}) -> {ok, scoped_ipv6_addr:from_sockaddr(SockAddr)};
 scoped({error, _} = Error) -> Error.

@@ -9,6 +9,8 @@ defmodule ScopedIPv6.DocsTest do
     {:scoped_ipv6, :parse, 1, "Parses address text"},
     {:scoped_ipv6_tcp, :connect, 4, "Connects to"},
     {:scoped_ipv6_udp, :open, 2, "A UDP socket bound to"},
+    {:scoped_ipv6_udp, :send, 5, "ancillary data"},
+    {:scoped_ipv6, :ping, 2, "ICMPv6 echo request"},
     {:scoped_ipv6_epmd, :port_please, 3, "The distribution port"}
   ]
 

@@ -310,7 +310,11 @@ defmodule ScopedIPv6.ReliabilityTest do
       fn t -> UDP.send(t, random_address(), random_port(), "x") end,
       fn t -> UDP.recv(udp, 0, if(is_integer(t), do: 0, else: t)) end,
       fn t -> UDP.join_group(udp, t, "linkA") end,
-      fn t -> UDP.setopts(udp, List.wrap(t)) end
+      fn t -> UDP.setopts(udp, List.wrap(t)) end,
+      fn t -> UDP.send(udp, random_address(), random_port(), List.wrap(t), "x") end,
+      fn t -> UDP.getstat(t) end,
+      fn t -> ScopedIPv6.ping(t, timeout: 10) end,
+      fn t -> ScopedIPv6.ping(random_address(), List.wrap(t) ++ [timeout: 10]) end
     ]
   end
 

@@ -29,8 +29,38 @@ defmodule ScopedIPv6.UDP do
   default 65,535: datagrams arrive whole; a longer one is `{:error, :emsgsize}`,
   or `{:udp_error, socket, :emsgsize}` in active mode, never cut silently),
   and on Linux `mark:` (SO_MARK) and `bind_to_ifindex:` (SO_BINDTOIFINDEX).
+
+  ## Arrival information, the hop-limit guard (RFC 3542, RFC 5082)
+
+  On IPv6 sockets (`{:error, :eafnosupport}` on IPv4 ones):
+
+    * `recvpktinfo: true`, `recvhoplimit: true`, `recvtclass: true` - each
+      datagram carries an `anc_data` list, as `:gen_udp`'s does with
+      `recvtclass`: `recv/3` answers `{:ok, {address, port, anc_data, data}}`
+      and active messages are `{:udp, socket, address, port, anc_data, data}`.
+      `anc_data` holds, in this order and each only when asked for,
+      `{:pktinfo, {destination, ifindex}}` (the address the datagram was sent
+      to, scoped by the arrival interface when it needs a scope, and the
+      index of the interface it arrived on), `{:hoplimit, 0..255}` and
+      `{:tclass, 0..255}`. Without these options the shapes stay
+      `{:ok, {address, port, data}}` and `{:udp, socket, address, port, data}`.
+    * `min_hoplimit: n` (`0..255`, 0 = off) - datagrams that arrived with a
+      lower hop limit are dropped before anyone sees them, and counted in
+      `getstat/1`; link-local protocols set 255, which only a sender on the
+      same link can achieve.
+    * `unicast_hops: n` (`0..255` or `:default`) - the hop limit of unicast
+      datagrams sent.
+
   Any other option, or a bad value, raises `ArgumentError` at `open/2`, as
   `:gen_udp.open/2` does, and is `{:error, :einval}` from `setopts/2`.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1", recvpktinfo: true, recvhoplimit: true])
+      iex> {:ok, {_, port}} = ScopedIPv6.UDP.sockname(b)
+      iex> :ok = ScopedIPv6.UDP.send(a, "::1", port, [hoplimit: 7], "ping")
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _from_port, anc_data, "ping"}} = ScopedIPv6.UDP.recv(b, 0, 1000)
+      iex> anc_data
+      [pktinfo: {{0, 0, 0, 0, 0, 0, 0, 1}, 1}, hoplimit: 7]
   """
 
   @typedoc "A scoped UDP socket."
@@ -38,6 +68,11 @@ defmodule ScopedIPv6.UDP do
 
   @typedoc "Sender address, scoped when it needs a scope."
   @type datagram :: {ScopedIPv6.address(), :inet.port_number(), binary() | charlist()}
+
+  @typedoc "A datagram with the arrival information asked for (see the module doc)."
+  @type datagram_with_anc_data ::
+          {ScopedIPv6.address(), :inet.port_number(), :scoped_ipv6_udp.anc_data(),
+           binary() | charlist()}
 
   @doc """
   Opens a socket bound to `port`; see the options above.
@@ -80,9 +115,49 @@ defmodule ScopedIPv6.UDP do
   def send(socket, address, port, data), do: :scoped_ipv6_udp.send(socket, address, port, data)
 
   @doc """
+  Sends one datagram with ancillary data for it alone (`:gen_udp.send/5`'s
+  order of arguments; `[]` sends as `send/4`):
+
+    * `pktinfo: source` - the source address and interface: a scoped
+      `source` (`"fe80::1%eth0"`, `{ip6, scope}`) leaves from that interface
+      with that address, the unspecified address with a scope
+      (`{{0, 0, 0, 0, 0, 0, 0, 0}, "eth0"}`) chooses only the interface, a
+      global address only the address. A link-local source without a scope
+      is `{:error, :scope_required}`; Linux refuses a source address that is
+      not this host's with `{:error, :einval}`.
+    * `hoplimit: 0..255` - the hop limit of this datagram.
+    * `tclass: 0..255` - its traffic class.
+
+  Another item, or `anc_data` that is not a list, raises `ArgumentError`.
+
+      iex> {:ok, u} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> ScopedIPv6.UDP.send(u, "::1", 9, [pktinfo: "fe80::1"], "hi")
+      {:error, :scope_required}
+      iex> ScopedIPv6.UDP.send(u, "::1", 9, [pktinfo: "::1", hoplimit: 255], "hi")
+      :ok
+  """
+  @spec send(socket(), ScopedIPv6.address() | String.t(), :inet.port_number(), list(), iodata()) ::
+          :ok | {:error, ScopedIPv6.reason()}
+  def send(socket, address, port, anc_data, data),
+    do: :scoped_ipv6_udp.send(socket, address, port, anc_data, data)
+
+  @doc """
+  Counters of the socket: `hoplimit_dropped`, the datagrams the hop-limit
+  guard (`min_hoplimit:`) dropped since the socket opened.
+
+      iex> {:ok, u} = ScopedIPv6.UDP.open(0, min_hoplimit: 255)
+      iex> ScopedIPv6.UDP.getstat(u)
+      {:ok, [hoplimit_dropped: 0]}
+  """
+  @spec getstat(socket()) :: {:ok, [{:hoplimit_dropped, non_neg_integer()}]}
+  defdelegate getstat(socket), to: :scoped_ipv6_udp
+
+  @doc """
   Receives one whole datagram in passive mode, with its sender's scope.
   `length` (`0..0xFFFFFFFF`) is ignored, as `:gen_udp` ignores it; `timeout`
-  may be any non-negative integer or `:infinity`.
+  may be any non-negative integer or `:infinity`. With arrival information
+  asked for, `{:ok, {address, port, anc_data, data}}` (see above); datagrams
+  the hop-limit guard drops are skipped within the same `timeout`.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
       iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
@@ -92,12 +167,15 @@ defmodule ScopedIPv6.UDP do
       iex> :ok = ScopedIPv6.UDP.send(a, "::1", port, "ping")
       iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _from_port, "ping"}} = ScopedIPv6.UDP.recv(b, 0, 1000)
   """
-  @spec recv(socket(), non_neg_integer(), timeout()) :: {:ok, datagram()} | {:error, term()}
+  @spec recv(socket(), non_neg_integer(), timeout()) ::
+          {:ok, datagram() | datagram_with_anc_data()} | {:error, term()}
   def recv(socket, length, timeout \\ :infinity),
     do: :scoped_ipv6_udp.recv(socket, length, timeout)
 
   @doc """
-  Sets `active:`, `:binary`/`:list`, `buffer:`, and the multicast options; `{:error, :einval}` for anything else, with nothing set.
+  Sets `active:`, `:binary`/`:list`, `buffer:`, the multicast options,
+  `recvpktinfo:`, `recvhoplimit:`, `recvtclass:`, `min_hoplimit:` and
+  `unicast_hops:`; `{:error, :einval}` for anything else, with nothing set.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
       iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])

@@ -9,6 +9,12 @@ prints "ready" once it listens, then one line per event, unbuffered.
   tcp-echo-many PORT          the same in one thread, for thousands at once
   udp-echo PORT NAME          reply NAME:DATA to every datagram
   udp-ask ADDR PORT MESSAGE   send MESSAGE, print the reply (ADDR may hold %zone)
+  udp-ask-src ADDR PORT MESSAGE  the same, printing "reply DATA from SOURCE"
+  udp-send SRC ADDR PORT HOPS[/TCLASS] MESSAGE...  send each MESSAGE with
+                              hop limit HOPS (and traffic class TCLASS) from
+                              SRC (an address of eth0, or - for the kernel's
+                              choice); unicast or multicast; ADDR holds its %zone
+  udp-source PORT             print "got DATA from SOURCE" for each datagram
   mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
@@ -109,6 +115,44 @@ def udp_ask(addr, port, message):
     s.sendto(message.encode(), info[4])
     data, _ = s.recvfrom(65536)
     say("reply", data.decode())
+
+
+def udp_ask_src(addr, port, message):
+    info = socket.getaddrinfo(addr, int(port), socket.AF_INET6, socket.SOCK_DGRAM)[0]
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    say("ready")
+    s.sendto(message.encode(), info[4])
+    data, peer = s.recvfrom(65536)
+    say("reply", data.decode(), "from", peer[0])
+
+
+def udp_send(src, addr, port, hops, *messages):
+    info = socket.getaddrinfo(addr, int(port), socket.AF_INET6, socket.SOCK_DGRAM)[0]
+    dest = info[4]
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    if src != "-":
+        s.bind((src, 0, 0, socket.if_nametoindex("eth0")))
+    hops, _, tclass = hops.partition("/")
+    if tclass:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, int(tclass))
+    if socket.inet_pton(socket.AF_INET6, dest[0].split("%")[0])[0] == 0xFF:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, dest[3])
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, int(hops))
+    else:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, int(hops))
+    for message in messages:
+        s.sendto(message.encode(), dest)
+    say("sent")
+
+
+def udp_source(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("::", int(port)))
+    say("ready")
+    while True:
+        data, peer = s.recvfrom(65536)
+        say("got", data.decode(), "from", peer[0])
 
 
 def mcast_listen(group, port, ifname):
@@ -235,6 +279,9 @@ ROLES = {
     "tcp-echo-many": tcp_echo_many,
     "udp-echo": udp_echo,
     "udp-ask": udp_ask,
+    "udp-ask-src": udp_ask_src,
+    "udp-send": udp_send,
+    "udp-source": udp_source,
     "mcast-listen": mcast_listen,
     "mcast-send": mcast_send,
     "tls-echo": tls_echo,

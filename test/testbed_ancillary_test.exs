@@ -1,0 +1,300 @@
+defmodule ScopedIPv6.TestbedAncillaryTest do
+  # RFC 3542's advanced API on scoped UDP, and the scoped ping, against
+  # peers we did not write: Python's socket module in sip6-a and sip6-b (both
+  # fe80::2, behind linkA and linkB), the kernel's own echo replies, and
+  # iputils' ping.
+  use ExUnit.Case, async: false
+  @moduletag :testbed
+
+  alias ScopedIPv6.Test.Peer
+  alias ScopedIPv6.UDP
+
+  @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
+  @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
+  @any {0, 0, 0, 0, 0, 0, 0, 0}
+  @group {0xFF02, 0, 0, 0, 0, 0, 0, 0x114}
+  @all_info [recvpktinfo: true, recvhoplimit: true, recvtclass: true]
+
+  defp index(name), do: ScopedIPv6.if_index!(name)
+
+  # Python in the peer's namespace sends each message, in order, with the
+  # given hop limit, from fe80::2 (each peer has fe80::a or fe80::b too) or
+  # `source`; returns when they are sent.
+  defp peer_send(ns, address, port, hops, messages, source \\ "fe80::2") do
+    args = [source, address, "#{port}", "#{hops}" | messages]
+    assert Peer.run(ns, "udp-send", args) == ["sent"]
+  end
+
+  describe "arrival information" do
+    test "a wildcard socket tells linkA's and linkB's fe80::2 apart, and where each arrived" do
+      {:ok, s} = UDP.open(7500, [:binary | @all_info])
+      a = index("linkA")
+      b = index("linkB")
+
+      peer_send("sip6-a", "fe80::1%eth0", 7500, 64, ["from-a"])
+      assert {:ok, {{@ll2, ^a}, _, info_a, "from-a"}} = UDP.recv(s, 0, 5_000)
+      assert info_a == [pktinfo: {{@ll1, a}, a}, hoplimit: 64, tclass: 0]
+
+      peer_send("sip6-b", "fe80::1%eth0", 7500, 64, ["from-b"])
+      assert {:ok, {{@ll2, ^b}, _, info_b, "from-b"}} = UDP.recv(s, 0, 5_000)
+      assert info_b == [pktinfo: {{@ll1, b}, b}, hoplimit: 64, tclass: 0]
+
+      # A global destination carries no scope; the arrival link is still told.
+      peer_send("sip6-b", "fd00:b::1", 7500, 64, ["ula-b"], "fd00:b::2")
+      assert {:ok, {{0xFD00, 0xB, 0, 0, 0, 0, 0, 2}, _, info, "ula-b"}} = UDP.recv(s, 0, 5_000)
+      assert info[:pktinfo] == {{0xFD00, 0xB, 0, 0, 0, 0, 0, 1}, b}
+    end
+
+    test "multicast: the group, scoped by the link it arrived on, in active mode too" do
+      {:ok, s} = UDP.open(7501, [:binary, recvpktinfo: true, recvhoplimit: true])
+      a = index("linkA")
+      b = index("linkB")
+      :ok = UDP.join_group(s, @group, "linkA")
+      :ok = UDP.join_group(s, @group, "linkB")
+
+      peer_send("sip6-a", "ff02::114%eth0", 7501, 255, ["mc-a"])
+      assert {:ok, {{@ll2, ^a}, _, info_a, "mc-a"}} = UDP.recv(s, 0, 5_000)
+      assert info_a == [pktinfo: {{@group, a}, a}, hoplimit: 255]
+
+      :ok = UDP.setopts(s, active: :once)
+      peer_send("sip6-b", "ff02::114%eth0", 7501, 1, ["mc-b"])
+      assert_receive {:udp, ^s, {@ll2, ^b}, _, info_b, "mc-b"}, 5_000
+      assert info_b == [pktinfo: {{@group, b}, b}, hoplimit: 1]
+    end
+
+    test "hop limits 255 and 64 are reported exactly" do
+      {:ok, s} = UDP.open(7502, [:binary, recvhoplimit: true])
+      peer_send("sip6-a", "fe80::1%eth0", 7502, 255, ["h255"])
+      peer_send("sip6-a", "fe80::1%eth0", 7502, 64, ["h64"])
+      assert {:ok, {_, _, [hoplimit: 255], "h255"}} = UDP.recv(s, 0, 5_000)
+      assert {:ok, {_, _, [hoplimit: 64], "h64"}} = UDP.recv(s, 0, 5_000)
+    end
+
+    test "the traffic class a peer sets is reported" do
+      {:ok, s} = UDP.open(7506, [:binary, recvtclass: true])
+      peer_send("sip6-b", "fe80::1%eth0", 7506, "64/184", ["ef"])
+      peer_send("sip6-b", "fe80::1%eth0", 7506, "64/0", ["be"])
+      assert {:ok, {_, _, [tclass: 184], "ef"}} = UDP.recv(s, 0, 5_000)
+      assert {:ok, {_, _, [tclass: 0], "be"}} = UDP.recv(s, 0, 5_000)
+    end
+
+    test "the guard at 255 drops the 64 and counts it, passive and active" do
+      {:ok, s} = UDP.open(7503, [:binary, min_hoplimit: 255, recvhoplimit: true])
+      peer_send("sip6-a", "fe80::1%eth0", 7503, 64, ["low-1", "low-2"])
+      # Both arrive with 64: dropped.
+      peer_send("sip6-a", "fe80::1%eth0", 7503, 255, ["link"])
+      assert {:ok, {_, _, [hoplimit: 255], "link"}} = UDP.recv(s, 0, 5_000)
+      assert UDP.getstat(s) == {:ok, [hoplimit_dropped: 2]}
+
+      :ok = UDP.setopts(s, active: true)
+      peer_send("sip6-b", "fe80::1%eth0", 7503, 64, ["low-b"])
+      peer_send("sip6-b", "fe80::1%eth0", 7503, 255, ["link-b"])
+      assert_receive {:udp, ^s, _, _, [hoplimit: 255], "link-b"}, 5_000
+      refute_received {:udp, ^s, _, _, _, "low-b"}
+      assert UDP.getstat(s) == {:ok, [hoplimit_dropped: 3]}
+
+      # Off again: the 64 passes.
+      :ok = UDP.setopts(s, active: false, min_hoplimit: 0)
+      peer_send("sip6-b", "fe80::1%eth0", 7503, 64, ["now-ok"])
+      assert {:ok, {_, _, [hoplimit: 64], "now-ok"}} = UDP.recv(s, 0, 5_000)
+    end
+
+    test "the guard alone keeps the old shapes" do
+      {:ok, s} = UDP.open(7504, [:binary, min_hoplimit: 255])
+      b = index("linkB")
+      peer_send("sip6-b", "fe80::1%eth0", 7504, 64, ["low"])
+      peer_send("sip6-b", "fe80::1%eth0", 7504, 255, ["high"])
+      assert {:ok, {{@ll2, ^b}, _, "high"}} = UDP.recv(s, 0, 5_000)
+      assert UDP.getstat(s) == {:ok, [hoplimit_dropped: 1]}
+    end
+
+    test "callers who did not ask see exactly the old shapes" do
+      {:ok, s} = UDP.open(7505, [:binary])
+      a = index("linkA")
+      peer_send("sip6-a", "fe80::1%eth0", 7505, 64, ["plain"])
+      assert {:ok, {{@ll2, ^a}, port, "plain"}} = UDP.recv(s, 0, 5_000)
+      assert is_integer(port)
+      :ok = UDP.setopts(s, active: :once)
+      peer_send("sip6-a", "fe80::1%eth0", 7505, 64, ["plain-active"])
+      assert_receive msg, 5_000
+      assert {:udp, ^s, {@ll2, ^a}, _port, "plain-active"} = msg
+
+      # Asked for, then switched off again: the old shape is back.
+      :ok = UDP.setopts(s, recvhoplimit: true)
+      :ok = UDP.setopts(s, recvhoplimit: false)
+      peer_send("sip6-a", "fe80::1%eth0", 7505, 64, ["plain-again"])
+      assert {:ok, {{@ll2, ^a}, _, "plain-again"}} = UDP.recv(s, 0, 5_000)
+    end
+  end
+
+  describe "per-datagram sending" do
+    setup do
+      %{
+        a: Peer.start("sip6-a", "udp-source", ["7510"]),
+        b: Peer.start("sip6-b", "udp-source", ["7510"])
+      }
+    end
+
+    test "pktinfo's interface is where an unscoped fe80::2 goes", %{a: peer_a, b: peer_b} do
+      {:ok, s} = UDP.open(0, [:binary])
+      :ok = UDP.send(s, "fe80::2", 7510, [pktinfo: {@any, "linkB"}], "to-b")
+      assert Peer.next_line(peer_b, 5_000) == "got to-b from fe80::1"
+      :ok = UDP.send(s, @ll2, 7510, [pktinfo: {@any, index("linkA")}], "to-a")
+      # A's first datagram is this one: "to-b" never reached it.
+      assert Peer.next_line(peer_a, 5_000) == "got to-a from fe80::1"
+      assert UDP.send(s, "fe80::2", 7510, [hoplimit: 9], "nowhere") == {:error, :scope_required}
+    end
+
+    test "pktinfo's address is the source the peer sees", %{b: peer_b} do
+      {:ok, s} = UDP.open(0, [:binary])
+      :ok = UDP.send(s, "fe80::2%linkB", 7510, [pktinfo: "fd00:b::1"], "ula")
+      assert Peer.next_line(peer_b, 5_000) == "got ula from fd00:b::1"
+      :ok = UDP.send(s, "fd00:b::2", 7510, [pktinfo: "fe80::1%linkB"], "ll")
+      assert Peer.next_line(peer_b, 5_000) == "got ll from fe80::1"
+    end
+
+    test "a reply from a wildcard socket leaves from the address and link the request came to" do
+      {:ok, s} = UDP.open(7511, [:binary, recvpktinfo: true])
+      task = Task.async(fn -> Peer.run("sip6-b", "udp-ask-src", ["fd00:b::1", "7511", "q"]) end)
+      assert {:ok, {from, port, [pktinfo: {dest, ifindex}], "q"}} = UDP.recv(s, 0, 5_000)
+      assert {dest, ifindex} == {{0xFD00, 0xB, 0, 0, 0, 0, 0, 1}, index("linkB")}
+      :ok = UDP.send(s, from, port, [pktinfo: {dest, ifindex}], "answer")
+      assert Task.await(task) == ["ready", "reply answer from fd00:b::1"]
+    end
+
+    test "the hop limit of one datagram, and unicast_hops for all" do
+      {:ok, r} = UDP.open(0, [:binary, ip: "fe80::1%linkA", recvhoplimit: true])
+      {:ok, {_, port}} = UDP.sockname(r)
+      {:ok, s} = UDP.open(0, [:binary, unicast_hops: 17])
+      :ok = UDP.send(s, "fe80::1%linkA", port, "default")
+      :ok = UDP.send(s, "fe80::1%linkA", port, [hoplimit: 255], "one")
+      assert {:ok, {_, _, [hoplimit: 17], "default"}} = UDP.recv(r, 0, 5_000)
+      assert {:ok, {_, _, [hoplimit: 255], "one"}} = UDP.recv(r, 0, 5_000)
+    end
+  end
+
+  describe "bad input" do
+    test "wrong option types raise, nonsense addresses are errors" do
+      for opt <- [
+            recvpktinfo: 1,
+            recvhoplimit: :yes,
+            recvtclass: nil,
+            min_hoplimit: 256,
+            min_hoplimit: -1,
+            unicast_hops: "64"
+          ] do
+        assert_raise ArgumentError, fn -> UDP.open(0, [opt]) end
+        {:ok, s} = UDP.open(0, [])
+        assert UDP.setopts(s, [opt]) == {:error, :einval}
+        UDP.close(s)
+      end
+
+      assert UDP.open(0, [:inet, recvpktinfo: true]) == {:error, :eafnosupport}
+
+      {:ok, s} = UDP.open(0, [:binary])
+
+      for anc <- [:nope, [hoplimit: 256], [tclass: -1], [pktinfo: 42], [ttl: 1], [:pktinfo]] do
+        assert_raise ArgumentError, fn -> UDP.send(s, "fe80::2%linkA", 9, anc, "x") end
+      end
+
+      assert UDP.send(s, "fe80::2%linkA", 9, [pktinfo: "fe80::1"], "x") == {:error, :scope_required}
+      assert UDP.send(s, "fe80::2%linkA", 9, [pktinfo: "nonsense"], "x") == {:error, :einval}
+
+      assert UDP.send(s, "fe80::2%linkA", 9, [pktinfo: {@ll1, "nosuch0"}], "x") ==
+               {:error, {:no_such_interface, "nosuch0"}}
+
+      assert UDP.send(s, "fe80::2%linkA", 9, [pktinfo: "10.0.0.1"], "x") == {:error, :eafnosupport}
+    end
+  end
+
+  describe "ping" do
+    defp echoes(ns) do
+      {out, 0} = System.cmd("ip", ["netns", "exec", ns, "cat", "/proc/net/snmp6"])
+      [_, n] = Regex.run(~r/^Icmp6InEchos\s+(\d+)$/m, out)
+      String.to_integer(n)
+    end
+
+    defp ping_group_range(range) do
+      File.write!("/proc/sys/net/ipv4/ping_group_range", range)
+    end
+
+    test "fe80::2%linkA reaches sip6-a only, %linkB sip6-b only" do
+      for {scope, hit, missed} <- [{"linkA", "sip6-a", "sip6-b"}, {"linkB", "sip6-b", "sip6-a"}] do
+        before = {echoes(hit), echoes(missed)}
+        assert {:ok, rtt} = ScopedIPv6.ping("fe80::2%#{scope}", timeout: 5_000)
+        assert is_integer(rtt) and rtt > 0
+        assert {echoes(hit), echoes(missed)} == {elem(before, 0) + 1, elem(before, 1)}
+      end
+
+      assert {:ok, _} = :scoped_ipv6.ping({@ll2, index("linkB")}, [{:timeout, 5_000}])
+    end
+
+    test "both sockets: raw as root, the unprivileged datagram socket where the sysctl allows it" do
+      original = File.read!("/proc/sys/net/ipv4/ping_group_range")
+      on_exit(fn -> ping_group_range(original) end)
+
+      ping_group_range("1 0")
+      assert ScopedIPv6.ping("fe80::2%linkA", socket: :dgram) == {:error, :eacces}
+      assert {:ok, _} = ScopedIPv6.ping("fe80::2%linkA", socket: :raw, timeout: 5_000)
+      assert {:ok, _} = ScopedIPv6.ping("fe80::2%linkA", timeout: 5_000)
+
+      ping_group_range("0 0")
+      before = echoes("sip6-b")
+      assert {:ok, _} = ScopedIPv6.ping("fe80::2%linkB", socket: :dgram, timeout: 5_000)
+      assert {:ok, _} = ScopedIPv6.ping("fe80::2%linkB", payload: :binary.copy("x", 1000))
+      assert echoes("sip6-b") == before + 2
+    end
+
+    test "concurrent pings each get their own reply, on raw and datagram sockets" do
+      original = File.read!("/proc/sys/net/ipv4/ping_group_range")
+      on_exit(fn -> ping_group_range(original) end)
+
+      for {range, socket} <- [{"1 0", :raw}, {"0 0", :dgram}] do
+        ping_group_range(range)
+        before = {echoes("sip6-a"), echoes("sip6-b")}
+
+        results =
+          for scope <- List.duplicate("linkA", 10) ++ List.duplicate("linkB", 5) do
+            Task.async(fn -> ScopedIPv6.ping("fe80::2%#{scope}", socket: socket, timeout: 5_000) end)
+          end
+          |> Task.await_many(10_000)
+
+        assert Enum.all?(results, &match?({:ok, us} when is_integer(us), &1)), inspect(results)
+        assert {echoes("sip6-a"), echoes("sip6-b")} == {elem(before, 0) + 10, elem(before, 1) + 5}
+      end
+    end
+
+    test "the kernel's destination unreachable is the answer, on both sockets" do
+      original = File.read!("/proc/sys/net/ipv4/ping_group_range")
+      on_exit(fn -> ping_group_range(original) end)
+      ping_group_range("0 0")
+      # Neighbour discovery for fe80::97 on linkA gives up after its three
+      # probes (about 3 s); the kernel then answers our request itself with
+      # an ICMPv6 "address unreachable": a raw socket reads it, a datagram
+      # socket's receive fails with it (IPV6_RECVERR).
+      assert ScopedIPv6.ping("fe80::97%linkA", socket: :raw, timeout: 30_000) ==
+               {:error, :ehostunreach}
+
+      assert ScopedIPv6.ping("fe80::96%linkA", socket: :dgram, timeout: 30_000) ==
+               {:error, :ehostunreach}
+    end
+
+    test "a silent address times out, no scope is refused, iputils' ping agrees" do
+      assert ScopedIPv6.ping("fe80::99%linkA", timeout: 300) == {:error, :timeout}
+      assert ScopedIPv6.ping("fe80::2") == {:error, :scope_required}
+      assert ScopedIPv6.ping(@ll2) == {:error, :scope_required}
+      assert ScopedIPv6.ping("fe80::2%nosuch0") == {:error, {:no_such_interface, "nosuch0"}}
+      assert ScopedIPv6.ping("") == {:error, :einval}
+      assert ScopedIPv6.ping(String.duplicate("x", 300)) == {:error, :einval}
+      assert_raise ArgumentError, fn -> ScopedIPv6.ping({1, 2, 3}) end
+      assert ScopedIPv6.ping({192, 0, 2, 1}) == {:error, :eafnosupport}
+      assert_raise ArgumentError, fn -> ScopedIPv6.ping("fe80::2%linkA", timeout: :soon) end
+      assert_raise ArgumentError, fn -> ScopedIPv6.ping("fe80::2%linkA", [:raw]) end
+
+      assert {_, 0} = System.cmd("ping", ~w(-6 -n -c 1 -W 5 fe80::2%linkA))
+      assert {_, 0} = System.cmd("ping", ~w(-6 -n -c 1 -W 5 fe80::2%linkB))
+      assert {_, status} = System.cmd("ping", ~w(-6 -n -c 1 -W 1 fe80::99%linkA))
+      assert status != 0
+    end
+  end
+end
