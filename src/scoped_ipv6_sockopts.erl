@@ -85,7 +85,7 @@ value_ok(active, A) -> is_boolean(A) orelse A =:= once orelse
 value_ok(mode, M) -> M =:= binary orelse M =:= list;
 value_ok(datagram, N) -> is_integer(N) andalso N > 0 andalso N =< ?MAX_DATAGRAM;
 value_ok(scope, S) -> ?is_scope(S);
-value_ok(hops, N) -> is_integer(N) andalso N >= -1 andalso N =< 255;
+value_ok(hops, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;    % OTP 25 refuses -1
 value_ok(unicast_hops, N) -> N =:= default orelse (is_integer(N) andalso N >= 0 andalso N =< 255);
 value_ok(hoplimit, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;
 value_ok(backend, B) -> B =:= inet;              % UDP runs on OTP's socket module

@@ -290,3 +290,18 @@ default_inet_backend_is_gen_tcps_test() ->
     Used = case is_port(Socket) of true -> inet; false -> socket end,
     ok = gen_tcp:close(Socket),
     ?assertEqual(Used, scoped_ipv6_otp:default_inet_backend()).
+
+%% rebar3 eunit runs a test module only when it pairs with a module of
+%% the application (foo_tests with foo) or rebar.config lists it: one that
+%% does neither would never run, and nothing would say so.
+every_test_module_runs_test() ->
+    Root = filename:dirname(filename:dirname(filename:absname(?FILE))),
+    {ok, Config} = file:consult(filename:join(Root, "rebar.config")),
+    Listed = [M || {module, M} <- proplists:get_value(eunit_tests, Config, [])],
+    Tests = [list_to_atom(filename:basename(F, ".erl"))
+             || F <- filelib:wildcard(filename:join([Root, "test", "*_tests.erl"]))],
+    Unpaired = [T || T <- Tests,
+                     not filelib:is_file(filename:join([Root, "src",
+                                                        lists:sublist(atom_to_list(T), length(atom_to_list(T)) - 6) ++ ".erl"])),
+                     not lists:member(T, Listed)],
+    ?assertEqual([], Unpaired).

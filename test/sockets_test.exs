@@ -134,6 +134,8 @@ defmodule ScopedIPv6.SocketsTest do
     # Stricter than gen_udp, whose buffer is the driver's: ours is the
     # largest datagram received, 1..65535.
     assert_raise ArgumentError, fn -> UDP.open(0, buffer: 0) end
+    # Linux's -1 (the default) for multicast_hops: OTP 25's socket refuses it.
+    assert_raise ArgumentError, fn -> UDP.open(0, multicast_hops: -1) end
 
     {:ok, ours} = UDP.open(0, ip: "::1")
     {:ok, theirs} = :gen_udp.open(0, [:inet6, ip: {0, 0, 0, 0, 0, 0, 0, 1}])
