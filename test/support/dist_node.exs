@@ -72,11 +72,25 @@ defmodule ScopedIPv6.Test.DistNode do
         args: ["netns", "exec", ns | args]
       ])
 
+    await_ready(port, ns, name, [])
+  end
+
+  # What the node printed before "ready" (OTP prints why a carrier could
+  # not listen with erlang:display/1, on stdout) goes into the error.
+  defp await_ready(port, ns, name, printed) do
     receive do
-      {^port, {:data, {:eol, "ready"}}} -> port
-      {^port, {:exit_status, status}} -> raise "node #{name} in #{ns} exited: #{status}"
+      {^port, {:data, {:eol, "ready"}}} ->
+        port
+
+      {^port, {:data, {_eol, line}}} ->
+        await_ready(port, ns, name, [line | printed])
+
+      {^port, {:exit_status, status}} ->
+        raise "node #{name} in #{ns} exited: #{status}; it printed: " <>
+                inspect(Enum.reverse(printed))
     after
-      20_000 -> raise "node #{name} in #{ns} did not start"
+      20_000 ->
+        raise "node #{name} in #{ns} did not start; it printed: #{inspect(Enum.reverse(printed))}"
     end
   end
 
