@@ -150,6 +150,28 @@ defmodule ScopedIPv6 do
   def resolve!(address), do: unwrap!(resolve(address))
 
   @doc """
+  Every address of a host name, link-local ones scoped as `{ip6, index}`;
+  see `:scoped_ipv6.getaddrs/2` for the whole story. `.local` names are
+  asked by multicast DNS on each link (an answer is scoped with the link
+  it arrived on; silence is `{:error, :nxdomain}`), other names the name
+  servers of the `:nameservers` and `:resolv_conf` options or application
+  env (scoped ones such as `"fe80::1%eth0"` included), else getaddrinfo.
+
+  Options: `family: :inet6 | :inet | :any`, `timeout: ms` (2000),
+  `links: [scope]`, `nameservers: [address | {address, port}]`,
+  `resolv_conf: path`, `cache: boolean`, `settle: ms` (250), `mdns_ipv4: boolean`
+  (false: also ask 224.0.0.251 on each link with an IPv4 address).
+
+      iex> ScopedIPv6.getaddrs("fe80::1%lo")
+      {:ok, [{{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}]}
+      iex> ScopedIPv6.getaddrs("bad..name.local")
+      {:error, :einval}
+  """
+  @spec getaddrs(String.t() | charlist() | atom(), keyword()) ::
+          {:ok, [address()]} | {:error, reason()}
+  def getaddrs(host, opts \\ []), do: call(:getaddrs, [host, opts])
+
+  @doc """
   The index of the interface with this name.
 
       iex> ScopedIPv6.if_index("lo")

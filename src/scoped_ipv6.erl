@@ -33,8 +33,8 @@
 
 -include("scoped_ipv6.hrl").
 
--export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0,
-         needs_scope/1, peername/1, sockname/1, format_error/1]).
+-export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
+         interfaces/0, needs_scope/1, peername/1, sockname/1, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
 
@@ -105,6 +105,68 @@ ntoa(Address) ->
     {ok, inet:ip_address() | {inet:ip6_address(), non_neg_integer()}} | {error, reason()}.
 resolve(Address) ->
     scoped_ipv6_addr:resolve(Address).
+
+%% @equiv getaddrs(Host, [])
+-spec getaddrs(string() | binary() | atom()) -> {ok, [address()]} | {error, reason()}.
+getaddrs(Host) ->
+    getaddrs(Host, []).
+
+%% @doc Every address of a host name, link-local ones in the scoped form
+%% `{Ip6, IfIndex}' (address text, `"fe80::2%eth0"', gives itself back,
+%% its zone resolved).
+%%
+%% <ul>
+%%   <li>`.local' names are asked by multicast DNS (RFC 6762 one-shot
+%%       queries) to `ff02::fb' on each link; an answer is taken only from
+%%       the link it arrived on and scoped with that link. A name that
+%%       answers on two links gives both answers, each with its scope.
+%%       Answers are cached for their TTL. No answer within the timeout is
+%%       `{error, nxdomain}' (multicast DNS has no negative answer);
+%%       `{error, no_link}' when no link can be asked.</li>
+%%   <li>Other names go to the name servers of the `nameservers' and
+%%       `resolv_conf' options, or else of the application env's
+%%       `nameservers' and `resolv_conf', which may be link-local
+%%       (`nameserver fe80::1%eth0' lines, which OTP's resolver skips):
+%%       UDP, then TCP when the answer is truncated. A link-local address
+%%       in their answer is scoped with the server's link.</li>
+%%   <li>Without name servers configured, getaddrinfo(3) answers, as for
+%%       a connect (nss-mdns and /etc/hosts included).</li>
+%% </ul>
+%%
+%% Order: multicast DNS answers grouped by link, links in the order of the
+%% `links' option (or of their interface indexes), each link's answers by
+%% RFC 6724's precedence (IPv6 before IPv4) and then smaller scope
+%% (link-local first); name-server answers sorted the same way;
+%% getaddrinfo's answers in its own order.
+%%
+%% Options: `{family, inet6 | inet | any}' (`any'), `{timeout, Ms}'
+%% (2000), `{links, [Scope]}' (the links to ask by multicast DNS: names
+%% or indexes), `{nameservers, [Address | {Address, Port}]}',
+%% `{resolv_conf, File}', `{cache, Bool}' (`true': use the multicast DNS
+%% cache), `{settle, Ms}' (250: how long, after one link answers, the
+%% others are still waited for), `{mdns_ipv4, Bool}' (`false': `true'
+%% asks 224.0.0.251 too, from each link's IPv4 address). A malformed
+%% option raises `badarg'.
+%%
+%% ```
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, [{{16#fe80,0,0,0,0,0,0,2}, Eth0}]} = scoped_ipv6:getaddrs("fe80::2%eth0"),
+%% {error, nxdomain} = scoped_ipv6:getaddrs("nobody-here.local", [{timeout, 300}]),
+%% {error, einval} = scoped_ipv6:getaddrs("bad..name.local").
+%% '''
+%%
+%% With a responder for `printer.local' behind `eth0' (tested with
+%% avahi-daemon in test/testbed_names_test.exs):
+%% `{ok, [{{16#fe80,0,0,0,0,0,0,2}, Eth0}]} = scoped_ipv6:getaddrs("printer.local")'.
+%% '''
+-spec getaddrs(string() | binary() | atom(), [term()]) -> {ok, [address()]} | {error, reason()}.
+getaddrs(Host, Opts) when is_list(Opts) ->
+    case scoped_ipv6_names:getaddrs(Host, Opts) of
+        {badarg, _} -> erlang:error(badarg, [Host, Opts]);
+        Result -> Result
+    end;
+getaddrs(Host, Opts) ->
+    erlang:error(badarg, [Host, Opts]).
 
 %% @doc The index of the interface with this name.
 %%

@@ -5,10 +5,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([resolve/2, explain/2, interface_index/1]).
-
-%% The longest host name DNS carries (RFC 1035: 255 bytes on the wire).
--define(MAX_HOST, 253).
+-export([resolve/2, resolve_all/2, explain/2, interface_index/1]).
 
 -spec resolve(term(), non_neg_integer() | infinity) ->
     {ok, {inet:ip_address(), non_neg_integer()}} | {error, term()}.
@@ -34,6 +31,26 @@ resolve(Address, _Timeout) ->
         {error, _} = Error -> Error
     end.
 
+%% @doc Every address a destination stands for: one for an address, all
+%% of a host name's answers, in scoped_ipv6_names's order.
+-spec resolve_all(term(), non_neg_integer() | infinity) ->
+    {ok, [{inet:ip_address(), non_neg_integer()}]} | {error, term()}.
+resolve_all(Host, Timeout) when is_list(Host); is_binary(Host); is_atom(Host) ->
+    case is_atom(Host) orelse scoped_ipv6_addr:parse(Host) =:= {error, einval} of
+        true ->
+            case scoped_ipv6_names:resolve_host(Host, Timeout) of
+                {ok, []} -> {error, nxdomain};
+                Other -> Other
+            end;
+        false ->
+            one(resolve(Host, Timeout))
+    end;
+resolve_all(Address, Timeout) ->
+    one(resolve(Address, Timeout)).
+
+one({ok, Destination}) -> {ok, [Destination]};
+one({error, _} = Error) -> Error.
+
 %% @doc Linux answers ENETUNREACH for a scope index no interface has:
 %% say which, when that is the reason.
 -spec explain(Result, non_neg_integer()) -> Result | {error, term()}.
@@ -56,60 +73,12 @@ interface_index(Scope) ->
     end.
 
 
-%% getaddrinfo(3) on the NIF's bounded resolver pool: `{error,
-%% system_limit}' when it is full. On timeout the lookup is cancelled (a
-%% queued one never runs) and an answer that came just before is flushed,
-%% so none lands in the caller's mailbox later. A caller that dies drops
-%% its handle, which cancels the lookup too.
+%% A host name: `.local' by multicast DNS, scoped name servers when
+%% configured, getaddrinfo otherwise (scoped_ipv6_names); the first
+%% answer (the order is scoped_ipv6_names's).
 resolve_host(Host, Timeout) ->
-    case host_name(Host) of
-        {ok, Name} ->
-            Ref = make_ref(),
-            case scoped_ipv6_nif:resolve_host(Name, Ref) of
-                {ok, Lookup} ->
-                    receive
-                        {Ref, Answer} -> first_usable(Answer)
-                    after Timeout ->
-                        ok = scoped_ipv6_nif:resolve_cancel(Lookup),
-                        receive {Ref, _} -> ok after 0 -> ok end,
-                        {error, timeout}
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
-        error ->
-            {error, einval}
+    case scoped_ipv6_names:resolve_host(Host, Timeout) of
+        {ok, [First | _]} -> {ok, First};
+        {ok, []} -> {error, nxdomain};
+        {error, _} = Error -> Error
     end.
-
-%% A host name as a UTF-8 binary of 1..253 bytes (DNS's limit), or
-%% `error'; text of any length may come here, so a longer one is refused
-%% before it is read.
-host_name(Host) when is_binary(Host), byte_size(Host) > 0, byte_size(Host) =< ?MAX_HOST ->
-    utf8(Host);
-host_name(Host) when is_list(Host) ->
-    case short_string(Host, ?MAX_HOST + 1) of
-        true -> utf8(Host);
-        false -> error
-    end;
-host_name(_) ->
-    error.
-
-utf8(Text) ->
-    try unicode:characters_to_binary(Text) of
-        Name when is_binary(Name), byte_size(Name) > 0, byte_size(Name) =< ?MAX_HOST -> {ok, Name};
-        _LongOrIncomplete -> error
-    catch
-        error:badarg -> error
-    end.
-
-%% Whether a proper list of integers has fewer than N elements.
-short_string([], _N) -> true;
-short_string(_List, 0) -> false;
-short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
-short_string(_NotAString, _N) -> false.
-
-%% IPv6 first, as getaddrinfo orders them; a link-local answer keeps the
-%% scope that /etc/hosts or the resolver gave it.
-first_usable({ok, []}) -> {error, nxdomain};
-first_usable({ok, [{Ip, Scope} | _]}) -> scoped_ipv6_addr:with_scope(Ip, Scope);
-first_usable({error, _} = Error) -> Error.

@@ -10,4 +10,15 @@ start_link() ->
 
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, []}}.
+    %% The multicast DNS cache's table lives as long as its owner.
+    Cache = #{id => scoped_ipv6_mdns_cache,
+              start => {scoped_ipv6_mdns_cache, start_link, []}},
+    %% The responder for this host's own name.local, when configured.
+    Responder = case scoped_ipv6_mdns_responder:config() of
+                    {ok, Config} ->
+                        [#{id => scoped_ipv6_mdns_responder,
+                           start => {scoped_ipv6_mdns_responder, start_link, [Config]}}];
+                    none ->
+                        []
+                end,
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Cache | Responder]}}.

@@ -8,6 +8,9 @@
 
 -export([connect/4, listen/2]).
 
+%% RFC 8305 section 8: 250 ms between connection attempts.
+-define(STAGGER, 250).
+
 %% Linux: IPPROTO_TCP, TCP_INFO, and tcp_info's first byte for SYN-SENT.
 -define(IPPROTO_TCP, 6).
 -define(TCP_INFO, 11).
@@ -21,15 +24,13 @@
 -spec connect(term(), inet:port_number(), [term()], timeout()) ->
     {ok, inet:socket()} | {error, term()} | refused().
 connect(Address, Port, Opts, Timeout) ->
-    Deadline = deadline(Timeout),
-    case scoped_ipv6_dest:resolve(Address, Timeout) of
-        {ok, {Ip, Scope}} ->
+    Deadline = deadline(Address, Timeout),
+    case scoped_ipv6_dest:resolve_all(Address, Timeout) of
+        {ok, Destinations} ->
             case scoped_ipv6_sockopts:for_gen_tcp(Opts, 0) of
                 {ok, TcpOpts} ->
-                    Connect = fun(Wait) -> connect_to(Ip, Port, Scope, TcpOpts, Wait) end,
                     refused(connect, Opts,
-                            fun() -> connected(Connect(first_wait(Address, Timeout, Deadline)),
-                                               Connect, Deadline) end);
+                            fun() -> connect_any(Destinations, Port, TcpOpts, Deadline) end);
                 {error, _} = Error ->
                     Error
             end;
@@ -45,6 +46,149 @@ listen(Port, Opts) ->
     end.
 
 %% --- internal ---------------------------------------------------------------
+
+%% One destination: connected here. Several (a host name with several
+%% answers): RFC 8305 (Happy Eyeballs) connection attempts, each in a
+%% process of its own, started ?STAGGER ms apart in the resolver's order
+%% (the next one at once when one fails); the first to connect wins and
+%% is handed to the caller, the others are killed (a connecting socket
+%% closes with its process) or, connected too late, closed. The last
+%% error is returned when every attempt failed.
+connect_any([{Ip, Scope}], Port, Opts, Deadline) ->
+    connect_checked(Ip, Port, Scope, Opts, Deadline);
+connect_any(Destinations, Port, Opts, Deadline) ->
+    Ref = make_ref(),
+    race(Destinations, Port, Opts, Deadline, Ref, #{}, {error, timeout}).
+
+race(Waiting, Port, Opts, Deadline, Ref, Running, Last) ->
+    {Running1, Waiting1} =
+        case Waiting of
+            [{Ip, Scope} | Rest] ->
+                Started = attempt(Ip, Port, Scope, Opts, Deadline, Ref),
+                {Running#{Started => erlang:monitor(process, Started)}, Rest};
+            [] ->
+                {Running, []}
+        end,
+    Next = case Waiting1 of
+               [] -> remaining(Deadline);
+               _ -> min(?STAGGER, remaining(Deadline))
+           end,
+    case map_size(Running1) of
+        0 ->
+            Last;
+        _ ->
+            receive
+                {Ref, Pid, {ok, Socket}} ->
+                    lose(maps:remove(Pid, Running1), Ref),
+                    erlang:demonitor(maps:get(Pid, Running1), [flush]),
+                    {ok, Socket};
+                {Ref, Pid, badarg} ->
+                    %% gen_tcp refused an option: as if connected here.
+                    lose(maps:remove(Pid, Running1), Ref),
+                    erlang:demonitor(maps:get(Pid, Running1), [flush]),
+                    exit(badarg);
+                {Ref, Pid, {error, _} = Error} ->
+                    erlang:demonitor(maps:get(Pid, Running1), [flush]),
+                    race(Waiting1, Port, Opts, Deadline, Ref, maps:remove(Pid, Running1), Error);
+                {'DOWN', _, process, Pid, Reason} when is_map_key(Pid, Running1) ->
+                    race(Waiting1, Port, Opts, Deadline, Ref, maps:remove(Pid, Running1),
+                         {error, Reason})
+            after Next ->
+                case {Waiting1, remaining(Deadline)} of
+                    {_, 0} ->
+                        lose(Running1, Ref),
+                        {error, timeout};
+                    _ ->
+                        race(Waiting1, Port, Opts, Deadline, Ref, Running1, Last)
+                end
+            end
+    end.
+
+%% An attempt hands its socket to the caller before saying so, so that a
+%% socket the caller never takes is the caller's to close.
+attempt(Ip, Port, Scope, Opts, Deadline, Ref) ->
+    Caller = self(),
+    spawn(fun() ->
+                  Result = try connect_checked(Ip, Port, Scope, Opts, Deadline)
+                           catch exit:badarg -> badarg
+                           end,
+                  case Result of
+                      {ok, Socket} ->
+                          case gen_tcp:controlling_process(Socket, Caller) of
+                              ok -> Caller ! {Ref, self(), {ok, Socket}};
+                              {error, _} = Error -> Caller ! {Ref, self(), Error}
+                          end;
+                      Error ->
+                          Caller ! {Ref, self(), Error}
+                  end
+          end).
+
+%% The losers: killed, waited for, and any socket one handed over closed.
+lose(Running, Ref) ->
+    [exit(Pid, kill) || Pid <- maps:keys(Running)],
+    [receive {'DOWN', Monitor, process, Pid, _} -> ok end
+     || {Pid, Monitor} <- maps:to_list(Running)],
+    [receive
+         {Ref, Pid, {ok, Socket}} -> gen_tcp:close(Socket);
+         {Ref, Pid, _} -> ok
+     after 0 -> ok
+     end || Pid <- maps:keys(Running)],
+    ok.
+
+%% OTP's inet driver takes a writable event on a connecting socket, with
+%% SO_ERROR 0, as the connect done (tcp_inet_output, OTP 25-29), and erts
+%% can hand a port an event that belonged to the socket that had its fd
+%% number just before (erl_check_io.c looks the state up by fd number; an
+%% error event there fires every event the new owner selected). Measured
+%% on a loaded 2-core machine: `{ok, S}' from a connect to an address no
+%% neighbour answers, with peername `enotconn' and the kernel's state
+%% SYN-SENT, when another socket closed with an event pending (a caller
+%% killed while its connect was being refused). Such a socket has connected
+%% nowhere: it is closed, and the connect made again in the time left.
+connect_checked(Ip, Port, Scope, Opts, Deadline) ->
+    Until = until(Deadline),
+    Connect = fun(Wait) -> connect_to(Ip, Port, Scope, Opts, Wait) end,
+    connected(Connect(remaining(Deadline)), Connect, Until).
+
+connected({ok, Socket} = Ok, Connect, Until) ->
+    case inet:peername(Socket) of
+        {error, enotconn} ->
+            case still_connecting(Socket) of
+                true ->
+                    ok = gen_tcp:close(Socket),
+                    connected(Connect(remaining(Until)), Connect, Until);
+                false ->
+                    Ok
+            end;
+        _ ->
+            Ok
+    end;
+connected(Result, _Connect, _Until) ->
+    Result.
+
+%% Whether the kernel has the socket still connecting: TCP_INFO's state
+%% SYN-SENT on Linux; elsewhere no pending error and no peer (a socket
+%% reset after it connected has SO_ERROR set; one still connecting has not).
+still_connecting(Socket) ->
+    case os:type() of
+        {unix, linux} ->
+            case inet:getopts(Socket, [{raw, ?IPPROTO_TCP, ?TCP_INFO, 1}]) of
+                {ok, [{raw, _, _, <<State>>}]} -> State =:= ?TCP_SYN_SENT;
+                _ -> false
+            end;
+        _ ->
+            %% SOL_SOCKET, SO_ERROR on BSD and macOS.
+            case inet:getopts(Socket, [{raw, 16#ffff, 16#1007, 4}]) of
+                {ok, [{raw, _, _, <<0:32>>}]} -> true;
+                _ -> false
+            end
+    end.
+
+%% The deadline a second connect keeps to: a whole timeout becomes one
+%% from now (a clock read only here, before the first connect).
+until({whole, infinity} = Deadline) -> Deadline;
+until({whole, Timeout}) -> {until, erlang:monotonic_time(millisecond) + Timeout};
+until({until, _} = Deadline) -> Deadline.
 
 %% Without a scope, gen_tcp is asked exactly as the caller would have.
 connect_to(Ip, Port, 0, Opts, Timeout) ->
@@ -79,63 +223,17 @@ refused(Kind, Opts, Call) ->
     catch exit:badarg -> {badarg, scoped_ipv6_sockopts:refused_option(Kind, Opts)}
     end.
 
-%% OTP's inet driver takes a writable event on a connecting socket, with
-%% SO_ERROR 0, as the connect done (tcp_inet_output, OTP 25-29), and erts
-%% can hand a port an event that belonged to the socket that had its fd
-%% number just before (erl_check_io.c looks the state up by fd number; an
-%% error event there fires every event the new owner selected). Measured
-%% on a loaded 2-core machine: `{ok, S}' from a connect to an address no
-%% neighbour answers, with peername `enotconn' and the kernel's state
-%% SYN-SENT, when another socket closed with an event pending (a caller
-%% killed while its connect was being refused). Such a socket has connected
-%% nowhere: it is closed, and the connect made again in the time left.
-connected({ok, Socket} = Ok, Connect, Deadline) ->
-    case inet:peername(Socket) of
-        {error, enotconn} ->
-            case still_connecting(Socket) of
-                true ->
-                    ok = gen_tcp:close(Socket),
-                    connected(Connect(remaining(Deadline)), Connect, Deadline);
-                false ->
-                    Ok
-            end;
-        _ ->
-            Ok
-    end;
-connected(Result, _Connect, _Deadline) ->
-    Result.
-
-%% Whether the kernel has the socket still connecting: TCP_INFO's state
-%% SYN-SENT on Linux; elsewhere no pending error and no peer (a socket
-%% reset after it connected has SO_ERROR set; one still connecting has not).
-still_connecting(Socket) ->
-    case os:type() of
-        {unix, linux} ->
-            case inet:getopts(Socket, [{raw, ?IPPROTO_TCP, ?TCP_INFO, 1}]) of
-                {ok, [{raw, _, _, <<State>>}]} -> State =:= ?TCP_SYN_SENT;
-                _ -> false
-            end;
-        _ ->
-            case inet:getopts(Socket, [{raw, 16#ffff, 16#1007, 4}]) of  % SOL_SOCKET, SO_ERROR (BSD, macOS)
-                {ok, [{raw, _, _, <<0:32>>}]} -> true;
-                _ -> false
-            end
-    end.
-
-%% A deadline only for a finite timeout (one clock read).
-deadline(infinity) -> infinity;
-deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
-
 %% Only a name (a host name, or text to parse) may spend part of the
 %% timeout before the connect starts: an address tuple takes it whole.
-first_wait(Address, Timeout, _Deadline) when is_tuple(Address) -> clamp(Timeout);
-first_wait(_Name, _Timeout, Deadline) -> remaining(Deadline).
+deadline(Address, Timeout) when is_tuple(Address); Timeout =:= infinity ->
+    {whole, Timeout};
+deadline(_Name, Timeout) ->
+    {until, erlang:monotonic_time(millisecond) + Timeout}.
 
 %% gen_tcp hands its driver the timeout in 32 bits: 2^32 ms would time
 %% out at once. No connect lasts 49 days (the kernel gives up within
 %% minutes), so a longer wait is the longest the driver can take.
-remaining(infinity) -> infinity;
-remaining(Deadline) -> clamp(max(0, Deadline - erlang:monotonic_time(millisecond))).
-
-clamp(infinity) -> infinity;
-clamp(Timeout) -> min(16#ffffffff, Timeout).
+remaining({whole, infinity}) -> infinity;
+remaining({whole, Timeout}) -> min(16#ffffffff, Timeout);
+remaining({until, Deadline}) ->
+    min(16#ffffffff, max(0, Deadline - erlang:monotonic_time(millisecond))).

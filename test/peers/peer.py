@@ -13,7 +13,14 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
   dns-nxdomain ADDR PORT      DNS server on UDP: "no such name" to every query
+  mdns-hostile IF MODE ADDR   a hostile mDNS responder on IF: to every query,
+                              "garbage" sends 120 malformed, truncated, looping,
+                              mismatched and random-named replies, then one good
+                              answer ADDR; "flood" sends 10 replies of 300 good
+                              answers, each another address (ADDR's prefix, counted up);
+                              "second" answers ADDR to every second query only
 """
+import random
 import selectors
 import socket
 import ssl
@@ -147,7 +154,82 @@ def dns_nxdomain(addr, port):
         s.sendto(header + query[12:], peer)
 
 
+def mdns_hostile(ifname, mode, addr):
+    index = socket.if_nametoindex(ifname)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", 5353))
+    mreq = socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", index)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+    rng = random.Random(13)
+    queries = 0
+    say("ready")
+    while True:
+        query, peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        queries += 1
+        qid = query[:2]
+        # The first question: its name, type and class, as sent.
+        end = 12
+        while end < len(query) and query[end] != 0:
+            end += query[end] + 1
+        question = query[12:end + 5]
+        name = query[12:end + 1]
+        say("query from", peer[0])
+
+        def answer(ip, ident=qid, rname=name, ttl=120):
+            rr = rname + struct.pack("!HHIH", 28, 1, ttl, 16) + socket.inet_pton(socket.AF_INET6, ip)
+            return ident + b"\x84\x00" + struct.pack("!HHHH", 1, 1, 0, 0) + question + rr
+
+        replies = []
+        if mode == "second":
+            # Silent to the first query: only a querier that asks again hears.
+            if queries % 2 == 1:
+                continue
+            replies.append(answer(addr))
+        elif mode == "garbage":
+            good = answer(addr)
+            # 120 replies: with the good one, all fit in a socket's default
+            # receive buffer (rmem_default, 208 KiB) even unread, so the
+            # good answer is never the kernel's to drop.
+            for i in range(120):
+                kind = i % 8
+                if kind == 0:    # random bytes
+                    replies.append(bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 400))))
+                elif kind == 1:  # a good answer cut short
+                    replies.append(good[: rng.randrange(0, len(good))])
+                elif kind == 2:  # a compression pointer to itself
+                    replies.append(qid + b"\x84\x00" + struct.pack("!HHHH", 0, 1, 0, 0) + b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, 120, 16) + bytes(16))
+                elif kind == 3:  # another query id
+                    replies.append(answer("fe80::bad", ident=struct.pack("!H", (int.from_bytes(qid, "big") + 1) % 65536)))
+                elif kind == 4:  # a random name never asked for, random labels
+                    labels = b"".join(bytes([n]) + bytes(rng.randrange(33, 127) for _ in range(n)) for n in (rng.randrange(1, 63), rng.randrange(1, 63)))
+                    replies.append(answer("fe80::bad", rname=labels + b"\x05local\x00"))
+                elif kind == 5:  # rdlength beyond the end
+                    replies.append(good[:-16] + bytes(4))
+                elif kind == 6:  # a label longer than the packet
+                    replies.append(qid + b"\x84\x00" + struct.pack("!HHHH", 0, 1, 0, 0) + b"\x3f" + b"a" * 10)
+                else:            # counts that promise 65535 records
+                    replies.append(qid + b"\x84\x00" + struct.pack("!HHHH", 65535, 65535, 65535, 65535))
+            replies.append(good)
+        else:
+            # 10 replies of 300 answers each, every answer another address.
+            prefix = addr.rsplit(":", 1)[0]
+            for p in range(10):
+                # The name as a pointer to the question's (offset 12).
+                rrs = b"".join(
+                    b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, 120, 16)
+                    + socket.inet_pton(socket.AF_INET6, "%s:%x" % (prefix, p * 300 + i + 1))
+                    for i in range(300))
+                replies.append(qid + b"\x84\x00" + struct.pack("!HHHH", 1, 300, 0, 0) + question + rrs)
+        for r in replies:
+            s.sendto(r, peer)
+        say("sent", len(replies))
+
+
 ROLES = {
+    "mdns-hostile": mdns_hostile,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
     "tcp-echo-many": tcp_echo_many,

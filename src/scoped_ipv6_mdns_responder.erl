@@ -1,0 +1,347 @@
+%% @private
+%% A minimal multicast DNS responder (RFC 6762) for this host's own name:
+%% with `{mdns_responder, #{name => "device", links => ["usb0"]}}' in the
+%% application env, `device.local' answers A and AAAA questions on those
+%% links (`links => all': every link that is up, multicast, not loopback)
+%% with the addresses of the link the question came on.
+%%
+%% Per link, as RFC 6762 section 8 asks: three probes 250 ms apart (a
+%% question for the name, type ANY, with the records we mean to claim in
+%% the authority section); an answer from someone else for the name on
+%% that link during probing is a conflict, and the link is given up (a
+%% warning is logged; choosing another name, section 9, is not done).
+%% Then two announcements 1 s apart, answers with the cache-flush bit.
+%% Links are looked at every ?POLL ms: a link that went away is dropped
+%% (its queries stop coming anyway), and probed again when it is back.
+%% On stop, goodbyes (TTL 0) go out on every link that was announced.
+%%
+%% Questions are answered on the link they arrived on (IPV6_PKTINFO),
+%% whatever the sender's address (RFC 6762 section 11's on-link source
+%% check is not done; the kernel delivers ff02::fb only from the link).
+%% A one-shot query (source port not 5353,
+%% RFC 6762 section 6.7) gets a unicast answer with its id and question
+%% and a 10 s TTL; a QU question a unicast answer; others a multicast
+%% answer. Known-answer suppression, response delays and aggregation,
+%% service discovery (PTR/SRV/TXT) and IPv4 multicast are not done.
+-module(scoped_ipv6_mdns_responder).
+-behaviour(gen_server).
+
+-export([start_link/1, config/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+
+-define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
+-define(PORT, 5353).
+-define(TTL, 120).
+-define(LEGACY_TTL, 10).
+-define(PROBE_WAIT, 250).
+-define(ANNOUNCE_WAIT, 1000).
+-define(POLL, 1000).
+-define(MAX_MESSAGE, 9000).
+-define(BATCH, 64).
+
+%% @doc The responder's settings from the application env, if any:
+%% `{ok, {Name, Links}}' with the name as a DNS name (`"device.local"').
+-spec config() -> {ok, {string(), all | [scoped_ipv6:scope()]}} | none.
+config() ->
+    case application:get_env(scoped_ipv6, mdns_responder) of
+        {ok, #{name := Name} = Config} ->
+            Links = maps:get(links, Config, all),
+            case scoped_ipv6_dns:name(Name) of
+                {ok, Host} when Links =:= all; is_list(Links) ->
+                    Full = case scoped_ipv6_dns:is_local(Host) of
+                               true -> Host;
+                               false -> Host ++ ".local"
+                           end,
+                    {ok, {Full, Links}};
+                _ ->
+                    logger:warning("scoped_ipv6: mdns_responder ignored: bad name or links ~0tp",
+                                   [Config]),
+                    none
+            end;
+        _ ->
+            none
+    end.
+
+-spec start_link({string(), all | [scoped_ipv6:scope()]}) -> {ok, pid()} | {error, term()}.
+start_link(Config) ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, Config, []).
+
+%% @private gen_server callback.
+-spec init({string(), all | [scoped_ipv6:scope()]}) -> {ok, map()} | ignore.
+init({Name, Links}) ->
+    process_flag(trap_exit, true),
+    case open() of
+        {ok, Socket} ->
+            State = #{socket => Socket, name => Name, lower => lower(Name), links => Links,
+                      %% Index => probing | {announcing, N} | announced | conflict
+                      state => #{}, probes => #{}, pending => undefined},
+            self() ! poll,
+            {ok, arm(State)};
+        {error, Reason} ->
+            %% Without its socket there is nothing to answer with; the
+            %% application runs on without a responder.
+            logger:warning("scoped_ipv6: mDNS responder for ~ts not started: ~0tp",
+                           [Name, Reason]),
+            ignore
+    end.
+
+open() ->
+    case socket:open(inet6, dgram, udp) of
+        {ok, S} ->
+            Setup = [{{socket, reuseaddr}, true}, {{ipv6, v6only}, true},
+                     {{ipv6, recvpktinfo}, true},
+                     {{ipv6, multicast_hops}, 255}, {{ipv6, multicast_loop}, false}],
+            case lists:all(fun({O, V}) -> socket:setopt(S, O, V) =:= ok end, Setup) andalso
+                socket:bind(S, #{family => inet6, addr => any, port => ?PORT}) of
+                ok -> {ok, S};
+                {error, _} = Error -> socket:close(S), Error;
+                false -> socket:close(S), {error, einval}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @private gen_server callback.
+-spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
+handle_call(links, _From, #{state := Links} = State) ->
+    {reply, Links, State};
+handle_call(_Request, _From, State) ->
+    {reply, {error, einval}, State}.
+
+%% @private gen_server callback.
+-spec handle_cast(term(), map()) -> {noreply, map()}.
+handle_cast(_Message, State) ->
+    {noreply, State}.
+
+%% @private gen_server callback.
+-spec handle_info(term(), map()) -> {noreply, map()}.
+handle_info({'$socket', S, select, Handle},
+            #{socket := S, pending := {select_info, _, Handle}} = State) ->
+    {noreply, arm(State#{pending := undefined})};
+handle_info(rearm, #{pending := undefined} = State) ->
+    {noreply, arm(State)};
+handle_info(poll, State) ->
+    erlang:send_after(?POLL, self(), poll),
+    {noreply, poll(State)};
+handle_info({probe, Index, N}, #{state := Links} = State) ->
+    case maps:get(Index, Links, gone) of
+        probing when N < 3 ->
+            send_multicast(Index, probe(State, Index), State),
+            erlang:send_after(?PROBE_WAIT, self(), {probe, Index, N + 1}),
+            {noreply, State};
+        probing ->
+            self() ! {announce, Index, 0},
+            {noreply, State#{state := Links#{Index => {announcing, 0}}}};
+        _ ->
+            {noreply, State}
+    end;
+handle_info({announce, Index, N}, #{state := Links} = State) ->
+    case maps:get(Index, Links, gone) of
+        {announcing, _} ->
+            send_multicast(Index, answer_message(0, [], records(State, Index, ?TTL, true)), State),
+            case N of
+                0 ->
+                    erlang:send_after(?ANNOUNCE_WAIT, self(), {announce, Index, 1}),
+                    {noreply, State#{state := Links#{Index => {announcing, 1}}}};
+                _ ->
+                    {noreply, State#{state := Links#{Index => announced}}}
+            end;
+        _ ->
+            {noreply, State}
+    end;
+handle_info(_Message, State) ->
+    {noreply, State}.
+
+%% @private gen_server callback.
+-spec terminate(term(), map()) -> ok.
+terminate(_Reason, #{socket := S, state := Links} = State) ->
+    [send_multicast(I, answer_message(0, [], records(State, I, 0, true)), State)
+     || {I, L} <- maps:to_list(Links), L =:= announced orelse is_tuple(L)],
+    _ = socket:close(S),
+    ok.
+
+%% --- links --------------------------------------------------------------------
+
+%% The links that should be served now, each with its addresses; new ones
+%% are joined and probed, gone ones dropped.
+poll(#{socket := S, links := Wanted, state := Links} = State) ->
+    Here = maps:from_list([{I, Addrs} || {I, Addrs} <- usable(Wanted)]),
+    Gone = [I || I <- maps:keys(Links), not maps:is_key(I, Here)],
+    New = [I || I <- maps:keys(Here), not maps:is_key(I, Links)],
+    [socket:setopt(S, {ipv6, drop_membership}, #{multiaddr => ?GROUP, interface => I})
+     || I <- Gone],
+    Joined = [I || I <- New,
+                   socket:setopt(S, {ipv6, add_membership},
+                                 #{multiaddr => ?GROUP, interface => I}) =:= ok],
+    [self() ! {probe, I, 0} || I <- Joined],
+    Links1 = maps:merge(maps:without(Gone, Links), maps:from_list([{I, probing} || I <- Joined])),
+    State#{state := Links1, addrs => Here}.
+
+usable(Wanted) ->
+    case scoped_ipv6_addr:interfaces() of
+        {ok, Interfaces} ->
+            [{I, [A || #{addr := A} <- Addrs]}
+             || #{index := I, name := Name, flags := Flags, addrs := Addrs} <- Interfaces,
+                lists:member(up, Flags), lists:member(multicast, Flags),
+                not lists:member(loopback, Flags),
+                lists:any(fun(#{addr := {{W, _, _, _, _, _, _, _}, _}}) ->
+                                  W band 16#ffc0 =:= 16#fe80;
+                             (_) -> false
+                          end, Addrs),
+                wanted(I, Name, Wanted)];
+        {error, _} ->
+            []
+    end.
+
+wanted(_I, _Name, all) -> true;
+wanted(I, Name, Links) ->
+    lists:any(fun(L) when is_integer(L) -> L =:= I;
+                 (L) -> text(L) =:= Name
+              end, Links).
+
+text(L) ->
+    try unicode:characters_to_list(L)
+    catch error:_ -> error
+    end.
+
+%% Our records for link `Index': its IPv6 addresses (AAAA) and IPv4 (A).
+records(#{name := Name} = State, Index, TTL, Flush) ->
+    Addrs = maps:get(Index, maps:get(addrs, State, #{}), []),
+    [rr(Name, aaaa, Ip, TTL, Flush) || {{_, _, _, _, _, _, _, _} = Ip, _} <- Addrs] ++
+        [rr(Name, aaaa, Ip, TTL, Flush) || {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
+        [rr(Name, a, Ip, TTL, Flush) || {_, _, _, _} = Ip <- Addrs].
+
+rr(Name, Type, Ip, TTL, Flush) ->
+    scoped_ipv6_dns:address_record(Name, Type, Ip, TTL, Flush).
+
+probe(#{name := Name} = State, Index) ->
+    Question = scoped_ipv6_dns:unicast_response(
+                 inet_dns:make_dns_query([{domain, Name}, {type, any}, {class, in}]), true),
+    Msg = inet_dns:make_msg([{header, inet_dns:make_header([{id, 0}])},
+                             {qdlist, [Question]},
+                             {nslist, records(State, Index, ?TTL, false)}]),
+    iolist_to_binary(inet_dns:encode(Msg)).
+
+answer_message(Id, Questions, Records) ->
+    Header = inet_dns:make_header([{id, Id}, {qr, true}, {aa, true}]),
+    Msg = inet_dns:make_msg([{header, Header}, {qdlist, Questions}, {anlist, Records}]),
+    iolist_to_binary(inet_dns:encode(Msg)).
+
+send_multicast(Index, Packet, #{socket := S}) ->
+    socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
+                               scope_id => Index, flowinfo => 0}).
+
+%% --- questions ------------------------------------------------------------------
+
+%% At most ?BATCH packets at a time, then the other messages (probes,
+%% polls) get their turn: a flood cannot starve them.
+arm(State) ->
+    arm(State, ?BATCH).
+
+arm(State, 0) ->
+    self() ! rearm,
+    State#{pending := undefined};
+arm(#{socket := S} = State, Budget) ->
+    case socket:recvmsg(S, ?MAX_MESSAGE, 0, [], nowait) of
+        {ok, #{addr := From, iov := Iov} = Msg} ->
+            %% A packet this code cannot handle is dropped; the responder
+            %% stays up for the others.
+            Next = try handle(From, arrival(Msg), iolist_to_binary(Iov), State)
+                   catch Class:Reason ->
+                           logger:warning("scoped_ipv6: mDNS packet dropped: ~0tp", [{Class, Reason}]),
+                           State
+                   end,
+            arm(Next, Budget - 1);
+        {select, SelectInfo} ->
+            State#{pending := SelectInfo};
+        {error, _} ->
+            State
+    end.
+
+%% The interface a packet arrived on (IPV6_PKTINFO): OTP 25 decodes it,
+%% otherwise the raw in6_pktinfo is read (16 bytes of address, the index).
+arrival(#{ctrl := Ctrl}) ->
+    case [I || #{level := ipv6, type := pktinfo} = C <- Ctrl, I <- [pktinfo_index(C)]] of
+        [Index | _] -> Index;
+        [] -> 0
+    end;
+arrival(_) ->
+    0.
+
+pktinfo_index(#{value := #{ifindex := Index}}) -> Index;
+pktinfo_index(#{data := <<_:16/binary, Index:32/native>>}) -> Index;
+pktinfo_index(_) -> 0.
+
+handle(#{family := inet6, port := Port} = From, Index, Packet,
+       #{state := Links, lower := Lower} = State) ->
+    case maps:get(Index, Links, gone) of
+        gone -> State;
+        LinkState ->
+            case scoped_ipv6_dns:decode(Packet) of
+                {ok, Msg} ->
+                    Header = inet_dns:msg(Msg, header),
+                    case inet_dns:header(Header, qr) of
+                        false when LinkState =:= announced ->
+                            question(Msg, Index, From, Port, State);
+                        true when LinkState =:= probing ->
+                            conflict(Msg, Index, Lower, State);
+                        _ ->
+                            State
+                    end;
+                error ->
+                    State
+            end
+    end;
+handle(_From, _Index, _Packet, State) ->
+    State.
+
+question(Msg, Index, From, Port, #{lower := Lower, socket := S} = State) ->
+    Ours = [Q || Q <- inet_dns:msg(Msg, qdlist),
+                 lower(domain(inet_dns:dns_query(Q, domain))) =:= Lower,
+                 lists:member(inet_dns:dns_query(Q, type), [a, aaaa, any]),
+                 lists:member(inet_dns:dns_query(Q, class), [in, any])],
+    Types = lists:usort([case inet_dns:dns_query(Q, type) of any -> [a, aaaa]; T -> [T] end
+                         || Q <- Ours]),
+    Wanted = lists:append(Types),
+    case Ours of
+        [] ->
+            State;
+        _ when Port =/= ?PORT ->
+            %% One-shot (legacy unicast) query: id and question back, short TTL.
+            Records = [R || R <- records(State, Index, ?LEGACY_TTL, false),
+                            lists:member(inet_dns:rr(R, type), Wanted)],
+            Id = inet_dns:header(inet_dns:msg(Msg, header), id),
+            _ = Records =/= [] andalso
+                socket:sendto(S, answer_message(Id, Ours, Records), From),
+            State;
+        _ ->
+            Records = [R || R <- records(State, Index, ?TTL, true),
+                            lists:member(inet_dns:rr(R, type), Wanted)],
+            Unicast = lists:any(fun scoped_ipv6_dns:is_unicast_response/1, Ours),
+            Packet = answer_message(0, [], Records),
+            _ = Records =/= [] andalso
+                case Unicast of
+                    true -> socket:sendto(S, Packet, From);
+                    false -> send_multicast(Index, Packet, State)
+                end,
+            State
+    end.
+
+%% Someone else answers for our name on this link while we probe.
+conflict(Msg, Index, Lower, #{state := Links, name := Name} = State) ->
+    Theirs = [R || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
+                   inet_dns:record_type(R) =:= rr,
+                   lower(domain(inet_dns:rr(R, domain))) =:= Lower],
+    case Theirs of
+        [] ->
+            State;
+        _ ->
+            logger:warning("scoped_ipv6: ~ts is taken on link ~p: not answering there",
+                           [Name, Index]),
+            State#{state := Links#{Index => conflict}}
+    end.
+
+domain(D) when is_list(D) -> D;
+domain(_) -> "".
+
+lower(Name) -> scoped_ipv6_dns:lower(Name).

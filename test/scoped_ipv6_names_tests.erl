@@ -1,0 +1,175 @@
+%% EUnit tests of the name resolver's parts that need no network: host
+%% names, DNS replies through OTP's inet_dns, resolv.conf lines, the
+%% multicast DNS cache, and getaddrs's examples and options. The testbed
+%% tests (test/testbed_names_test.exs) ask avahi and dnsmasq.
+-module(scoped_ipv6_names_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-define(LL(Last), {16#fe80, 0, 0, 0, 0, 0, 0, Last}).
+
+%% --- names ---------------------------------------------------------------------
+
+names_test_() ->
+    [?_assertEqual({ok, "printer.local"}, scoped_ipv6_dns:name("printer.local")),
+     ?_assertEqual({ok, "printer.local"}, scoped_ipv6_dns:name(<<"printer.local.">>)),
+     ?_assertEqual({ok, "printer.local"}, scoped_ipv6_dns:name('printer.local')),
+     %% UTF-8 labels are bytes on the wire (RFC 6762 section 16).
+     ?_assertEqual({ok, binary_to_list(<<"caf", 16#c3, 16#a9, ".local">>)},
+                   scoped_ipv6_dns:name([$c, $a, $f, 16#e9 | ".local"])),
+     ?_assertEqual({ok, lists:duplicate(63, $a) ++ ".local"},
+                   scoped_ipv6_dns:name(lists:duplicate(63, $a) ++ ".local"))]
+        ++ [?_assertEqual(error, scoped_ipv6_dns:name(Bad))
+            || Bad <- ["", ".", "a..local", ".local", lists:duplicate(64, $a) ++ ".local",
+                       "sp ace.local", "tab\t.local", "back\\slash.local", "nul\0.local",
+                       lists:duplicate(254, $a), [$a | foo], 42, {1, 2},
+                       lists:duplicate(10000, $a)]].
+
+is_local_test_() ->
+    [?_assert(scoped_ipv6_dns:is_local("a.local")),
+     ?_assert(scoped_ipv6_dns:is_local("A.LOCAL")),
+     ?_assertNot(scoped_ipv6_dns:is_local("a.localhost")),
+     ?_assertNot(scoped_ipv6_dns:is_local("local")),
+     ?_assertNot(scoped_ipv6_dns:is_local("a.example"))].
+
+%% --- replies -------------------------------------------------------------------
+
+reply(Id, Records, Opts) ->
+    Header = inet_dns:make_header([{id, Id}, {qr, true}, {aa, true},
+                                   {tc, proplists:get_value(tc, Opts, false)},
+                                   {rcode, proplists:get_value(rcode, Opts, 0)}]),
+    iolist_to_binary(inet_dns:encode(inet_dns:make_msg([{header, Header}, {anlist, Records}]))).
+
+aaaa(Name, Ip, TTL, Flush) ->
+    scoped_ipv6_dns:address_record(Name, aaaa, Ip, TTL, Flush).
+
+reply_test_() ->
+    Q = {"dev.local", [aaaa, a]},
+    Good = reply(7, [aaaa("dev.local", ?LL(2), 120, true),
+                     aaaa("DEV.local", ?LL(3), 10, false),
+                     scoped_ipv6_dns:address_record("dev.local", a, {10, 0, 0, 2}, 5, false),
+                     aaaa("other.local", ?LL(9), 120, false)], []),
+    Alias = reply(1, [inet_dns:make_rr([{domain, "www.lab"}, {type, cname}, {class, in},
+                                        {ttl, 60}, {data, "host.lab"}]),
+                      aaaa("host.lab", ?LL(5), 60, false)], []),
+    [%% The cache-flush bit survives inet_dns both ways; case is ignored;
+     %% another name is not an answer.
+     ?_assertEqual({ok, [{?LL(2), 120, true}, {?LL(3), 10, false}, {{10, 0, 0, 2}, 5, false}]},
+                   scoped_ipv6_dns:parse_reply(Good, 7, Q)),
+     ?_assertEqual({ok, [{?LL(2), 120, true}, {?LL(3), 10, false}]},
+                   scoped_ipv6_dns:parse_reply(Good, any, {"dev.local", [aaaa]})),
+     ?_assertEqual({error, mismatch}, scoped_ipv6_dns:parse_reply(Good, 8, Q)),
+     ?_assertEqual({ok, [{?LL(5), 60, false}]},
+                   scoped_ipv6_dns:parse_reply(Alias, 1, {"www.lab", [aaaa]})),
+     ?_assertEqual({error, truncated},
+                   scoped_ipv6_dns:parse_reply(reply(2, [], [{tc, true}]), 2, Q)),
+     ?_assertEqual({error, nxdomain},
+                   scoped_ipv6_dns:parse_reply(reply(2, [], [{rcode, 3}]), 2, Q)),
+     ?_assertEqual({error, no_recovery},
+                   scoped_ipv6_dns:parse_reply(reply(2, [], [{rcode, 2}]), 2, Q)),
+     %% A query is not a reply.
+     ?_assertEqual({error, mismatch},
+                   scoped_ipv6_dns:parse_reply(
+                     scoped_ipv6_dns:query_message(3, "dev.local", [aaaa], #{}), 3, Q))]
+        ++ [?_assertEqual({error, formerr}, scoped_ipv6_dns:parse_reply(Bad, any, Q))
+            || Bad <- [<<>>, <<0, 0, 16#84>>, binary:part(Good, 0, byte_size(Good) - 3),
+                       %% A name that points at itself.
+                       <<0:16, 16#8400:16, 0:16, 1:16, 0:32, 16#c00c:16, 28:16, 1:16, 0:48>>]].
+
+query_message_test() ->
+    Packet = scoped_ipv6_dns:query_message(5, "dev.local", [aaaa, a], #{qu => true}),
+    {ok, Msg} = inet_dns:decode(Packet),
+    Questions = inet_dns:msg(Msg, qdlist),
+    ?assertEqual([aaaa, a], [inet_dns:dns_query(Q, type) || Q <- Questions]),
+    ?assertEqual([true, true], [scoped_ipv6_dns:is_unicast_response(Q) || Q <- Questions]),
+    ?assertEqual(5, inet_dns:header(inet_dns:msg(Msg, header), id)).
+
+%% --- resolv.conf ---------------------------------------------------------------
+
+resolv_conf_test() ->
+    File = filename:join(temp_dir(), "scoped_ipv6_resolv_eunit"),
+    ok = file:write_file(File, <<"# comment\nsearch lab\nnameserver 192.0.2.53\n"
+                                 "nameserver\tfe80::1%lo  # trailing\n"
+                                 "nameserver fe80::2%nosuch9\nnameserver fe80::3\n"
+                                 "nameserver not-an-address\n"
+                                 "nameserver 2001:db8::53\noptions timeout:1\n">>),
+    try
+        ?assertEqual({ok, [{{192, 0, 2, 53}, 53}, {{?LL(1), 1}, 53},
+                           {{{16#2001, 16#db8, 0, 0, 0, 0, 0, 16#53}, 0}, 53}]},
+                     resolv_conf_pairs(scoped_ipv6_dns:resolv_conf(File)))
+    after
+        file:delete(File)
+    end,
+    ?assertEqual({error, enoent}, scoped_ipv6_dns:resolv_conf("/nonexistent/resolv.conf")).
+
+%% IPv4 servers come as {Ip, 0} pairs; show them as they were written.
+resolv_conf_pairs({ok, Servers}) ->
+    {ok, [case S of {{_, _, _, _} = Ip4, 0} -> {Ip4, P}; _ -> {S, P} end || {S, P} <- Servers]}.
+
+temp_dir() ->
+    case os:getenv("TMPDIR") of
+        false -> "/tmp";
+        Dir -> Dir
+    end.
+
+%% --- the cache -----------------------------------------------------------------
+
+with_cache(Test) ->
+    {setup,
+     fun() -> {ok, _} = application:ensure_all_started(scoped_ipv6),
+              scoped_ipv6_mdns_cache:clear() end,
+     fun(_) -> scoped_ipv6_mdns_cache:clear() end,
+     Test}.
+
+cache_test_() ->
+    with_cache(fun() ->
+        C = scoped_ipv6_mdns_cache,
+        ok = C:store("dev.local", 2, [{?LL(2), 10, false}], 1000),
+        ok = C:store("dev.local", 2, [{?LL(3), 20, false}], 1000),
+        ok = C:store("dev.local", 3, [{?LL(2), 10, false}], 1000),
+        %% Per link, in the order asked, newest first within a link.
+        ?assertEqual([{3, [?LL(2)]}, {2, [?LL(3), ?LL(2)]}],
+                     C:lookup("dev.local", [aaaa], [3, 2], 1000)),
+        %% A TTL runs out on its own.
+        ?assertEqual([{2, [?LL(3)]}], C:lookup("dev.local", [aaaa], [2], 11000)),
+        ?assertEqual([], C:lookup("dev.local", [aaaa], [2], 21000)),
+        ?assertEqual([], C:lookup("dev.local", [a], [2], 1000)),
+        %% Cache flush: only this answer's records of the type remain.
+        ok = C:store("dev.local", 2, [{?LL(4), 30, true}, {{10, 0, 0, 4}, 30, false}], 2000),
+        ?assertEqual([{2, [{10, 0, 0, 4}, ?LL(4)]}], C:lookup("dev.local", [aaaa, a], [2], 2000)),
+        %% A goodbye (TTL 0) removes its record.
+        ok = C:store("dev.local", 2, [{?LL(4), 0, false}], 2000),
+        ?assertEqual([{2, [{10, 0, 0, 4}]}], C:lookup("dev.local", [aaaa, a], [2], 2000))
+    end).
+
+cache_is_bounded_test_() ->
+    with_cache(fun() ->
+        C = scoped_ipv6_mdns_cache,
+        [ok = C:store("n" ++ integer_to_list(N) ++ ".local", 2, [{?LL(2), 10, false}], 0)
+         || N <- lists:seq(1, 600)],
+        ?assertEqual(512, ets:info(scoped_ipv6_mdns_cache, size)),
+        %% Once those expire, new names take their place.
+        ok = C:store("late.local", 2, [{?LL(2), 10, false}], 20000),
+        ?assertEqual([{2, [?LL(2)]}], C:lookup("late.local", [aaaa], [2], 20000)),
+        ?assertEqual(1, ets:info(scoped_ipv6_mdns_cache, size))
+    end).
+
+%% --- getaddrs ------------------------------------------------------------------
+
+%% The examples of scoped_ipv6:getaddrs/2 that need no testbed.
+getaddrs_examples_test_() ->
+    [?_assertEqual({ok, [{?LL(1), 1}]}, scoped_ipv6:getaddrs("fe80::1%lo")),
+     ?_assertEqual({ok, [{127, 0, 0, 1}]}, scoped_ipv6:getaddrs("127.0.0.1")),
+     ?_assertEqual({error, scope_required}, scoped_ipv6:getaddrs("fe80::1")),
+     ?_assertEqual({error, einval}, scoped_ipv6:getaddrs("bad..name.local")),
+     %% Only loopback to ask on: no link.
+     ?_assertEqual({error, no_link}, scoped_ipv6:getaddrs("dev.local", [{links, ["lo"]}])),
+     ?_assertEqual({error, {no_such_interface, "nosuch9"}},
+                   scoped_ipv6:getaddrs("dev.local", [{links, ["nosuch9"]}])),
+     ?_assertEqual({error, scope_required},
+                   scoped_ipv6:getaddrs("x.lab", [{nameservers, ["fe80::1"]}]))].
+
+getaddrs_options_test_() ->
+    [?_assertError(badarg, scoped_ipv6:getaddrs("dev.local", Opts))
+     || Opts <- [[bogus], [{timeout, -1}], [{family, inet7}], [{links, eth0}],
+                 [{cache, yes}], not_a_list, [{settle, infinity}]]].

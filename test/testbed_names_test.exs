@@ -1,0 +1,646 @@
+defmodule ScopedIPv6.TestbedNamesTest do
+  # Issue 13: names that carry their scope. The responders and servers are
+  # Debian's avahi-daemon (one per peer namespace, D-Bus off, static host
+  # names) and dnsmasq (a zone on fe80::2%linkA only), Python for the
+  # hostile responder and the TCP peers: nothing here is our code.
+  use ExUnit.Case, async: false
+  @moduletag :testbed
+  @moduletag timeout: 120_000
+
+  alias ScopedIPv6.Test.{Links, Peer, ReliabilityTable}
+
+  @avahi Path.expand("peers/avahi.sh", __DIR__)
+  @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
+  @lla {0xFE80, 0, 0, 0, 0, 0, 0, 0xA}
+  @llb {0xFE80, 0, 0, 0, 0, 0, 0, 0xB}
+
+  defp index(name), do: ScopedIPv6.if_index!(name)
+
+  # Each peer's avahi publishes peer-X.local (fe80::2, the address both
+  # peers carry), both.local (its own second address) and slow.local:
+  # on linkA an address nobody has, on linkB peer B's global fd00:b::2
+  # (avahi refuses two names for one address: the reverse record).
+  # taken.local, on linkA only, is a name our responder must not take.
+  @published %{
+    "sip6-a" => [
+      {"peer-a.local", "fe80::2"},
+      {"both.local", "fe80::a"},
+      {"slow.local", "fe80::dead"},
+      {"taken.local", "fe80::c"}
+    ],
+    "sip6-b" => [
+      {"peer-b.local", "fe80::2"},
+      {"both.local", "fe80::b"},
+      {"slow.local", "fd00:b::2"}
+    ]
+  }
+
+  setup_all do
+    :ok = Application.ensure_started(:scoped_ipv6)
+    avahis = for {ns, hosts} <- @published, into: %{}, do: {ns, start_avahi(ns, hosts)}
+
+    on_exit(fn ->
+      for {_ns, {os_pid, dir}} <- avahis do
+        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
+        File.rm_rf(dir)
+      end
+    end)
+
+    %{avahi: Map.new(avahis, fn {ns, {os_pid, _}} -> {ns, os_pid} end)}
+  end
+
+  setup do
+    :scoped_ipv6_mdns_cache.clear()
+    :ok
+  end
+
+  describe "multicast DNS" do
+    test "each peer's name resolves to its address, scoped with its link" do
+      assert ScopedIPv6.getaddrs("peer-a.local") == {:ok, [{@ll2, index("linkA")}]}
+      assert ScopedIPv6.getaddrs("peer-b.local", family: :inet6) == {:ok, [{@ll2, index("linkB")}]}
+      assert :scoped_ipv6.getaddrs(~c"PEER-A.local.", []) == {:ok, [{@ll2, index("linkA")}]}
+    end
+
+    test "a name both links answer gives both answers, each with its scope, in link order" do
+      both = [{@lla, index("linkA")}, {@llb, index("linkB")}]
+      # Waiting for both links, however long the second one takes.
+      assert ScopedIPv6.getaddrs("both.local", settle: 5_000) == {:ok, both}
+
+      assert ScopedIPv6.getaddrs("both.local",
+               links: ["linkB", "linkA"],
+               cache: false,
+               settle: 5_000
+             ) ==
+               {:ok, Enum.reverse(both)}
+
+      # Only the links asked are asked.
+      assert ScopedIPv6.getaddrs("both.local", links: ["linkB"], cache: false) ==
+               {:ok, [{@llb, index("linkB")}]}
+
+      assert ScopedIPv6.getaddrs("peer-a.local", links: [index("linkB")], cache: false, timeout: 500) ==
+               {:error, :nxdomain}
+    end
+
+    test "a name nobody answers is nxdomain, within the timeout" do
+      started = System.monotonic_time(:millisecond)
+      assert ScopedIPv6.getaddrs("nobody-here.local", timeout: 700) == {:error, :nxdomain}
+      took = System.monotonic_time(:millisecond) - started
+      assert took >= 700 and took < 2_700, "#{took} ms with a 700 ms timeout"
+      # An A query for a name with only AAAA records: silence too.
+      assert ScopedIPv6.getaddrs("peer-a.local", family: :inet, timeout: 300) == {:error, :nxdomain}
+    end
+
+    test "answers are cached: a peer that stops answering is still found, until the cache is bypassed" do
+      assert {:ok, [{@ll2, a}]} = ScopedIPv6.getaddrs("peer-a.local")
+      assert a == index("linkA")
+      # The answer came with a TTL (avahi: 10 s for a one-shot query).
+      assert [{^a, [@ll2]}] = :scoped_ipv6_mdns_cache.lookup(~c"peer-a.local", [:aaaa], [a], now())
+      assert [] = :scoped_ipv6_mdns_cache.lookup(~c"peer-a.local", [:aaaa], [a], now() + 11_000)
+      # Nobody is asked the second time: a link whose responder is silent
+      # still resolves from the cache, and not without it.
+      Links.add(
+        link: "linkQ",
+        peer_ns: "sip6-q",
+        peer_if: "eth0",
+        peer_addr: "fe80::2/64",
+        new_ns: true
+      )
+
+      q = index("linkQ")
+      :scoped_ipv6_mdns_cache.store(~c"quiet.local", q, [{@ll2, 60, true}], now())
+      assert ScopedIPv6.getaddrs("quiet.local", links: ["linkQ"]) == {:ok, [{@ll2, q}]}
+
+      assert ScopedIPv6.getaddrs("quiet.local", links: ["linkQ"], cache: false, timeout: 300) ==
+               {:error, :nxdomain}
+    end
+
+    test "names with bad labels are refused before anything is sent" do
+      for bad <- [
+            "a..local",
+            String.duplicate("x", 64) <> ".local",
+            "sp ace.local",
+            "back\\slash.local",
+            ""
+          ] do
+        assert ScopedIPv6.getaddrs(bad) == {:error, :einval}, inspect(bad)
+      end
+
+      assert_raise ArgumentError, fn -> ScopedIPv6.getaddrs("peer-a.local", timeout: -1) end
+      assert_raise ArgumentError, fn -> ScopedIPv6.getaddrs("peer-a.local", bogus: 1) end
+    end
+  end
+
+  describe "multicast DNS over IPv4" do
+    setup do
+      # linkV: IPv4 as well (10.13.0.1 here, 10.13.0.2 there), and an avahi
+      # there that speaks IPv4 only.
+      Links.add(
+        link: "linkV",
+        peer_ns: "sip6-v",
+        peer_if: "eth0",
+        peer_addr: "fe80::2/64",
+        new_ns: true
+      )
+
+      for args <- [
+            ~w(addr add 10.13.0.1/24 dev linkV),
+            ~w(-n sip6-v addr add 10.13.0.2/24 dev eth0)
+          ] do
+        {_, 0} = System.cmd("ip", args)
+      end
+
+      {os_pid, dir} = start_avahi("sip6-v", [{"v4peer.local", "10.13.0.2"}], ipv4: true)
+
+      on_exit(fn ->
+        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
+        File.rm_rf(dir)
+      end)
+
+      :ok
+    end
+
+    test "224.0.0.251 is asked on the links given when asked, and only then" do
+      opts = [links: ["linkV"], family: :inet, cache: false, timeout: 1_000]
+
+      assert ScopedIPv6.getaddrs("v4peer.local", [mdns_ipv4: true] ++ opts) ==
+               {:ok, [{10, 13, 0, 2}]}
+
+      # Over IPv6 alone this avahi never hears the question.
+      assert ScopedIPv6.getaddrs("v4peer.local", opts) == {:error, :nxdomain}
+    end
+  end
+
+  describe "everywhere a host name is accepted" do
+    setup do
+      Peer.start("sip6-a", "tcp-name", ["7130", "peer-a"])
+      Peer.start("sip6-b", "tcp-name", ["7130", "peer-b"])
+      :ok
+    end
+
+    test "a connect by name reaches the right peer" do
+      for {name, peer} <- [{"peer-a.local", "peer-a"}, {"peer-b.local", "peer-b"}] do
+        {:ok, socket} = ScopedIPv6.TCP.connect(name, 7130, [:binary, active: false], 5_000)
+        assert {:ok, ^peer} = :gen_tcp.recv(socket, 0, 2_000)
+        {:ok, {{@ll2, link}, 7130}} = ScopedIPv6.peername(socket)
+        assert {:ok, "link" <> _} = ScopedIPv6.if_name(link)
+        :gen_tcp.close(socket)
+      end
+    end
+
+    test "several answers: attempts staggered, the first to connect wins, the losers closed" do
+      # slow.local: fe80::dead%linkA first (nobody has it: that connect
+      # hangs in neighbour discovery for 3 s), then fd00:b::2 (no scope:
+      # a global address), where peer B listens. One attempt at a time
+      # would time out first.
+      assert {:ok, [{{0xFE80, 0, 0, 0, 0, 0, 0, 0xDEAD}, _}, {0xFD00, 0xB, 0, 0, 0, 0, 0, 2}]} =
+               ScopedIPv6.getaddrs("slow.local", settle: 5_000)
+
+      ports = length(Port.list())
+      {:ok, socket} = ScopedIPv6.TCP.connect("slow.local", 7130, [:binary, active: false], 2_000)
+      assert {:ok, "peer-b"} = :gen_tcp.recv(socket, 0, 2_000)
+      assert {:ok, {{0xFD00, 0xB, 0, 0, 0, 0, 0, 2}, 7130}} = ScopedIPv6.peername(socket)
+      :gen_tcp.close(socket)
+      # The loser's socket is gone with its process.
+      assert length(Port.list()) == ports
+
+      # both.local: linkA's fe80::a refuses (no listener there) and the
+      # next attempt starts at once.
+      {:ok, socket} = ScopedIPv6.TCP.connect("both.local", 7130, [:binary, active: false], 5_000)
+      assert {:ok, peer} = :gen_tcp.recv(socket, 0, 2_000)
+      assert peer in ["peer-a", "peer-b"]
+      :gen_tcp.close(socket)
+    end
+
+    test "UDP send by name goes to the right link" do
+      Peer.start("sip6-b", "udp-echo", ["7131", "peer-b"])
+      {:ok, u} = ScopedIPv6.UDP.open(0, [:binary])
+      assert :ok = ScopedIPv6.UDP.send(u, "peer-b.local", 7131, "hi")
+      # (Peer B answers from whichever of its addresses it picks.)
+      assert {:ok, {{_, b}, 7131, "peer-b:hi"}} = ScopedIPv6.UDP.recv(u, 0, 2_000)
+      assert b == index("linkB")
+      ScopedIPv6.UDP.close(u)
+    end
+  end
+
+  describe "name servers at link-local addresses" do
+    setup do
+      start_dnsmasq()
+      :ok
+    end
+
+    test "a name server reached only by a scoped address answers" do
+      servers = [nameservers: [{"fe80::2%linkA", 53}]]
+
+      assert ScopedIPv6.getaddrs("printer.lab", servers) ==
+               {:ok, [{0xFD00, 0xA, 0, 0, 0, 0, 0, 0x99}]}
+
+      # A link-local answer is on the server's link.
+      assert ScopedIPv6.getaddrs("router.lab", servers) == {:ok, [{@lla, index("linkA")}]}
+      assert ScopedIPv6.getaddrs("nope.lab", servers) == {:error, :nxdomain}
+      # The same address on linkB has no server.
+      assert ScopedIPv6.getaddrs("printer.lab", nameservers: ["fe80::2%linkB"], timeout: 600) ==
+               {:error, :timeout}
+
+      # OTP's own resolver cannot use it at all.
+      assert {:error, _} = :inet_res.getbyname(~c"printer.lab", :aaaa, 600)
+    end
+
+    test "a truncated UDP answer is asked again over TCP" do
+      {:ok, all} = ScopedIPv6.getaddrs("big.lab", nameservers: ["fe80::2%linkA"])
+      assert Enum.sort(all) == Enum.map(1..40, &{0xFD00, 0xA, 0, 0, 0, 0, 0, &1})
+    end
+
+    test "resolv.conf with a scoped nameserver line is honoured, from the option and the app env" do
+      conf =
+        Path.join(System.tmp_dir!(), "scoped_ipv6_resolv_#{System.unique_integer([:positive])}")
+
+      on_exit(fn -> File.rm(conf) end)
+
+      File.write!(conf, """
+      # what RDNSS hands out on an IPv6-only link
+      nameserver fe80::2%nosuch9
+      nameserver fe80::2%linkA
+      options timeout:1
+      """)
+
+      assert ScopedIPv6.getaddrs("printer.lab", resolv_conf: conf) ==
+               {:ok, [{0xFD00, 0xA, 0, 0, 0, 0, 0, 0x99}]}
+
+      Application.put_env(:scoped_ipv6, :resolv_conf, conf)
+      on_exit(fn -> Application.delete_env(:scoped_ipv6, :resolv_conf) end)
+      assert ScopedIPv6.getaddrs("printer.lab") == {:ok, [{0xFD00, 0xA, 0, 0, 0, 0, 0, 0x99}]}
+      # And a connect by name goes through it: router.lab is fe80::a, peer A.
+      Peer.start("sip6-a", "tcp-name", ["7132", "peer-a"])
+      {:ok, socket} = ScopedIPv6.TCP.connect("router.lab", 7132, [:binary, active: false], 2_000)
+      assert {:ok, "peer-a"} = :gen_tcp.recv(socket, 0, 2_000)
+      assert {:ok, {{@lla, a}, 7132}} = ScopedIPv6.peername(socket)
+      assert a == index("linkA")
+      :gen_tcp.close(socket)
+    end
+  end
+
+  describe "hostile responders" do
+    setup do
+      Links.add(
+        link: "linkH",
+        peer_ns: "sip6-h",
+        peer_if: "eth0",
+        peer_addr: "fe80::2/64",
+        new_ns: true
+      )
+
+      :ok
+    end
+
+    test "malformed, truncated, looping and mismatched replies: no crash, no atom, the good answer kept" do
+      peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "garbage", "fe80::99"])
+      h = index("linkH")
+      opts = [links: ["linkH"], cache: false, timeout: 3_000]
+      good = {:ok, [{{0xFE80, 0, 0, 0, 0, 0, 0, 0x99}, h}]}
+
+      # The first round loads what code it needs (which makes atoms);
+      # the second, with other random names, must make none.
+      for round <- 1..2 do
+        atoms = :erlang.system_info(:atom_count)
+        assert ScopedIPv6.getaddrs("victim#{round}.local", opts) == good
+        assert "query from " <> _ = Peer.next_line(peer, 2_000)
+        assert "sent 121" = Peer.next_line(peer, 2_000)
+        if round == 2, do: assert(:erlang.system_info(:atom_count) == atoms)
+      end
+
+      ReliabilityTable.record(
+        "hostile mDNS responder",
+        "2 rounds of 120 malformed, truncated, self-looping, mismatched and random-named replies before one good answer",
+        "the good answer returned, scoped with its link; no atom made"
+      )
+    end
+
+    test "a link silent to the first query is asked again" do
+      peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "second", "fe80::99"])
+      h = index("linkH")
+
+      assert ScopedIPv6.getaddrs("late.local", links: ["linkH"], cache: false, timeout: 3_000) ==
+               {:ok, [{{0xFE80, 0, 0, 0, 0, 0, 0, 0x99}, h}]}
+
+      assert "query from " <> _ = Peer.next_line(peer, 2_000)
+      assert "query from " <> _ = Peer.next_line(peer, 2_000)
+      assert "sent 1" = Peer.next_line(peer, 2_000)
+    end
+
+    test "a flood of answers is bounded" do
+      peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "flood", "fe80::1:0"])
+      :erlang.garbage_collect()
+      before = :erlang.memory(:total)
+
+      {:ok, found} =
+        ScopedIPv6.getaddrs("victim.local",
+          links: ["linkH"],
+          cache: false,
+          timeout: 3_000,
+          settle: 3_000
+        )
+
+      assert "query from " <> _ = Peer.next_line(peer, 2_000)
+      assert "sent 10" = Peer.next_line(peer, 5_000)
+      # Even the first reply alone holds more than the bound.
+      assert length(found) == 16
+      assert Enum.all?(found, &match?({{0xFE80, 0, 0, 0, 0, 0, 1, _}, _}, &1))
+      :erlang.garbage_collect()
+      assert :erlang.memory(:total) - before < 5_000_000
+
+      ReliabilityTable.record(
+        "mDNS answer flood",
+        "10 replies of 300 answers, each another address, to one query",
+        "16 kept (the per-link bound); memory flat"
+      )
+    end
+  end
+
+  describe "our responder" do
+    setup do
+      on_exit(fn ->
+        Application.delete_env(:scoped_ipv6, :mdns_responder)
+        restart()
+      end)
+
+      :ok
+    end
+
+    test "answers glibc's getaddrinfo through nss-mdns and avahi on each peer with that link's address",
+         %{avahi: avahi} do
+      start_responder(%{name: "device", links: ["linkA", "linkB"]})
+      wait_announced(2)
+      assert peer_lookup(avahi["sip6-a"], "device.local") in ["fd00:a::1", "fe80::1"]
+      assert peer_lookup(avahi["sip6-b"], "device.local") in ["fd00:b::1", "fe80::1"]
+      # Only its own name.
+      assert peer_lookup(avahi["sip6-a"], "other.local") == nil
+      # A second BEAM host on linkA finds it with this library alone.
+      # (A host does not hear its own answers: multicast loop is off.)
+      ebin = Application.app_dir(:scoped_ipv6, "ebin")
+
+      code =
+        ~S|{ok, _} = application:ensure_all_started(scoped_ipv6), | <>
+          ~S|io:format("~p~n", [scoped_ipv6:getaddrs("device.local")]), halt().|
+
+      {out, 0} = System.cmd("ip", ~w(netns exec sip6-a erl -noshell -pa #{ebin} -eval) ++ [code])
+      {:ok, eth0} = peer_if_index("sip6-a")
+      assert out == "{ok,[{{65152,0,0,0,0,0,0,1},#{eth0}},{64768,10,0,0,0,0,0,1}]}\n"
+    end
+
+    test "a name another host holds on a link is not taken there (probing), but is on the others",
+         %{avahi: avahi} do
+      start_responder(%{name: "taken", links: ["linkA", "linkB"]})
+      states = wait_announced(1)
+      assert states[index("linkA")] == :conflict
+      assert states[index("linkB")] == :announced
+      # avahi on linkA still answers with its own record.
+      assert peer_lookup(avahi["sip6-a"], "taken.local") == "fe80::c"
+      assert peer_lookup(avahi["sip6-b"], "taken.local") in ["fd00:b::1", "fe80::1"]
+    end
+
+    test "stops answering on a link that goes away" do
+      Links.add(
+        link: "linkR",
+        peer_ns: "sip6-r",
+        peer_if: "eth0",
+        peer_addr: "fe80::2/64",
+        new_ns: true
+      )
+
+      r = index("linkR")
+      start_responder(%{name: "device", links: ["linkA", "linkR"]})
+      states = wait_announced(2)
+      assert states[r] == :announced
+      Links.delete("linkR")
+      wait_until(fn -> not Map.has_key?(responder_links(), r) end, 5_000)
+      assert Map.keys(responder_links()) == [index("linkA")]
+    end
+  end
+
+  describe "distribution by .local names" do
+    alias ScopedIPv6.Test.DistNode
+
+    test "nodes named by .local names cluster through the carrier" do
+      on_exit(fn -> DistNode.kill_epmds(~w(sip6-host sip6-a sip6-b)) end)
+      # b is named by what avahi in sip6-a answers for; c by what c itself
+      # answers for (this library's responder, nothing else installed).
+      b = DistNode.start("sip6-a", "b@peer-a.local")
+      on_exit(fn -> DistNode.stop(b) end)
+      responder = ~S(#{name => "device-b", links => all})
+
+      c =
+        DistNode.start("sip6-b", "c@device-b.local",
+          erl: ["-scoped_ipv6", "mdns_responder", responder]
+        )
+
+      on_exit(fn -> DistNode.stop(c) end)
+      assert {:ok, _} = DistNode.eval(c, "application:ensure_all_started(scoped_ipv6)")
+
+      announced =
+        "(fun W(0) -> timeout; W(N) -> case maps:values(gen_server:call(scoped_ipv6_mdns_responder, links)) of " <>
+          "[announced] -> announced; _ -> timer:sleep(100), W(N - 1) end end)(100)"
+
+      assert DistNode.eval(c, announced) == :announced
+
+      a = DistNode.start("sip6-host", "a@fe80::1")
+      on_exit(fn -> DistNode.stop(a) end)
+      assert DistNode.eval(a, "net_kernel:connect_node('b@peer-a.local')") == true
+      assert DistNode.eval(a, "net_kernel:connect_node('c@device-b.local')") == true
+      assert DistNode.eval(a, "rpc:call('b@peer-a.local', erlang, node, [])") == :"b@peer-a.local"
+
+      assert DistNode.eval(a, "rpc:call('c@device-b.local', erlang, node, [])") ==
+               :"c@device-b.local"
+
+      # Each reached on its own link: the peer's end of the connection.
+      for {node, link} <- [{"b@peer-a.local", "linkA"}, {"c@device-b.local", "linkB"}] do
+        {:ok, index} = ScopedIPv6.if_index(link)
+
+        assert DistNode.eval(
+                 a,
+                 "(fun() -> [P] = [P || {N, P} <- erlang:system_info(dist_ctrl), N =:= '#{node}'], " <>
+                   "{ok, {{_, I}, _}} = scoped_ipv6:peername(P), I end)()"
+               ) == index
+      end
+    end
+  end
+
+  defp peer_if_index(ns) do
+    {out, 0} = System.cmd("ip", ~w(netns exec #{ns} cat /sys/class/net/eth0/ifindex))
+    {:ok, out |> String.trim() |> String.to_integer()}
+  end
+
+  defp restart do
+    :ok = Application.stop(:scoped_ipv6)
+    :ok = Application.start(:scoped_ipv6)
+  end
+
+  defp start_responder(config) do
+    Application.put_env(:scoped_ipv6, :mdns_responder, config)
+    restart()
+  end
+
+  defp responder_links, do: :gen_server.call(:scoped_ipv6_mdns_responder, :links)
+
+  # Probing takes 750 ms, announcing 1 s more: wait until `n` links are
+  # announced and none probes.
+  defp wait_announced(n) do
+    wait_until(
+      fn ->
+        states = Map.values(responder_links())
+        Enum.count(states, &(&1 == :announced)) == n and :probing not in states
+      end,
+      10_000
+    )
+
+    responder_links()
+  end
+
+  defp wait_until(fun, ms) do
+    cond do
+      fun.() -> :ok
+      ms <= 0 -> flunk("the responder never got there: #{inspect(responder_links())}")
+      true -> Process.sleep(100) && wait_until(fun, ms - 100)
+    end
+  end
+
+  # glibc's getaddrinfo in a peer (getent ahostsv6), through nss-mdns
+  # and that peer's avahi: the first address, or nil.
+  defp peer_lookup(avahi_pid, name) do
+    # -r: avahi's own root too (a chroot's, when the tests run in one).
+    {out, _} =
+      System.cmd("nsenter", ["-t", "#{avahi_pid}", "-m", "-n", "-r", "getent", "ahostsv6", name],
+        stderr_to_stdout: true
+      )
+
+    case String.split(out) do
+      [address | _] -> address
+      [] -> nil
+    end
+  end
+
+  # --- peers -------------------------------------------------------------------
+
+  defp now, do: System.monotonic_time(:millisecond)
+
+  # avahi-daemon with D-Bus off and static host names, in its own mount
+  # namespace (test/peers/avahi.sh); returns once every name is
+  # established (probed and announced).
+  defp start_avahi(ns, hosts, opts \\ []) do
+    dir =
+      Path.join(System.tmp_dir!(), "scoped_ipv6_avahi_#{ns}_#{System.unique_integer([:positive])}")
+
+    File.mkdir_p!(dir)
+
+    File.write!(Path.join(dir, "avahi-daemon.conf"), """
+    [server]
+    host-name=avahi-#{ns}
+    domain-name=local
+    use-ipv4=#{if opts[:ipv4], do: "yes", else: "no"}
+    use-ipv6=#{if opts[:ipv4], do: "no", else: "yes"}
+    allow-interfaces=eth0
+    enable-dbus=no
+    [wide-area]
+    enable-wide-area=no
+    [publish]
+    publish-addresses=no
+    publish-hinfo=no
+    publish-workstation=no
+    publish-domain=no
+    """)
+
+    File.write!(
+      Path.join(dir, "hosts"),
+      Enum.map_join(hosts, "", fn {name, ip} -> "#{ip} #{name}\n" end)
+    )
+
+    # glibc in avahi's mount namespace asks it through nss-mdns (IPv6).
+    File.write!(Path.join(dir, "nsswitch.conf"), "hosts: files mdns6_minimal\n")
+
+    # Its log goes to a file: a pipe would close with this setup_all
+    # process, and avahi die of SIGPIPE at its next line. Every exec
+    # keeps the pid: the port's OS pid is avahi-daemon's.
+    log = Path.join(dir, "log")
+
+    port =
+      Port.open({:spawn_executable, System.find_executable("ip")}, [
+        :exit_status,
+        args: ["netns", "exec", ns, "sh", "-c", ~S(exec "$0" "$1" >"$1/log" 2>&1), @avahi, dir]
+      ])
+
+    {:os_pid, os_pid} = Port.info(port, :os_pid)
+    wait_established(log, Enum.map(hosts, &elem(&1, 0)), 150)
+    {os_pid, dir}
+  end
+
+  defp wait_established(log, names, tries) do
+    text =
+      case File.read(log) do
+        {:ok, text} -> text
+        {:error, _} -> ""
+      end
+
+    established =
+      for [_, name] <- Regex.scan(~r/Static host name "(.*)" successfully established/, text),
+          do: name
+
+    cond do
+      names -- established == [] ->
+        :ok
+
+      tries == 0 ->
+        flunk("avahi-daemon did not establish #{inspect(names -- established)}: #{text}")
+
+      true ->
+        Process.sleep(100) && wait_established(log, names, tries - 1)
+    end
+  end
+
+  # dnsmasq in sip6-a, on fe80::2%eth0 only: printer.lab, router.lab (a
+  # link-local address), big.lab (40 addresses: more than 512 bytes, so
+  # UDP answers come truncated), nothing else in lab (--local: nxdomain).
+  defp start_dnsmasq do
+    records =
+      ["printer.lab,fd00:a::99", "router.lab,fe80::a"] ++
+        for(i <- 1..40, do: "big.lab,fd00:a::#{Integer.to_string(i, 16)}")
+
+    args =
+      ~w(netns exec sip6-a dnsmasq --keep-in-foreground --log-facility=- --no-resolv --no-hosts
+         --bind-interfaces --interface=eth0 --except-interface=lo --listen-address=fe80::2
+         --port=53 --user=root --group=root --pid-file= --local=/lab/) ++
+        Enum.map(records, &"--host-record=#{&1}")
+
+    port =
+      Port.open({:spawn_executable, System.find_executable("ip")}, [
+        :binary,
+        :exit_status,
+        :stderr_to_stdout,
+        {:line, 4096},
+        args: args
+      ])
+
+    {:os_pid, os_pid} = Port.info(port, :os_pid)
+    on_exit(fn -> System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true) end)
+    wait_line(port, ~r/cleared cache|started/)
+  end
+
+  defp wait_line(port, pattern) do
+    receive do
+      {^port, {:data, {:eol, line}}} ->
+        if line =~ pattern, do: wait_for_dns(), else: wait_line(port, pattern)
+
+      {^port, {:exit_status, status}} ->
+        flunk("dnsmasq exited: #{status}")
+    after
+      10_000 -> flunk("dnsmasq did not start")
+    end
+  end
+
+  # dnsmasq says "started" before it reads its records: ask until it knows one.
+  defp wait_for_dns(tries \\ 50) do
+    case ScopedIPv6.getaddrs("printer.lab", nameservers: ["fe80::2%linkA"], timeout: 200) do
+      {:ok, _} -> :ok
+      _ when tries > 0 -> Process.sleep(50) && wait_for_dns(tries - 1)
+      other -> flunk("dnsmasq does not answer: #{inspect(other)}")
+    end
+  end
+end
