@@ -178,6 +178,53 @@ defmodule ScopedIPv6.ReliabilityTest do
     )
   end
 
+  # OTP's inet driver takes a writable event on a connecting socket, with
+  # SO_ERROR 0, as "connected"; erts may hand a new socket the pending event
+  # of the socket that had its fd number just before. Callers killed while
+  # their connect is being refused close sockets with such events pending;
+  # connects with a 5 ms timeout to an address nobody has reuse those fd
+  # numbers. Without the library's check, a few of them came back {:ok, S}
+  # (the kernel still in SYN-SENT) in every 40,000 on this machine.
+  test "a connect never succeeds on another socket's stale poll event" do
+    n = 40_000
+    stop = :atomics.new(1, [])
+
+    killers =
+      for _ <- 1..10 do
+        Task.async(fn -> kill_refused_callers(stop, 0) end)
+      end
+
+    results =
+      1..n
+      |> Task.async_stream(fn _ -> TCP.connect("fe80::dead%linkA", 7300, [], 5) end,
+        max_concurrency: 20,
+        timeout: 10_000
+      )
+      |> Enum.frequencies_by(fn {:ok, result} -> result end)
+
+    :atomics.put(stop, 1, 1)
+    killed = killers |> Enum.map(&Task.await(&1, 10_000)) |> Enum.sum()
+    assert results == %{{:error, :timeout} => n}
+    assert killed > 0
+
+    ReliabilityTable.record(
+      "stale poll events",
+      "#{n} connects (5 ms) to fe80::dead%linkA while #{killed} callers were killed mid-refusal",
+      "every one {:error, :timeout}"
+    )
+  end
+
+  defp kill_refused_callers(stop, killed) do
+    if :atomics.get(stop, 1) == 1 do
+      killed
+    else
+      pid = spawn(fn -> TCP.connect("fe80::2%linkA", 7399, [], 1_000) end)
+      Process.sleep(:rand.uniform(2) - 1)
+      Process.exit(pid, :kill)
+      kill_refused_callers(stop, killed + 1)
+    end
+  end
+
   @rustler_atoms ~w(nif_panicked nil undefined ok error badarg false true __struct__ first last step)
 
   test "random terms to every public function: results, errors or badarg; no new atom" do
