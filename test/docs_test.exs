@@ -18,7 +18,7 @@ defmodule ScopedIPv6.DocsTest do
     for {module, function, arity, words} <- @documented do
       assert {:ok, {:docs_v1, _, :erlang, _, _, _, _} = docs} = :code.get_doc(module)
       config = %{encoding: :unicode, columns: 80, ansi: false}
-      text = IO.iodata_to_binary(:shell_docs.render(module, function, arity, docs, config))
+      text = IO.chardata_to_string(:shell_docs.render(module, function, arity, docs, config))
       assert text =~ words, "#{module}:#{function}/#{arity}: #{text}"
       # What iex's h reads.
       assert {:docs_v1, _, :erlang, _, _, _, _} = Code.fetch_docs(module)
