@@ -17,25 +17,8 @@ trap cleanup EXIT
 avahi() { # NS NAME ALLOW HOSTS
     local dir=$work/$1
     mkdir -p "$dir"
-    cat >"$dir/avahi-daemon.conf" <<CONF
-[server]
-host-name=$2
-domain-name=local
-use-ipv4=no
-use-ipv6=yes
-allow-interfaces=$3
-enable-dbus=no
-[wide-area]
-enable-wide-area=no
-[publish]
-publish-addresses=no
-publish-hinfo=no
-publish-workstation=no
-publish-domain=no
-CONF
     printf '%b' "$4" >"$dir/hosts"
-    printf 'hosts: files mdns6_minimal\n' >"$dir/nsswitch.conf"
-    ip netns exec "$1" test/peers/avahi.sh "$dir" >"$dir/log" 2>&1 &
+    ip netns exec "$1" test/peers/avahi.sh "$dir" "$2" "$3" >"$dir/log" 2>&1 &
     pids+=($!)
     for _ in $(seq 150); do grep -q "Server startup complete" "$dir/log" && return 0; sleep 0.1; done
     cat "$dir/log" >&2

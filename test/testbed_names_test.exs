@@ -531,30 +531,10 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
     File.mkdir_p!(dir)
 
-    File.write!(Path.join(dir, "avahi-daemon.conf"), """
-    [server]
-    host-name=avahi-#{ns}
-    domain-name=local
-    use-ipv4=#{if opts[:ipv4], do: "yes", else: "no"}
-    use-ipv6=#{if opts[:ipv4], do: "no", else: "yes"}
-    allow-interfaces=eth0
-    enable-dbus=no
-    [wide-area]
-    enable-wide-area=no
-    [publish]
-    publish-addresses=no
-    publish-hinfo=no
-    publish-workstation=no
-    publish-domain=no
-    """)
-
     File.write!(
       Path.join(dir, "hosts"),
       Enum.map_join(hosts, "", fn {name, ip} -> "#{ip} #{name}\n" end)
     )
-
-    # glibc in avahi's mount namespace asks it through nss-mdns (IPv6).
-    File.write!(Path.join(dir, "nsswitch.conf"), "hosts: files mdns6_minimal\n")
 
     # Its log goes to a file: a pipe would close with this setup_all
     # process, and avahi die of SIGPIPE at its next line. Every exec
@@ -564,7 +544,9 @@ defmodule ScopedIPv6.TestbedNamesTest do
     port =
       Port.open({:spawn_executable, System.find_executable("ip")}, [
         :exit_status,
-        args: ["netns", "exec", ns, "sh", "-c", ~S(exec "$0" "$1" >"$1/log" 2>&1), @avahi, dir]
+        args:
+          ["netns", "exec", ns, "sh", "-c", ~S(exec "$0" "$@" >"$1/log" 2>&1), @avahi, dir] ++
+            ["avahi-#{ns}", "eth0", if(opts[:ipv4], do: "ipv4", else: "ipv6")]
       ])
 
     {:os_pid, os_pid} = Port.info(port, :os_pid)
