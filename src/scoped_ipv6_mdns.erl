@@ -84,26 +84,19 @@ in_order(Links, Asked) ->
 %% IPv6 link-local addresses, two links with the same IPv4 address are not
 %% told apart.
 open(_Index, {_, _, _, _} = Own) ->
-    case socket:open(inet, dgram, udp) of
-        {ok, S} ->
-            Setup = [{{ip, multicast_if}, Own}, {{ip, multicast_ttl}, 255},
-                     {{ip, multicast_loop}, false}],
-            Ok = lists:all(fun({Opt, V}) -> socket:setopt(S, Opt, V) =:= ok end, Setup)
-                andalso socket:bind(S, #{family => inet, addr => Own, port => 0}) =:= ok,
-            case Ok of
-                true -> {ok, S};
-                false -> socket:close(S), error
-            end;
-        {error, _} ->
-            error
-    end;
+    open(inet, [{{ip, multicast_if}, Own}, {{ip, multicast_ttl}, 255},
+                {{ip, multicast_loop}, false}],
+         #{family => inet, addr => Own, port => 0});
 open(Index, Own) ->
-    case socket:open(inet6, dgram, udp) of
+    open(inet6, [{{ipv6, v6only}, true}, {{ipv6, multicast_if}, Index},
+                 {{ipv6, multicast_hops}, 255}, {{ipv6, multicast_loop}, false}],
+         scoped_ipv6_addr:to_sockaddr(Own, 0, Index)).
+
+open(Family, Setup, Bind) ->
+    case socket:open(Family, dgram, udp) of
         {ok, S} ->
-            Setup = [{{ipv6, v6only}, true}, {{ipv6, multicast_if}, Index},
-                     {{ipv6, multicast_hops}, 255}, {{ipv6, multicast_loop}, false}],
             Ok = lists:all(fun({Opt, V}) -> socket:setopt(S, Opt, V) =:= ok end, Setup)
-                andalso socket:bind(S, scoped_ipv6_addr:to_sockaddr(Own, 0, Index)) =:= ok,
+                andalso socket:bind(S, Bind) =:= ok,
             case Ok of
                 true -> {ok, S};
                 false -> socket:close(S), error
