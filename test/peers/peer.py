@@ -107,23 +107,23 @@ def udp_echo(port, name):
         s.sendto(name.encode() + b":" + data, peer)
 
 
-def udp_ask(addr, port, message):
+def ask(addr, port, message):
+    """Sends one datagram and returns the reply and who sent it."""
     info = socket.getaddrinfo(addr, int(port), socket.AF_INET6, socket.SOCK_DGRAM)[0]
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.settimeout(5)
     say("ready")
     s.sendto(message.encode(), info[4])
-    data, _ = s.recvfrom(65536)
+    return s.recvfrom(65536)
+
+
+def udp_ask(addr, port, message):
+    data, _ = ask(addr, port, message)
     say("reply", data.decode())
 
 
 def udp_ask_src(addr, port, message):
-    info = socket.getaddrinfo(addr, int(port), socket.AF_INET6, socket.SOCK_DGRAM)[0]
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.settimeout(5)
-    say("ready")
-    s.sendto(message.encode(), info[4])
-    data, peer = s.recvfrom(65536)
+    data, peer = ask(addr, port, message)
     say("reply", data.decode(), "from", peer[0])
 
 
