@@ -4,7 +4,8 @@
 %% and socket option calls, the general fields of `dist_util''s
 %% `#hs_data{}' and the merging of distribution socket options; for scoped
 %% TCP, inet's check of one gen_tcp option, where gen_tcp reads the node's
-%% default backend, and the shape of a socket-backend gen_tcp socket. Our code calls OTP's internals only
+%% default backend, the tcp module gen_tcp connects with, and the shape of
+%% a socket-backend gen_tcp socket. Our code calls OTP's internals only
 %% through here, so the next change of them is met in one place.
 %%
 %% Checked on OTP 25, 27 and 29 (the CI matrix). OTP 27 exports, marked
@@ -19,7 +20,7 @@
 -include_lib("kernel/include/dist_util.hrl").
 
 -export([hs_data/2, merge_options/3, accept/2, setopts/2, getopts/2, implementation/0]).
--export([gen_tcp_refuses/2, socket_backend_socket/1, default_inet_backend/0]).
+-export([gen_tcp_refuses/2, socket_backend_socket/1, default_inet_backend/0, inet_connect/3]).
 
 -ifdef(TEST).
 -export([own_hs_data/2, own_merge_options/3]).
@@ -70,6 +71,27 @@ gen_tcp_refuses(Kind, Opt) ->
     case erlang:function_exported(inet, Check, 2) of
         true -> inet:Check([Opt], inet6_tcp) =:= {error, badarg};
         false -> unknown
+    end.
+
+%% @doc `gen_tcp:connect(SockAddr, Opts, Timeout)' on the inet backend,
+%% by the call gen_tcp makes inside (`connect2/3', OTP 25 to 29): the tcp
+%% module the options choose (`inet6_tcp' unless `{tcp_module, M}'),
+%% without gen_tcp's own timer, which a single address does not need (the
+%% driver keeps the same timeout), nor its second look for the backend.
+%% Results and exceptions are gen_tcp's: `{error, einval}' is
+%% `exit(badarg)', an error in the module an exit, a throw a result.
+-spec inet_connect(socket:sockaddr_in6() | socket:sockaddr_in(), [term()], timeout()) ->
+    {ok, port()} | {error, term()}.
+inet_connect(SockAddr, [{inet_backend, inet} | Opts], Timeout) ->
+    inet_connect(SockAddr, Opts, Timeout);
+inet_connect(SockAddr, Opts, Timeout) ->
+    {Module, ModuleOpts} = inet:tcp_module(Opts, SockAddr),
+    try Module:connect(SockAddr, ModuleOpts, Timeout) of
+        {error, einval} -> exit(badarg);
+        Result -> Result
+    catch
+        throw:Thrown -> Thrown;
+        error:Reason:Stack -> exit({Reason, Stack})
     end.
 
 %% @doc The node's default gen_tcp backend, where gen_tcp reads it: the

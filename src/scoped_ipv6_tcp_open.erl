@@ -208,7 +208,8 @@ connect_to(Ip, Port, Scope, Opts, Timeout) ->
 connect_scoped(Ip, Port, Scope, Opts, Timeout) ->
     case scoped_ipv6_sockopts:backend(Opts) of
         inet ->
-            gen_tcp:connect(scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope), Opts, Timeout);
+            scoped_ipv6_otp:inet_connect(scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope), Opts,
+                                         Timeout);
         socket ->
             case scoped_ipv6_sockopts:bound_to_interface(Scope, Opts) of
                 {ok, Bound} -> gen_tcp:connect(Ip, Port, Bound, Timeout);
@@ -230,10 +231,12 @@ deadline(Address, Timeout) when is_tuple(Address); Timeout =:= infinity ->
 deadline(_Name, Timeout) ->
     {until, erlang:monotonic_time(millisecond) + Timeout}.
 
-%% gen_tcp hands its driver the timeout in 32 bits: 2^32 ms would time
-%% out at once. No connect lasts 49 days (the kernel gives up within
-%% minutes), so a longer wait is the longest the driver can take.
+%% The inet driver takes the timeout in 32 bits, 16#ffffffff meaning
+%% none: 2^32 ms would time out at once. No connect lasts 49 days (the
+%% kernel gives up within minutes), so a longer wait is the longest the
+%% driver can take.
+-define(LONGEST, 16#fffffffe).
 remaining({whole, infinity}) -> infinity;
-remaining({whole, Timeout}) -> min(16#ffffffff, Timeout);
+remaining({whole, Timeout}) -> min(?LONGEST, Timeout);
 remaining({until, Deadline}) ->
-    min(16#ffffffff, max(0, Deadline - erlang:monotonic_time(millisecond))).
+    min(?LONGEST, max(0, Deadline - erlang:monotonic_time(millisecond))).
