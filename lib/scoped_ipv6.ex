@@ -305,10 +305,13 @@ defmodule ScopedIPv6 do
     * `:payload` - a binary carried in the request (default none);
     * `:socket` - `:auto` (default, as above), `:dgram` or `:raw`.
 
-  Errors: `:timeout`, `:scope_required`, `:eacces`, `:ehostunreach` or
-  `:enetunreach` (an ICMPv6 "destination unreachable" answered the request,
-  such as the kernel's own when no neighbour on the link has the address,
-  after about 3 s on Linux), `:eafnosupport` for an IPv4 address,
+  Errors: `:timeout`, `:scope_required`, `:eacces`, an ICMPv6 error that
+  answered the request as the errno Linux gives it (`:ehostunreach` for
+  "address unreachable", such as the kernel's own when no neighbour on the
+  link has the address, after about 3 s, and for "time exceeded";
+  `:enetunreach`, `:eacces` or `:econnrefused` for the other "destination
+  unreachable" codes; `:emsgsize` for "packet too big"; `:eproto` for
+  "parameter problem"), `:eafnosupport` for an IPv4 address,
   `{:no_such_interface, scope}`, and the OS's reasons. A wrong option raises
   `ArgumentError`.
   """

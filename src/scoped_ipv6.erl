@@ -254,10 +254,13 @@ ping(Address) ->
 %% one needs a scope (`"fe80::2%eth0"', `{Ip6, Scope}'), or `{error,
 %% scope_required}', since the same address can answer on every link.
 %% Errors: `timeout' (no reply in time), `scope_required', `eacces' (no
-%% ICMPv6 socket allowed: see below), `ehostunreach' or `enetunreach' (an
-%% ICMPv6 "destination unreachable" answered the request, such as the
-%% kernel's own when no neighbour on the link has the address, after about
-%% 3 s on Linux), `eafnosupport' for an IPv4 address, `{no_such_interface,
+%% ICMPv6 socket allowed: see below), an ICMPv6 error that answered the
+%% request as the errno Linux gives it (`ehostunreach' for "address
+%% unreachable", such as the kernel's own when no neighbour on the link has
+%% the address, after about 3 s, and for "time exceeded"; `enetunreach',
+%% `eacces' or `econnrefused' for the other "destination unreachable"
+%% codes; `emsgsize' for "packet too big"; `eproto' for "parameter
+%% problem"), `eafnosupport' for an IPv4 address, `{no_such_interface,
 %% Scope}' and the OS's `inet:posix()' reasons.
 %%
 %% The socket: Linux's unprivileged ICMPv6 datagram socket, which the

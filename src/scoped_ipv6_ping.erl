@@ -11,10 +11,17 @@
 
 -export([ping/2]).
 
+-ifdef(TEST).
+-export([answer/2]).
+-endif.
+
 -define(IPPROTO_ICMPV6, 58).
 -define(ECHO_REQUEST, 128).
 -define(ECHO_REPLY, 129).
+%% RFC 4443's error messages: destination unreachable, packet too big,
+%% time exceeded, parameter problem.
 -define(DEST_UNREACH, 1).
+-define(PARAM_PROBLEM, 4).
 -define(DEFAULT_TIMEOUT, 1000).
 %% The largest IPv6 payload (65,535 bytes) less the ICMPv6 echo header (8)
 %% and our token (8).
@@ -95,8 +102,9 @@ open(Type) ->
     end.
 
 %% The first echo reply that is ours, or `timeout' at the deadline. A raw
-%% socket also sees the "destination unreachable" that answers our request
-%% (the kernel's own, after neighbour discovery fails on a link): that is
+%% socket also sees the ICMPv6 errors that answer our request ("destination
+%% unreachable" is the kernel's own when neighbour discovery fails on a
+%% link; "time exceeded" or "packet too big" come from a router): each is
 %% the answer too, as the error a datagram socket's receive returns for
 %% it. Any other ICMPv6 message is skipped.
 reply(Socket, #{size := Size} = Match, Sent, Deadline) ->
@@ -104,7 +112,7 @@ reply(Socket, #{size := Size} = Match, Sent, Deadline) ->
     %% An error quotes our request after 48 bytes of headers.
     case socket:recvfrom(Socket, Size + 48, [], Wait) of
         {ok, {_From, Packet}} ->
-            case ours(Packet, Match) of
+            case answer(Packet, Match) of
                 reply -> {ok, erlang:monotonic_time(microsecond) - Sent};
                 {error, _} = Error -> Error;
                 false -> reply(Socket, Match, Sent, Deadline)
@@ -113,23 +121,38 @@ reply(Socket, #{size := Size} = Match, Sent, Deadline) ->
             Error
     end.
 
-ours(<<?ECHO_REPLY, 0, _Checksum:16, Id:16, Seq:16, Data/binary>>,
-     #{type := Type, id := Ours, seq := Seq, data := Data}) ->
+%% @doc What an ICMPv6 message says of our request `Match': `reply' (the
+%% echo reply), `{error, Reason}' (an error quoting it), or `false' (not
+%% ours).
+-spec answer(binary(), map()) -> reply | {error, inet:posix()} | false.
+answer(<<?ECHO_REPLY, 0, _Checksum:16, Id:16, Seq:16, Data/binary>>,
+       #{type := Type, id := Ours, seq := Seq, data := Data}) ->
     case Type =:= dgram orelse Id =:= Ours of
         true -> reply;
         false -> false
     end;
-%% RFC 4443 section 3.1: the invoking packet, an IPv6 header (next header
-%% 58) and our echo request, follows 8 bytes of ICMPv6 header.
-ours(<<?DEST_UNREACH, Code, _Checksum:16, _Unused:32,
-       _:6/binary, ?IPPROTO_ICMPV6, _:33/binary,
-       ?ECHO_REQUEST, 0, _:16, Id:16, Seq:16, Token:8/binary, _/binary>>,
-     #{id := Id, seq := Seq, data := <<Token:8/binary, _/binary>>}) ->
-    {error, unreachable(Code)};
-ours(_Other, _Match) ->
+%% RFC 4443 section 2.1: an error message (types 1 to 127) quotes the
+%% invoking packet after 8 bytes of ICMPv6 header: here an IPv6 header
+%% (next header 58) and our echo request, token included.
+answer(<<Type, Code, _Checksum:16, _TypeSpecific:32,
+         _:6/binary, ?IPPROTO_ICMPV6, _:33/binary,
+         ?ECHO_REQUEST, 0, _:16, Id:16, Seq:16, Token:8/binary, _/binary>>,
+       #{id := Id, seq := Seq, data := <<Token:8/binary, _/binary>>})
+  when Type >= ?DEST_UNREACH, Type =< ?PARAM_PROBLEM ->
+    {error, error_reason(Type, Code)};
+answer(_Other, _Match) ->
     false.
 
-%% RFC 4443's codes, as the errno Linux gives a socket for each.
-unreachable(0) -> enetunreach;      % no route to destination
-unreachable(1) -> eacces;           % communication administratively prohibited
-unreachable(_) -> ehostunreach.     % address unreachable, and the rest
+%% The errno Linux gives a socket for each ICMPv6 error (icmpv6_err_convert
+%% in net/ipv6/icmp.c), so that a raw socket's answer is a datagram
+%% socket's.
+error_reason(?DEST_UNREACH, 0) -> enetunreach;   % no route to destination
+error_reason(?DEST_UNREACH, 1) -> eacces;        % administratively prohibited
+error_reason(?DEST_UNREACH, 2) -> ehostunreach;  % beyond scope of source address
+error_reason(?DEST_UNREACH, 3) -> ehostunreach;  % address unreachable
+error_reason(?DEST_UNREACH, 4) -> econnrefused;  % port unreachable
+error_reason(?DEST_UNREACH, 5) -> eacces;        % source address failed policy
+error_reason(?DEST_UNREACH, 6) -> eacces;        % reject route
+error_reason(2, _) -> emsgsize;                  % packet too big
+error_reason(3, _) -> ehostunreach;              % time exceeded
+error_reason(_, _) -> eproto.                    % parameter problem, other codes
