@@ -80,7 +80,7 @@ listen(Name, Host) ->
         {ok, Socket} ->
             {ok, {Ip, Port} = Address} = inet:sockname(Socket),
             Family = family(Ip),
-            case Epmd:register_node(Name, Port, Family) of
+            case register_node(Epmd, Name, Port, Family, epmd_deadline()) of
                 {ok, Creation} ->
                     NetAddress = (address())#net_address{address = Address, family = Family},
                     {ok, {Socket, NetAddress, Creation}};
@@ -90,6 +90,36 @@ listen(Name, Host) ->
             end;
         {error, _} = Error ->
             Error
+    end.
+
+%% `erl -name' starts epmd (`epmd -daemon', whose parent exits before the
+%% daemon listens) and registers the node with it at once: a loaded machine
+%% (a device at boot) can register first and be refused, and the node
+%% halts ("register/listen error: econnrefused"), as it does with OTP's
+%% own carriers. This carrier waits for the epmd its node started, up to
+%% ?EPMD_START_WAIT ms; a node told not to start one (`-start_epmd false')
+%% is answered at once, as by OTP.
+-define(EPMD_START_WAIT, 5000).
+-define(EPMD_RETRY, 50).
+
+register_node(Epmd, Name, Port, Family, Deadline) ->
+    case Epmd:register_node(Name, Port, Family) of
+        {error, econnrefused} = Refused when is_integer(Deadline) ->
+            case Deadline - erlang:monotonic_time(millisecond) of
+                Left when Left > 0 ->
+                    timer:sleep(min(?EPMD_RETRY, Left)),
+                    register_node(Epmd, Name, Port, Family, Deadline);
+                _ ->
+                    Refused
+            end;
+        Other ->
+            Other
+    end.
+
+epmd_deadline() ->
+    case init:get_argument(start_epmd) of
+        {ok, [["false"] | _]} -> none;
+        _ -> erlang:monotonic_time(millisecond) + ?EPMD_START_WAIT
     end.
 
 listen_in({First, Last}, _Opts) when First > Last ->

@@ -195,6 +195,60 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert on(g, "net_kernel:connect_node('b@fe80::2')") == false
   end
 
+  test "a node whose epmd listens late still starts, where OTP's own carrier halts" do
+    # `erl -name` starts epmd (`epmd -daemon` returns before the daemon
+    # listens) and registers at once: on a loaded machine the node can be
+    # first and is refused. Here epmd waits three seconds on purpose, in a
+    # namespace of its own where none runs yet.
+    ns = "sip6-slow"
+    {_, 0} = System.cmd("ip", ~w(netns add #{ns}))
+    on_exit(fn -> kill_all(ns) && System.cmd("ip", ~w(netns del #{ns})) end)
+    {_, 0} = System.cmd("ip", ~w(-n #{ns} link set lo up))
+
+    late = Path.join(System.tmp_dir!(), "late_epmd_#{System.unique_integer([:positive])}")
+    # Its output goes nowhere: a node's port ends only when nothing holds
+    # the node's stdout any more, and this epmd would.
+    epmd = System.find_executable("epmd")
+    File.write!(late, "#!/bin/sh\n( sleep 3; exec #{epmd} \"$@\" ) </dev/null >/dev/null 2>&1 &\n")
+    File.chmod!(late, 0o755)
+    on_exit(fn -> File.rm(late) end)
+
+    # OTP's carrier: the registration is refused and the node halts.
+    assert_raise RuntimeError, ~r/exited: 1.*econnrefused/, fn ->
+      DistNode.start(ns, "o@::1", proto: "inet6_tcp", erl: ["-epmd", late])
+    end
+
+    kill_all(ns)
+    node = start(ns, "s@::1", erl: ["-epmd", late])
+    assert on(node, "node()") == :"s@::1"
+    # Registered with the epmd that came late.
+    assert {:ok, [{~c"s", _port}]} = on(node, "net_adm:names()")
+  end
+
+  # Every process in namespace `ns` (a late epmd may still be its shell),
+  # killed and waited for.
+  defp kill_all(ns) do
+    {pids, 0} = System.cmd("ip", ~w(netns pids #{ns}))
+    pids = String.split(pids)
+    if pids != [], do: System.cmd("kill", ["-9" | pids])
+    Enum.each(pids, &wait_gone/1)
+    true
+  end
+
+  defp wait_gone(pid) do
+    if File.exists?("/proc/#{pid}") and not zombie?(pid) do
+      Process.sleep(10)
+      wait_gone(pid)
+    end
+  end
+
+  defp zombie?(pid) do
+    case File.read("/proc/#{pid}/stat") do
+      {:ok, stat} -> stat |> String.split(") ") |> List.last() |> String.starts_with?("Z")
+      _ -> true
+    end
+  end
+
   test "without epmd: a fixed port, and a zone from a pin" do
     epmdless = ~w(-start_epmd false -erl_epmd_port 4370)
     start("sip6-a", "n@fe80::2", erl: epmdless)
