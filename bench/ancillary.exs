@@ -8,9 +8,17 @@
 #   arrival    recvpktinfo + recvhoplimit + recvtclass: {ok, {A, P, AncData, D}}
 #   guard      arrival, and the hop-limit guard at 64 (every datagram passes)
 #   gen_udp    gen_udp bound to fe80::1%linkA, no scope on receive
+#   off+1us    off, and 1 us of CPU spent after each round trip: a known
+#              cost, which shows what the measurement makes of one
 #
-# Rounds alternate the order of the paths; the ratio is the median of the
-# per-round ratios (paired), so machine noise that hits a round hits both.
+# Within a round the paths take turns, one round trip each; the ratio is
+# the median of the per-round ratios (paired), so machine noise that hits
+# a round hits every path alike. A second table runs each path alone for
+# a whole round (4,000 round trips), as the first version of this
+# benchmark did: there, with the peer's VM and ours on the same 2 cores,
+# the round trip time is bimodal (27 or 45 us) and any CPU a path adds is
+# multiplied (1 us of spinning costs 4 to 6 us per round trip), so that
+# table shows the control beside the arrival path.
 
 defmodule AncillaryBench do
   @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
@@ -19,38 +27,96 @@ defmodule AncillaryBench do
   def quick?, do: System.get_env("BENCH_QUICK") == "1"
   def index, do: ScopedIPv6.if_index!("linkA")
 
-  def round_trips(:gen_udp, n) do
+  # One socket per path, open for the whole run.
+  def open(:gen_udp) do
     local = %{family: :inet6, addr: @ll1, port: 0, scope_id: index()}
     {:ok, u} = :gen_udp.open(0, [:inet6, :binary, active: false, ifaddr: local])
-    dest = %{family: :inet6, addr: @ll2, port: 7402, scope_id: index()}
-
-    rate(n, fn ->
-      :ok = :gen_udp.send(u, dest, "ping")
-      {:ok, {_peer, 7402, "ping"}} = :gen_udp.recv(u, 0, 1_000)
-    end)
-    |> tap(fn _ -> :gen_udp.close(u) end)
+    u
   end
 
-  def round_trips(path, n) do
+  def open(path) do
     {:ok, u} = :scoped_ipv6_udp.open(0, [:binary | options(path)])
-    dest = {@ll2, index()}
+    u
+  end
 
-    check =
-      case path do
-        :off ->
-          fn {:ok, {{_, _}, 7402, "ping"}} -> :ok end
+  def close(:gen_udp, u), do: :gen_udp.close(u)
+  def close(_path, u), do: :scoped_ipv6_udp.close(u)
 
-        _ ->
-          fn {:ok, {{_, _}, 7402, [pktinfo: _, hoplimit: 64, tclass: 0], "ping"}} -> :ok end
+  # One round trip to the echo peer, checked.
+  def round_trip(:gen_udp, u) do
+    :ok = :gen_udp.send(u, %{family: :inet6, addr: @ll2, port: 7402, scope_id: index()}, "ping")
+    {:ok, {_peer, 7402, "ping"}} = :gen_udp.recv(u, 0, 1_000)
+  end
+
+  def round_trip(:spin, u) do
+    round_trip(:off, u)
+    spin(spin_per_us())
+  end
+
+  def round_trip(:off, u) do
+    :ok = :scoped_ipv6_udp.send(u, {@ll2, index()}, 7402, "ping")
+    {:ok, {{_, _}, 7402, "ping"}} = :scoped_ipv6_udp.recv(u, 0, 1_000)
+  end
+
+  def round_trip(_arrival, u) do
+    :ok = :scoped_ipv6_udp.send(u, {@ll2, index()}, 7402, "ping")
+
+    {:ok, {{_, _}, 7402, [pktinfo: _, hoplimit: 64, tclass: 0], "ping"}} =
+      :scoped_ipv6_udp.recv(u, 0, 1_000)
+  end
+
+  # Round trips per second of each path in one round: the paths take
+  # turns, one round trip each, in an order that rotates every turn, so
+  # that every path meets the same machine state (which core the peer
+  # runs on, whether a scheduler sleeps) and the rates differ only by
+  # what the paths do.
+  def round(sockets, paths, n) do
+    spent =
+      for i <- 1..n, path <- rotate(paths, i), reduce: Map.new(paths, &{&1, 0}) do
+        acc ->
+          u = sockets[path]
+          t0 = System.monotonic_time(:nanosecond)
+          round_trip(path, u)
+          Map.update!(acc, path, &(&1 + System.monotonic_time(:nanosecond) - t0))
       end
 
-    rate(n, fn ->
-      :ok = :scoped_ipv6_udp.send(u, dest, 7402, "ping")
-      check.(:scoped_ipv6_udp.recv(u, 0, 1_000))
-    end)
-    |> tap(fn _ -> :scoped_ipv6_udp.close(u) end)
+    Map.new(spent, fn {path, ns} -> {path, n / (ns / 1.0e9)} end)
   end
 
+  defp rotate(list, n),
+    do: Enum.drop(list, rem(n, length(list))) ++ Enum.take(list, rem(n, length(list)))
+
+  # A loop of a calibrated count: 1 us of one scheduler's CPU.
+  def spin(0), do: :ok
+  def spin(n), do: spin(n - 1)
+
+  def spin_per_us, do: :persistent_term.get({__MODULE__, :spin})
+
+  def calibrate do
+    n = 2_000_000
+    t0 = System.monotonic_time(:nanosecond)
+    spin(n)
+
+    :persistent_term.put(
+      {__MODULE__, :spin},
+      round(n * 1_000 / (System.monotonic_time(:nanosecond) - t0))
+    )
+  end
+
+  # Each path alone for n round trips, on its own socket.
+  def alone(path, n) do
+    u = open(path)
+    t0 = System.monotonic_time(:nanosecond)
+    for _ <- 1..n, do: round_trip(path, u)
+    rate = n / ((System.monotonic_time(:nanosecond) - t0) / 1.0e9)
+    close(path, u)
+    rate
+  end
+
+  defp label(:spin), do: "off+1us (control)"
+  defp label(path), do: "#{path}"
+
+  defp options(:spin), do: []
   defp options(:off), do: []
   defp options(:arrival), do: [recvpktinfo: true, recvhoplimit: true, recvtclass: true]
   defp options(:guard), do: [{:min_hoplimit, 64} | options(:arrival)]
@@ -81,22 +147,23 @@ defmodule AncillaryBench do
   def median(list), do: Enum.at(Enum.sort(list), div(length(list), 2))
 
   def run do
-    paths = [:off, :arrival, :guard, :gen_udp]
+    calibrate()
+    paths = [:off, :arrival, :guard, :gen_udp, :spin]
     rounds = 20
     per_round = if quick?(), do: 500, else: 4_000
-    # Warm up every path once (module loading, the peer's first replies).
-    Enum.each(paths, &round_trips(&1, 200))
+    sockets = Map.new(paths, &{&1, open(&1)})
+    # Warm up every path (module loading, the peer's first replies).
+    round(sockets, paths, 200)
 
     results =
-      for round <- 1..rounds, reduce: %{} do
+      for _round <- 1..rounds, reduce: %{} do
         acc ->
-          order = Enum.drop(paths, rem(round, 4)) ++ Enum.take(paths, rem(round, 4))
-
-          Enum.reduce(order, acc, fn path, acc ->
-            value = round_trips(path, per_round)
+          Enum.reduce(round(sockets, paths, per_round), acc, fn {path, value}, acc ->
             Map.update(acc, path, [value], &(&1 ++ [value]))
           end)
       end
+
+    Enum.each(sockets, fn {path, u} -> close(path, u) end)
 
     ratio = fn a, b -> median(Enum.zip_with(results[a], results[b], &(&1 / &2))) end
     spread = fn path -> "#{round(Enum.min(results[path]))}..#{round(Enum.max(results[path]))}" end
@@ -106,7 +173,7 @@ defmodule AncillaryBench do
     IO.puts("")
 
     IO.puts(
-      "UDP round trips/s with arrival information, #{rounds} alternating rounds of #{per_round} (median, spread)"
+      "UDP round trips/s with arrival information, #{rounds} rounds of #{per_round} per path, interleaved (median, spread)"
     )
 
     IO.puts("")
@@ -123,6 +190,38 @@ defmodule AncillaryBench do
 
     IO.puts("| off | #{rate.(:off)} | 1.000 | #{f.(ratio.(:off, :gen_udp))} | | |")
     IO.puts("| gen_udp | #{rate.(:gen_udp)} | | 1.000 | | |")
+
+    IO.puts(
+      "| off+1us (control) | #{rate.(:spin)} | #{f.(ratio.(:spin, :off))} | #{f.(ratio.(:spin, :gen_udp))} | | |"
+    )
+
+    # The first version's design: each path alone for a round, the order
+    # rotating between rounds.
+    apart = [:off, :arrival, :spin]
+    apart_n = if quick?(), do: 500, else: 4_000
+
+    alone =
+      for round <- 1..12,
+          path <- Enum.drop(apart, rem(round, 3)) ++ Enum.take(apart, rem(round, 3)),
+          reduce: %{} do
+        acc ->
+          value = alone(path, apart_n)
+          Map.update(acc, path, [value], &(&1 ++ [value]))
+      end
+
+    alone_ratio = fn a -> median(Enum.zip_with(alone[a], alone[:off], &(&1 / &2))) end
+
+    IO.puts("")
+    IO.puts("Each path alone for a round of #{apart_n}, 12 rounds (median, spread), for comparison")
+    IO.puts("")
+    IO.puts("| path | round trips/s | vs off (paired) |")
+    IO.puts("|---|---|---|")
+
+    for path <- apart do
+      IO.puts(
+        "| #{label(path)} | #{round(median(alone[path]))} (#{round(Enum.min(alone[path]))}..#{round(Enum.max(alone[path]))}) | #{f.(alone_ratio.(path))} |"
+      )
+    end
 
     local = [:off, :arrival, :guard]
     loop_n = if quick?(), do: 2_000, else: 20_000
