@@ -6,6 +6,8 @@
 %% truncated. Also reads `nameserver' lines, zones included, from a
 %% resolv.conf-style file.
 %%
+%% The one module that uses `inet_dns' (a test checks it): the mDNS
+%% responder builds and reads its messages through the functions here.
 %% The records are reached through inet_dns's accessor functions
 %% (`inet_dns:rr/2', `make_msg/1'...), not through `inet_dns.hrl', whose
 %% fields have moved between OTP releases; checked on OTP 25, 27 and 29.
@@ -14,7 +16,7 @@
 -module(scoped_ipv6_dns).
 
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
-         unicast_response/2, is_unicast_response/1, address_record/5, decode/1, lower/1]).
+         address_record/5, probe_message/2, answer_message/3, read_message/1, lower/1]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
 -define(MAX_LABEL, 63).
@@ -29,7 +31,8 @@
 
 -type name() :: string().
 -type answer() :: {inet:ip_address(), non_neg_integer()}.
--export_type([name/0, answer/0]).
+-type question() :: {name(), atom() | integer(), atom() | integer(), boolean(), tuple()}.
+-export_type([name/0, answer/0, question/0]).
 
 %% @doc A host name as inet_dns takes it (a string of bytes, without the
 %% final dot), or `error': 1..63 bytes a label, 253 in all, no byte below
@@ -90,17 +93,59 @@ question(Name, Type, Unicast) ->
     unicast_response(inet_dns:make_dns_query([{domain, Name}, {type, Type}, {class, in}]),
                      Unicast).
 
-%% @doc Sets a question's mDNS unicast-response (QU) bit. inet_dns keeps
-%% it in the record's last field, `unicast_response', which its
-%% constructors and accessors do not offer (OTP 25).
--spec unicast_response(tuple(), boolean()) -> tuple().
+%% Sets a question's mDNS unicast-response (QU) bit. inet_dns keeps it in
+%% the record's last field, `unicast_response', which its constructors and
+%% accessors do not offer (OTP 25).
 unicast_response(Question, Unicast) ->
     setelement(tuple_size(Question), Question, Unicast).
 
-%% @doc Whether a decoded question has the QU bit set.
--spec is_unicast_response(tuple()) -> boolean().
+%% Whether a decoded question has the QU bit set.
 is_unicast_response(Question) ->
     element(tuple_size(Question), Question) =:= true.
+
+%% @doc An mDNS probe (RFC 6762 section 8.1): the question "any record of
+%% `Name'", with the QU bit, and the records we mean to claim in the
+%% authority section.
+-spec probe_message(name(), [tuple()]) -> binary().
+probe_message(Name, Authority) ->
+    Question = question(Name, any, true),
+    Msg = inet_dns:make_msg([{header, inet_dns:make_header([{id, 0}])},
+                             {qdlist, [Question]}, {nslist, Authority}]),
+    iolist_to_binary(inet_dns:encode(Msg)).
+
+%% @doc An authoritative answer with id `Id': `Questions' (as read_message/1
+%% gives them, echoed for a one-shot query; `[]' for mDNS) and `Records'.
+-spec answer_message(0..65535, [question()], [tuple()]) -> binary().
+answer_message(Id, Questions, Records) ->
+    Header = inet_dns:make_header([{id, Id}, {qr, true}, {aa, true}]),
+    Msg = inet_dns:make_msg([{header, Header}, {qdlist, [Q || {_, _, _, _, Q} <- Questions]},
+                             {anlist, Records}]),
+    iolist_to_binary(inet_dns:encode(Msg)).
+
+%% @doc A message as plain terms: whether it is a reply, its id, its
+%% questions (`{Name, Type, Class, Unicast, _}': the name in lower case,
+%% `Unicast' the QU bit; the last element is for answer_message/3), and
+%% the names (lower case) and types of its answer and additional records.
+%% `error' for what does not decode.
+-spec read_message(binary()) ->
+    {ok, #{reply := boolean(), id := 0..65535, questions := [question()],
+           records := [{name(), atom() | integer()}]}} | error.
+read_message(Packet) ->
+    case decode(Packet) of
+        {ok, Msg} ->
+            Header = inet_dns:msg(Msg, header),
+            {ok, #{reply => inet_dns:header(Header, qr) =:= true,
+                   id => inet_dns:header(Header, id),
+                   questions => [{lower(text(inet_dns:dns_query(Q, domain))),
+                                  inet_dns:dns_query(Q, type), inet_dns:dns_query(Q, class),
+                                  is_unicast_response(Q), Q}
+                                 || Q <- inet_dns:msg(Msg, qdlist)],
+                   records => [{lower(rr_domain(R)), inet_dns:rr(R, type)}
+                               || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
+                                  inet_dns:record_type(R) =:= rr]}};
+        error ->
+            error
+    end.
 
 %% @doc A resource record for an answer; `Flush' is the mDNS cache-flush
 %% bit, which inet_dns keeps in the last field, `func' (see cache_flush/1).
@@ -150,9 +195,8 @@ parse_reply(Packet, Id, {Name, Types}) ->
             {error, formerr}
     end.
 
-%% @doc inet_dns:decode/1, with anything it raises on a hostile packet
-%% (it answers {error, _} for what it sees is wrong) as `error' too.
--spec decode(binary()) -> {ok, tuple()} | error.
+%% inet_dns:decode/1, with anything it raises on a hostile packet (it
+%% answers {error, _} for what it sees is wrong) as `error' too.
 decode(Packet) ->
     try inet_dns:decode(Packet) of
         {ok, Msg} -> {ok, Msg};
@@ -182,10 +226,10 @@ cache_flush(R) ->
     element(tuple_size(R), R) =:= true.
 
 rr_domain(R) ->
-    case inet_dns:rr(R, domain) of
-        D when is_list(D) -> D;
-        _ -> ""
-    end.
+    text(inet_dns:rr(R, domain)).
+
+text(D) when is_list(D) -> D;
+text(_) -> "".
 
 is_address(a, {_, _, _, _}) -> true;
 is_address(aaaa, {_, _, _, _, _, _, _, _}) -> true;

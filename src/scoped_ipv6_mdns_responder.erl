@@ -138,7 +138,7 @@ handle_info({probe, Index, N}, #{state := Links} = State) ->
 handle_info({announce, Index, N}, #{state := Links} = State) ->
     case maps:get(Index, Links, gone) of
         {announcing, _} ->
-            send_multicast(Index, answer_message(0, [], records(State, Index, ?TTL, true)), State),
+            send_multicast(Index, announcement(State, Index, ?TTL), State),
             case N of
                 0 ->
                     erlang:send_after(?ANNOUNCE_WAIT, self(), {announce, Index, 1}),
@@ -155,7 +155,7 @@ handle_info(_Message, State) ->
 %% @private gen_server callback.
 -spec terminate(term(), map()) -> ok.
 terminate(_Reason, #{socket := S, state := Links} = State) ->
-    [send_multicast(I, answer_message(0, [], records(State, I, 0, true)), State)
+    [send_multicast(I, announcement(State, I, 0), State)
      || {I, L} <- maps:to_list(Links), L =:= announced orelse is_tuple(L)],
     _ = socket:close(S),
     ok.
@@ -204,28 +204,26 @@ text(L) ->
     catch error:_ -> error
     end.
 
-%% Our records for link `Index': its IPv6 addresses (AAAA) and IPv4 (A).
-records(#{name := Name} = State, Index, TTL, Flush) ->
+%% Our records of `Types' for link `Index': its IPv6 addresses (AAAA) and
+%% IPv4 (A).
+records(#{name := Name} = State, Index, TTL, Flush, Types) ->
     Addrs = maps:get(Index, maps:get(addrs, State, #{}), []),
-    [rr(Name, aaaa, Ip, TTL, Flush) || {{_, _, _, _, _, _, _, _} = Ip, _} <- Addrs] ++
-        [rr(Name, aaaa, Ip, TTL, Flush) || {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
-        [rr(Name, a, Ip, TTL, Flush) || {_, _, _, _} = Ip <- Addrs].
+    Aaaa = lists:member(aaaa, Types),
+    A = lists:member(a, Types),
+    [rr(Name, aaaa, Ip, TTL, Flush) || Aaaa, {{_, _, _, _, _, _, _, _} = Ip, _} <- Addrs] ++
+        [rr(Name, aaaa, Ip, TTL, Flush) || Aaaa, {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
+        [rr(Name, a, Ip, TTL, Flush) || A, {_, _, _, _} = Ip <- Addrs].
 
 rr(Name, Type, Ip, TTL, Flush) ->
     scoped_ipv6_dns:address_record(Name, Type, Ip, TTL, Flush).
 
-probe(#{name := Name} = State, Index) ->
-    Question = scoped_ipv6_dns:unicast_response(
-                 inet_dns:make_dns_query([{domain, Name}, {type, any}, {class, in}]), true),
-    Msg = inet_dns:make_msg([{header, inet_dns:make_header([{id, 0}])},
-                             {qdlist, [Question]},
-                             {nslist, records(State, Index, ?TTL, false)}]),
-    iolist_to_binary(inet_dns:encode(Msg)).
+%% Every record of ours on link `Index', as an unsolicited answer (TTL 0:
+%% a goodbye, RFC 6762 section 10.1).
+announcement(State, Index, TTL) ->
+    scoped_ipv6_dns:answer_message(0, [], records(State, Index, TTL, true, [a, aaaa])).
 
-answer_message(Id, Questions, Records) ->
-    Header = inet_dns:make_header([{id, Id}, {qr, true}, {aa, true}]),
-    Msg = inet_dns:make_msg([{header, Header}, {qdlist, Questions}, {anlist, Records}]),
-    iolist_to_binary(inet_dns:encode(Msg)).
+probe(#{name := Name} = State, Index) ->
+    scoped_ipv6_dns:probe_message(Name, records(State, Index, ?TTL, false, [a, aaaa])).
 
 send_multicast(Index, Packet, #{socket := S}) ->
     socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
@@ -277,48 +275,37 @@ handle(#{family := inet6, port := Port} = From, Index, Packet,
     case maps:get(Index, Links, gone) of
         gone -> State;
         LinkState ->
-            case scoped_ipv6_dns:decode(Packet) of
-                {ok, Msg} ->
-                    Header = inet_dns:msg(Msg, header),
-                    case inet_dns:header(Header, qr) of
-                        false when LinkState =:= announced ->
-                            question(Msg, Index, From, Port, State);
-                        true when LinkState =:= probing ->
-                            conflict(Msg, Index, Lower, State);
-                        _ ->
-                            State
-                    end;
-                error ->
+            case scoped_ipv6_dns:read_message(Packet) of
+                {ok, #{reply := false} = Msg} when LinkState =:= announced ->
+                    question(Msg, Index, From, Port, State);
+                {ok, #{reply := true} = Msg} when LinkState =:= probing ->
+                    conflict(Msg, Index, Lower, State);
+                _ ->
                     State
             end
     end;
 handle(_From, _Index, _Packet, State) ->
     State.
 
-question(Msg, Index, From, Port, #{lower := Lower, socket := S} = State) ->
-    Ours = [Q || Q <- inet_dns:msg(Msg, qdlist),
-                 lower(domain(inet_dns:dns_query(Q, domain))) =:= Lower,
-                 lists:member(inet_dns:dns_query(Q, type), [a, aaaa, any]),
-                 lists:member(inet_dns:dns_query(Q, class), [in, any])],
-    Types = lists:usort([case inet_dns:dns_query(Q, type) of any -> [a, aaaa]; T -> [T] end
-                         || Q <- Ours]),
-    Wanted = lists:append(Types),
+question(#{id := Id, questions := Questions}, Index, From, Port,
+         #{lower := Lower, socket := S} = State) ->
+    Ours = [Q || {Name, Type, Class, _Unicast, _} = Q <- Questions, Name =:= Lower,
+                 lists:member(Type, [a, aaaa, any]), lists:member(Class, [in, any])],
+    Wanted = lists:append([case Type of any -> [a, aaaa]; T -> [T] end
+                           || {_, Type, _, _, _} <- Ours]),
     case Ours of
         [] ->
             State;
         _ when Port =/= ?PORT ->
             %% One-shot (legacy unicast) query: id and question back, short TTL.
-            Records = [R || R <- records(State, Index, ?LEGACY_TTL, false),
-                            lists:member(inet_dns:rr(R, type), Wanted)],
-            Id = inet_dns:header(inet_dns:msg(Msg, header), id),
+            Records = records(State, Index, ?LEGACY_TTL, false, Wanted),
             _ = Records =/= [] andalso
-                socket:sendto(S, answer_message(Id, Ours, Records), From),
+                socket:sendto(S, scoped_ipv6_dns:answer_message(Id, Ours, Records), From),
             State;
         _ ->
-            Records = [R || R <- records(State, Index, ?TTL, true),
-                            lists:member(inet_dns:rr(R, type), Wanted)],
-            Unicast = lists:any(fun scoped_ipv6_dns:is_unicast_response/1, Ours),
-            Packet = answer_message(0, [], Records),
+            Records = records(State, Index, ?TTL, true, Wanted),
+            Unicast = lists:any(fun({_, _, _, QU, _}) -> QU end, Ours),
+            Packet = scoped_ipv6_dns:answer_message(0, [], Records),
             _ = Records =/= [] andalso
                 case Unicast of
                     true -> socket:sendto(S, Packet, From);
@@ -328,10 +315,8 @@ question(Msg, Index, From, Port, #{lower := Lower, socket := S} = State) ->
     end.
 
 %% Someone else answers for our name on this link while we probe.
-conflict(Msg, Index, Lower, #{state := Links, name := Name} = State) ->
-    Theirs = [R || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
-                   inet_dns:record_type(R) =:= rr,
-                   lower(domain(inet_dns:rr(R, domain))) =:= Lower],
+conflict(#{records := Records}, Index, Lower, #{state := Links, name := Name} = State) ->
+    Theirs = [R || {Owner, _Type} = R <- Records, Owner =:= Lower],
     case Theirs of
         [] ->
             State;
@@ -341,7 +326,5 @@ conflict(Msg, Index, Lower, #{state := Links, name := Name} = State) ->
             State#{state := Links#{Index => conflict}}
     end.
 
-domain(D) when is_list(D) -> D;
-domain(_) -> "".
 
 lower(Name) -> scoped_ipv6_dns:lower(Name).

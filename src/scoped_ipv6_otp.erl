@@ -6,7 +6,9 @@
 %% TCP, inet's check of one gen_tcp option, where gen_tcp reads the node's
 %% default backend, the tcp module gen_tcp connects with, and the shape of
 %% a socket-backend gen_tcp socket. Our code calls OTP's internals only
-%% through here, so the next change of them is met in one place.
+%% through here, so the next change of them is met in one place; the one
+%% exception is the DNS codec, `inet_dns', whose seam is scoped_ipv6_dns
+%% (scoped_ipv6_layers_tests checks both).
 %%
 %% Checked on OTP 25, 27 and 29 (the CI matrix). OTP 27 exports, marked
 %% "OTP internal", `inet_tcp_dist:gen_hs_data/2', `nodelay/0' and

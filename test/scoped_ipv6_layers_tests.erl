@@ -1,6 +1,7 @@
 %% The module graph, read from the compiled modules with xref: public
 %% modules call hidden ones, no hidden module calls a public one, nothing
-%% calls in a circle, and the README shows the graph as it is.
+%% calls in a circle, OTP's internals are reached through one module each,
+%% and the README shows the graph as it is.
 -module(scoped_ipv6_layers_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -24,6 +25,25 @@ no_module_calls_in_a_circle_test() ->
     after
         digraph:delete(Graph)
     end.
+
+%% Kernel modules and functions that are no API: each is called from one
+%% module of ours, its seam, so that an OTP release that changes one is met
+%% in one place. (dist_util's handshake is the API of a distribution
+%% carrier, in ERTS's guide "How to implement an alternative carrier".)
+-define(SEAMS, [{inet_dns, scoped_ipv6_dns},
+                {inet_tcp_dist, scoped_ipv6_otp}, {inet_tcp, scoped_ipv6_otp},
+                {inet6_tcp, scoped_ipv6_otp}, {prim_inet, scoped_ipv6_otp},
+                {gen_tcp_socket, scoped_ipv6_otp}, {inet_db, scoped_ipv6_otp},
+                {{inet, tcp_module}, scoped_ipv6_otp}, {{inet, gen_tcp_module}, scoped_ipv6_otp},
+                {{inet, connect_options}, scoped_ipv6_otp},
+                {{inet, listen_options}, scoped_ipv6_otp}]).
+
+otp_internals_are_reached_through_their_seam_test() ->
+    Calls = external_calls(),
+    Wrong = lists:usort([{From, Internal} || {From, To, F} <- Calls, {Internal, Seam} <- ?SEAMS,
+                                             Internal =:= To orelse Internal =:= {To, F},
+                                             From =/= Seam]),
+    ?assertEqual([], Wrong).
 
 the_readme_shows_the_graph_as_it_is_test() ->
     Readme = filename:join(filename:dirname(filename:dirname(filename:absname(?FILE))),
@@ -55,6 +75,22 @@ public(Module) ->
 modules() ->
     {ok, Modules} = application:get_key(scoped_ipv6, modules),
     Modules.
+
+%% Calls from this application's modules to others: {From, ToModule,
+%% ToFunction}.
+external_calls() ->
+    _ = application:load(scoped_ipv6),
+    Ebin = filename:dirname(code:which(scoped_ipv6)),
+    {ok, Xref} = xref:start([{xref_mode, functions}]),
+    try
+        {ok, _} = xref:add_directory(Xref, Ebin),
+        {ok, Calls} = xref:q(Xref, "XC"),
+        Ours = modules(),
+        lists:usort([{From, To, F} || {{From, _, _}, {To, F, _}} <- Calls,
+                                      lists:member(From, Ours), not lists:member(To, Ours)])
+    after
+        xref:stop(Xref)
+    end.
 
 %% Calls between this application's modules (xref on its ebin).
 edges() ->

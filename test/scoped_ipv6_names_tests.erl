@@ -77,12 +77,34 @@ reply_test_() ->
                        <<0:16, 16#8400:16, 0:16, 1:16, 0:32, 16#c00c:16, 28:16, 1:16, 0:48>>]].
 
 query_message_test() ->
-    Packet = scoped_ipv6_dns:query_message(5, "dev.local", [aaaa, a], #{qu => true}),
-    {ok, Msg} = inet_dns:decode(Packet),
-    Questions = inet_dns:msg(Msg, qdlist),
-    ?assertEqual([aaaa, a], [inet_dns:dns_query(Q, type) || Q <- Questions]),
-    ?assertEqual([true, true], [scoped_ipv6_dns:is_unicast_response(Q) || Q <- Questions]),
-    ?assertEqual(5, inet_dns:header(inet_dns:msg(Msg, header), id)).
+    Packet = scoped_ipv6_dns:query_message(5, "Dev.local", [aaaa, a], #{qu => true}),
+    {ok, Msg} = scoped_ipv6_dns:read_message(Packet),
+    ?assertMatch(#{reply := false, id := 5, records := []}, Msg),
+    ?assertMatch([{"dev.local", aaaa, in, true, _}, {"dev.local", a, in, true, _}],
+                 maps:get(questions, Msg)),
+    %% Without the QU bit, and read by OTP's own decoder.
+    Plain = scoped_ipv6_dns:query_message(6, "dev.local", [aaaa], #{}),
+    ?assertMatch({ok, #{questions := [{"dev.local", aaaa, in, false, _}]}},
+                 scoped_ipv6_dns:read_message(Plain)),
+    ?assertMatch({ok, _}, inet_dns:decode(Plain)).
+
+%% The responder's messages: a probe carries the records it claims in the
+%% authority section; an answer echoes the questions it was given.
+responder_messages_test() ->
+    Record = aaaa("dev.local", ?LL(2), 120, true),
+    {ok, Probe} = inet_dns:decode(scoped_ipv6_dns:probe_message("dev.local", [Record])),
+    ?assertMatch([_], inet_dns:msg(Probe, nslist)),
+    ?assertMatch({ok, #{reply := false, questions := [{"dev.local", any, in, true, _}]}},
+                 scoped_ipv6_dns:read_message(scoped_ipv6_dns:probe_message("dev.local", []))),
+    {ok, #{questions := Questions}} =
+        scoped_ipv6_dns:read_message(scoped_ipv6_dns:query_message(9, "dev.local", [aaaa], #{})),
+    Answer = scoped_ipv6_dns:answer_message(9, Questions, [Record]),
+    ?assertMatch({ok, #{reply := true, id := 9, questions := [{"dev.local", aaaa, in, false, _}],
+                        records := [{"dev.local", aaaa}]}},
+                 scoped_ipv6_dns:read_message(Answer)),
+    ?assertEqual({ok, [{?LL(2), 120, true}]},
+                 scoped_ipv6_dns:parse_reply(Answer, 9, {"dev.local", [aaaa]})),
+    ?assertEqual(error, scoped_ipv6_dns:read_message(<<1, 2, 3>>)).
 
 %% --- resolv.conf ---------------------------------------------------------------
 
