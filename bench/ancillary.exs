@@ -113,6 +113,16 @@ defmodule AncillaryBench do
     rate
   end
 
+  # Each path's values of n rounds, a path at a time, the order rotating
+  # between rounds.
+  def rotating_rounds(n, paths, fun) do
+    for round <- 1..n, path <- rotate(paths, round), reduce: %{} do
+      acc ->
+        value = fun.(path)
+        Map.update(acc, path, [value], &(&1 ++ [value]))
+    end
+  end
+
   defp label(:spin), do: "off+1us (control)"
   defp label(path), do: "#{path}"
 
@@ -200,14 +210,7 @@ defmodule AncillaryBench do
     apart = [:off, :arrival, :spin]
     apart_n = if quick?(), do: 500, else: 4_000
 
-    alone =
-      for round <- 1..12,
-          path <- Enum.drop(apart, rem(round, 3)) ++ Enum.take(apart, rem(round, 3)),
-          reduce: %{} do
-        acc ->
-          value = alone(path, apart_n)
-          Map.update(acc, path, [value], &(&1 ++ [value]))
-      end
+    alone = rotating_rounds(12, apart, &alone(&1, apart_n))
 
     alone_ratio = fn a -> median(Enum.zip_with(alone[a], alone[:off], &(&1 / &2))) end
 
@@ -226,14 +229,7 @@ defmodule AncillaryBench do
     local = [:off, :arrival, :guard]
     loop_n = if quick?(), do: 2_000, else: 20_000
 
-    costs =
-      for round <- 1..rounds,
-          path <- Enum.drop(local, rem(round, 3)) ++ Enum.take(local, rem(round, 3)),
-          reduce: %{} do
-        acc ->
-          value = loopback_us(path, loop_n)
-          Map.update(acc, path, [value], &(&1 ++ [value]))
-      end
+    costs = rotating_rounds(rounds, local, &loopback_us(&1, loop_n))
 
     IO.puts("")
 

@@ -73,36 +73,31 @@ public(Module) ->
     lists:member(Module, ?PUBLIC).
 
 modules() ->
+    _ = application:load(scoped_ipv6),
     {ok, Modules} = application:get_key(scoped_ipv6, modules),
     Modules.
 
 %% Calls from this application's modules to others: {From, ToModule,
 %% ToFunction}.
 external_calls() ->
-    _ = application:load(scoped_ipv6),
-    Ebin = filename:dirname(code:which(scoped_ipv6)),
-    {ok, Xref} = xref:start([{xref_mode, functions}]),
-    try
-        {ok, _} = xref:add_directory(Xref, Ebin),
-        {ok, Calls} = xref:q(Xref, "XC"),
-        Ours = modules(),
-        lists:usort([{From, To, F} || {{From, _, _}, {To, F, _}} <- Calls,
-                                      lists:member(From, Ours), not lists:member(To, Ours)])
-    after
-        xref:stop(Xref)
-    end.
+    Ours = modules(),
+    lists:usort([{From, To, F} || {{From, _, _}, {To, F, _}} <- xref_query(functions, "XC"),
+                                  lists:member(From, Ours), not lists:member(To, Ours)]).
 
-%% Calls between this application's modules (xref on its ebin).
+%% Calls between this application's modules.
 edges() ->
-    _ = application:load(scoped_ipv6),
+    Ours = modules(),
+    lists:usort([{From, To} || {From, To} <- xref_query(modules, "ME"), From =/= To,
+                               lists:member(From, Ours), lists:member(To, Ours)]).
+
+%% xref's answer to `Query' on this application's ebin.
+xref_query(Mode, Query) ->
     Ebin = filename:dirname(code:which(scoped_ipv6)),
-    {ok, Xref} = xref:start([{xref_mode, modules}]),
+    {ok, Xref} = xref:start([{xref_mode, Mode}]),
     try
         {ok, _} = xref:add_directory(Xref, Ebin),
-        {ok, Calls} = xref:q(Xref, "ME"),
-        Ours = modules(),
-        lists:usort([{From, To} || {From, To} <- Calls, From =/= To,
-                                   lists:member(From, Ours), lists:member(To, Ours)])
+        {ok, Answer} = xref:q(Xref, Query),
+        Answer
     after
         xref:stop(Xref)
     end.
