@@ -326,5 +326,4 @@ conflict(#{records := Records}, Index, Lower, #{state := Links, name := Name} = 
             State#{state := Links#{Index => conflict}}
     end.
 
-
 lower(Name) -> scoped_ipv6_dns:lower(Name).
