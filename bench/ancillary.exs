@@ -11,7 +11,8 @@
 #   off+1us    off, and 1 us of CPU spent after each round trip: a known
 #              cost, which shows what the measurement makes of one
 #
-# Within a round the paths take turns, one round trip each; the ratio is
+# Within a round the paths take turns, one round trip each, in a new
+# random order each turn (bench/rounds.exs); the ratio is
 # the median of the per-round ratios (paired), so machine noise that hits
 # a round hits every path alike. A second table runs each path alone for
 # a whole round (4,000 round trips), as the first version of this
@@ -19,6 +20,8 @@
 # the round trip time is bimodal (27 or 45 us) and any CPU a path adds is
 # multiplied (1 us of spinning costs 4 to 6 us per round trip), so that
 # table shows the control beside the arrival path.
+
+Code.require_file("rounds.exs", __DIR__)
 
 defmodule AncillaryBench do
   @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
@@ -65,27 +68,6 @@ defmodule AncillaryBench do
       :scoped_ipv6_udp.recv(u, 0, 1_000)
   end
 
-  # Round trips per second of each path in one round: the paths take
-  # turns, one round trip each, in an order that rotates every turn, so
-  # that every path meets the same machine state (which core the peer
-  # runs on, whether a scheduler sleeps) and the rates differ only by
-  # what the paths do.
-  def round(sockets, paths, n) do
-    spent =
-      for i <- 1..n, path <- rotate(paths, i), reduce: Map.new(paths, &{&1, 0}) do
-        acc ->
-          u = sockets[path]
-          t0 = System.monotonic_time(:nanosecond)
-          round_trip(path, u)
-          Map.update!(acc, path, &(&1 + System.monotonic_time(:nanosecond) - t0))
-      end
-
-    Map.new(spent, fn {path, ns} -> {path, n / (ns / 1.0e9)} end)
-  end
-
-  defp rotate(list, n),
-    do: Enum.drop(list, rem(n, length(list))) ++ Enum.take(list, rem(n, length(list)))
-
   # A loop of a calibrated count: 1 us of one scheduler's CPU.
   def spin(0), do: :ok
   def spin(n), do: spin(n - 1)
@@ -111,16 +93,6 @@ defmodule AncillaryBench do
     rate = n / ((System.monotonic_time(:nanosecond) - t0) / 1.0e9)
     close(path, u)
     rate
-  end
-
-  # Each path's values of n rounds, a path at a time, the order rotating
-  # between rounds.
-  def rotating_rounds(n, paths, fun) do
-    for round <- 1..n, path <- rotate(paths, round), reduce: %{} do
-      acc ->
-        value = fun.(path)
-        Map.update(acc, path, [value], &(&1 ++ [value]))
-    end
   end
 
   defp label(:spin), do: "off+1us (control)"
@@ -154,7 +126,7 @@ defmodule AncillaryBench do
     us
   end
 
-  def median(list), do: Enum.at(Enum.sort(list), div(length(list), 2))
+  defdelegate median(list), to: BenchRounds
 
   def run do
     calibrate()
@@ -162,20 +134,16 @@ defmodule AncillaryBench do
     rounds = 20
     per_round = if quick?(), do: 500, else: 4_000
     sockets = Map.new(paths, &{&1, open(&1)})
+    turn = &round_trip(&1, sockets[&1])
     # Warm up every path (module loading, the peer's first replies).
-    round(sockets, paths, 200)
+    BenchRounds.interleaved_rates(paths, 200, turn)
 
     results =
-      for _round <- 1..rounds, reduce: %{} do
-        acc ->
-          Enum.reduce(round(sockets, paths, per_round), acc, fn {path, value}, acc ->
-            Map.update(acc, path, [value], &(&1 ++ [value]))
-          end)
-      end
+      BenchRounds.collect(rounds, fn -> BenchRounds.interleaved_rates(paths, per_round, turn) end)
 
     Enum.each(sockets, fn {path, u} -> close(path, u) end)
 
-    ratio = fn a, b -> median(Enum.zip_with(results[a], results[b], &(&1 / &2))) end
+    ratio = &BenchRounds.paired(results, &1, &2)
     spread = fn path -> "#{round(Enum.min(results[path]))}..#{round(Enum.max(results[path]))}" end
     rate = fn path -> "#{round(median(results[path]))} (#{spread.(path)})" end
     f = fn x -> :erlang.float_to_binary(x, decimals: 3) end
@@ -210,9 +178,8 @@ defmodule AncillaryBench do
     apart = [:off, :arrival, :spin]
     apart_n = if quick?(), do: 500, else: 4_000
 
-    alone = rotating_rounds(12, apart, &alone(&1, apart_n))
-
-    alone_ratio = fn a -> median(Enum.zip_with(alone[a], alone[:off], &(&1 / &2))) end
+    alone = BenchRounds.rounds(12, apart, &alone(&1, apart_n))
+    alone_ratio = &BenchRounds.paired(alone, &1, :off)
 
     IO.puts("")
     IO.puts("Each path alone for a round of #{apart_n}, 12 rounds (median, spread), for comparison")
@@ -229,7 +196,7 @@ defmodule AncillaryBench do
     local = [:off, :arrival, :guard]
     loop_n = if quick?(), do: 2_000, else: 20_000
 
-    costs = rotating_rounds(rounds, local, &loopback_us(&1, loop_n))
+    costs = BenchRounds.rounds(rounds, local, &loopback_us(&1, loop_n))
 
     IO.puts("")
 

@@ -5,6 +5,8 @@
 # latencies) with medians and the spread of per-round medians, and writes
 # the raw connect latencies for the chart to bench/out/.
 
+Code.require_file("rounds.exs", __DIR__)
+
 defmodule Bench do
   @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
   @global {0xFD00, 0xA, 0, 0, 0, 0, 0, 2}
@@ -29,12 +31,10 @@ defmodule Bench do
 
   # --- statistics -----------------------------------------------------------
 
-  def median(list), do: percentile(list, 50)
-
-  def percentile(list, p) do
-    sorted = Enum.sort(list)
-    Enum.at(sorted, min(length(sorted) - 1, div(length(sorted) * p, 100)))
-  end
+  defdelegate median(list), to: BenchRounds
+  defdelegate percentile(list, p), to: BenchRounds
+  defdelegate paired(results, a, b), to: BenchRounds
+  defdelegate rounds(n, paths, fun), to: BenchRounds
 
   def spread(round_values), do: {Enum.min(round_values), Enum.max(round_values)}
 
@@ -114,8 +114,6 @@ defmodule Bench do
       {^ref, us} -> us
     end
   end
-
-  defp rotate(list, n), do: Enum.drop(list, rem(n, length(list))) ++ Enum.take(list, rem(n, length(list)))
 
   # --- 2. connections per second, 100 concurrent clients -----------------------
 
@@ -241,31 +239,18 @@ defmodule Bench do
     {:ok, {_peer, 7402, "ping"}} = :gen_udp.recv(u, 0, 1_000)
   end
 
-  # Round trips per second of each path, `rounds` rounds of `n` each: the
-  # paths take turns, one round trip each in a new random order, so that
-  # both meet the same machine state. (One path for a whole round, then
-  # the other, measures which state each round fell into: with the peer's
-  # VM on the same two cores a round trip takes either about 27 or 45 us,
-  # and the rounds fall apart by as much as the paths differ.)
+  # Round trips per second of each path, `rounds` rounds of `n` turns (see
+  # BenchRounds.interleaved_rates/3: with the peer's VM on the same two
+  # cores a round trip takes either about 27 or 45 us, and one path for a
+  # whole round measures which of the two the round fell into).
   def udp_round_trips(rounds, n) do
     paths = [:ours, :otp_link]
     sockets = Map.new(paths, &{&1, udp_open(&1)})
-    worker = timing_worker()
 
     results =
-      for _round <- 1..rounds, reduce: %{} do
-        acc ->
-          spent =
-            for _ <- 1..n, path <- Enum.shuffle(paths), reduce: Map.new(paths, &{&1, 0}) do
-              spent ->
-                us = timed_in(worker, fn -> udp_round_trip(path, sockets[path]) end)
-                Map.update!(spent, path, &(&1 + us))
-            end
-
-          Enum.reduce(spent, acc, fn {path, us}, acc ->
-            Map.update(acc, path, [n / (us / 1_000_000)], &[n / (us / 1_000_000) | &1])
-          end)
-      end
+      BenchRounds.collect(rounds, fn ->
+        BenchRounds.interleaved_rates(paths, n, &udp_round_trip(&1, sockets[&1]))
+      end)
 
     :scoped_ipv6_udp.close(sockets[:ours])
     :gen_udp.close(sockets[:otp_link])
@@ -307,20 +292,6 @@ defmodule Bench do
     Enum.each(sockets, &:gen_tcp.close/1)
     per_socket
   end
-
-  # --- running them ----------------------------------------------------------------------
-
-  def rounds(n, paths, fun) do
-    for round <- 1..n, path <- rotate(paths, round), reduce: %{} do
-      acc ->
-        value = fun.(path)
-        Map.update(acc, path, [value], &[value | &1])
-    end
-  end
-
-  # The median of the per-round ratios a / b (rounds paired by position).
-  def paired(results, a, b),
-    do: median(Enum.zip_with(results[a], results[b], &(&1 / &2)))
 end
 
 defmodule Report do
