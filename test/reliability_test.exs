@@ -6,7 +6,7 @@ defmodule ScopedIPv6.ReliabilityTest do
   @moduletag :testbed
   @moduletag timeout: 600_000
 
-  alias ScopedIPv6.Test.{Links, Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Descriptors, Links, Peer, ReliabilityTable}
   alias ScopedIPv6.{TCP, UDP}
 
   # SCOPED_IPV6_SOAK_CYCLES may lower it while working on the suite.
@@ -22,7 +22,7 @@ defmodule ScopedIPv6.ReliabilityTest do
     # Warm up (module loading, first allocations), then take the baseline.
     run_cycles(kinds, 20)
     settle()
-    fds = fd_count()
+    fds = Descriptors.open()
     memory = beam_memory()
 
     # Two halves: a leak grows with cycles, the allocators' own settling
@@ -34,13 +34,13 @@ defmodule ScopedIPv6.ReliabilityTest do
     quiet_application_reports()
     restarter = spawn_link(fn -> restart_application_until_told(0) end)
     run_cycles(kinds, per_kind)
-    wait_until(fn -> fd_count() == fds end, "fds back to #{fds} after half")
+    wait_until(fn -> Descriptors.opened_since(fds) == [] end, "fds back to the baseline after half")
     settle()
     half = beam_memory()
     run_cycles(kinds, per_kind)
     send(restarter, {:stop, self()})
     restarts = receive(do: ({:restarts, n} -> n))
-    wait_until(fn -> fd_count() == fds end, "fds back to #{fds}")
+    wait_until(fn -> Descriptors.opened_since(fds) == [] end, "fds back to the baseline")
     settle()
     full = beam_memory()
 
@@ -54,7 +54,7 @@ defmodule ScopedIPv6.ReliabilityTest do
     ReliabilityTable.record(
       "fd soak",
       "#{per_kind * length(kinds)} cycles of #{length(kinds)} kinds (#{Enum.map_join(kinds, ", ", &elem(&1, 0))}), the application stopped and started #{restarts} times under them",
-      "fds back to #{fds} after each half; BEAM memory #{signed_kib(total(half) - total(memory))} in the first half, #{signed_kib(total(full) - total(half))} in the second (#{moved(half, full)}), #{signed_kib(grown)} in all"
+      "fds back to #{MapSet.size(fds)} after each half; BEAM memory #{signed_kib(total(half) - total(memory))} in the first half, #{signed_kib(total(full) - total(half))} in the second (#{moved(half, full)}), #{signed_kib(grown)} in all"
     )
   end
 
@@ -66,7 +66,7 @@ defmodule ScopedIPv6.ReliabilityTest do
            "raise the descriptor limit (ulimit -n) to over #{n + 500}: it is #{soft}"
 
     Peer.start("sip6-b", "tcp-echo-many", ["7310"])
-    baseline = fd_count()
+    baseline = Descriptors.open()
 
     sockets =
       for _ <- 1..n do
@@ -74,7 +74,7 @@ defmodule ScopedIPv6.ReliabilityTest do
         s
       end
 
-    assert fd_count() == baseline + n
+    assert length(Descriptors.opened_since(baseline)) == n
 
     for {s, i} <- Enum.with_index(sockets) do
       byte = <<rem(i, 256)>>
@@ -83,12 +83,12 @@ defmodule ScopedIPv6.ReliabilityTest do
     end
 
     Enum.each(sockets, &:gen_tcp.close/1)
-    wait_until(fn -> fd_count() == baseline end, "fds back to #{baseline}")
+    wait_until(fn -> Descriptors.opened_since(baseline) == [] end, "fds back to the baseline")
 
     ReliabilityTable.record(
       "connections held",
       "#{n} to fe80::2%linkB at once",
-      "all answered; all closed; fds back to #{baseline}"
+      "all answered; all closed; fds back to #{MapSet.size(baseline)}"
     )
   end
 
@@ -471,8 +471,6 @@ defmodule ScopedIPv6.ReliabilityTest do
     {System.monotonic_time(:millisecond) - started, result}
   end
 
-  defp fd_count, do: length(File.ls!("/proc/self/fd"))
-
   # Tens of thousands of connections in a minute need the port range and
   # TIME_WAIT reuse that test/testbed.sh sets in this namespace.
   defp assert_tcp_tuning do
@@ -541,14 +539,13 @@ defmodule ScopedIPv6.ReliabilityTest do
   defp signed_kib(bytes), do: "#{if bytes >= 0, do: "+", else: ""}#{div(bytes, 1024)} KiB"
 
   # A closed port's descriptor is closed by then; what a killed owner's
-  # ports close happens as their exit signals arrive: give those a moment,
-  # then demand the exact count.
+  # ports close happens as their exit signals arrive: give those a moment.
   defp settle, do: Process.sleep(300)
 
   defp wait_until(fun, what, tries \\ 500) do
     cond do
       fun.() -> :ok
-      tries == 0 -> flunk("not reached: #{what} (#{fd_count()} fds open)")
+      tries == 0 -> flunk("not reached: #{what} (#{MapSet.size(Descriptors.open())} fds open)")
       true -> Process.sleep(20) && wait_until(fun, what, tries - 1)
     end
   end

@@ -6,6 +6,7 @@ defmodule ScopedIPv6.SocketsTest do
   doctest ScopedIPv6.UDP
 
   alias ScopedIPv6.{TCP, UDP}
+  alias ScopedIPv6.Test.Descriptors
 
   test "wrong argument types raise ArgumentError" do
     assert_raise ArgumentError, fn -> TCP.connect("::1", 70_000, []) end
@@ -24,7 +25,8 @@ defmodule ScopedIPv6.SocketsTest do
       {:ok, listener} = TCP.listen(0, ip: ip)
       assert {:ok, {{127, 0, 0, 1}, port}} = :inet.sockname(listener)
       {:ok, client} = :gen_tcp.connect({127, 0, 0, 1}, port, [], 1_000)
-      assert {:ok, _} = :gen_tcp.accept(listener, 1_000)
+      assert {:ok, server} = :gen_tcp.accept(listener, 1_000)
+      :gen_tcp.close(server)
       :gen_tcp.close(client)
       :gen_tcp.close(listener)
     end
@@ -33,7 +35,7 @@ defmodule ScopedIPv6.SocketsTest do
   test "an option gen_tcp refuses raises ArgumentError, and leaks nothing" do
     {:ok, listener} = TCP.listen(0, ip: "::1")
     {:ok, {_, port}} = :inet.sockname(listener)
-    before = fd_count()
+    before = Descriptors.open()
 
     for {bad, named} <- [
           {{:packet, :no_such_packet_type}, "{packet,no_such_packet_type}"},
@@ -56,7 +58,8 @@ defmodule ScopedIPv6.SocketsTest do
       assert_raise ArgumentError, ~r/#{Regex.escape(message)}/, fn -> TCP.listen(0, opts) end
     end
 
-    assert fd_count() == before
+    assert Descriptors.opened_since(before) == []
+    :gen_tcp.close(listener)
   end
 
   # A name that does not exist: test/testbed_resolver_test.exs, against a
@@ -68,6 +71,8 @@ defmodule ScopedIPv6.SocketsTest do
     assert {:ok, socket} = TCP.connect(~c"localhost", port, [], 2_000)
     assert {:ok, {ip, ^port}} = ScopedIPv6.peername(socket)
     assert ip in [{0, 0, 0, 0, 0, 0, 0, 1}, {127, 0, 0, 1}]
+    :gen_tcp.close(socket)
+    :gen_tcp.close(listener)
   end
 
   # SO_MARK needs CAP_NET_ADMIN: run where the root-only tests run.
@@ -91,6 +96,9 @@ defmodule ScopedIPv6.SocketsTest do
       assert_raise ArgumentError, fn -> TCP.connect("::1", port, [mark: bad], 1_000) end
       assert_raise ArgumentError, fn -> UDP.open(0, mark: bad) end
     end
+
+    :gen_tcp.close(client)
+    :gen_tcp.close(listener)
   end
 
   defp read_raw(socket, option) do
@@ -199,6 +207,4 @@ defmodule ScopedIPv6.SocketsTest do
     assert_receive {:other_got, {:ok, {_, _, "five"}}}, 1_000
     :ok = UDP.close(a)
   end
-
-  defp fd_count, do: length(File.ls!("/proc/self/fd"))
 end

@@ -6,7 +6,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
   use ExUnit.Case, async: false
   @moduletag :testbed
 
-  alias ScopedIPv6.Test.Peer
+  alias ScopedIPv6.Test.{Descriptors, Peer}
   alias ScopedIPv6.{TCP, UDP}
 
   @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
@@ -201,9 +201,9 @@ defmodule ScopedIPv6.TestbedSocketsTest do
       for _ <- 1..50 do
         {:ok, client} = TCP.connect("fe80::1%linkA", ctx.port, [:binary, active: false], 2_000)
         {:ok, server} = :gen_tcp.accept(ctx.listener, 2_000)
-        descriptor = open_descriptor(client)
+        descriptor = Descriptors.of(client)
         :ok = :gen_tcp.close(client)
-        refute still_open?(descriptor)
+        refute Descriptors.open?(descriptor)
         assert :gen_tcp.recv(server, 0, 2_000) == {:error, :closed}
         :ok = :gen_tcp.close(server)
       end
@@ -229,25 +229,25 @@ defmodule ScopedIPv6.TestbedSocketsTest do
       :ok = :logger.update_primary_config(%{level: :warning})
       on_exit(fn -> :logger.update_primary_config(%{level: level}) end)
       :ok = Application.stop(:scoped_ipv6)
-      descriptors = Enum.map(sockets, &open_descriptor/1)
+      descriptors = Enum.map(sockets, &Descriptors.of/1)
       Enum.each(sockets, &:gen_tcp.close/1)
-      refute Enum.any?(descriptors, &still_open?/1)
+      refute Enum.any?(descriptors, &Descriptors.open?/1)
       {:ok, s} = TCP.connect("fe80::1%linkA", ctx.port, [], 2_000)
       {:ok, _} = Application.ensure_all_started(:scoped_ipv6)
-      descriptor = open_descriptor(s)
+      descriptor = Descriptors.of(s)
       :ok = :gen_tcp.close(s)
-      refute still_open?(descriptor)
+      refute Descriptors.open?(descriptor)
     end
 
     test "a timeout above 2^32 ms is waited, nothing leaked or left behind", ctx do
       # gen_tcp itself times out at once for 2^32 ms (its driver takes 32 bits).
       for timeout <- [0xFFFF_FFFF, 0x1_0000_0000, 0x1_FFFF_FFFF, 0x1_0000_0000_0000] do
-        before = fd_count()
+        before = Descriptors.open()
         assert {:ok, s} = TCP.connect("fe80::1%linkA", ctx.port, [], timeout)
         {:ok, server} = :gen_tcp.accept(ctx.listener, 2_000)
         :ok = :gen_tcp.close(s)
         :ok = :gen_tcp.close(server)
-        assert fd_count() == before
+        assert Descriptors.opened_since(before) == []
       end
 
       refute_received _
@@ -376,17 +376,6 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     :ok = UDP.close(sender)
     :ok = UDP.close(socket)
   end
-
-  defp fd_count, do: length(File.ls!("/proc/self/fd"))
-
-  # A socket's descriptor number and the kernel object behind it: the
-  # number may be reused by another socket once closed, the object not.
-  defp open_descriptor(socket) do
-    {:ok, fd} = :inet.getfd(socket)
-    {fd, File.read_link!("/proc/self/fd/#{fd}")}
-  end
-
-  defp still_open?({fd, object}), do: File.read_link("/proc/self/fd/#{fd}") == {:ok, object}
 
   defp wait_until(fun, tries \\ 100) do
     cond do
