@@ -37,7 +37,10 @@ parse(_) ->
 ntoa(Address) when ?is_ip6_address(Address) ->
     scoped_ipv6_nif:ntoa(Address, list);
 ntoa({Ip6, Scope}) when ?is_scoped_address({Ip6, Scope}) ->
-    scoped_ipv6_nif:ntoa_scoped(Ip6, Scope, list);
+    case zone_allowed(Ip6) of
+        true -> scoped_ipv6_nif:ntoa_scoped(Ip6, Scope, list);
+        false -> {error, einval}
+    end;
 ntoa(Address) ->
     inet:ntoa(Address).
 
@@ -105,7 +108,7 @@ interfaces() ->
 
 %% Whether an address means nothing without a scope: link-local unicast,
 %% interface- and link-local multicast. The rule lives in the NIF (addr.rs),
-%% which applies it to text too.
+%% which applies it to interface and socket addresses too.
 -spec needs_scope(inet:ip_address()) -> boolean().
 needs_scope(Address) ->
     scoped_ipv6_nif:needs_scope(Address).
@@ -182,6 +185,11 @@ to_sockaddr(Ip, Port, _Scope) ->
 nif_parse(Text, Form) ->
     case scoped_ipv6_nif:parse(Text, Form) of
         {error, _} = Error -> Error;
+        {Ip6, _Zone} = Scoped ->
+            case zone_allowed(Ip6) of
+                true -> {ok, Scoped};
+                false -> {error, einval}
+            end;
         Address -> {ok, Address}
     end.
 
@@ -217,9 +225,12 @@ short_string(_List, 0) -> false;
 short_string([C | Tail], N) when is_integer(C) -> short_string(Tail, N - 1);
 short_string(_NotAString, _N) -> false.
 
-%% RFC 4007 section 11: `::' has no zone; IPv4-mapped addresses go out
-%% over IPv4, which has none. The rule lives in the NIF (addr.rs), which
-%% applies it to text too.
+%% Whether an IPv6 address may carry a zone, for tuples and parsed text
+%% alike (the NIF parses syntax only): RFC 4007 section 11, `::' has no
+%% zone; IPv4-mapped addresses go out over IPv4, which has none. Pure
+%% Erlang: every scoped connect asks, and a call into the NIF costs more
+%% than the rule.
 -spec zone_allowed(inet:ip6_address()) -> boolean().
-zone_allowed(Ip6) ->
-    scoped_ipv6_nif:zone_allowed(Ip6).
+zone_allowed({0, 0, 0, 0, 0, 0, 0, 0}) -> false;
+zone_allowed({0, 0, 0, 0, 0, 16#ffff, _, _}) -> false;
+zone_allowed(_Ip6) -> true.

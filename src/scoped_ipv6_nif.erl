@@ -3,7 +3,7 @@
 %% loader: scoped_ipv6 and friends call these functions, users never do.
 -module(scoped_ipv6_nif).
 
--export([parse/2, ntoa/2, ntoa_scoped/3, needs_scope/1, zone_allowed/1, resolve_zone/1, if_name/1, interfaces/0]).
+-export([parse/2, ntoa/2, ntoa_scoped/3, needs_scope/1, resolve_zone/1, if_name/1, interfaces/0]).
 -export([socket_addr/2, resolve_host/2, resolve_cancel/1]).
 
 %% Loaded by the first call of any stub, not by -on_load: in a release's
@@ -67,12 +67,10 @@ ntoa(Ip6, Form) -> ?LOAD_AND_CALL([Ip6, Form]).
     string() | binary() | {error, einval}.
 ntoa_scoped(Ip6, Zone, Form) -> ?LOAD_AND_CALL([Ip6, Zone, Form]).
 
-%% The address rules (native/scoped_ipv6_nif/src/addr.rs is their home).
+%% Which addresses need a scope (native/scoped_ipv6_nif/src/addr.rs is the
+%% rule's home; the NIF applies it to interface addresses too).
 -spec needs_scope(inet:ip_address()) -> boolean().
 needs_scope(Ip) -> ?LOAD_AND_CALL([Ip]).
-
--spec zone_allowed(inet:ip6_address()) -> boolean().
-zone_allowed(Ip6) -> ?LOAD_AND_CALL([Ip6]).
 
 -spec resolve_zone(zone()) -> {ok, non_neg_integer()} | {error, term()}.
 resolve_zone(Zone) -> ?LOAD_AND_CALL([Zone]).

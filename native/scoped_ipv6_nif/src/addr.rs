@@ -5,6 +5,9 @@
 //! suite holds us to that), so it can replace it. With a `%`, the zone is kept
 //! as an interface index (all digits) or an interface name (anything else);
 //! turning a name into an index is the job of `iface`, not of this module.
+//! Which addresses may carry a zone at all (not `::`, not IPv4-mapped:
+//! RFC 4007 section 11) is not a question of syntax: `scoped_ipv6_addr`
+//! decides it for every address, parsed from text or given as a tuple.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -52,10 +55,6 @@ pub enum Invalid {
     ZoneIndexTooLarge,
     #[error("zone on an IPv4 address")]
     ZoneOnIpv4,
-    #[error("zone on the unspecified address")]
-    ZoneOnUnspecified,
-    #[error("zone on an IPv4-mapped address")]
-    ZoneOnIpv4Mapped,
 }
 
 /// Parses address text, with an optional `%zone` on IPv6 addresses.
@@ -76,23 +75,7 @@ pub fn parse(text: &[u8]) -> Result<Parsed<'_>, Invalid> {
     let v6 = parse_ipv6_strict(addr_text).ok_or(Invalid::Address)?;
     match zone_text {
         None => Ok(Parsed::V6(v6)),
-        Some(zone_text) => {
-            check_zone_allowed(v6)?;
-            Ok(Parsed::Scoped(v6, parse_zone(zone_text)?))
-        }
-    }
-}
-
-/// The addresses a zone may not be written on: `::` (RFC 4007 section 11:
-/// the unspecified address has no zone) and IPv4-mapped addresses, which go
-/// out over IPv4 where a zone would be silently dropped.
-pub fn check_zone_allowed(addr: Ipv6Addr) -> Result<(), Invalid> {
-    if addr.is_unspecified() {
-        Err(Invalid::ZoneOnUnspecified)
-    } else if addr.to_ipv4_mapped().is_some() {
-        Err(Invalid::ZoneOnIpv4Mapped)
-    } else {
-        Ok(())
+        Some(zone_text) => Ok(Parsed::Scoped(v6, parse_zone(zone_text)?)),
     }
 }
 
@@ -246,9 +229,8 @@ fn longest_zero_run(words: &[u16; 8]) -> (usize, usize) {
     (best_at, best_len)
 }
 
-/// RFC 5952 text plus `%zone`. Refuses what [`parse`] would.
+/// RFC 5952 text plus `%zone`. Refuses a zone name [`parse`] would.
 pub fn format_scoped(addr: Ipv6Addr, zone: Zone<'_>) -> Result<Text, Invalid> {
-    check_zone_allowed(addr)?;
     let mut text = format(addr);
     text.push(b"%");
     match zone {

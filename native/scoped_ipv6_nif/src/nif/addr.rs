@@ -70,13 +70,6 @@ fn needs_scope(ip: Term<'_>) -> NifResult<bool> {
     })
 }
 
-/// Whether an IPv6 address may carry a zone ([`addr::check_zone_allowed`]),
-/// the rule `parse` and `ntoa_scoped` apply to text, for tuples.
-#[rustler::nif]
-fn zone_allowed(ip: Term<'_>) -> NifResult<bool> {
-    Ok(addr::check_zone_allowed(term::decode_ip6(ip)?).is_ok())
-}
-
 fn encode_text<'a>(env: Env<'a>, text: &str, form: Atom) -> Term<'a> {
     if form == atoms::list() {
         term::encode_charlist(env, text)
