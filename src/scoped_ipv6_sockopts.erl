@@ -323,11 +323,12 @@ tcp_address(Address, Backend, Port) ->
 %% first `inet'/`inet6', else that of the last `{ip, A}'/`{ifaddr, A}',
 %% else `Default' (the destination's).
 -spec family([term()], inet | inet6) -> inet | inet6.
-family(Opts, Default) ->
-    case [F || F <- Opts, F =:= inet orelse F =:= inet6] of
-        [Family | _] -> Family;
-        [] -> lists:foldl(fun address_family/2, Default, Opts)
-    end.
+family([Family | _], _Default) when Family =:= inet; Family =:= inet6 ->
+    Family;
+family([Opt | Rest], Default) ->
+    family(Rest, address_family(Opt, Default));
+family(_End, Default) ->
+    Default.
 
 address_family({Key, Address}, Family) when Key =:= ip; Key =:= ifaddr ->
     case Address of

@@ -29,8 +29,9 @@ connect(Address, Port, Opts, Timeout) ->
         {ok, Destinations} ->
             case scoped_ipv6_sockopts:for_gen_tcp(Opts, 0) of
                 {ok, TcpOpts} ->
-                    refused(connect, Opts,
-                            fun() -> connect_any(Destinations, Port, TcpOpts, Deadline) end);
+                    try connect_any(Destinations, Port, TcpOpts, Deadline)
+                    catch exit:badarg -> refused(connect, Opts)
+                    end;
                 {error, _} = Error ->
                     Error
             end;
@@ -41,8 +42,12 @@ connect(Address, Port, Opts, Timeout) ->
 -spec listen(inet:port_number(), [term()]) -> {ok, inet:socket()} | {error, term()} | refused().
 listen(Port, Opts) ->
     case scoped_ipv6_sockopts:for_gen_tcp(Opts, Port) of
-        {ok, TcpOpts} -> refused(listen, Opts, fun() -> gen_tcp:listen(Port, TcpOpts) end);
-        {error, _} = Error -> Error
+        {ok, TcpOpts} ->
+            try gen_tcp:listen(Port, TcpOpts)
+            catch exit:badarg -> refused(listen, Opts)
+            end;
+        {error, _} = Error ->
+            Error
     end.
 
 %% --- internal ---------------------------------------------------------------
@@ -147,23 +152,23 @@ lose(Running, Ref) ->
 %% nowhere: it is closed, and the connect made again in the time left.
 connect_checked(Ip, Port, Scope, Opts, Deadline) ->
     Until = until(Deadline),
-    Connect = fun(Wait) -> connect_to(Ip, Port, Scope, Opts, Wait) end,
-    connected(Connect(remaining(Deadline)), Connect, Until).
+    checked(connect_to(Ip, Port, Scope, Opts, remaining(Deadline)), Ip, Port, Scope, Opts, Until).
 
-connected({ok, Socket} = Ok, Connect, Until) ->
+checked({ok, Socket} = Ok, Ip, Port, Scope, Opts, Until) ->
     case inet:peername(Socket) of
         {error, enotconn} ->
             case still_connecting(Socket) of
                 true ->
                     ok = gen_tcp:close(Socket),
-                    connected(Connect(remaining(Until)), Connect, Until);
+                    checked(connect_to(Ip, Port, Scope, Opts, remaining(Until)), Ip, Port, Scope,
+                            Opts, Until);
                 false ->
                     Ok
             end;
         _ ->
             Ok
     end;
-connected(Result, _Connect, _Until) ->
+checked(Result, _Ip, _Port, _Scope, _Opts, _Until) ->
     Result.
 
 %% Whether the kernel has the socket still connecting: TCP_INFO's state
@@ -219,10 +224,8 @@ connect_scoped(Ip, Port, Scope, Opts, Timeout) ->
 
 %% gen_tcp exits with `badarg' for an option it refuses, naming nothing:
 %% the caller raises `badarg' with the option found here.
-refused(Kind, Opts, Call) ->
-    try Call()
-    catch exit:badarg -> {badarg, scoped_ipv6_sockopts:refused_option(Kind, Opts)}
-    end.
+refused(Kind, Opts) ->
+    {badarg, scoped_ipv6_sockopts:refused_option(Kind, Opts)}.
 
 %% Only a name (a host name, or text to parse) may spend part of the
 %% timeout before the connect starts: an address tuple takes it whole.
