@@ -20,16 +20,23 @@ defmodule ScopedIPv6.ConsumersTest do
   @cookie "scoped_ipv6_consumer"
 
   setup_all do
-    # One cargo target directory for this module's builds: each consumer
+    # Cargo target directories shared by this module's builds: each consumer
     # still compiles our crate from its own sources (cargo fingerprints
     # path crates by location), but crates.io dependencies are built once.
-    cargo = tmp_dir("cargo_target")
+    # One for builds of the committed state, one for the working tree's:
+    # cargo names the library the same whichever copy of the crate built
+    # it, and a copy whose build is fresh takes the library last built in
+    # that directory, another copy's (stale when the working tree differs).
     # A fresh clone of the committed state, on a branch named main, as the
     # README's git dependency says.
     clone = tmp_dir("clone")
     {_, 0} = System.cmd("git", ["clone", "--quiet", "file://#{@repo}", clone])
     {_, 0} = System.cmd("git", ["-C", clone, "branch", "-M", "main"])
-    %{cargo: cargo, git: "file://#{clone}"}
+
+    %{
+      cargo: %{committed: tmp_dir("cargo_committed"), working: tmp_dir("cargo_working")},
+      git: "file://#{clone}"
+    }
   end
 
   test "a mix project uses it as a path dependency", ctx do
@@ -336,8 +343,15 @@ defmodule ScopedIPv6.ConsumersTest do
   end
 
   defp run(ctx, dir, command, args, env \\ []) do
-    env = env([{"CARGO_TARGET_DIR", ctx.cargo} | env])
+    env = env([{"CARGO_TARGET_DIR", cargo_target(ctx, dir, env)} | env])
     System.cmd(command, args, cd: dir, env: env, stderr_to_stdout: true)
+  end
+
+  # A git dependency, or a clone, builds the committed state.
+  defp cargo_target(ctx, dir, env) do
+    if List.keymember?(env, "SCOPED_IPV6_GIT", 0) or File.dir?(Path.join(dir, ".git")),
+      do: ctx.cargo.committed,
+      else: ctx.cargo.working
   end
 
   # A child is a project of its own: it must not see our mix settings.
