@@ -8,7 +8,7 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([for_gen_tcp/2, udp_open/2, udp_setting/1, family/2, backend/1,
+-export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/1, family/2,
          bound_to_interface/2, refused_option/2]).
 
 %% What a scoped UDP socket is opened with: where it binds, what is set on
@@ -170,6 +170,17 @@ for_gen_tcp([Opt | Rest], To, Acc) ->
 for_gen_tcp(_Improper, _To, _Acc) ->
     {error, {badarg, improper_list}}.
 
+%% @doc What a connect with `Opts' is handed to, in one call: gen_tcp's
+%% options (for_gen_tcp/2, local port 0), the family they choose (`none'
+%% when they choose none) and the backend gen_tcp will use.
+-spec for_connect([term()]) ->
+    {ok, [term()], inet | inet6 | none, inet | socket} | {error, term()}.
+for_connect(Opts) ->
+    case for_gen_tcp(Opts, 0) of
+        {ok, TcpOpts} -> {ok, TcpOpts, family(TcpOpts, none), backend(TcpOpts)};
+        {error, _} = Error -> Error
+    end.
+
 %% @doc What a UDP socket opened on `Port' with `Opts' and `Family' is
 %% set up with; `{error, {badarg, Opt}}' for an option it does not take
 %% or a bad value, as gen_udp raises `badarg' for them.
@@ -260,7 +271,7 @@ refused_option(Kind, Opts) ->
         [] -> unknown
     end.
 
-%% @doc The gen_tcp backend these options choose: the first option, or the
+%% The gen_tcp backend these options choose: the first option, or the
 %% node's default (`-kernel inet_backend'), as gen_tcp reads it.
 -spec backend([term()]) -> inet | socket.
 backend([{inet_backend, Backend} | _]) when Backend =:= inet; Backend =:= socket ->
@@ -322,7 +333,7 @@ tcp_address(Address, Backend, Port) ->
 %% @doc The address family gen_tcp would choose for these options: the
 %% first `inet'/`inet6', else that of the last `{ip, A}'/`{ifaddr, A}',
 %% else `Default' (the destination's).
--spec family([term()], inet | inet6) -> inet | inet6.
+-spec family([term()], Default) -> inet | inet6 | Default.
 family([Family | _], _Default) when Family =:= inet; Family =:= inet6 ->
     Family;
 family([Opt | Rest], Default) ->

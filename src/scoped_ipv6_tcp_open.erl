@@ -19,6 +19,11 @@
 %% `{badarg, Cause}': an option gen_tcp refused (Cause names it, for the
 %% caller's error info); `{error, {badarg, Opt}}' from the option split
 %% (a malformed list) is given back as it is.
+%% How a connect is made, from its options (scoped_ipv6_sockopts:for_connect/1):
+%% gen_tcp's options, the family they choose (`none' when they choose
+%% none) and gen_tcp's backend.
+-record(how, {opts :: [term()], family :: inet | inet6 | none, backend :: inet | socket}).
+
 -type refused() :: {badarg, {refused, term()} | unknown}.
 
 -spec connect(term(), inet:port_number(), [term()], timeout()) ->
@@ -27,9 +32,10 @@ connect(Address, Port, Opts, Timeout) ->
     Deadline = deadline(Address, Timeout),
     case scoped_ipv6_dest:resolve_all(Address, Timeout) of
         {ok, Destinations} ->
-            case scoped_ipv6_sockopts:for_gen_tcp(Opts, 0) of
-                {ok, TcpOpts} ->
-                    try connect_any(Destinations, Port, TcpOpts, Deadline)
+            case scoped_ipv6_sockopts:for_connect(Opts) of
+                {ok, TcpOpts, Family, Backend} ->
+                    How = #how{opts = TcpOpts, family = Family, backend = Backend},
+                    try connect_any(Destinations, Port, How, Deadline)
                     catch exit:badarg -> refused(connect, Opts)
                     end;
                 {error, _} = Error ->
@@ -59,17 +65,17 @@ listen(Port, Opts) ->
 %% is handed to the caller, the others are killed (a connecting socket
 %% closes with its process) or, connected too late, closed. The last
 %% error is returned when every attempt failed.
-connect_any([{Ip, Scope}], Port, Opts, Deadline) ->
-    connect_checked(Ip, Port, Scope, Opts, Deadline);
-connect_any(Destinations, Port, Opts, Deadline) ->
+connect_any([{Ip, Scope}], Port, How, Deadline) ->
+    connect_checked(Ip, Port, Scope, How, Deadline);
+connect_any(Destinations, Port, How, Deadline) ->
     Ref = make_ref(),
-    race(Destinations, Port, Opts, Deadline, Ref, #{}, {error, timeout}).
+    race(Destinations, Port, How, Deadline, Ref, #{}, {error, timeout}).
 
-race(Waiting, Port, Opts, Deadline, Ref, Running, Last) ->
+race(Waiting, Port, How, Deadline, Ref, Running, Last) ->
     {Running1, Waiting1} =
         case Waiting of
             [{Ip, Scope} | Rest] ->
-                Started = attempt(Ip, Port, Scope, Opts, Deadline, Ref),
+                Started = attempt(Ip, Port, Scope, How, Deadline, Ref),
                 {Running#{Started => erlang:monitor(process, Started)}, Rest};
             [] ->
                 {Running, []}
@@ -94,9 +100,9 @@ race(Waiting, Port, Opts, Deadline, Ref, Running, Last) ->
                     exit(badarg);
                 {Ref, Pid, {error, _} = Error} ->
                     erlang:demonitor(maps:get(Pid, Running1), [flush]),
-                    race(Waiting1, Port, Opts, Deadline, Ref, maps:remove(Pid, Running1), Error);
+                    race(Waiting1, Port, How, Deadline, Ref, maps:remove(Pid, Running1), Error);
                 {'DOWN', _, process, Pid, Reason} when is_map_key(Pid, Running1) ->
-                    race(Waiting1, Port, Opts, Deadline, Ref, maps:remove(Pid, Running1),
+                    race(Waiting1, Port, How, Deadline, Ref, maps:remove(Pid, Running1),
                          {error, Reason})
             after Next ->
                 case {Waiting1, remaining(Deadline)} of
@@ -104,17 +110,17 @@ race(Waiting, Port, Opts, Deadline, Ref, Running, Last) ->
                         lose(Running1, Ref),
                         {error, timeout};
                     _ ->
-                        race(Waiting1, Port, Opts, Deadline, Ref, Running1, Last)
+                        race(Waiting1, Port, How, Deadline, Ref, Running1, Last)
                 end
             end
     end.
 
 %% An attempt hands its socket to the caller before saying so, so that a
 %% socket the caller never takes is the caller's to close.
-attempt(Ip, Port, Scope, Opts, Deadline, Ref) ->
+attempt(Ip, Port, Scope, How, Deadline, Ref) ->
     Caller = self(),
     spawn(fun() ->
-                  Result = try connect_checked(Ip, Port, Scope, Opts, Deadline)
+                  Result = try connect_checked(Ip, Port, Scope, How, Deadline)
                            catch exit:badarg -> badarg
                            end,
                   case Result of
@@ -150,18 +156,18 @@ lose(Running, Ref) ->
 %% SYN-SENT, when another socket closed with an event pending (a caller
 %% killed while its connect was being refused). Such a socket has connected
 %% nowhere: it is closed, and the connect made again in the time left.
-connect_checked(Ip, Port, Scope, Opts, Deadline) ->
+connect_checked(Ip, Port, Scope, How, Deadline) ->
     Until = until(Deadline),
-    checked(connect_to(Ip, Port, Scope, Opts, remaining(Deadline)), Ip, Port, Scope, Opts, Until).
+    checked(connect_to(Ip, Port, Scope, How, remaining(Deadline)), Ip, Port, Scope, How, Until).
 
-checked({ok, Socket} = Ok, Ip, Port, Scope, Opts, Until) ->
+checked({ok, Socket} = Ok, Ip, Port, Scope, How, Until) ->
     case inet:peername(Socket) of
         {error, enotconn} ->
             case still_connecting(Socket) of
                 true ->
                     ok = gen_tcp:close(Socket),
-                    checked(connect_to(Ip, Port, Scope, Opts, remaining(Until)), Ip, Port, Scope,
-                            Opts, Until);
+                    checked(connect_to(Ip, Port, Scope, How, remaining(Until)), Ip, Port, Scope,
+                            How, Until);
                 false ->
                     Ok
             end;
@@ -196,31 +202,25 @@ until({whole, Timeout}) -> {until, erlang:monotonic_time(millisecond) + Timeout}
 until({until, _} = Deadline) -> Deadline.
 
 %% Without a scope, gen_tcp is asked exactly as the caller would have.
-connect_to(Ip, Port, 0, Opts, Timeout) ->
+connect_to(Ip, Port, 0, #how{opts = Opts}, Timeout) ->
     gen_tcp:connect(Ip, Port, Opts, Timeout);
-connect_to(Ip, Port, Scope, Opts, Timeout) ->
-    case scoped_ipv6_sockopts:family(Opts, inet6) of
-        inet6 ->
-            scoped_ipv6_dest:explain(connect_scoped(Ip, Port, Scope, Opts, Timeout), Scope);
-        _Other ->
-            %% What gen_tcp answers for an IPv6 destination and `inet'.
-            {error, eafnosupport}
+connect_to(_Ip, _Port, _Scope, #how{family = inet}, _Timeout) ->
+    %% What gen_tcp answers for an IPv6 destination and `inet'.
+    {error, eafnosupport};
+connect_to(Ip, Port, Scope, #how{opts = Opts, backend = inet}, Timeout) ->
+    explained(scoped_ipv6_otp:inet_connect(scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope), Opts,
+                                           Timeout), Scope);
+connect_to(Ip, Port, Scope, #how{opts = Opts, backend = socket}, Timeout) ->
+    %% OTP's socket backend drops `scope_id' from a sockaddr map (OTP 25
+    %% has no map connect there at all); a socket bound to the interface
+    %% needs no scope on Linux, so that backend gets the interface by name.
+    case scoped_ipv6_sockopts:bound_to_interface(Scope, Opts) of
+        {ok, Bound} -> explained(gen_tcp:connect(Ip, Port, Bound, Timeout), Scope);
+        {error, _} = Error -> Error
     end.
 
-%% OTP's socket backend drops `scope_id' from a sockaddr map (OTP 25 has
-%% no map connect there at all); a socket bound to the interface needs no
-%% scope on Linux, so that backend gets the interface by name instead.
-connect_scoped(Ip, Port, Scope, Opts, Timeout) ->
-    case scoped_ipv6_sockopts:backend(Opts) of
-        inet ->
-            scoped_ipv6_otp:inet_connect(scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope), Opts,
-                                         Timeout);
-        socket ->
-            case scoped_ipv6_sockopts:bound_to_interface(Scope, Opts) of
-                {ok, Bound} -> gen_tcp:connect(Ip, Port, Bound, Timeout);
-                {error, _} = Error -> Error
-            end
-    end.
+explained({ok, _} = Connected, _Scope) -> Connected;
+explained(Error, Scope) -> scoped_ipv6_dest:explain(Error, Scope).
 
 %% gen_tcp exits with `badarg' for an option it refuses, naming nothing:
 %% the caller raises `badarg' with the option found here.
