@@ -70,6 +70,23 @@ ntoa_test_() ->
      ?_assertEqual({error, einval}, scoped_ipv6:ntoa({16#10000, 0, 0, 0, 0, 0, 0, 0})),
      ?_assertEqual({error, einval}, scoped_ipv6:ntoa(foo))].
 
+%% No zone on `::' or an IPv4-mapped address (RFC 4007 section 11), in
+%% every form an address comes in: text, a tuple to resolve or connect to,
+%% a tuple to write as text. Other addresses, global ones included, may
+%% carry one.
+zone_rule_test_() ->
+    Refused = [{0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 16#ffff, 16#c000, 16#201}],
+    Allowed = [?LL(1), {16#2001, 16#db8, 0, 0, 0, 0, 0, 1}, {0, 0, 0, 0, 0, 0, 0, 1},
+               {0, 0, 0, 0, 0, 16#fffe, 16#c000, 16#201}],
+    [?_assertEqual({error, einval}, Call(Ip6))
+     || Ip6 <- Refused,
+        Call <- [fun(A) -> scoped_ipv6:parse(inet:ntoa(A) ++ "%1") end,
+                 fun(A) -> scoped_ipv6:resolve({A, 1}) end,
+                 fun(A) -> scoped_ipv6:ntoa({A, 1}) end,
+                 fun(A) -> scoped_ipv6_tcp:connect({A, 1}, 9, [], 1000) end]] ++
+    [?_assertEqual({ok, {Ip6, 1}}, scoped_ipv6:parse(scoped_ipv6:ntoa({Ip6, 1})))
+     || Ip6 <- Allowed].
+
 %% parse(ntoa(X)) =:= {ok, X} for every valid X (index or string zones).
 round_trip_property_test() ->
     rand:seed(exsss, {4, 5, 6}),
