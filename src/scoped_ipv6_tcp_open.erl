@@ -16,14 +16,14 @@
 -define(TCP_INFO, 11).
 -define(TCP_SYN_SENT, 2).
 
-%% `{badarg, Cause}': an option gen_tcp refused (Cause names it, for the
-%% caller's error info); `{error, {badarg, Opt}}' from the option split
-%% (a malformed list) is given back as it is.
 %% How a connect is made, from its options (scoped_ipv6_sockopts:for_connect/1):
 %% gen_tcp's options, the family they choose (`none' when they choose
 %% none) and gen_tcp's backend.
 -record(how, {opts :: [term()], family :: inet | inet6 | none, backend :: inet | socket}).
 
+%% `{badarg, Cause}': an option gen_tcp refused (Cause names it, for the
+%% caller's error info); `{error, {badarg, Opt}}' from the option split
+%% (a malformed list) is given back as it is.
 -type refused() :: {badarg, {refused, term()} | unknown}.
 
 -spec connect(term(), inet:port_number(), [term()], timeout()) ->
@@ -174,7 +174,7 @@ checked({ok, Socket} = Ok, Ip, Port, Scope, How, Until) ->
         _ ->
             Ok
     end;
-checked(Result, _Ip, _Port, _Scope, _Opts, _Until) ->
+checked(Result, _Ip, _Port, _Scope, _How, _Until) ->
     Result.
 
 %% Whether the kernel has the socket still connecting: TCP_INFO's state
