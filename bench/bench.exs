@@ -263,16 +263,13 @@ defmodule Bench do
   def text(:ours_scoped, n), do: text_loop(n, ~c"fe80::1:2:3:4%eth0", &:scoped_ipv6.parse/1, &:scoped_ipv6.ntoa/1)
   def text(:otp_unscoped, n), do: text_loop(n, ~c"fe80::1:2:3:4", &:inet.parse_address/1, &:inet.ntoa/1)
 
-  defp text_loop(n, text, parse, ntoa) do
-    us =
-      time_us(fn ->
-        for _ <- 1..n do
-          {:ok, a} = parse.(text)
-          ntoa.(a)
-        end
-      end)
+  # n parses and writes of the same text; the caller times them.
+  defp text_loop(0, _text, _parse, _ntoa), do: :ok
 
-    n / (us / 1_000_000)
+  defp text_loop(n, text, parse, ntoa) do
+    {:ok, a} = parse.(text)
+    ntoa.(a)
+    text_loop(n - 1, text, parse, ntoa)
   end
 
   # --- 7. memory per open socket -------------------------------------------------------------
@@ -372,24 +369,36 @@ Report.row("file read median us: ours loaded / idle", Report.n(loaded.read_media
 Report.row("file read p99 us: ours loaded / idle", Report.n(loaded.read_p99_us), Report.n(idle_p99), loaded.read_p99_us / idle_p99, "<= 2.0", loaded.read_p99_us / idle_p99 <= 2.0)
 Report.row("file read median us: ours loaded / OTP loaded", Report.n(loaded.read_median_us), Report.n(otp_loaded.read_median_us), loaded.read_median_us / otp_loaded.read_median_us, "reported", true)
 
-# Once the socket is connected, both paths are the same gen_tcp port: 12
-# alternating transfers of 256 MiB a path, paired, so that a round the
-# peer's VM or the host slows weighs on both.
-bytes = Bench.scale(268_435_456)
-bulk = Bench.rounds(12, [:ours, :otp_map], &Bench.bulk(&1, bytes))
+# Once the socket is connected, both paths are the same gen_tcp port:
+# 160 pairs of 32 MiB transfers, the two paths in a new random order in
+# each pair, and the median of the 160 paired ratios. With OTP's map path
+# on both sides (an A/A run) this design read 0.996 to 1.021 in four runs;
+# the earlier one, 12 rounds of 256 MiB one path a round, read 0.968 to
+# 1.062, wider than the 0.98 goal allows.
+bytes = Bench.scale(33_554_432)
+pairs = 160
+bulk = BenchRounds.collect(pairs, fn -> for path <- Enum.shuffle([:ours, :otp_map]), do: {path, Bench.bulk(path, bytes)} end)
 bulk_ratio = Bench.paired(bulk, :ours, :otp_map)
-Report.row("bulk MiB/s, #{div(bytes, 1_048_576)} MiB x12, median of paired rounds (spread)", "#{Report.n(Bench.median(bulk[:ours]))} (#{Report.spread(Bench.spread(bulk[:ours]))})", "#{Report.n(Bench.median(bulk[:otp_map]))} (#{Report.spread(Bench.spread(bulk[:otp_map]))})", bulk_ratio, ">= 0.98", bulk_ratio >= 0.98)
+Report.row("bulk MiB/s, #{pairs} pairs of #{div(bytes, 1_048_576)} MiB in random order, median of paired ratios (spread)", "#{Report.n(Bench.median(bulk[:ours]))} (#{Report.spread(Bench.spread(bulk[:ours]))})", "#{Report.n(Bench.median(bulk[:otp_map]))} (#{Report.spread(Bench.spread(bulk[:otp_map]))})", bulk_ratio, ">= 0.98", bulk_ratio >= 0.98)
 
 trips = Bench.scale(20_000)
 udp = Bench.udp_round_trips(10, div(trips, 10))
 udp_ratio = Bench.paired(udp, :ours, :otp_link)
 Report.row("UDP round trips/s, wildcard + scoped recv vs gen_udp on one link, interleaved, median of 10 paired rounds (spread)", "#{Report.n(Bench.median(udp[:ours]))} (#{Report.spread(Bench.spread(udp[:ours]))})", "#{Report.n(Bench.median(udp[:otp_link]))} (#{Report.spread(Bench.spread(udp[:otp_link]))})", udp_ratio, ">= 0.9", udp_ratio >= 0.9)
 
-iters = Bench.scale(200_000)
-text = Bench.rounds(5, [:ours_unscoped, :ours_scoped, :otp_unscoped], &Bench.text(&1, div(iters, 5)))
-otp_text = Bench.median(text[:otp_unscoped])
-Report.row("parse+ntoa/s, unscoped text", Report.n(Bench.median(text[:ours_unscoped])), Report.n(otp_text), Bench.median(text[:ours_unscoped]) / otp_text, ">= 1.0", Bench.median(text[:ours_unscoped]) / otp_text >= 1.0)
-Report.row("parse+ntoa/s, scoped text (OTP: unscoped)", Report.n(Bench.median(text[:ours_scoped])), Report.n(otp_text), Bench.median(text[:ours_scoped]) / otp_text, ">= 1.0", Bench.median(text[:ours_scoped]) / otp_text >= 1.0)
+# Parse + ntoa: the paths take turns, 100 operations each, in a new random
+# order every turn (400 turns a round, 10 rounds, paired). One path for a
+# whole round of 40,000 operations, as before, keeps only its own code in
+# the caches and read 1.6x to 1.7x on unscoped text where turns read 1.2x.
+# The goal is on the text OTP can read (unscoped); scoped text, which OTP
+# cannot parse at all, is reported against it.
+batch = 100
+text_paths = [:ours_unscoped, :ours_scoped, :otp_unscoped]
+text = BenchRounds.collect(10, fn -> BenchRounds.interleaved_rates(text_paths, Bench.scale(400), &Bench.text(&1, batch)) end)
+text_rate = fn path -> Bench.median(text[path]) * batch end
+text_ratio = fn path -> Bench.paired(text, path, :otp_unscoped) end
+Report.row("parse+ntoa/s, unscoped text, 100-operation turns, median of 10 paired rounds", Report.n(text_rate.(:ours_unscoped)), Report.n(text_rate.(:otp_unscoped)), text_ratio.(:ours_unscoped), ">= 1.0", text_ratio.(:ours_unscoped) >= 1.0)
+Report.row("parse+ntoa/s, scoped text (OTP: unscoped), the same turns", Report.n(text_rate.(:ours_scoped)), Report.n(text_rate.(:otp_unscoped)), text_ratio.(:ours_scoped), "reported", true)
 
 sockets = Bench.scale(10_000)
 mem_ours = Bench.memory_per_socket(:ours, sockets)
