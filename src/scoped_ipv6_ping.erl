@@ -21,6 +21,8 @@
 %% RFC 4443's error messages: destination unreachable, packet too big,
 %% time exceeded, parameter problem.
 -define(DEST_UNREACH, 1).
+-define(PACKET_TOO_BIG, 2).
+-define(TIME_EXCEEDED, 3).
 -define(PARAM_PROBLEM, 4).
 -define(DEFAULT_TIMEOUT, 1000).
 %% The largest IPv6 payload (65,535 bytes) less the ICMPv6 echo header (8)
@@ -153,6 +155,6 @@ error_reason(?DEST_UNREACH, 3) -> ehostunreach;  % address unreachable
 error_reason(?DEST_UNREACH, 4) -> econnrefused;  % port unreachable
 error_reason(?DEST_UNREACH, 5) -> eacces;        % source address failed policy
 error_reason(?DEST_UNREACH, 6) -> eacces;        % reject route
-error_reason(2, _) -> emsgsize;                  % packet too big
-error_reason(3, _) -> ehostunreach;              % time exceeded
+error_reason(?PACKET_TOO_BIG, _) -> emsgsize;
+error_reason(?TIME_EXCEEDED, _) -> ehostunreach;
 error_reason(_, _) -> eproto.                    % parameter problem, other codes
