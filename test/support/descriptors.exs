@@ -14,7 +14,7 @@ defmodule ScopedIPv6.Test.Descriptors do
     for fd <- File.ls!("/proc/self/fd"),
         {:ok, object} <- [File.read_link("/proc/self/fd/#{fd}")],
         into: MapSet.new(),
-        do: {fd, object}
+        do: {String.to_integer(fd), object}
   end
 
   @doc "What is open now and was not in `before` (from `open/0`)."
