@@ -115,6 +115,69 @@ defmodule Bench do
     end
   end
 
+  # --- 1b. what the connect's last check buys -----------------------------------
+
+  # OTP's inet driver takes a writable event on a connecting socket, with
+  # SO_ERROR 0, as the connect done, and erts can hand a new socket the
+  # pending event of the socket that had its fd number just before. Here
+  # both paths connect, 5 ms timeout, to a link-local address nobody has,
+  # taking turns, while other processes' connects to a closed port are
+  # killed as they are refused (plain gen_tcp: their sockets close with
+  # an error event pending). Every connect should time out; a socket
+  # returned with no peer (peername `enotconn') connected nowhere.
+  def unconnected_sockets(n) do
+    stop = :atomics.new(1, [])
+    killers = for _ <- 1..10, do: Task.async(fn -> kill_refused(stop, 0) end)
+    dead = {0xFE80, 0, 0, 0, 0, 0, 0, 0xDEAD}
+
+    counts =
+      1..n
+      |> Task.async_stream(
+        fn k ->
+          path = if rem(k, 2) == 0, do: :ours, else: :otp_map
+          {path, silent_connect(path, dead)}
+        end,
+        max_concurrency: 20,
+        ordered: false,
+        timeout: 10_000
+      )
+      |> Enum.frequencies_by(fn {:ok, outcome} -> outcome end)
+
+    :atomics.put(stop, 1, 1)
+    killed = killers |> Enum.map(&Task.await(&1, 10_000)) |> Enum.sum()
+    %{counts: counts, killed: killed}
+  end
+
+  defp silent_connect(path, dead) do
+    result =
+      case path do
+        :ours -> :scoped_ipv6_tcp.connect({dead, index()}, 7300, [], 5)
+        :otp_map -> :gen_tcp.connect(%{family: :inet6, addr: dead, port: 7300, scope_id: index()}, [], 5)
+      end
+
+    case result do
+      {:ok, s} ->
+        peer = :inet.peername(s)
+        :gen_tcp.close(s)
+        if peer == {:error, :enotconn}, do: :unconnected, else: :connected
+
+      {:error, reason} ->
+        reason
+    end
+  end
+
+  defp kill_refused(stop, killed) do
+    if :atomics.get(stop, 1) == 1 do
+      killed
+    else
+      refused = %{family: :inet6, addr: @ll2, port: 7399, scope_id: index()}
+      pid = spawn(fn -> :gen_tcp.connect(refused, [], 1_000) end)
+      Process.sleep(:rand.uniform(2) - 1)
+      Process.exit(pid, :kill)
+      kill_refused(stop, killed + 1)
+    end
+  end
+
   # --- 2. connections per second, 100 concurrent clients -----------------------
 
   def connections_per_second(path, seconds) do
@@ -336,6 +399,20 @@ Report.row(
 
 Report.row("connect+close p99 us (vs map path)", Report.n(ours.p99), Report.n(map.p99), ours.p99 / map.p99, "<= 1.10", ours.p99 / map.p99 <= 1.10)
 Report.row("connect+close median us (vs global address)", Report.n(ours.median), Report.n(global.median), ours.median / global.median, "reported", true)
+
+stale_n = Bench.scale(40_000)
+stale = Bench.unconnected_sockets(stale_n)
+unconnected = fn path -> Map.get(stale.counts, {path, :unconnected}, 0) end
+timed_out = fn path -> Map.get(stale.counts, {path, :timeout}, 0) end
+
+Report.row(
+  "connects (5 ms) to a silent address returning a socket that connected nowhere, #{div(stale_n, 2)} per path, taking turns, while #{stale.killed} refused connects were killed (timed out: ours #{timed_out.(:ours)}, OTP #{timed_out.(:otp_map)})",
+  unconnected.(:ours),
+  unconnected.(:otp_map),
+  unconnected.(:ours) / max(unconnected.(:otp_map), 1),
+  "ours 0",
+  unconnected.(:ours) == 0
+)
 
 # BENCH_ONLY=connect: the connect rows alone (one OTP release's figures
 # for the connect goals, in a minute).
