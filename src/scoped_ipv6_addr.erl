@@ -11,7 +11,7 @@
 
 -export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0,
          needs_scope/1, zone_allowed/1, with_scope/2, socket_addr/2, from_sockaddr/1,
-         to_sockaddr/3]).
+         to_sockaddr/3, on_local_network/2]).
 
 %% Untrusted text of any length reaches parse/1 (it replaces
 %% inet:parse_address/1): longer text than any address or zone is refused
@@ -177,6 +177,45 @@ to_sockaddr(Ip, Port, Scope) when ?is_ip6_address(Ip) ->
     #{family => inet6, addr => Ip, port => Port, scope_id => Scope, flowinfo => 0};
 to_sockaddr(Ip, Port, _Scope) ->
     #{family => inet, addr => Ip, port => Port}.
+
+%% Whether `Peer' is on a network this host has an address in, as
+%% `Interfaces' (interfaces/0) give them: within the prefix of one of
+%% their addresses, and for a peer with a scope, of an address on that
+%% interface (another link's fe80::/64 is another network). An
+%% IPv4-mapped peer, a dual-stack socket's IPv4 client, is its IPv4
+%% address. An address whose prefix length is unknown is a network of one.
+-spec on_local_network(scoped_ipv6:address(), [scoped_ipv6:interface()]) -> boolean().
+on_local_network({0, 0, 0, 0, 0, 16#ffff, AB, CD}, Interfaces) ->
+    on_local_network({AB bsr 8, AB band 255, CD bsr 8, CD band 255}, Interfaces);
+on_local_network(Peer, Interfaces) ->
+    {Ip, Scope} = case Peer of
+                      {Ip6, Index} when ?is_scoped_address(Peer) -> {Ip6, Index};
+                      _ -> {Peer, 0}
+                  end,
+    PeerBits = bits(Ip),
+    lists:any(fun(#{index := Index, addrs := Addrs}) ->
+                      (Scope =:= 0 orelse Scope =:= Index)
+                          andalso lists:any(fun(Own) -> same_network(PeerBits, Own) end, Addrs)
+              end, Interfaces).
+
+same_network(PeerBits, #{addr := Own, prefixlen := Length}) ->
+    OwnBits = bits(unscoped(Own)),
+    Prefix = case Length of
+                 nil -> bit_size(OwnBits);
+                 _ -> min(Length, bit_size(OwnBits))
+             end,
+    bit_size(PeerBits) =:= bit_size(OwnBits) andalso
+        prefix(PeerBits, Prefix) =:= prefix(OwnBits, Prefix).
+
+unscoped({Ip6, _Index} = Scoped) when ?is_scoped_address(Scoped) -> Ip6;
+unscoped(Ip) -> Ip.
+
+bits({A, B, C, D}) -> <<A, B, C, D>>;
+bits({A, B, C, D, E, F, G, H}) -> <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>.
+
+prefix(Bits, Length) ->
+    <<Prefix:Length/bitstring, _/bitstring>> = Bits,
+    Prefix.
 
 %% --- internal ---------------------------------------------------------------
 

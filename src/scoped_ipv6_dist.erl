@@ -25,8 +25,10 @@
 %%
 %% `inet_dist_listen_options', `inet_dist_connect_options' (both may hold
 %% scoped addresses, such as `{ip, "fe80::1%usb0"}'),
-%% `inet_dist_use_interface', `inet_dist_listen_min'/`max', `dist_nodelay'
-%% and `-erl_epmd_port' (no epmd) are honoured as by `inet_tcp_dist'.
+%% `inet_dist_use_interface', `inet_dist_listen_min'/`max', `dist_nodelay',
+%% `-erl_epmd_port' (no epmd) and `check_ip' are honoured as by
+%% `inet_tcp_dist' (`check_ip' for IPv6 peers too, by the link they came
+%% in on).
 %% The listening socket is dual-stack (`{ipv6_v6only, false}') unless the
 %% listen options say otherwise.
 -module(scoped_ipv6_dist).
@@ -167,10 +169,34 @@ do_accept(Kernel, AcceptPid, Socket, MyNode, Allowed, SetupTime) ->
     receive
         {AcceptPid, controller} ->
             Timer = dist_util:start_timer(SetupTime),
+            check_ip(Socket),
             HSData = (handshake_data(Kernel, MyNode, Socket, Timer))#hs_data{
                         allowed = Allowed,
                         f_address = fun accepted_address/2},
             dist_util:handshake_other_started(HSData)
+    end.
+
+%% `-kernel check_ip true': a connection is taken only from a peer on one
+%% of this host's networks, on the link it came in on for a link-local
+%% peer (inet_tcp_dist's rule, which reads IPv4 interfaces only).
+check_ip(Socket) ->
+    case kernel_env(check_ip, false) of
+        true ->
+            case {scoped_ipv6_addr:socket_addr(Socket, peer), scoped_ipv6_addr:interfaces()} of
+                {{ok, {Peer, _Port}}, {ok, Interfaces}} ->
+                    case scoped_ipv6_addr:on_local_network(Peer, Interfaces) of
+                        true ->
+                            ok;
+                        false ->
+                            logger:error("** Connection attempt from disallowed IP ~ts **",
+                                         [scoped_ipv6_addr:ntoa(Peer)]),
+                            ?shutdown(no_node)
+                    end;
+                _ ->
+                    ?shutdown(no_node)
+            end;
+        _ ->
+            ok
     end.
 
 %% Called once the handshake has succeeded: the link it came in on is now

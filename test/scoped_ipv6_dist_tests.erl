@@ -18,6 +18,43 @@ split_node_test_() ->
      ?_assert(scoped_ipv6_dist:is_node_name('b@fe80::2')),
      ?_assertNot(scoped_ipv6_dist:is_node_name('a@b@c'))].
 
+%% check_ip's rule: a peer within the prefix of one of this host's
+%% addresses, on its own link when it has a scope.
+on_local_network_test_() ->
+    LL = fun(Last) -> {16#fe80, 0, 0, 0, 0, 0, 0, Last} end,
+    Interfaces =
+        [#{name => "lo", index => 1, flags => [up, loopback],
+           addrs => [#{addr => {127, 0, 0, 1}, prefixlen => 8},
+                     #{addr => {0, 0, 0, 0, 0, 0, 0, 1}, prefixlen => 128}]},
+         #{name => "linkA", index => 7, flags => [up],
+           addrs => [#{addr => {LL(1), 7}, prefixlen => 64},
+                     #{addr => {16#fd00, 16#a, 0, 0, 0, 0, 0, 1}, prefixlen => 64},
+                     #{addr => {192, 168, 7, 1}, prefixlen => 24}]},
+         %% No link-local address on this one.
+         #{name => "tun0", index => 9, flags => [up],
+           addrs => [#{addr => {16#fd00, 16#c, 0, 0, 0, 0, 0, 5}, prefixlen => nil}]}],
+    On = fun(Peer) -> scoped_ipv6_addr:on_local_network(Peer, Interfaces) end,
+    [?_assert(On({LL(2), 7})),
+     ?_assert(On({LL(16#ffff), 7})),
+     %% fe80::/64 on linkA is not on tun0's link, nor a network of another
+     %% prefix inside fe80::/10.
+     ?_assertNot(On({LL(2), 9})),
+     ?_assertNot(On({{16#fe80, 0, 0, 1, 0, 0, 0, 2}, 7})),
+     ?_assert(On({16#fd00, 16#a, 0, 0, 0, 0, 0, 16#beef})),
+     ?_assertNot(On({16#fd00, 16#b, 0, 0, 0, 0, 0, 2})),
+     %% Unknown prefix length: that address alone.
+     ?_assert(On({16#fd00, 16#c, 0, 0, 0, 0, 0, 5})),
+     ?_assertNot(On({16#fd00, 16#c, 0, 0, 0, 0, 0, 6})),
+     ?_assert(On({192, 168, 7, 200})),
+     ?_assertNot(On({192, 168, 8, 1})),
+     ?_assert(On({127, 1, 2, 3})),
+     %% A dual-stack socket's IPv4 client.
+     ?_assert(On({0, 0, 0, 0, 0, 16#ffff, 16#c0a8, 16#07c8})),
+     ?_assertNot(On({0, 0, 0, 0, 0, 16#ffff, 16#c0a8, 16#0801})),
+     ?_assert(On({0, 0, 0, 0, 0, 0, 0, 1})),
+     ?_assertNot(On({0, 0, 0, 0, 0, 0, 0, 2})),
+     ?_assertNot(scoped_ipv6_addr:on_local_network({LL(2), 7}, []))].
+
 %% Forced options first, then the user's that are not forced, then the
 %% defaults the user did not name: each name once, on every OTP.
 merge_options_test_() ->

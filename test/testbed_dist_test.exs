@@ -294,6 +294,28 @@ defmodule ScopedIPv6.TestbedDistTest do
     assert on(q, "rpc:call('p@127.0.0.1', erlang, node, [])") == :"p@127.0.0.1"
   end
 
+  test "check_ip: a peer on none of this host's networks is refused", %{a: a} do
+    # x, behind linkA, connects from fd00:c::2, in no prefix sip6-host has
+    # (a route on linkA carries the replies); y from fe80::2 on that link.
+    on_exit(fn ->
+      System.cmd("ip", ~w(-n sip6-a -6 addr del fd00:c::2/128 dev eth0))
+      System.cmd("ip", ~w(-6 route del fd00:c::2/128 dev linkA))
+    end)
+
+    ip(~w(-n sip6-a -6 addr add fd00:c::2/128 dev eth0 nodad))
+    ip(~w(-6 route add fd00:c::2/128 dev linkA))
+    k = start("sip6-host", "k@fe80::1", erl: ~w(-kernel check_ip true))
+    x = start("sip6-a", "x@fe80::2", erl: ~w(-kernel inet_dist_connect_options [{ip,"fd00:c::2"}]))
+    y = start("sip6-a", "y@fe80::2")
+
+    # a, without check_ip, takes x: the address is reachable.
+    assert on(x, "net_kernel:connect_node('a@fe80::1')") == true
+    assert on(a, "nodes()") == [:"x@fe80::2"]
+    assert on(x, "net_kernel:connect_node('k@fe80::1')") == false
+    assert on(y, "net_kernel:connect_node('k@fe80::1')") == true
+    assert on(k, "nodes()") == [:"y@fe80::2"]
+  end
+
   test "a link taken down gives nodedown; the node is back when the link is", %{a: a} do
     assert on(a, "net_kernel:connect_node('b@fe80::2')") == true
     assert on(a, "net_kernel:connect_node('c@fe80::2')") == true
