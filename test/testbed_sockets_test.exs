@@ -279,6 +279,71 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     :ok = :ssl.close(tls)
   end
 
+  # README ("ssl"): an address has no host name to check, so the client
+  # names the one the certificate carries.
+  test "TLS with verify_peer: the certificate's name is checked, given as server_name_indication" do
+    dir = Path.join(System.tmp_dir!(), "scoped_ipv6_tls_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    file = &Path.join(dir, &1)
+    openssl = fn args -> {_, 0} = System.cmd("openssl", args, stderr_to_stdout: true) end
+    self_signed = ~w(req -x509 -newkey rsa:2048 -nodes -days 1)
+
+    # A CA, a certificate it signs for device.local, and a CA nobody used.
+    openssl.(
+      self_signed ++ ~w(-subj /CN=test-ca -keyout #{file.("ca.key")} -out #{file.("ca.pem")})
+    )
+
+    openssl.(
+      self_signed ++
+        ~w(-subj /CN=device.local -addext subjectAltName=DNS:device.local) ++
+        ~w(-CA #{file.("ca.pem")} -CAkey #{file.("ca.key")}) ++
+        ~w(-keyout #{file.("key.pem")} -out #{file.("cert.pem")})
+    )
+
+    openssl.(
+      self_signed ++ ~w(-subj /CN=other-ca -keyout #{file.("other.key")} -out #{file.("other.pem")})
+    )
+
+    Peer.start("sip6-a", "tls-echo", ["7103", file.("cert.pem"), file.("key.pem")])
+    {:ok, _} = Application.ensure_all_started(:ssl)
+
+    tls = fn opts ->
+      {:ok, tcp} = TCP.connect("fe80::2%linkA", 7103, [:binary, active: false], 2_000)
+      # log_level: the refusals below are expected; ssl would log each.
+      defaults = [
+        verify: :verify_peer,
+        cacertfile: file.("ca.pem"),
+        active: false,
+        log_level: :none
+      ]
+
+      opts = Keyword.merge(defaults, opts)
+
+      case :ssl.connect(tcp, opts, 5_000) do
+        {:ok, _} = ok -> ok
+        {:error, _} = error -> :gen_tcp.close(tcp) && error
+      end
+    end
+
+    {:ok, s} = tls.(server_name_indication: ~c"device.local")
+    :ok = :ssl.send(s, "verified, on linkA")
+    assert {:ok, "verified, on linkA"} = :ssl.recv(s, 0, 5_000)
+    :ok = :ssl.close(s)
+
+    # Another name, or none (OTP then checks the address, which the
+    # certificate does not carry), or another CA: refused, each for its
+    # reason.
+    for {opts, reason} <- [
+          {[server_name_indication: ~c"other.local"], "hostname_check_failed"},
+          {[], "hostname_check_failed"},
+          {[cacertfile: file.("other.pem")], "Unknown CA"}
+        ] do
+      assert {:error, {:tls_alert, {_alert, text}}} = tls.(opts)
+      assert to_string(text) =~ reason, "#{inspect(opts)}: #{text}"
+    end
+  end
+
   describe "UDP" do
     test "one wildcard socket talks to both peers at the same address" do
       Peer.start("sip6-a", "udp-echo", ["7200", "peer-a"])

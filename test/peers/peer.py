@@ -180,8 +180,12 @@ def tls_echo(port, cert, key):
     s = listener(int(port))
     while True:
         conn, _ = s.accept()
-        with context.wrap_socket(conn, server_side=True) as tls:
-            tls.sendall(tls.recv(65536))
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.sendall(tls.recv(65536))
+        except (ssl.SSLError, OSError):
+            # A client that refused our certificate: the next one may not.
+            conn.close()
 
 
 def dns_nxdomain(addr, port):
