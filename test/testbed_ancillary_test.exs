@@ -279,6 +279,109 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
                {:error, :ehostunreach}
     end
 
+    # Real routers' ICMPv6 errors (RFC 4443), from the kernels of sip6-a and
+    # of a namespace behind it, sip6-r, made here:
+    #
+    #   sip6-host --linkA-- sip6-a (forwarding) --ra, MTU 1280-- sip6-r
+    #
+    # sip6-a has an "unreachable" route to fd00:97::/64 (code 0, no route)
+    # and a "prohibit" route to fd00:96::/64 (code 1); fd00:98::/64 loops
+    # between sip6-a and sip6-r until the hop limit runs out; fd00:99::2
+    # and ::3, sip6-r's, are behind the 1280-byte link (one each per
+    # socket: the first "packet too big" teaches the kernel that path's MTU).
+    test "a router's ICMPv6 errors are the errno Linux gives each, on both sockets" do
+      original = File.read!("/proc/sys/net/ipv4/ping_group_range")
+      on_exit(fn -> ping_group_range(original) end)
+      ping_group_range("0 0")
+      router_behind_sip6_a()
+      big = :binary.copy("x", 1400)
+
+      # Through the routers, a reply comes back.
+      assert {:ok, _} = ScopedIPv6.ping("fd00:99::2", timeout: 5_000)
+
+      for {socket, too_big} <- [raw: "fd00:99::2", dgram: "fd00:99::3"],
+          {destination, payload, reason} <- [
+            {"fd00:97::1", "", :enetunreach},
+            {"fd00:96::1", "", :eacces},
+            {"fd00:98::1", "", :ehostunreach},
+            {too_big, big, :emsgsize}
+          ] do
+        assert ScopedIPv6.ping(destination, socket: socket, payload: payload, timeout: 5_000) ==
+                 {:error, reason},
+               "#{socket} socket, #{destination}"
+      end
+    end
+
+    @routed ~w(fd00:96::/64 fd00:97::/64 fd00:98::/64 fd00:99::/64)
+
+    defp router_behind_sip6_a do
+      sip6_a =
+        ~w(net.ipv6.conf.all.forwarding net.ipv6.icmp.ratelimit)
+        |> Enum.map(&sysctl_get("sip6-a", &1))
+
+      on_exit(fn ->
+        System.cmd("ip", ~w(netns del sip6-r))
+        Enum.each(@routed, &System.cmd("ip", ~w(-6 route del #{&1})))
+        System.cmd("ip", ~w(-n sip6-a -6 route del unreachable fd00:97::/64))
+        System.cmd("ip", ~w(-n sip6-a -6 route del prohibit fd00:96::/64))
+        sysctl("sip6-a", sip6_a)
+      end)
+
+      commands = [
+        ~w(netns add sip6-r),
+        ~w(-n sip6-r link set lo up),
+        ~w(-n sip6-a link add ra mtu 1280 type veth peer name eth0 mtu 1280 netns sip6-r),
+        ~w(-n sip6-a link set ra addrgenmode none),
+        ~w(-n sip6-r link set eth0 addrgenmode none),
+        # A router asks for a forwarded packet's next hop from its own
+        # link-local address: without one, it never asks.
+        ~w(-n sip6-a -6 addr add fe80::1/64 dev ra nodad),
+        ~w(-n sip6-r -6 addr add fe80::2/64 dev eth0 nodad),
+        ~w(-n sip6-a -6 addr add fd00:99::1/64 dev ra nodad),
+        ~w(-n sip6-r -6 addr add fd00:99::2/64 dev eth0 nodad),
+        ~w(-n sip6-r -6 addr add fd00:99::3/64 dev eth0 nodad),
+        ~w(-n sip6-a link set ra up),
+        ~w(-n sip6-r link set eth0 up),
+        ~w(-n sip6-a -6 route add unreachable fd00:97::/64),
+        ~w(-n sip6-a -6 route add prohibit fd00:96::/64),
+        ~w(-n sip6-a -6 route add fd00:98::/64 via fd00:99::2 dev ra),
+        ~w(-n sip6-r -6 route add default via fd00:99::1 dev eth0)
+      ]
+
+      for args <- commands ++ Enum.map(@routed, &~w(-6 route add #{&1} via fe80::2 dev linkA)) do
+        {out, status} = System.cmd("ip", args, stderr_to_stdout: true)
+        if status != 0, do: flunk("ip #{Enum.join(args, " ")}: #{out}")
+      end
+
+      # Routers, each error sent at once (no ICMPv6 rate limit).
+      for ns <- ~w(sip6-a sip6-r),
+          do: sysctl(ns, ~w(net.ipv6.conf.all.forwarding=1 net.ipv6.icmp.ratelimit=0))
+
+      # Until IPv6 is up on the new link (its multicast route, as in
+      # test/testbed.sh), neighbour discovery there fails.
+      await_ipv6("sip6-a", "ra")
+      await_ipv6("sip6-r", "eth0")
+    end
+
+    defp await_ipv6(ns, dev, tries \\ 100) do
+      {routes, 0} = System.cmd("ip", ~w(-n #{ns} -6 route show table local dev #{dev}))
+
+      cond do
+        routes =~ ~r/^multicast ff00::\/8/m -> :ok
+        tries == 0 -> flunk("IPv6 never came up on #{dev} in #{ns}")
+        true -> Process.sleep(50) && await_ipv6(ns, dev, tries - 1)
+      end
+    end
+
+    defp sysctl_get(ns, key) do
+      {value, 0} = System.cmd("ip", ~w(netns exec #{ns} sysctl -n #{key}))
+      "#{key}=#{String.trim(value)}"
+    end
+
+    defp sysctl(ns, settings) do
+      {_, 0} = System.cmd("ip", ~w(netns exec #{ns} sysctl -qw) ++ settings, stderr_to_stdout: true)
+    end
+
     test "a silent address times out, no scope is refused, iputils' ping agrees" do
       assert ScopedIPv6.ping("fe80::99%linkA", timeout: 300) == {:error, :timeout}
       assert ScopedIPv6.ping("fe80::2") == {:error, :scope_required}
