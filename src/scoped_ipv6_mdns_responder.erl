@@ -15,10 +15,12 @@
 %% (its queries stop coming anyway), and probed again when it is back.
 %% On stop, goodbyes (TTL 0) go out on every link that was announced.
 %%
-%% Questions are answered on the link they arrived on (IPV6_PKTINFO),
-%% whatever the sender's address (RFC 6762 section 11's on-link source
-%% check is not done; the kernel delivers ff02::fb only from the link).
-%% A one-shot query (source port not 5353,
+%% Questions are answered on the link they arrived on (IPV6_PKTINFO).
+%% A packet sent to ff02::fb comes from that link (no router forwards
+%% it); one sent to an address of ours is taken only from a source on the
+%% link it arrived on, link-local or within one of that link's prefixes
+%% (RFC 6762 sections 5.5 and 11): others could come from anywhere, to
+%% learn our addresses or to fake a conflict. A one-shot query (source port not 5353,
 %% RFC 6762 section 6.7) gets a unicast answer with its id and question
 %% and a 10 s TTL; a QU question a unicast answer; others a multicast
 %% answer. Known-answer suppression, response delays and aggregation,
@@ -165,7 +167,9 @@ terminate(_Reason, #{socket := S, state := Links} = State) ->
 %% The links that should be served now, each with its addresses; new ones
 %% are joined and probed, gone ones dropped.
 poll(#{socket := S, links := Wanted, state := Links} = State) ->
-    Here = maps:from_list([{I, Addrs} || {I, Addrs} <- usable(Wanted)]),
+    Usable = usable(Wanted),
+    Here = maps:from_list([{I, [A || #{addr := A} <- Addrs]}
+                           || #{index := I, addrs := Addrs} <- Usable]),
     Gone = [I || I <- maps:keys(Links), not maps:is_key(I, Here)],
     New = [I || I <- maps:keys(Here), not maps:is_key(I, Links)],
     [socket:setopt(S, {ipv6, drop_membership}, #{multiaddr => ?GROUP, interface => I})
@@ -175,13 +179,14 @@ poll(#{socket := S, links := Wanted, state := Links} = State) ->
                                  #{multiaddr => ?GROUP, interface => I}) =:= ok],
     [self() ! {probe, I, 0} || I <- Joined],
     Links1 = maps:merge(maps:without(Gone, Links), maps:from_list([{I, probing} || I <- Joined])),
-    State#{state := Links1, addrs => Here}.
+    State#{state := Links1, addrs => Here, interfaces => Usable}.
 
 usable(Wanted) ->
     case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
-            [{I, [A || #{addr := A} <- Addrs]}
-             || #{index := I, name := Name, flags := Flags, addrs := Addrs} <- Interfaces,
+            [Interface
+             || #{index := I, name := Name, flags := Flags, addrs := Addrs} = Interface
+                    <- Interfaces,
                 lists:member(up, Flags), lists:member(multicast, Flags),
                 not lists:member(loopback, Flags),
                 lists:any(fun(#{addr := {{W, _, _, _, _, _, _, _}, _}}) ->
@@ -256,36 +261,49 @@ arm(#{socket := S} = State, Budget) ->
             State
     end.
 
-%% The interface a packet arrived on (IPV6_PKTINFO): OTP 25 decodes it,
-%% otherwise the raw in6_pktinfo is read (16 bytes of address, the index).
+%% The interface a packet arrived on and the address it was sent to
+%% (IPV6_PKTINFO): OTP 25 decodes it, otherwise the raw in6_pktinfo is
+%% read (16 bytes of address, the index). `{0, none}' without one.
 arrival(#{ctrl := Ctrl}) ->
-    case [I || #{level := ipv6, type := pktinfo} = C <- Ctrl, I <- [pktinfo_index(C)]] of
-        [Index | _] -> Index;
-        [] -> 0
+    case [A || #{level := ipv6, type := pktinfo} = C <- Ctrl, A <- [pktinfo(C)]] of
+        [Arrival | _] -> Arrival;
+        [] -> {0, none}
     end;
 arrival(_) ->
-    0.
+    {0, none}.
 
-pktinfo_index(#{value := #{ifindex := Index}}) -> Index;
-pktinfo_index(#{data := <<_:16/binary, Index:32/native>>}) -> Index;
-pktinfo_index(_) -> 0.
+pktinfo(#{value := #{ifindex := Index, addr := To}}) ->
+    {Index, To};
+pktinfo(#{data := <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16, Index:32/native>>}) ->
+    {Index, {A, B, C, D, E, F, G, H}};
+pktinfo(_) ->
+    {0, none}.
 
-handle(#{family := inet6, port := Port} = From, Index, Packet,
+handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
        #{state := Links, lower := Lower} = State) ->
-    case maps:get(Index, Links, gone) of
-        gone -> State;
-        LinkState ->
-            case scoped_ipv6_dns:read_message(Packet) of
-                {ok, #{reply := false} = Msg} when LinkState =:= announced ->
-                    question(Msg, Index, From, Port, State);
-                {ok, #{reply := true} = Msg} when LinkState =:= probing ->
-                    conflict(Msg, Index, Lower, State);
-                _ ->
-                    State
-            end
+    LinkState = maps:get(Index, Links, gone),
+    case LinkState =/= gone andalso from_link(From, Index, To, State) andalso
+        scoped_ipv6_dns:read_message(Packet) of
+        {ok, #{reply := false} = Msg} when LinkState =:= announced ->
+            question(Msg, Index, From, Port, State);
+        {ok, #{reply := true} = Msg} when LinkState =:= probing ->
+            conflict(Msg, Index, Lower, State);
+        _ ->
+            State
     end;
-handle(_From, _Index, _Packet, State) ->
+handle(_From, _Arrival, _Packet, State) ->
     State.
+
+%% Sent to ff02::fb: from the link. Sent to us: only from a source on
+%% link `Index' (RFC 6762 section 5.5).
+from_link(_From, _Index, ?GROUP, _State) ->
+    true;
+from_link(From, Index, _To, #{interfaces := Interfaces}) ->
+    {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
+    Link = [Interface || #{index := I} = Interface <- Interfaces, I =:= Index],
+    scoped_ipv6_addr:on_local_network(Source, Link);
+from_link(_From, _Index, _To, _State) ->
+    false.
 
 question(#{id := Id, questions := Questions}, Index, From, Port,
          #{lower := Lower, socket := S} = State) ->

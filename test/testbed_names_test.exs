@@ -398,6 +398,31 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert peer_lookup(avahi["sip6-b"], "taken.local") in ["fd00:b::1", "fe80::1"]
     end
 
+    # RFC 6762 section 5.5: a query sent to one of our addresses is taken
+    # only from a source on the link it arrived on. fd00:c::2, added to
+    # sip6-a for the test, is on linkA but in no prefix of ours there (a
+    # route carries our replies): as an off-link host's would be, its query
+    # is not answered; the same query from fe80::2 and fd00:a::2 is.
+    test "a query sent to our address is answered only from a source on that link" do
+      on_exit(fn ->
+        System.cmd("ip", ~w(-n sip6-a -6 addr del fd00:c::2/128 dev eth0))
+        System.cmd("ip", ~w(-6 route del fd00:c::2/128 dev linkA))
+      end)
+
+      {_, 0} = System.cmd("ip", ~w(-n sip6-a -6 addr add fd00:c::2/128 dev eth0 nodad))
+      {_, 0} = System.cmd("ip", ~w(-6 route add fd00:c::2/128 dev linkA))
+      start_responder(%{name: "device", links: ["linkA"]})
+      wait_announced(1)
+      ask = fn source, to -> Peer.run("sip6-a", "mdns-ask", [source, to, "device.local"]) end
+
+      # Two answers: linkA's fe80::1 and fd00:a::1.
+
+      assert ask.("fe80::2%eth0", "fe80::1%eth0") == ["answers 2"]
+      assert ask.("fd00:a::2", "fd00:a::1") == ["answers 2"]
+      assert ask.("fd00:c::2", "fd00:a::1") == ["silent"]
+      assert ask.("fd00:c::2", "fe80::1%eth0") == ["silent"]
+    end
+
     test "stops answering on a link that goes away" do
       Links.add(
         link: "linkR",

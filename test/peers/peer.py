@@ -19,6 +19,9 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
   dns-nxdomain ADDR PORT      DNS server on UDP: "no such name" to every query
+  mdns-ask SRC ADDR NAME      a one-shot mDNS query for NAME (AAAA), from SRC to
+                              ADDR port 5353 (ADDR may hold %zone): print
+                              "answers N" for the reply, or "silent" after 1 s
   mdns-hostile IF MODE ADDR   a hostile mDNS responder on IF: to every query,
                               "garbage" sends 120 malformed, truncated, looping,
                               mismatched and random-named replies, then one good
@@ -202,6 +205,21 @@ def dns_nxdomain(addr, port):
         s.sendto(header + query[12:], peer)
 
 
+def mdns_ask(src, addr, name):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(socket.getaddrinfo(src, 0, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
+    question = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+    s.sendto(b"\x12\x34" + bytes(2) + struct.pack("!HHHH", 1, 0, 0, 0) + question
+             + struct.pack("!HH", 28, 1),
+             socket.getaddrinfo(addr, 5353, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
+    s.settimeout(1.0)
+    try:
+        reply = s.recv(9000)
+        say("answers", struct.unpack("!H", reply[6:8])[0])
+    except socket.timeout:
+        say("silent")
+
+
 def mdns_hostile(ifname, mode, addr):
     index = socket.if_nametoindex(ifname)
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -290,6 +308,7 @@ ROLES = {
     "mcast-send": mcast_send,
     "tls-echo": tls_echo,
     "dns-nxdomain": dns_nxdomain,
+    "mdns-ask": mdns_ask,
 }
 
 if __name__ == "__main__":
