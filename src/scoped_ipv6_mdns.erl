@@ -58,6 +58,7 @@ query(Name, Types, Links, #{deadline := Deadline, settle := Settle}) ->
                 [send(S, Index, Query) || {Index, S} <- Sockets],
                 State = #{sockets => Sockets, asked => length(Asked), query => Query, id => Id,
                           question => {Name, Types}, answers => #{},
+                          interfaces => ipv4_interfaces(Links),
                           deadline => Deadline, settle => Settle, settled => infinity,
                           resend => now_ms() + ?RESEND, interval => ?RESEND},
                 Armed = lists:foldl(fun({Index, S}, St) -> arm(S, Index, St) end,
@@ -154,13 +155,12 @@ wait(#{answers := Answers, sockets := Sockets, deadline := Deadline, settled := 
     end.
 
 %% An answer counts only from the mDNS port (RFC 6762 section 6.7: legacy
-%% unicast replies come from 5353), with the sender's scope being this
-%% link, to our query id, for our name and types.
-take(Index, #{port := ?PORT, addr := Ip} = From, Packet,
+%% unicast replies come from 5353), from this link (from_link/3), to our
+%% query id, for our name and types.
+take(Index, #{port := ?PORT} = From, Packet,
      #{id := Id, question := Question, answers := Answers, settled := Settled,
        settle := Settle} = State) ->
-    OnLink = maps:get(scope_id, From, 0) =:= Index orelse not scoped_ipv6_addr:needs_scope(Ip),
-    case OnLink andalso scoped_ipv6_dns:parse_reply(Packet, Id, Question) of
+    case from_link(Index, From, State) andalso scoped_ipv6_dns:parse_reply(Packet, Id, Question) of
         {ok, [_ | _] = Records} ->
             Known = maps:get(Index, Answers, []),
             Merged = lists:foldl(fun add/2, Known, Records),
@@ -171,6 +171,26 @@ take(Index, #{port := ?PORT, addr := Ip} = From, Packet,
     end;
 take(_Index, _From, _Packet, State) ->
     State.
+
+%% RFC 6762 section 11: answers only from the link asked. Over IPv6 the
+%% socket is bound to the link-local address, which no router forwards
+%% to: a link-local sender must carry this link's scope. Over IPv4 the
+%% socket's address is routable: the sender must be within the link's
+%% prefix.
+from_link(Index, #{family := inet, addr := Ip4}, #{interfaces := Interfaces}) ->
+    Link = [Interface || #{index := I} = Interface <- Interfaces, I =:= Index],
+    scoped_ipv6_addr:on_local_network(Ip4, Link);
+from_link(Index, #{addr := Ip} = From, _State) ->
+    maps:get(scope_id, From, 0) =:= Index orelse not scoped_ipv6_addr:needs_scope(Ip).
+
+%% The interfaces, with their prefixes, when a link is asked over IPv4;
+%% none (every IPv4 answer refused) when they cannot be read.
+ipv4_interfaces(Links) ->
+    case lists:any(fun({_, Own}) -> tuple_size(Own) =:= 4 end, Links) andalso
+        scoped_ipv6_addr:interfaces() of
+        {ok, Interfaces} -> Interfaces;
+        _ -> []
+    end.
 
 %% Newest first (query/4 reverses), one entry per address, bounded.
 add({Ip, _, _} = Record, Known) ->

@@ -159,6 +159,27 @@ defmodule ScopedIPv6.TestbedNamesTest do
       :ok
     end
 
+    # RFC 6762 section 11: over IPv4 the querying socket is bound to a
+    # routable address, so an answer could come from off the link; it is
+    # taken only from a source within the link's prefix. A Python
+    # responder in sip6-v answers every question with 10.13.0.66, first
+    # from 10.99.0.2 (added there for the test: in no prefix of linkV; a
+    # route here, so that no reverse-path filter drops it), then from
+    # 10.13.0.2.
+    test "an answer over IPv4 is taken only from a source on the link" do
+      {_, 0} = System.cmd("ip", ~w(-n sip6-v addr add 10.99.0.2/32 dev eth0))
+      {_, 0} = System.cmd("ip", ~w(route add 10.99.0.2/32 dev linkV))
+      opts = [links: ["linkV"], family: :inet, cache: false, timeout: 1_000, mdns_ipv4: true]
+
+      off_link = Peer.start("sip6-v", "mdns4-answer", ["eth0", "10.99.0.2", "10.13.0.66"])
+      assert ScopedIPv6.getaddrs("forged.local", opts) == {:error, :nxdomain}
+      assert Peer.next_line(off_link, 1_000) == "answered"
+      Peer.stop(off_link)
+
+      Peer.start("sip6-v", "mdns4-answer", ["eth0", "10.13.0.2", "10.13.0.66"])
+      assert ScopedIPv6.getaddrs("forged.local", opts) == {:ok, [{10, 13, 0, 66}]}
+    end
+
     test "224.0.0.251 is asked on the links given when asked, and only then" do
       opts = [links: ["linkV"], family: :inet, cache: false, timeout: 1_000]
 

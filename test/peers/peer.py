@@ -19,6 +19,9 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
   dns-nxdomain ADDR PORT      DNS server on UDP: "no such name" to every query
+  mdns4-answer IF SRC ADDR    an mDNS responder on IPv4 (224.0.0.251 on IF): answers
+                              every question with an A record ADDR, by unicast
+                              from SRC port 5353; prints "answered" for each
   mdns-ask SRC ADDR NAME      a one-shot mDNS query for NAME (AAAA), from SRC to
                               ADDR port 5353 (ADDR may hold %zone): print
                               "answers N" for the reply, or "silent" after 1 s
@@ -205,6 +208,30 @@ def dns_nxdomain(addr, port):
         s.sendto(header + query[12:], peer)
 
 
+def mdns4_answer(ifname, src, addr):
+    listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listen.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listen.bind(("0.0.0.0", 5353))
+    mreqn = socket.inet_aton("224.0.0.251") + socket.inet_aton("0.0.0.0") \
+        + struct.pack("@i", socket.if_nametoindex(ifname))
+    listen.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
+    reply = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    reply.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    reply.bind((src, 5353))
+    say("ready")
+    while True:
+        query, peer = listen.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        end = 12
+        while end < len(query) and query[end] != 0:
+            end += query[end] + 1
+        question = query[12:end + 1] + struct.pack("!HH", 1, 1)
+        rr = query[12:end + 1] + struct.pack("!HHIH", 1, 1, 120, 4) + socket.inet_aton(addr)
+        reply.sendto(query[:2] + b"\x84\x00" + struct.pack("!HHHH", 1, 1, 0, 0) + question + rr, peer)
+        say("answered")
+
+
 def mdns_ask(src, addr, name):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.bind(socket.getaddrinfo(src, 0, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
@@ -309,6 +336,7 @@ ROLES = {
     "tls-echo": tls_echo,
     "dns-nxdomain": dns_nxdomain,
     "mdns-ask": mdns_ask,
+    "mdns4-answer": mdns4_answer,
 }
 
 if __name__ == "__main__":
