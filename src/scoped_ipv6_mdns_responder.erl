@@ -294,14 +294,15 @@ handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
 handle(_From, _Arrival, _Packet, State) ->
     State.
 
-%% Sent to ff02::fb: from the link. Sent to us: only from a source on
-%% link `Index' (RFC 6762 section 5.5).
+%% Sent to ff02::fb: from the link. Sent to us: only from link `Index'
+%% (RFC 6762 section 5.5; scoped_ipv6_addr:from_link/2).
 from_link(_From, _Index, ?GROUP, _State) ->
     true;
 from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
-    Link = [Interface || #{index := I} = Interface <- Interfaces, I =:= Index],
-    scoped_ipv6_addr:on_local_network(Source, Link);
+    lists:any(fun(#{index := I} = Interface) ->
+                      I =:= Index andalso scoped_ipv6_addr:from_link(Source, Interface)
+              end, Interfaces);
 from_link(_From, _Index, _To, _State) ->
     false.
 

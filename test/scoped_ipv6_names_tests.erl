@@ -1,12 +1,32 @@
 %% EUnit tests of the name resolver's parts that need no network: host
 %% names, DNS replies through OTP's inet_dns, resolv.conf lines, the
-%% multicast DNS cache, and getaddrs's examples and options. The testbed
+%% multicast DNS cache and its on-link rule, and getaddrs's examples and
+%% options. The testbed
 %% tests (test/testbed_names_test.exs) ask avahi and dnsmasq.
 -module(scoped_ipv6_names_tests).
 
 -include_lib("eunit/include/eunit.hrl").
 
 -define(LL(Last), {16#fe80, 0, 0, 0, 0, 0, 0, Last}).
+
+%% --- multicast DNS: from the link (RFC 6762 section 11) ------------------------
+
+from_link_test_() ->
+    LinkA = #{name => "linkA", index => 7, flags => [up, multicast],
+              addrs => [#{addr => {?LL(1), 7}, prefixlen => 64},
+                        #{addr => {16#fd00, 16#a, 0, 0, 0, 0, 0, 1}, prefixlen => 64},
+                        #{addr => {192, 168, 7, 1}, prefixlen => 24}]},
+    From = fun(Source) -> scoped_ipv6_addr:from_link(Source, LinkA) end,
+    [%% Link-local: on the link whatever its prefix, if it came on it.
+     ?_assert(From({?LL(2), 7})),
+     ?_assert(From({{16#fe80, 0, 0, 1, 0, 0, 0, 2}, 7})),
+     ?_assertNot(From({?LL(2), 8})),
+     ?_assert(From({169, 254, 3, 4})),
+     %% Others: within one of the link's prefixes.
+     ?_assert(From({16#fd00, 16#a, 0, 0, 0, 0, 0, 2})),
+     ?_assertNot(From({16#fd00, 16#c, 0, 0, 0, 0, 0, 2})),
+     ?_assert(From({192, 168, 7, 9})),
+     ?_assertNot(From({10, 99, 0, 2}))].
 
 %% --- names ---------------------------------------------------------------------
 
