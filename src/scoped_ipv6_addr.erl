@@ -11,7 +11,7 @@
 
 -export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0,
          needs_scope/1, zone_allowed/1, with_scope/2, socket_addr/2, from_sockaddr/1,
-         to_sockaddr/3, on_local_network/2, from_link/2]).
+         to_sockaddr/3, on_local_network/2, from_link/3]).
 
 %% Untrusted text of any length reaches parse/1 (it replaces
 %% inet:parse_address/1): longer text than any address or zone is refused
@@ -198,14 +198,21 @@ on_local_network(Peer, Interfaces) ->
                           andalso lists:any(fun(Own) -> same_network(PeerBits, Own) end, Addrs)
               end, Interfaces).
 
-%% Whether a packet from `Source' that arrived on `Interface' came from
-%% that link (RFC 6762 section 11): a link-local source (169.254/16, or
-%% scoped with this interface), which no router forwards, or one within
-%% a prefix of the interface.
--spec from_link(scoped_ipv6:address(), scoped_ipv6:interface()) -> boolean().
-from_link({169, 254, _, _}, _Interface) -> true;
-from_link({_Ip6, Index} = Source, #{index := Index}) when ?is_scoped_address(Source) -> true;
-from_link(Source, Interface) -> on_local_network(Source, [Interface]).
+%% Whether a packet from `Source' that arrived on interface `Index' (one
+%% of `Interfaces') came from that link (RFC 6762 section 11): a
+%% link-local source (169.254/16, or scoped with that interface), which
+%% no router forwards, or one within a prefix of the interface.
+-spec from_link(scoped_ipv6:address(), non_neg_integer(), [scoped_ipv6:interface()]) ->
+    boolean().
+from_link(Source, Index, Interfaces) ->
+    case [Interface || #{index := I} = Interface <- Interfaces, I =:= Index] of
+        [] -> false;
+        Link -> link_local_on(Source, Index) orelse on_local_network(Source, Link)
+    end.
+
+link_local_on({169, 254, _, _}, _Index) -> true;
+link_local_on({_Ip6, Index} = Source, Index) when ?is_scoped_address(Source) -> true;
+link_local_on(_Source, _Index) -> false.
 
 same_network(PeerBits, #{addr := Own, prefixlen := Length}) ->
     OwnBits = bits(unscoped(Own)),

@@ -176,11 +176,9 @@ take(_Index, _From, _Packet, State) ->
 %% socket is bound to the link-local address, which no router forwards
 %% to: a link-local sender must carry this link's scope. Over IPv4 the
 %% socket's address is routable: the sender must be on the link
-%% (scoped_ipv6_addr:from_link/2: link-local, or within its prefix).
+%% (scoped_ipv6_addr:from_link/3: link-local, or within its prefix).
 from_link(Index, #{family := inet, addr := Ip4}, #{interfaces := Interfaces}) ->
-    lists:any(fun(#{index := I} = Interface) ->
-                      I =:= Index andalso scoped_ipv6_addr:from_link(Ip4, Interface)
-              end, Interfaces);
+    scoped_ipv6_addr:from_link(Ip4, Index, Interfaces);
 from_link(Index, #{addr := Ip} = From, _State) ->
     maps:get(scope_id, From, 0) =:= Index orelse not scoped_ipv6_addr:needs_scope(Ip).
 

@@ -76,7 +76,10 @@ init({Name, Links}) ->
         {ok, Socket} ->
             State = #{socket => Socket, name => Name, lower => lower(Name), links => Links,
                       %% Index => probing | {announcing, N} | announced | conflict
-                      state => #{}, probes => #{}, pending => undefined},
+                      state => #{}, probes => #{}, pending => undefined,
+                      %% The links served, as scoped_ipv6_addr:interfaces/0
+                      %% gives them (their addresses, with prefixes).
+                      interfaces => []},
             self() ! poll,
             {ok, arm(State)};
         {error, Reason} ->
@@ -168,10 +171,9 @@ terminate(_Reason, #{socket := S, state := Links} = State) ->
 %% are joined and probed, gone ones dropped.
 poll(#{socket := S, links := Wanted, state := Links} = State) ->
     Usable = usable(Wanted),
-    Here = maps:from_list([{I, [A || #{addr := A} <- Addrs]}
-                           || #{index := I, addrs := Addrs} <- Usable]),
-    Gone = [I || I <- maps:keys(Links), not maps:is_key(I, Here)],
-    New = [I || I <- maps:keys(Here), not maps:is_key(I, Links)],
+    Here = [I || #{index := I} <- Usable],
+    Gone = [I || I <- maps:keys(Links), not lists:member(I, Here)],
+    New = [I || I <- Here, not maps:is_key(I, Links)],
     [socket:setopt(S, {ipv6, drop_membership}, #{multiaddr => ?GROUP, interface => I})
      || I <- Gone],
     Joined = [I || I <- New,
@@ -179,7 +181,7 @@ poll(#{socket := S, links := Wanted, state := Links} = State) ->
                                  #{multiaddr => ?GROUP, interface => I}) =:= ok],
     [self() ! {probe, I, 0} || I <- Joined],
     Links1 = maps:merge(maps:without(Gone, Links), maps:from_list([{I, probing} || I <- Joined])),
-    State#{state := Links1, addrs => Here, interfaces => Usable}.
+    State#{state := Links1, interfaces := Usable}.
 
 usable(Wanted) ->
     case scoped_ipv6_addr:interfaces() of
@@ -211,8 +213,8 @@ text(L) ->
 
 %% Our records of `Types' for link `Index': its IPv6 addresses (AAAA) and
 %% IPv4 (A).
-records(#{name := Name} = State, Index, TTL, Flush, Types) ->
-    Addrs = maps:get(Index, maps:get(addrs, State, #{}), []),
+records(#{name := Name, interfaces := Interfaces}, Index, TTL, Flush, Types) ->
+    Addrs = [A || #{index := I, addrs := As} <- Interfaces, I =:= Index, #{addr := A} <- As],
     Aaaa = lists:member(aaaa, Types),
     A = lists:member(a, Types),
     [rr(Name, aaaa, Ip, TTL, Flush) || Aaaa, {{_, _, _, _, _, _, _, _} = Ip, _} <- Addrs] ++
@@ -295,16 +297,12 @@ handle(_From, _Arrival, _Packet, State) ->
     State.
 
 %% Sent to ff02::fb: from the link. Sent to us: only from link `Index'
-%% (RFC 6762 section 5.5; scoped_ipv6_addr:from_link/2).
+%% (RFC 6762 section 5.5; scoped_ipv6_addr:from_link/3).
 from_link(_From, _Index, ?GROUP, _State) ->
     true;
 from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
-    lists:any(fun(#{index := I} = Interface) ->
-                      I =:= Index andalso scoped_ipv6_addr:from_link(Source, Interface)
-              end, Interfaces);
-from_link(_From, _Index, _To, _State) ->
-    false.
+    scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
 question(#{id := Id, questions := Questions}, Index, From, Port,
          #{lower := Lower, socket := S} = State) ->

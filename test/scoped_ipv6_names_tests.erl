@@ -16,12 +16,16 @@ from_link_test_() ->
               addrs => [#{addr => {?LL(1), 7}, prefixlen => 64},
                         #{addr => {16#fd00, 16#a, 0, 0, 0, 0, 0, 1}, prefixlen => 64},
                         #{addr => {192, 168, 7, 1}, prefixlen => 24}]},
-    From = fun(Source) -> scoped_ipv6_addr:from_link(Source, LinkA) end,
+    LinkB = LinkA#{name := "linkB", index := 8, addrs := []},
+    From = fun(Source) -> scoped_ipv6_addr:from_link(Source, 7, [LinkB, LinkA]) end,
     [%% Link-local: on the link whatever its prefix, if it came on it.
      ?_assert(From({?LL(2), 7})),
      ?_assert(From({{16#fe80, 0, 0, 1, 0, 0, 0, 2}, 7})),
      ?_assertNot(From({?LL(2), 8})),
      ?_assert(From({169, 254, 3, 4})),
+     %% Nothing arrives on a link that is not listed.
+     ?_assertNot(scoped_ipv6_addr:from_link({?LL(2), 9}, 9, [LinkA, LinkB])),
+     ?_assertNot(scoped_ipv6_addr:from_link({169, 254, 3, 4}, 9, [LinkA, LinkB])),
      %% Others: within one of the link's prefixes.
      ?_assert(From({16#fd00, 16#a, 0, 0, 0, 0, 0, 2})),
      ?_assertNot(From({16#fd00, 16#c, 0, 0, 0, 0, 0, 2})),

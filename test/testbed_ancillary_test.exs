@@ -6,7 +6,7 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
   use ExUnit.Case, async: false
   @moduletag :testbed
 
-  alias ScopedIPv6.Test.Peer
+  alias ScopedIPv6.Test.{Links, Peer}
   alias ScopedIPv6.UDP
 
   @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
@@ -357,20 +357,9 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       for ns <- ~w(sip6-a sip6-r),
           do: sysctl(ns, ~w(net.ipv6.conf.all.forwarding=1 net.ipv6.icmp.ratelimit=0))
 
-      # Until IPv6 is up on the new link (its multicast route, as in
-      # test/testbed.sh), neighbour discovery there fails.
-      await_ipv6("sip6-a", "ra")
-      await_ipv6("sip6-r", "eth0")
-    end
-
-    defp await_ipv6(ns, dev, tries \\ 100) do
-      {routes, 0} = System.cmd("ip", ~w(-n #{ns} -6 route show table local dev #{dev}))
-
-      cond do
-        routes =~ ~r/^multicast ff00::\/8/m -> :ok
-        tries == 0 -> flunk("IPv6 never came up on #{dev} in #{ns}")
-        true -> Process.sleep(50) && await_ipv6(ns, dev, tries - 1)
-      end
+      # Until IPv6 is up on the new link, neighbour discovery there fails.
+      Links.ready("sip6-a", "ra")
+      Links.ready("sip6-r", "eth0")
     end
 
     defp sysctl_get(ns, key) do

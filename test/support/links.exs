@@ -38,13 +38,18 @@ defmodule ScopedIPv6.Test.Links do
       if status != 0, do: raise("ip #{Enum.join(args, " ")}: #{out}")
     end
 
-    ready([], link)
-    ready(["-n", ns], peer_if)
+    ready(nil, link)
+    ready(ns, peer_if)
   end
 
-  # As in test/testbed.sh: IPv6 is up on a link once its multicast route is.
-  defp ready(ns, dev, tries \\ 100) do
-    {routes, 0} = ip(ns ++ ~w(-6 route show table local dev #{dev}))
+  @doc """
+  Waits until IPv6 is up on `dev` in namespace `ns` (`nil`: this one), as
+  test/testbed.sh does: once its multicast route is there. Until then,
+  neighbour discovery on the link fails.
+  """
+  def ready(ns, dev, tries \\ 100) do
+    in_ns = if ns, do: ["-n", ns], else: []
+    {routes, 0} = ip(in_ns ++ ~w(-6 route show table local dev #{dev}))
 
     cond do
       routes =~ ~r/^multicast ff00::\/8/m -> :ok
