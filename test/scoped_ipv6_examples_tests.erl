@@ -17,8 +17,8 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
--define(PUBLIC, [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_udp, scoped_ipv6_epmd,
-                 scoped_ipv6_dist]).
+-define(PUBLIC, [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_tcp_module, scoped_ipv6_udp,
+                 scoped_ipv6_epmd, scoped_ipv6_dist]).
 
 %% Blocks that are not Erlang (a command line and a session of two nodes),
 %% and the test that runs what they show.
@@ -77,6 +77,10 @@ equivs([_ | Rest], false) -> equivs(Rest, false).
 documented_elsewhere(scoped_ipv6_udp, F) ->
     lists:member(F, [init, handle_call, handle_cast, handle_info, terminate]);
 documented_elsewhere(scoped_ipv6_tcp, format_error) ->
+    true;
+%% gen_tcp's callbacks, called by gen_tcp: the module's doc shows them
+%% through gen_tcp.
+documented_elsewhere(scoped_ipv6_tcp_module, _F) ->
     true;
 documented_elsewhere(_M, _F) ->
     false.

@@ -8,8 +8,8 @@
 
 -export([graph_text/0]).
 
--define(PUBLIC, [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_udp, scoped_ipv6_epmd,
-                 scoped_ipv6_dist]).
+-define(PUBLIC, [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_tcp_module, scoped_ipv6_udp,
+                 scoped_ipv6_epmd, scoped_ipv6_dist]).
 
 no_hidden_module_calls_a_public_one_test() ->
     Up = [{From, To} || {From, To} <- edges(), not public(From), public(To)],

@@ -21,11 +21,24 @@ exclude =
       [:testbed]
   end
 
+# Tests tagged :cowboy need Cowboy and Ranch in OTP's lib directory:
+# bin/setup installs Debian's packages where the suite has them (sid).
+cowboy? = Path.wildcard(Path.join(to_string(:code.lib_dir()), "cowboy-*")) != []
+
+exclude =
+  if cowboy? do
+    exclude
+  else
+    IO.puts("Excluding :cowboy tests: no Cowboy in OTP's lib (Debian packages it in sid only).")
+    [:cowboy | exclude]
+  end
+
 # Elixir 1.15+ keeps on the code path only the applications a project
-# declares; the TLS and ssh tests need OTP's ssl and ssh, which the library
-# does not.
+# declares; the TLS, ssh and HTTP tests need OTP's ssl, ssh and inets
+# (and Cowboy's), which the library does not.
 if function_exported?(Mix, :ensure_application!, 1) do
-  Enum.each([:ssl, :ssh], &Mix.ensure_application!/1)
+  extra = if cowboy?, do: [:cowlib, :ranch, :cowboy], else: []
+  Enum.each([:ssl, :ssh, :inets | extra], &Mix.ensure_application!/1)
 end
 
 Code.require_file("support/peer.exs", __DIR__)

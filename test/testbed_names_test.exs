@@ -232,6 +232,28 @@ defmodule ScopedIPv6.TestbedNamesTest do
       :gen_tcp.close(socket)
     end
 
+    # README ("Libraries that call gen_tcp"): OTP's own HTTP client,
+    # unchanged, given the module in its socket options.
+    test "OTP's httpc fetches http://peer-b.local/ through gen_tcp's tcp_module, from OTP 26" do
+      Peer.start("sip6-b", "http-name", ["7132", "peer-b"])
+      {:ok, _} = Application.ensure_all_started(:inets)
+
+      result =
+        :httpc.request(:get, {~c"http://peer-b.local:7132/", []}, [timeout: 5_000],
+          body_format: :binary,
+          socket_opts: [tcp_module: :scoped_ipv6_tcp_module]
+        )
+
+      if String.to_integer(System.otp_release()) >= 26 do
+        assert {:ok, {{_, 200, _}, _headers, "peer-b"}} = result
+      else
+        # OTP 25: httpc puts its address family first, and there the first
+        # of `tcp_module`, `inet` and `inet6` chooses the module: inet_tcp,
+        # which cannot look a .local name up.
+        assert {:error, {:failed_connect, _}} = result
+      end
+    end
+
     test "UDP send by name goes to the right link" do
       Peer.start("sip6-b", "udp-echo", ["7131", "peer-b"])
       {:ok, u} = ScopedIPv6.UDP.open(0, [:binary])

@@ -1,3 +1,11 @@
+defmodule ScopedIPv6.Test.CowboyHello do
+  @moduledoc false
+  # A Cowboy handler: the body given in the route, to every request.
+  # (Cowboy is in OTP's lib where Debian packages it, sid only.)
+  @compile {:no_warn_undefined, :cowboy_req}
+  def init(req, body), do: {:ok, :cowboy_req.reply(200, %{}, body, req), body}
+end
+
 defmodule ScopedIPv6.TestbedSocketsTest do
   # Sockets against real peers in the testbed: sip6-a behind linkA and
   # sip6-b behind linkB both carry fe80::2, so only the scope decides which
@@ -8,6 +16,9 @@ defmodule ScopedIPv6.TestbedSocketsTest do
 
   alias ScopedIPv6.Test.{Descriptors, Peer}
   alias ScopedIPv6.{TCP, UDP}
+
+  # The :cowboy test's calls, where Cowboy is missing (it is excluded there).
+  @compile {:no_warn_undefined, [:cowboy, :cowboy_router]}
 
   @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
   @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
@@ -341,6 +352,145 @@ defmodule ScopedIPv6.TestbedSocketsTest do
         ] do
       assert {:error, {:tls_alert, {_alert, text}}} = tls.(opts)
       assert to_string(text) =~ reason, "#{inspect(opts)}: #{text}"
+    end
+  end
+
+  # README ("Libraries that call gen_tcp"): gen_tcp's own `tcp_module`
+  # option, so that code which only passes options through reaches a scope.
+  describe "gen_tcp itself, with {tcp_module, scoped_ipv6_tcp_module}" do
+    setup do
+      Peer.start("sip6-a", "tcp-name", ["7104", "peer-a"])
+      Peer.start("sip6-b", "tcp-name", ["7104", "peer-b"])
+      :ok
+    end
+
+    defp gen_tcp_name(address, opts) do
+      {:ok, socket} =
+        :gen_tcp.connect(address, 7104, [tcp_module: :scoped_ipv6_tcp_module] ++ opts, 2_000)
+
+      assert is_port(socket)
+      {:ok, name} = :gen_tcp.recv(socket, 0, 2_000)
+      {:ok, {peer, 7104}} = ScopedIPv6.peername(socket)
+      :ok = :gen_tcp.close(socket)
+      {name, peer}
+    end
+
+    test "gen_tcp:connect reaches peer A or B by the scope, in every address form" do
+      a = index("linkA")
+      b = index("linkB")
+      opts = [:binary, active: false]
+      assert gen_tcp_name(~c"fe80::2%linkA", opts) == {"peer-a", {@ll2, a}}
+      assert gen_tcp_name("fe80::2%linkB", opts) == {"peer-b", {@ll2, b}}
+      assert gen_tcp_name({@ll2, "linkA"}, opts) == {"peer-a", {@ll2, a}}
+      assert gen_tcp_name({@ll2, b}, opts) == {"peer-b", {@ll2, b}}
+      # gen_tcp/3 with OTP's sockaddr map goes through the module too.
+      {:ok, socket} =
+        :gen_tcp.connect(
+          %{family: :inet6, addr: @ll2, port: 7104, scope_id: b},
+          [tcp_module: :scoped_ipv6_tcp_module, mode: :binary, active: false],
+          2_000
+        )
+
+      assert {:ok, "peer-b"} = :gen_tcp.recv(socket, 0, 2_000)
+      :gen_tcp.close(socket)
+      # An address without a scope is connected as gen_tcp would.
+      assert gen_tcp_name({0xFD00, 0xA, 0, 0, 0, 0, 0, 2}, opts) ==
+               {"peer-a", {0xFD00, 0xA, 0, 0, 0, 0, 0, 2}}
+    end
+
+    test "errors are the library's, and an option gen_tcp refuses exits with badarg as there" do
+      connect = fn address, opts ->
+        :gen_tcp.connect(address, 7104, [tcp_module: :scoped_ipv6_tcp_module] ++ opts, 2_000)
+      end
+
+      assert connect.(~c"fe80::2", []) == {:error, :scope_required}
+      assert connect.(~c"fe80::2%nosuch0", []) == {:error, {:no_such_interface, ~c"nosuch0"}}
+      assert connect.({@ll2, 999_999}, []) == {:error, {:no_such_interface, 999_999}}
+      assert catch_exit(connect.(~c"fe80::2%linkA", active: :sometimes)) == :badarg
+      assert catch_exit(:gen_tcp.connect({@ll2, 1}, 7104, [active: :sometimes], 2_000)) == :badarg
+
+      assert catch_exit(:gen_tcp.listen(0, tcp_module: :scoped_ipv6_tcp_module, active: :sometimes)) ==
+               :badarg
+
+      assert :gen_tcp.listen(0, tcp_module: :scoped_ipv6_tcp_module, ip: "fe80::1%nosuch0") ==
+               {:error, {:no_such_interface, "nosuch0"}}
+    end
+
+    test "gen_tcp:listen binds one link's address, with the port in the options (as Ranch passes it)" do
+      opts = [tcp_module: :scoped_ipv6_tcp_module, ip: "fe80::1%linkA", port: 7105]
+      {:ok, listener} = :gen_tcp.listen(0, [:binary, active: false] ++ opts)
+      assert ScopedIPv6.sockname(listener) == {:ok, {{@ll1, index("linkA")}, 7105}}
+
+      server =
+        Task.async(fn ->
+          {:ok, socket} = :gen_tcp.accept(listener, 5_000)
+          {:ok, _request} = :gen_tcp.recv(socket, 0, 5_000)
+          :ok = :gen_tcp.send(socket, "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok")
+          :gen_tcp.close(socket)
+        end)
+
+      curl = fn zone ->
+        System.cmd(
+          "ip",
+          ~w(netns exec sip6-a curl -sS -m 5 http://[fe80::1%25#{zone}]:7105/),
+          stderr_to_stdout: true
+        )
+      end
+
+      assert curl.("eth0") == {"ok", 0}
+      Task.await(server)
+      :ok = :gen_tcp.close(listener)
+    end
+
+    # Cowboy's start_clear/3 always uses Ranch's own TCP transport: the
+    # scope reaches it only through gen_tcp's options.
+    @tag :cowboy
+    test "a Cowboy listener on fe80::1%linkA through the module in socket_opts, fetched by curl" do
+      {:ok, _} = Application.ensure_all_started(:cowboy)
+      dispatch = :cowboy_router.compile([{:_, [{"/", ScopedIPv6.Test.CowboyHello, "on linkA"}]}])
+
+      socket_opts = [tcp_module: :scoped_ipv6_tcp_module, ip: "fe80::1%linkA", port: 7107]
+
+      {:ok, _} =
+        :cowboy.start_clear(:scoped_ipv6_test, %{socket_opts: socket_opts}, %{
+          env: %{dispatch: dispatch}
+        })
+
+      on_exit(fn -> :cowboy.stop_listener(:scoped_ipv6_test) end)
+
+      curl = fn namespace ->
+        System.cmd(
+          "ip",
+          ~w(netns exec #{namespace} curl -sS -m 5 http://[fe80::1%25eth0]:7107/),
+          stderr_to_stdout: true
+        )
+      end
+
+      assert curl.("sip6-a") == {"on linkA", 0}
+      # fe80::1 is this host's on linkB too, but the listener is linkA's.
+      assert {refused, 7} = curl.("sip6-b")
+      assert refused =~ "Failed to connect"
+    end
+
+    test "ssl:connect with a scoped address as its host" do
+      dir = Path.join(System.tmp_dir!(), "scoped_ipv6_tls_#{System.unique_integer([:positive])}")
+      File.mkdir_p!(dir)
+      on_exit(fn -> File.rm_rf!(dir) end)
+      cert = Path.join(dir, "cert.pem")
+      key = Path.join(dir, "key.pem")
+
+      {_, 0} = System.cmd("openssl", ~w(req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=peer-a
+                             -keyout #{key} -out #{cert}), stderr_to_stdout: true)
+
+      Peer.start("sip6-a", "tls-echo", ["7106", cert, key])
+      {:ok, _} = Application.ensure_all_started(:ssl)
+
+      opts = [tcp_module: :scoped_ipv6_tcp_module, verify: :verify_none, active: false]
+      {:ok, tls} = :ssl.connect(~c"fe80::2%linkA", 7106, [:binary | opts], 5_000)
+      {:ok, {@ll2, 7106}} = :ssl.peername(tls)
+      :ok = :ssl.send(tls, "through gen_tcp's tcp_module")
+      assert {:ok, "through gen_tcp's tcp_module"} = :ssl.recv(tls, 0, 5_000)
+      :ok = :ssl.close(tls)
     end
   end
 

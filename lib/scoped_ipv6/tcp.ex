@@ -37,6 +37,19 @@ defmodule ScopedIPv6.TCP do
   Erlang side, `:scoped_ipv6_tcp`, which OTP's ssh takes as
   `transport: {:tcp, :scoped_ipv6_tcp, :tcp_closed}`.
 
+  ## Through `:gen_tcp` itself
+
+  For code that calls `:gen_tcp` and only passes your options through (a
+  Cowboy listener's `socket_opts`, `:httpc`'s `socket_opts`, `:ssl.connect/4`),
+  add `tcp_module: :scoped_ipv6_tcp_module`, first in the list: `:gen_tcp`
+  then takes scoped addresses and names itself.
+
+      {:ok, socket} =
+        :gen_tcp.connect(~c"fe80::2%usb0", 8080, [tcp_module: :scoped_ipv6_tcp_module], 5000)
+
+      :cowboy.start_clear(:http, %{socket_opts: [tcp_module: :scoped_ipv6_tcp_module,
+                                                 ip: "fe80::1%usb0", port: 8080]}, proto_opts)
+
   ## Errors
 
   As in `ScopedIPv6`: `{:error, :scope_required}` for a link-local address

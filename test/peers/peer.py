@@ -18,6 +18,7 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
+  http-name PORT NAME         HTTP server (Python's http.server): NAME to every GET
   dns-nxdomain ADDR PORT      DNS server on UDP: "no such name" to every query
   mdns4-answer IF SRC ADDR    an mDNS responder on IPv4 (224.0.0.251 on IF): answers
                               every question with an A record ADDR, by unicast
@@ -32,6 +33,7 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answers, each another address (ADDR's prefix, counted up);
                               "second" answers ADDR to every second query only
 """
+import http.server
 import random
 import selectors
 import socket
@@ -194,6 +196,26 @@ def tls_echo(port, cert, key):
             conn.close()
 
 
+def http_name(port, name):
+    class Server(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = name.encode()
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = Server(("::", int(port)), Handler)
+    say("ready")
+    server.serve_forever()
+
+
 def dns_nxdomain(addr, port):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.bind((addr, int(port)))
@@ -334,6 +356,7 @@ ROLES = {
     "mcast-listen": mcast_listen,
     "mcast-send": mcast_send,
     "tls-echo": tls_echo,
+    "http-name": http_name,
     "dns-nxdomain": dns_nxdomain,
     "mdns-ask": mdns_ask,
     "mdns4-answer": mdns4_answer,
