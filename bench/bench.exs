@@ -26,6 +26,11 @@ defmodule Bench do
   def connect(:otp_map, port, opts),
     do: :gen_tcp.connect(%{family: :inet6, addr: @ll2, port: port, scope_id: index()}, opts, 5_000)
 
+  # The same connect through gen_tcp itself, given scoped_ipv6_tcp_module
+  # as its tcp_module (gen_tcp's own timer and lookup steps, then ours).
+  def connect(:ours_gen_tcp, port, opts),
+    do: :gen_tcp.connect({@ll2, index()}, port, [{:tcp_module, :scoped_ipv6_tcp_module} | opts], 5_000)
+
   def connect(:otp_global, port, opts),
     do: :gen_tcp.connect(@global, port, [:inet6 | opts], 5_000)
 
@@ -46,9 +51,7 @@ defmodule Bench do
 
   # --- 1. connect + close latency --------------------------------------------
 
-  def connect_latency do
-    paths = [:ours, :otp_map, :otp_global]
-    rounds = 20
+  def connect_latency(paths \\ [:ours, :otp_map, :otp_global], rounds \\ 20) do
     per_round = scale(500)
 
     # Interleaved: within a round the paths take turns, one connect each,
@@ -79,19 +82,19 @@ defmodule Bench do
           end)
       end
 
+    Map.new(paths, fn path ->
+      all = List.flatten(samples[path])
+      {path, %{all: all, median: median(all), p99: percentile(all, 99), rounds: Enum.map(samples[path], &median/1)}}
+    end)
+  end
+
+  # The chart's data: every connect time of each path.
+  def write_latencies(stats) do
     File.mkdir_p!(@out)
 
-    for path <- paths do
-      all = samples[path] |> List.flatten()
+    for {path, %{all: all}} <- stats do
       File.write!(Path.join(@out, "connect_#{path}.dat"), Enum.map_join(all, "\n", &"#{&1}") <> "\n")
     end
-
-    stat = fn path ->
-      all = List.flatten(samples[path])
-      %{median: median(all), p99: percentile(all, 99), rounds: Enum.map(samples[path], &median/1)}
-    end
-
-    {stat.(:ours), stat.(:otp_map), stat.(:otp_global)}
   end
 
   def timing_worker do
@@ -372,7 +375,9 @@ IO.puts("")
 IO.puts("| benchmark | ours | OTP | ratio | goal | met |")
 IO.puts("|---|---|---|---|---|---|")
 
-{ours, map, global} = Bench.connect_latency()
+latencies = Bench.connect_latency()
+Bench.write_latencies(latencies)
+%{ours: ours, otp_map: map, otp_global: global} = latencies
 
 # Paired: each round runs every path back to back, so the median of the
 # per-round ratios cancels the machine's noise that hits both alike.
@@ -417,6 +422,12 @@ Report.row(
 # BENCH_ONLY=connect: the connect rows alone (one OTP release's figures
 # for the connect goals, in a minute).
 if System.get_env("BENCH_ONLY") == "connect", do: System.halt(0)
+
+# Through gen_tcp itself ({tcp_module, scoped_ipv6_tcp_module}), against
+# OTP's map path, in 10 paired rounds of its own.
+%{ours_gen_tcp: via_gen_tcp, otp_map: map2} = Bench.connect_latency([:ours_gen_tcp, :otp_map], 10)
+via_ratio = Bench.median(Enum.zip_with(via_gen_tcp.rounds, map2.rounds, &(&1 / &2)))
+Report.row("connect+close through gen_tcp's tcp_module, median of 10 paired round ratios (vs map path)", "#{Report.n(via_gen_tcp.median)} us", "#{Report.n(map2.median)} us", via_ratio, "reported", true)
 
 # 10 s per path, as 4 alternating rounds of 2.5 s, so that neither path
 # runs only after the other has loaded the kernel.

@@ -33,10 +33,10 @@
 %%
 %% Three rules come from gen_tcp, not from this module:
 %% <ul>
-%% <li>On OTP 25 the first of `{tcp_module, M}', `inet' and `inet6' in the
-%%   list chooses the module: put this option first, or leave the family
-%%   out (the address decides it). From OTP 26 `tcp_module' wins wherever
-%%   it is.</li>
+%% <li>Before OTP 29 the first of `{tcp_module, M}', `inet' and `inet6' in
+%%   the list chooses the module (erlang/otp#9822): put this option first,
+%%   or leave the family out (the address decides it). From OTP 29
+%%   `tcp_module' wins wherever it is.</li>
 %% <li>gen_tcp drops `inet' and `inet6' before it calls the module, so the
 %%   family is the destination's (and for a listen, `{ip, A}''s, else
 %%   IPv6).</li>

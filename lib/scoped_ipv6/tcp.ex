@@ -41,8 +41,9 @@ defmodule ScopedIPv6.TCP do
 
   For code that calls `:gen_tcp` and only passes your options through (a
   Cowboy listener's `socket_opts`, `:httpc`'s `socket_opts`, `:ssl.connect/4`),
-  add `tcp_module: :scoped_ipv6_tcp_module`, first in the list: `:gen_tcp`
-  then takes scoped addresses and names itself.
+  add `tcp_module: :scoped_ipv6_tcp_module`, first in the list (before OTP
+  29 a family atom before it wins): `:gen_tcp` then takes scoped addresses
+  and names itself.
 
       {:ok, socket} =
         :gen_tcp.connect(~c"fe80::2%usb0", 8080, [tcp_module: :scoped_ipv6_tcp_module], 5000)
