@@ -68,7 +68,7 @@ getserv(Name) when is_atom(Name) -> inet:getservbyname(Name, tcp).
 -spec connect(term(), inet:port_number(), [term()], timeout()) ->
     {ok, inet:socket()} | {error, term()}.
 connect(Destination, Port, Opts, Timeout) ->
-    gen_tcp_result(scoped_ipv6_tcp_open:connect(Destination, Port, Opts, Timeout)).
+    gen_tcp_result(fun() -> scoped_ipv6_tcp_open:connect(Destination, Port, Opts, Timeout) end).
 
 %% @private gen_tcp's callback for `gen_tcp:connect/3' with OTP's sockaddr
 %% map: connected as its address and scope, with this module's options.
@@ -84,10 +84,17 @@ connect(SockAddr, Opts, Timeout) ->
 %% @private gen_tcp's callback for `gen_tcp:listen/2'.
 -spec listen(inet:port_number(), [term()]) -> {ok, inet:socket()} | {error, term()}.
 listen(Port, Opts) ->
-    gen_tcp_result(scoped_ipv6_tcp_open:listen(Port, Opts)).
+    gen_tcp_result(fun() -> scoped_ipv6_tcp_open:listen(Port, Opts) end).
 
-%% An option gen_tcp refuses: gen_tcp's own `exit(badarg)' (it turns
-%% `{error, einval}' from a connect into that, and a listen exits itself).
-gen_tcp_result({badarg, _Cause}) -> exit(badarg);
-gen_tcp_result({error, {badarg, _}}) -> exit(badarg);
-gen_tcp_result(Result) -> Result.
+%% The library's answers in gen_tcp's terms. An argument of the wrong type
+%% (the library raises `badarg') and an option gen_tcp refuses are
+%% gen_tcp's own `exit(badarg)', which gen_tcp gives for both (it turns
+%% `{error, einval}' from its tcp module into that, and its modules exit).
+gen_tcp_result(Open) ->
+    try Open() of
+        {badarg, _Cause} -> exit(badarg);
+        {error, {badarg, _}} -> exit(badarg);
+        Result -> Result
+    catch
+        error:badarg -> exit(badarg)
+    end.

@@ -246,7 +246,7 @@ defmodule ScopedIPv6.ReliabilityTest do
     ReliabilityTable.record(
       "random terms",
       "#{rounds * length(calls)} calls of #{length(calls)} public functions",
-      "each gave a result, an error tuple or ArgumentError; atom table unchanged"
+      "each gave a result, an error tuple, ArgumentError or (through gen_tcp) exit(badarg); atom table unchanged"
     )
   end
 
@@ -352,6 +352,14 @@ defmodule ScopedIPv6.ReliabilityTest do
       fn t -> TCP.connect(t, random_port(), [], 10) end,
       fn t -> TCP.connect(random_address(), random_port(), List.wrap(t), 10) end,
       fn t -> TCP.listen(random_port(), List.wrap(t)) end,
+      # gen_tcp itself, given the module: gen_tcp's own exit(badarg) too.
+      fn t -> via_gen_tcp(fn opts -> :gen_tcp.connect(t, random_port(), opts, 10) end) end,
+      fn t ->
+        via_gen_tcp(fn opts ->
+          :gen_tcp.connect(random_address(), random_port(), opts ++ List.wrap(t), 10)
+        end)
+      end,
+      fn t -> via_gen_tcp(fn opts -> :gen_tcp.listen(random_port(), opts ++ List.wrap(t)) end) end,
       fn t -> UDP.open(0, List.wrap(t)) end,
       fn t -> UDP.send(udp, t, random_port(), "x") end,
       fn t -> UDP.send(t, random_address(), random_port(), "x") end,
@@ -363,6 +371,14 @@ defmodule ScopedIPv6.ReliabilityTest do
       fn t -> ScopedIPv6.ping(t, timeout: 10) end,
       fn t -> ScopedIPv6.ping(random_address(), List.wrap(t) ++ [timeout: 10]) end
     ]
+  end
+
+  # A call of gen_tcp's with scoped_ipv6_tcp_module as its tcp_module:
+  # gen_tcp's exit(badarg) for a bad argument, as a result try_call/2 takes.
+  defp via_gen_tcp(call) do
+    call.(tcp_module: :scoped_ipv6_tcp_module)
+  catch
+    :exit, :badarg -> {:error, :exit_badarg}
   end
 
   defp try_call(fun, term) do
