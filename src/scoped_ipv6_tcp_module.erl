@@ -39,7 +39,7 @@
 %%   `tcp_module' wins wherever it is.</li>
 %% <li>gen_tcp drops `inet' and `inet6' before it calls the module, so the
 %%   family is the destination's (and for a listen, `{ip, A}''s, else
-%%   IPv6).</li>
+%%   gen_tcp's default, IPv4).</li>
 %% <li>gen_tcp's `socket' backend (`{inet_backend, socket}' or
 %%   `-kernel inet_backend socket') has no `tcp_module': there, use
 %%   {@link scoped_ipv6_tcp} directly.</li>

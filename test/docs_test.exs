@@ -38,6 +38,21 @@ defmodule ScopedIPv6.DocsTest do
     assert shown == []
     # The public functions beside them are there.
     assert Enum.any?(entries, &match?({{:function, :open, 2}, _, _, %{}, _}, &1))
+
+    # gen_tcp's callbacks: only the module's doc, which shows them in use.
+    {:ok, {:docs_v1, _, _, _, %{"en" => moduledoc}, _, entries}} =
+      :code.get_doc(:scoped_ipv6_tcp_module)
+
+    assert inspect(moduledoc) =~ "gen_tcp takes "
+    callbacks = :scoped_ipv6_tcp_module.module_info(:exports) -- [module_info: 0, module_info: 1]
+    assert length(callbacks) == 5
+
+    assert for(
+             {{:function, name, arity}, _, _, doc, _} <- entries,
+             {name, arity} in callbacks,
+             doc != :hidden,
+             do: {name, arity}
+           ) == []
   end
 
   test "every public Elixir function has an example, run as a doctest" do
