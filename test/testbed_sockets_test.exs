@@ -271,18 +271,30 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     end
   end
 
-  test "TLS over a scoped connection, with OTP's ssl as the client" do
+  # A directory for the test's files, removed when it ends.
+  defp tmp_dir do
     dir = Path.join(System.tmp_dir!(), "scoped_ipv6_tls_#{System.unique_integer([:positive])}")
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf!(dir) end)
+    dir
+  end
+
+  # Python's TLS echo in sip6-a on `port`, with a self-signed certificate
+  # OpenSSL makes for it, and OTP's ssl started.
+  defp start_tls_echo(port) do
+    dir = tmp_dir()
     cert = Path.join(dir, "cert.pem")
     key = Path.join(dir, "key.pem")
 
     {_, 0} = System.cmd("openssl", ~w(req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=peer-a
                              -keyout #{key} -out #{cert}), stderr_to_stdout: true)
 
-    Peer.start("sip6-a", "tls-echo", ["7102", cert, key])
+    Peer.start("sip6-a", "tls-echo", ["#{port}", cert, key])
     {:ok, _} = Application.ensure_all_started(:ssl)
+  end
+
+  test "TLS over a scoped connection, with OTP's ssl as the client" do
+    start_tls_echo(7102)
     {:ok, tcp} = TCP.connect("fe80::2%linkA", 7102, [:binary, active: false], 2_000)
     {:ok, tls} = :ssl.connect(tcp, [verify: :verify_none, active: false], 5_000)
     :ok = :ssl.send(tls, "over TLS, on linkA")
@@ -293,9 +305,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
   # README ("ssl"): an address has no host name to check, so the client
   # names the one the certificate carries.
   test "TLS with verify_peer: the certificate's name is checked, given as server_name_indication" do
-    dir = Path.join(System.tmp_dir!(), "scoped_ipv6_tls_#{System.unique_integer([:positive])}")
-    File.mkdir_p!(dir)
-    on_exit(fn -> File.rm_rf!(dir) end)
+    dir = tmp_dir()
     file = &Path.join(dir, &1)
     openssl = fn args -> {_, 0} = System.cmd("openssl", args, stderr_to_stdout: true) end
     self_signed = ~w(req -x509 -newkey rsa:2048 -nodes -days 1)
@@ -473,18 +483,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     end
 
     test "ssl:connect with a scoped address as its host" do
-      dir = Path.join(System.tmp_dir!(), "scoped_ipv6_tls_#{System.unique_integer([:positive])}")
-      File.mkdir_p!(dir)
-      on_exit(fn -> File.rm_rf!(dir) end)
-      cert = Path.join(dir, "cert.pem")
-      key = Path.join(dir, "key.pem")
-
-      {_, 0} = System.cmd("openssl", ~w(req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=peer-a
-                             -keyout #{key} -out #{cert}), stderr_to_stdout: true)
-
-      Peer.start("sip6-a", "tls-echo", ["7106", cert, key])
-      {:ok, _} = Application.ensure_all_started(:ssl)
-
+      start_tls_echo(7106)
       opts = [tcp_module: :scoped_ipv6_tcp_module, verify: :verify_none, active: false]
       {:ok, tls} = :ssl.connect(~c"fe80::2%linkA", 7106, [:binary | opts], 5_000)
       {:ok, {@ll2, 7106}} = :ssl.peername(tls)
