@@ -232,8 +232,11 @@ defmodule ScopedIPv6.ConsumersTest do
            end,
     Ping = Wait(60),
     Call = fun(M, F, A) -> rpc:call(Rel, M, F, A, 10000) end,
+    %% gen_tcp itself through the library's tcp_module, loaded in the
+    %% embedded release as any other of its modules.
+    ViaGenTcp = Call(gen_tcp, connect, ["fe80::1", 9, [{tcp_module, scoped_ipv6_tcp_module}], 1000]),
     Answer = {Ping, Call(code, get_mode, []), Call(init, get_argument, [proto_dist]),
-              Call(scoped_ipv6, parse, ["fe80::1%1"]), Call(os, getpid, [])},
+              Call(scoped_ipv6, parse, ["fe80::1%1"]), Call(os, getpid, []), ViaGenTcp},
     Call(init, stop, []),
     io:format("~0p~n", [Answer]),
     halt().
@@ -258,7 +261,7 @@ defmodule ScopedIPv6.ConsumersTest do
 
     assert match?(
              {:pong, :embedded, {:ok, [[~c"scoped_ipv6"]]},
-              {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}}, _pid},
+              {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}}, _pid, {:error, :scope_required}},
              answer
            ),
            "probe: #{out}\nrelease: #{release_out}"
@@ -272,7 +275,9 @@ defmodule ScopedIPv6.ConsumersTest do
       {^port, {:exit_status, _}} -> acc
     after
       30_000 ->
-        with {_, _, _, _, pid} when is_list(pid) <- answer, do: System.cmd("kill", ["-9", "#{pid}"])
+        with {_, _, _, _, pid, _} when is_list(pid) <- answer,
+             do: System.cmd("kill", ["-9", "#{pid}"])
+
         acc <> "\n(did not stop within 30 s)"
     end
   end
