@@ -279,9 +279,8 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     dir
   end
 
-  # Python's TLS echo in sip6-a on `port`, with a self-signed certificate
-  # OpenSSL makes for it, and OTP's ssl started.
-  defp start_tls_echo(port) do
+  # A self-signed certificate and its key, made by OpenSSL: `{cert, key}`.
+  defp self_signed do
     dir = tmp_dir()
     cert = Path.join(dir, "cert.pem")
     key = Path.join(dir, "key.pem")
@@ -289,6 +288,12 @@ defmodule ScopedIPv6.TestbedSocketsTest do
     {_, 0} = System.cmd("openssl", ~w(req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=peer-a
                              -keyout #{key} -out #{cert}), stderr_to_stdout: true)
 
+    {cert, key}
+  end
+
+  # Python's TLS echo in sip6-a on `port`, and OTP's ssl started.
+  defp start_tls_echo(port) do
+    {cert, key} = self_signed()
     Peer.start("sip6-a", "tls-echo", ["#{port}", cert, key])
     {:ok, _} = Application.ensure_all_started(:ssl)
   end
@@ -480,6 +485,36 @@ defmodule ScopedIPv6.TestbedSocketsTest do
       # fe80::1 is this host's on linkB too, but the listener is linkA's.
       assert {refused, 7} = curl.("sip6-b")
       assert refused =~ "Failed to connect"
+    end
+
+    test "ssl:listen on one link's address, reached by curl over TLS" do
+      {cert, key} = self_signed()
+      {:ok, _} = Application.ensure_all_started(:ssl)
+
+      opts = [tcp_module: :scoped_ipv6_tcp_module, ip: "fe80::1%linkA", port: 7108]
+
+      {:ok, listener} =
+        :ssl.listen(0, opts ++ [certfile: cert, keyfile: key, mode: :binary, active: false])
+
+      on_exit(fn -> :ssl.close(listener) end)
+      assert {:ok, {@ll1, 7108}} = :ssl.sockname(listener)
+
+      server =
+        Task.async(fn ->
+          {:ok, tls} = :ssl.transport_accept(listener, 5_000)
+          {:ok, tls} = :ssl.handshake(tls, 5_000)
+          {:ok, "GET / " <> _} = :ssl.recv(tls, 0, 5_000)
+          :ok = :ssl.send(tls, "HTTP/1.0 200 OK\r\ncontent-length: 3\r\n\r\ntls")
+          :ssl.close(tls)
+        end)
+
+      assert System.cmd(
+               "ip",
+               ~w(netns exec sip6-a curl -sSk -m 5 https://[fe80::1%25eth0]:7108/),
+               stderr_to_stdout: true
+             ) == {"tls", 0}
+
+      Task.await(server)
     end
 
     test "ssl:connect with a scoped address as its host" do
