@@ -25,6 +25,14 @@ defmodule ScopedIPv6.DocsTest do
     end
   end
 
+  test "the docs list only the functions a module exports" do
+    for module <- [:scoped_ipv6, :scoped_ipv6_tcp, :scoped_ipv6_udp, :scoped_ipv6_dist] do
+      {:ok, {:docs_v1, _, _, _, _, _, entries}} = :code.get_doc(module)
+      listed = for {{:function, name, arity}, _, _, _, _} <- entries, do: {name, arity}
+      assert listed -- module.module_info(:exports) == [], "#{module}"
+    end
+  end
+
   test "callbacks are hidden from the API docs" do
     {:ok, {:docs_v1, _, _, _, _, _, entries}} = :code.get_doc(:scoped_ipv6_udp)
     # edoc lists a @private function as hidden (OTP 25, 27) or leaves it

@@ -14,6 +14,15 @@ h_shows_the_erlang_functions_documentation_test_() ->
                              {scoped_ipv6, ping, 2, "ICMPv6 echo request"},
                              {scoped_ipv6_epmd, port_please, 3, "The distribution port"}]].
 
+%% edoc lists internal functions too; native/docs keeps the exported ones.
+only_exported_functions_are_listed_test_() ->
+    [?_assertEqual({M, []}, {M, listed(M) -- M:module_info(exports)})
+     || M <- [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_udp, scoped_ipv6_dist]].
+
+listed(Module) ->
+    {ok, {docs_v1, _, _, _, _, _, Entries}} = code:get_doc(Module),
+    [{F, A} || {{function, F, A}, _, _, _, _} <- Entries].
+
 shown(Module, Function, Arity, Words) ->
     {ok, Docs} = code:get_doc(Module),
     Text = unicode:characters_to_list(render(Module, Function, Arity, Docs)),
