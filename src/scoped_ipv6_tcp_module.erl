@@ -41,8 +41,9 @@
 %%   family is the destination's (and for a listen, `{ip, A}''s, else
 %%   gen_tcp's default, IPv4).</li>
 %% <li>gen_tcp's `socket' backend (`{inet_backend, socket}' or
-%%   `-kernel inet_backend socket') has no `tcp_module': there, use
-%%   {@link scoped_ipv6_tcp} directly.</li>
+%%   `-kernel inet_backend socket') knows only OTP's own tcp modules, and
+%%   its code raises with this one: there, use {@link scoped_ipv6_tcp}
+%%   directly.</li>
 %% </ul>
 -module(scoped_ipv6_tcp_module).
 

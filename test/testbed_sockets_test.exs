@@ -429,6 +429,24 @@ defmodule ScopedIPv6.TestbedSocketsTest do
 
       assert :gen_tcp.listen(0, tcp_module: :scoped_ipv6_tcp_module, ip: "fe80::1%nosuch0") ==
                {:error, {:no_such_interface, "nosuch0"}}
+
+      # README: gen_tcp's socket backend knows no tcp_module but OTP's own
+      # three; with this one its code raises, and no socket is made.
+      socket_backend = [inet_backend: :socket, tcp_module: :scoped_ipv6_tcp_module]
+
+      raises? = fn call ->
+        try do
+          call.()
+          false
+        rescue
+          _ -> true
+        end
+      end
+
+      ports = length(Port.list())
+      assert raises?.(fn -> :gen_tcp.listen(0, socket_backend) end)
+      assert raises?.(fn -> :gen_tcp.connect(~c"fe80::2%linkA", 7104, socket_backend, 2_000) end)
+      assert length(Port.list()) == ports
     end
 
     test "gen_tcp:listen binds one link's address, with the port in the options (as Ranch passes it)" do
