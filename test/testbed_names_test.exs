@@ -193,9 +193,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
   describe "everywhere a host name is accepted" do
     setup do
-      Peer.start("sip6-a", "tcp-name", ["7130", "peer-a"])
-      Peer.start("sip6-b", "tcp-name", ["7130", "peer-b"])
-      :ok
+      Peer.start_names(7130)
     end
 
     test "a connect by name reaches the right peer" do

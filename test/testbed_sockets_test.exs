@@ -35,9 +35,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
 
   describe "TCP connect" do
     setup do
-      Peer.start("sip6-a", "tcp-name", ["7100", "peer-a"])
-      Peer.start("sip6-b", "tcp-name", ["7100", "peer-b"])
-      :ok
+      Peer.start_names(7100)
     end
 
     test "the same address reaches peer A or B by the scope's name" do
@@ -374,9 +372,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
   # option, so that code which only passes options through reaches a scope.
   describe "gen_tcp itself, with {tcp_module, scoped_ipv6_tcp_module}" do
     setup do
-      Peer.start("sip6-a", "tcp-name", ["7104", "peer-a"])
-      Peer.start("sip6-b", "tcp-name", ["7104", "peer-b"])
-      :ok
+      Peer.start_names(7104)
     end
 
     defp gen_tcp_name(address, opts) do

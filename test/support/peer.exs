@@ -17,6 +17,16 @@ defmodule ScopedIPv6.Test.Peer do
     port
   end
 
+  @doc """
+  The two peers behind linkA and linkB, which carry the same address:
+  each accepts on `port` and sends its name, "peer-a" or "peer-b".
+  """
+  def start_names(port) do
+    start("sip6-a", "tcp-name", ["#{port}", "peer-a"])
+    start("sip6-b", "tcp-name", ["#{port}", "peer-b"])
+    :ok
+  end
+
   @doc "Stops a peer started with `start/3`."
   def stop(port) do
     {:os_pid, os_pid} = Port.info(port, :os_pid)
