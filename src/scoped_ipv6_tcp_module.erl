@@ -28,8 +28,9 @@
 %% What you get is what {@link scoped_ipv6_tcp} gives for the same
 %% arguments: the same gen_tcp port, the same errors (`scope_required'
 %% where OTP exits with `badarg'), and gen_tcp's `exit(badarg)' for an
-%% option it refuses or an argument of the wrong type. A destination with several addresses is one attempt
-%% for gen_tcp: they are raced here (RFC 8305), within gen_tcp's timeout.
+%% option it refuses or an argument of the wrong type. A destination with
+%% several addresses is one attempt for gen_tcp: they are raced here
+%% (RFC 8305), within gen_tcp's timeout.
 %%
 %% Three rules come from gen_tcp, not from this module:
 %% <ul>
