@@ -1,12 +1,16 @@
 %% @private
-%% RFC 3542 ancillary data of scoped UDP sockets, between OTP's `socket'
-%% control messages and the `AncData' lists of scoped_ipv6_udp.
+%% Ancillary data of scoped UDP sockets, between OTP's `socket' control
+%% messages and the `AncData' lists of scoped_ipv6_udp: RFC 3542's on IPv6
+%% sockets, and the same three items on IPv4 sockets from Linux's
+%% IP_PKTINFO, IP_TTL and IP_TOS (`hoplimit' is the TTL there, `tclass'
+%% the TOS byte), so that code reads one shape whatever the family.
 %%
-%% On receive OTP's socket decodes IPV6_PKTINFO, IPV6_HOPLIMIT and
-%% IPV6_TCLASS into a `value' (seen on OTP 25, documented in current
-%% sources); where a release leaves only the native `data' (its documented
-%% fallback: a `value' only if it could decode one), it is decoded here.
-%% On send, OTP 25's socket cannot encode an IPV6_PKTINFO `value'
+%% On receive OTP's socket decodes IPV6_PKTINFO, IPV6_HOPLIMIT,
+%% IPV6_TCLASS, IP_PKTINFO and IP_TTL into a `value' (seen on OTP 25,
+%% documented in current sources); where a release leaves only the native
+%% `data' (its documented fallback: a `value' only if it could decode one),
+%% it is decoded here, and IP_TOS always is (OTP names some TOS values by
+%% atom). On send, OTP 25's socket cannot encode an IPV6_PKTINFO `value'
 %% (`{invalid, {msg, ctrl, _}}'), so every control message goes out as
 %% native `data', which the socket NIF copies as it is. Pure: no socket,
 %% no NIF.
@@ -14,7 +18,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([arrival/2, hoplimit/1, encode/1, interface/1]).
+-export([arrival/2, hoplimit/1, items/1, interface/1, encode/2]).
 
 %% What a socket asked to learn, as a bit mask (kept in an atomics array).
 -define(PKTINFO, 1).
@@ -23,7 +27,11 @@
 
 -type arrival() :: [{pktinfo, {scoped_ipv6:address(), non_neg_integer()}} |
                     {hoplimit, 0..255} | {tclass, 0..255}].
--export_type([arrival/0]).
+%% send/5's items, checked: a `pktinfo' source resolved to an address and
+%% an interface index (0: none).
+-type item() :: {pktinfo, {inet:ip_address(), non_neg_integer()}} |
+                {hoplimit, 0..255} | {tclass, 0..255}.
+-export_type([arrival/0, item/0]).
 
 %% @doc The arrival information asked for (`Ask', a mask of ?PKTINFO,
 %% ?HOPLIMIT, ?TCLASS), in that order, each present when the kernel gave
@@ -43,51 +51,78 @@ hoplimit(Ctrl) ->
         error -> undefined
     end.
 
-%% @doc send/5's `AncData' as OTP control messages: `{pktinfo, Source}'
-%% (a source address, scoped where it needs a scope, or the unspecified
-%% address with a scope to choose only the interface), `{hoplimit, 0..255}',
-%% `{tclass, 0..255}'. `{error, badarg}' for an item of the wrong shape,
-%% `{error, Reason}' for a source that cannot be resolved.
--spec encode(term()) -> {ok, [map()]} | {error, term()}.
-encode(AncData) when is_list(AncData) ->
-    encode(AncData, []);
-encode(_) ->
+%% @doc send/5's `AncData', checked and resolved: `{pktinfo, Source}' (a
+%% source address, scoped where it needs a scope, or the unspecified
+%% address with a scope to choose only the interface; IPv4 or IPv6),
+%% `{hoplimit, 0..255}', `{tclass, 0..255}'. `{error, badarg}' for an item
+%% of the wrong shape, `{error, Reason}' for a source that cannot be
+%% resolved.
+-spec items(term()) -> {ok, [item()]} | {error, term()}.
+items(AncData) when is_list(AncData) ->
+    items(AncData, []);
+items(_) ->
     {error, badarg}.
 
-encode([], Acc) ->
+items([], Acc) ->
     {ok, lists:reverse(Acc)};
-encode([{pktinfo, Source} | Rest], Acc) ->
+items([{pktinfo, Source} | Rest], Acc) ->
     case source(Source) of
-        {ok, {Ip, Index}} ->
-            Data = <<<<W:16>> || W <- tuple_to_list(Ip)>>,
-            encode(Rest, [cmsg(pktinfo, <<Data/binary, Index:32/native>>) | Acc]);
-        {error, _} = Error ->
-            Error
+        {ok, IpIndex} -> items(Rest, [{pktinfo, IpIndex} | Acc]);
+        {error, _} = Error -> Error
     end;
-encode([{hoplimit, N} | Rest], Acc) when is_integer(N), N >= 0, N =< 255 ->
-    encode(Rest, [cmsg(hoplimit, <<N:32/native-signed>>) | Acc]);
-encode([{tclass, N} | Rest], Acc) when is_integer(N), N >= 0, N =< 255 ->
-    encode(Rest, [cmsg(tclass, <<N:32/native-signed>>) | Acc]);
-encode(_Bad, _Acc) ->
+items([{Hops, N} = Item | Rest], Acc)
+  when (Hops =:= hoplimit orelse Hops =:= tclass), is_integer(N), N >= 0, N =< 255 ->
+    items(Rest, [Item | Acc]);
+items(_Bad, _Acc) ->
     {error, badarg}.
 
-%% @doc The interface an encoded IPV6_PKTINFO chooses (0: none).
--spec interface([map()]) -> non_neg_integer().
-interface(Ctrl) ->
-    case find(Ctrl, pktinfo) of
-        #{data := <<_:16/binary, Index:32/native>>} -> Index;
-        _ -> 0
+%% @doc The interface the items' `pktinfo' chooses (0: none).
+-spec interface([item()]) -> non_neg_integer().
+interface(Items) ->
+    case lists:keyfind(pktinfo, 1, Items) of
+        {pktinfo, {_Ip, Index}} -> Index;
+        false -> 0
     end.
 
-cmsg(Type, Data) ->
-    #{level => ipv6, type => Type, data => Data}.
+%% @doc The items as OTP control messages for a socket of `Family':
+%% `{error, eafnosupport}' for a `pktinfo' source of the other family.
+-spec encode([item()], inet | inet6) -> {ok, [map()]} | {error, eafnosupport}.
+encode(Items, Family) ->
+    encode(Items, Family, []).
 
-%% IPV6_PKTINFO's address and interface: the unspecified address with a
-%% scope names only the interface (RFC 3542 section 6.1); any other
-%% address follows scoped_ipv6_addr's rules (a link-local one needs a scope).
-source({{0, 0, 0, 0, 0, 0, 0, 0} = Any, Scope}) when ?is_scope(Scope) ->
+encode([], _Family, Acc) ->
+    {ok, lists:reverse(Acc)};
+encode([{pktinfo, {Ip, Index}} | Rest], inet6, Acc) when ?is_ip6_address(Ip) ->
+    Data = <<<<W:16>> || W <- tuple_to_list(Ip)>>,
+    encode(Rest, inet6, [cmsg(ipv6, pktinfo, <<Data/binary, Index:32/native>>) | Acc]);
+encode([{pktinfo, {{A, B, C, D}, Index}} | Rest], inet, Acc) ->
+    %% struct in_pktinfo: the interface, the source (ipi_spec_dst), and
+    %% ipi_addr, which the kernel ignores on send.
+    encode(Rest, inet, [cmsg(ip, pktinfo, <<Index:32/native, A, B, C, D, 0:32>>) | Acc]);
+encode([{pktinfo, _} | _], _Family, _Acc) ->
+    {error, eafnosupport};
+encode([{Item, N} | Rest], Family, Acc) ->
+    {Level, Type} = native(Family, Item),
+    encode(Rest, Family, [cmsg(Level, Type, <<N:32/native-signed>>) | Acc]).
+
+%% Each item's control message on a socket of each family.
+native(inet6, Item) -> {ipv6, Item};
+native(inet, pktinfo) -> {ip, pktinfo};
+native(inet, hoplimit) -> {ip, ttl};
+native(inet, tclass) -> {ip, tos}.
+
+cmsg(Level, Type, Data) ->
+    #{level => Level, type => Type, data => Data}.
+
+%% IPV6_PKTINFO's and IP_PKTINFO's address and interface: the unspecified
+%% address with a scope names only the interface (RFC 3542 section 6.1),
+%% an IPv4 address with a scope both; any other address follows
+%% scoped_ipv6_addr's rules (a link-local IPv6 one needs a scope).
+source({Ip, Scope}) when (Ip =:= {0, 0, 0, 0, 0, 0, 0, 0} orelse ?is_ip4_address(Ip)),
+                         ?is_scope(Scope) ->
+    %% IPv4 addresses take no zone: an interface is given beside them.
     case scoped_ipv6_dest:interface_index(Scope) of
-        {ok, Index} -> {ok, {Any, Index}};
+        {ok, Index} -> {ok, {Ip, Index}};
         {error, _} = Error -> Error
     end;
 source(Source) when ?is_scoped_address(Source); ?is_ip6_address(Source); ?is_ip4_address(Source);
@@ -95,7 +130,7 @@ source(Source) when ?is_scoped_address(Source); ?is_ip6_address(Source); ?is_ip4
     case scoped_ipv6_addr:resolve(Source) of
         {ok, {Ip6, Index}} when ?is_ip6_address(Ip6) -> {ok, {Ip6, Index}};
         {ok, Ip6} when ?is_ip6_address(Ip6) -> scoped_ipv6_addr:with_scope(Ip6, 0);
-        {ok, _Ip4} -> {error, eafnosupport};
+        {ok, Ip4} -> {ok, {Ip4, 0}};
         {error, _} = Error -> Error
     end;
 source(_) ->
@@ -104,9 +139,12 @@ source(_) ->
 pktinfo(Ctrl) ->
     case find(Ctrl, pktinfo) of
         #{value := #{addr := Ip, ifindex := Index}} -> {ok, destination(Ip, Index)};
-        #{data := <<Bytes:16/binary, Index:32/native, _/binary>>} ->
+        #{level := ipv6, data := <<Bytes:16/binary, Index:32/native, _/binary>>} ->
             Ip = list_to_tuple([W || <<W:16>> <= Bytes]),
             {ok, destination(Ip, Index)};
+        #{level := ip, data := <<Index:32/native, _SpecDst:4/binary, A, B, C, D, _/binary>>} ->
+            %% ipi_addr: the address in the header, as IPV6_PKTINFO's.
+            {ok, destination({A, B, C, D}, Index)};
         _ -> error
     end.
 
@@ -116,13 +154,22 @@ destination(Ip, Index) ->
         false -> {Ip, Index}
     end.
 
-int(Ctrl, Type) ->
-    case find(Ctrl, Type) of
+int(Ctrl, Item) ->
+    case find(Ctrl, Item) of
+        #{level := ip, type := tos, data := <<Tos, _/binary>>} -> {ok, Tos};
         #{value := N} when is_integer(N) -> {ok, N};
         #{data := <<N:32/native-signed, _/binary>>} -> {ok, N};
         _ -> error
     end.
 
-find([#{level := ipv6, type := Type} = Cmsg | _], Type) -> Cmsg;
-find([_ | Rest], Type) -> find(Rest, Type);
-find([], _Type) -> none.
+%% The control message that carries `Item', on an IPv6 or an IPv4 socket.
+find([#{level := Level, type := Type} = Cmsg | Rest], Item) ->
+    case native(family(Level), Item) of
+        {Level, Type} -> Cmsg;
+        _ -> find(Rest, Item)
+    end;
+find([_ | Rest], Item) -> find(Rest, Item);
+find([], _Item) -> none.
+
+family(ipv6) -> inet6;
+family(_Ip) -> inet.

@@ -85,9 +85,11 @@ open(Port) ->
 %% stays on). An option it does not take, or a bad value, raises `badarg'
 %% (as gen_udp does).
 %%
-%% Arrival information (RFC 3542; IPv6 sockets, else `{error,
-%% eafnosupport}'): with `{recvpktinfo, true}', `{recvhoplimit, true}' or
-%% `{recvtclass, true}', each datagram carries an `AncData' list, as
+%% Arrival information (RFC 3542 on IPv6 sockets; on IPv4 ones the same
+%% items from Linux's IP_PKTINFO, IP_TTL and IP_TOS: `hoplimit' is the
+%% TTL, `tclass' the TOS byte): with `{recvpktinfo, true}',
+%% `{recvhoplimit, true}' or `{recvtclass, true}', each datagram carries
+%% an `AncData' list, as
 %% gen_udp's does with `recvtclass': `recv/3' answers `{ok, {Address,
 %% Port, AncData, Data}}' and active messages are `{udp, Socket, Address,
 %% Port, AncData, Data}'. `AncData' holds, in this order and each only
@@ -99,11 +101,12 @@ open(Port) ->
 %% `{udp, Socket, Address, Port, Data}'.
 %%
 %% `{min_hoplimit, N}' (`0..255', 0 = off): the hop-limit guard of RFC
-%% 5082. A datagram that arrived with a hop limit below `N' is dropped
-%% before anyone sees it and counted in `getstat/1'; link-local protocols
-%% set 255, which only a sender on the same link can achieve.
+%% 5082 (the TTL on IPv4). A datagram that arrived with a hop limit
+%% below `N' is dropped before anyone sees it and counted in
+%% `getstat/1'; link-local protocols set 255, which only a sender on the
+%% same link can achieve.
 %% `{unicast_hops, N}' (`0..255' or `default'): the hop limit of unicast
-%% datagrams sent (IPV6_UNICAST_HOPS).
+%% datagrams sent (IPV6_UNICAST_HOPS; IPv6 sockets).
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary, {recvpktinfo, true}, {recvhoplimit, true}]),
@@ -173,9 +176,12 @@ send(Socket, Address, Port, Data) ->
 %%       scope of a link-local `Address' given without one (RFC 3542). A
 %%       link-local `Source' without a scope is `{error, scope_required}';
 %%       the address must be one of this host's (Linux refuses another with
-%%       `{error, einval}').</li>
-%%   <li>`{hoplimit, 0..255}': the hop limit of this datagram.</li>
-%%   <li>`{tclass, 0..255}': its traffic class.</li>
+%%       `{error, einval}'). On an IPv4 socket the source is an IPv4
+%%       address, alone or with an interface beside it (`{{10,0,0,1},
+%%       "eth0"}', `{{0,0,0,0}, "eth0"}'): IPv4 addresses take no zone.</li>
+%%   <li>`{hoplimit, 0..255}': the hop limit of this datagram (IPv4: its
+%%       TTL, 1..255).</li>
+%%   <li>`{tclass, 0..255}': its traffic class (IPv4: its TOS byte).</li>
 %% </ul>
 %% An item of another shape, or `AncData' that is not a list, raises
 %% `badarg'. `Data' is iodata.
@@ -196,15 +202,11 @@ send(#scoped_udp{socket = Socket} = S, Address, Port, AncData, Data)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
     Args = [S, Address, Port, AncData, Data],
     is_iodata(Data) orelse erlang:error(badarg, Args),
-    case scoped_ipv6_cmsg:encode(AncData) of
-        {ok, Ctrl} ->
-            case destination(Address, scoped_ipv6_cmsg:interface(Ctrl)) of
-                {ok, {Ip, Scope}} ->
-                    To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
-                    Msg = #{addr => To, iov => erlang:iolist_to_iovec(Data), ctrl => Ctrl},
-                    scoped_ipv6_dest:explain(socket:sendmsg(Socket, Msg), Scope);
-                {error, _} = Error ->
-                    Error
+    case scoped_ipv6_cmsg:items(AncData) of
+        {ok, Items} ->
+            case destination(Address, scoped_ipv6_cmsg:interface(Items)) of
+                {ok, {Ip, Scope}} -> send_items(Socket, Ip, Port, Scope, Items, Data);
+                {error, _} = Error -> Error
             end;
         {error, badarg} ->
             erlang:error(badarg, Args);
@@ -213,6 +215,19 @@ send(#scoped_udp{socket = Socket} = S, Address, Port, AncData, Data)
     end;
 send(Socket, Address, Port, AncData, Data) ->
     erlang:error(badarg, [Socket, Address, Port, AncData, Data]).
+
+%% The control messages are those of the destination's family, which is
+%% the socket's (the kernel refuses another).
+send_items(Socket, Ip, Port, Scope, Items, Data) ->
+    Family = case Ip of {_, _, _, _} -> inet; _ -> inet6 end,
+    case scoped_ipv6_cmsg:encode(Items, Family) of
+        {ok, Ctrl} ->
+            To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
+            Msg = #{addr => To, iov => erlang:iolist_to_iovec(Data), ctrl => Ctrl},
+            scoped_ipv6_dest:explain(socket:sendmsg(Socket, Msg), Scope);
+        {error, _} = Error ->
+            Error
+    end.
 
 %% RFC 3542 section 6.1: the interface of IPV6_PKTINFO is the scope of a
 %% link-local destination given without one.
@@ -619,9 +634,8 @@ apply_setting({server, Key, Value}, _Socket, State) ->
     {ok, State#{Key := Value}};
 apply_setting({socket, SockOpt, Value}, Socket, State) ->
     ok_state(socket:setopt(Socket, SockOpt, Value), State);
-%% RFC 3542 arrival information and RFC 5082's guard: IPv6 sockets only.
-apply_setting({arrival, _, _}, _Socket, #{family := inet}) ->
-    {error, eafnosupport};
+%% Arrival information (RFC 3542; IPv4: IP_PKTINFO, IP_RECVTTL,
+%% IP_RECVTOS) and RFC 5082's guard.
 apply_setting({arrival, min_hoplimit, N}, Socket, State) ->
     ask(Socket, State#{min_hops := N});
 apply_setting({arrival, Opt, B}, Socket, #{ask := Ask} = State) ->
@@ -629,11 +643,16 @@ apply_setting({arrival, Opt, B}, Socket, #{ask := Ask} = State) ->
     ask(Socket, State#{ask := case B of true -> Ask bor Bit; false -> Ask band bnot Bit end}).
 
 %% The kernel reports what was asked for, and the hop limit for the guard.
-ask(Socket, #{ask := Ask, min_hops := MinHops} = State) ->
+ask(Socket, #{ask := Ask, min_hops := MinHops, family := Family} = State) ->
     Settings = [{recvpktinfo, Ask band ?ASK_BIT(recvpktinfo) =/= 0},
                 {recvhoplimit, Ask band ?ASK_BIT(recvhoplimit) =/= 0 orelse MinHops > 0},
                 {recvtclass, Ask band ?ASK_BIT(recvtclass) =/= 0}],
-    ok_state(set_all(Socket, [{{ipv6, Opt}, B} || {Opt, B} <- Settings]), State).
+    ok_state(set_all(Socket, [{arrival_option(Family, Opt), B} || {Opt, B} <- Settings]), State).
+
+arrival_option(inet6, Opt) -> {ipv6, Opt};
+arrival_option(inet, recvpktinfo) -> {ip, pktinfo};
+arrival_option(inet, recvhoplimit) -> {ip, recvttl};
+arrival_option(inet, recvtclass) -> {ip, recvtos}.
 
 ok_state(ok, State) -> {ok, State};
 ok_state({error, _} = Error, _State) -> Error.

@@ -77,9 +77,57 @@ decoded_and_native_cmsgs_agree_test() ->
     ?assertEqual(255, scoped_ipv6_cmsg:hoplimit(Native)),
     ?assertEqual(undefined, scoped_ipv6_cmsg:hoplimit([])),
     %% What send/5 encodes is what a receiver would decode.
-    {ok, Ctrl} = scoped_ipv6_cmsg:encode([{pktinfo, {Ip, 3}}, {hoplimit, 255}, {tclass, 8}]),
+    Items = [{pktinfo, {Ip, 3}}, {hoplimit, 255}, {tclass, 8}],
+    {ok, Ctrl} = scoped_ipv6_cmsg:encode(Items, inet6),
     ?assertEqual(Want, scoped_ipv6_cmsg:arrival(Ctrl, 7)),
-    ?assertEqual(3, scoped_ipv6_cmsg:interface(Ctrl)).
+    ?assertEqual(3, scoped_ipv6_cmsg:interface(Items)),
+    ?assertEqual({error, eafnosupport}, scoped_ipv6_cmsg:encode(Items, inet)).
+
+%% The same three items on an IPv4 socket: IP_PKTINFO (its header
+%% destination, ipi_addr), IP_TTL and IP_TOS, which OTP 25 decodes into a
+%% `value' (the TOS byte by name, for some), or leaves as `data'.
+ipv4_cmsgs_test() ->
+    Decoded = [#{level => ip, type => pktinfo, data => <<3:32/native, 10,13,0,1, 224,0,0,251>>,
+                 value => #{addr => {224,0,0,251}, ifindex => 3, spec_dst => {10,13,0,1}}},
+               #{level => ip, type => ttl, data => <<255:32/native>>, value => 255},
+               #{level => ip, type => tos, data => <<16>>, value => lowdelay}],
+    Native = [maps:remove(value, C) || C <- Decoded],
+    Want = [{pktinfo, {{224,0,0,251}, 3}}, {hoplimit, 255}, {tclass, 16}],
+    ?assertEqual(Want, scoped_ipv6_cmsg:arrival(Decoded, 7)),
+    ?assertEqual(Want, scoped_ipv6_cmsg:arrival(lists:reverse(Native), 7)),
+    ?assertEqual(255, scoped_ipv6_cmsg:hoplimit(Native)),
+    %% On send: in_pktinfo with the source as ipi_spec_dst, the interface
+    %% given beside the address (IPv4 has no zone), TTL and TOS as ints.
+    {ok, Items} = scoped_ipv6_cmsg:items([{pktinfo, {{127,0,0,1}, "lo"}}, {hoplimit, 7},
+                                          {tclass, 16#b8}]),
+    ?assertEqual(1, scoped_ipv6_cmsg:interface(Items)),
+    ?assertEqual({ok, [#{level => ip, type => pktinfo, data => <<1:32/native, 127,0,0,1, 0:32>>},
+                       #{level => ip, type => ttl, data => <<7:32/native>>},
+                       #{level => ip, type => tos, data => <<16#b8:32/native>>}]},
+                 scoped_ipv6_cmsg:encode(Items, inet)),
+    ?assertEqual({error, eafnosupport}, scoped_ipv6_cmsg:encode(Items, inet6)).
+
+%% On IPv4 sockets, end to end on loopback: what a datagram was sent with
+%% is what the receiver reads, and the guard reads the TTL.
+ipv4_arrival_and_guard_test() ->
+    {ok, A} = scoped_ipv6_udp:open(0, [binary, {ip, {127,0,0,1}}]),
+    {ok, B} = scoped_ipv6_udp:open(0, [binary, {ip, {127,0,0,1}}, {recvpktinfo, true},
+                                       {recvhoplimit, true}, {recvtclass, true}]),
+    {ok, {_, Port}} = scoped_ipv6_udp:sockname(B),
+    ok = scoped_ipv6_udp:send(A, {127,0,0,1}, Port, [{pktinfo, {{127,0,0,1}, "lo"}},
+                                                     {hoplimit, 7}, {tclass, 16#b8}], <<"v4">>),
+    ?assertMatch({ok, {{127,0,0,1}, _, [{pktinfo, {{127,0,0,1}, 1}}, {hoplimit, 7},
+                                        {tclass, 16#b8}], <<"v4">>}},
+                 scoped_ipv6_udp:recv(B, 0, 1000)),
+    ?assertEqual({error, eafnosupport},
+                 scoped_ipv6_udp:send(A, {127,0,0,1}, Port, [{pktinfo, "::1"}], <<>>)),
+    {ok, G} = scoped_ipv6_udp:open(0, [binary, {ip, {127,0,0,1}}, {min_hoplimit, 255}]),
+    {ok, {_, GPort}} = scoped_ipv6_udp:sockname(G),
+    ok = scoped_ipv6_udp:send(A, {127,0,0,1}, GPort, [{hoplimit, 64}], <<"far">>),
+    ok = scoped_ipv6_udp:send(A, {127,0,0,1}, GPort, [{hoplimit, 255}], <<"near">>),
+    ?assertMatch({ok, {{127,0,0,1}, _, <<"near">>}}, scoped_ipv6_udp:recv(G, 0, 1000)),
+    ?assertEqual({ok, [{hoplimit_dropped, 1}]}, scoped_ipv6_udp:getstat(G)),
+    [ok = scoped_ipv6_udp:close(S) || S <- [A, B, G]].
 
 %% scoped_ipv6:ping/2's example, on loopback: as root (or with
 %% net.ipv4.ping_group_range allowing this process), a round trip in

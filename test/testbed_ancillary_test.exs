@@ -173,6 +173,69 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
     end
   end
 
+  # The same items on IPv4 sockets, from Linux's IP_PKTINFO, IP_TTL and
+  # IP_TOS: `hoplimit` is the TTL, `tclass` the TOS byte. linkV carries
+  # 10.13.0.1/24 here and 10.13.0.2/24 in sip6-v.
+  describe "IPv4 sockets" do
+    setup do
+      Links.add(
+        link: "linkV",
+        peer_ns: "sip6-v",
+        peer_if: "eth0",
+        peer_addr: "fe80::2/64",
+        new_ns: true
+      )
+
+      for args <- [
+            ~w(addr add 10.13.0.1/24 dev linkV),
+            ~w(-n sip6-v addr add 10.13.0.2/24 dev eth0)
+          ] do
+        {_, 0} = System.cmd("ip", args)
+      end
+
+      %{v: index("linkV")}
+    end
+
+    defp peer4_send(address, port, ttl_tos, messages) do
+      args = ["10.13.0.2", address, "#{port}", ttl_tos | messages]
+      assert Peer.run("sip6-v", "udp4-send", args) == ["sent"]
+    end
+
+    test "arrival: the header's destination (unicast or broadcast), the link, TTL and TOS", %{v: v} do
+      {:ok, s} = UDP.open(7520, [:inet, :binary | @all_info])
+      peer4_send("10.13.0.1", 7520, "9/184", ["uni"])
+      # TOS 16: OTP's socket decodes it to an atom, `lowdelay`.
+      peer4_send("10.13.0.255", 7520, "1/16", ["bcast"])
+      from = {10, 13, 0, 2}
+
+      assert {:ok, {^from, _, [pktinfo: {{10, 13, 0, 1}, ^v}, hoplimit: 9, tclass: 184], "uni"}} =
+               UDP.recv(s, 0, 5_000)
+
+      assert {:ok, {^from, _, [pktinfo: {{10, 13, 0, 255}, ^v}, hoplimit: 1, tclass: 16], "bcast"}} =
+               UDP.recv(s, 0, 5_000)
+    end
+
+    test "the guard reads the TTL" do
+      {:ok, s} = UDP.open(7521, [:inet, :binary, min_hoplimit: 255])
+      peer4_send("10.13.0.1", 7521, "64/0", ["far"])
+      peer4_send("10.13.0.1", 7521, "255/0", ["near"])
+      assert {:ok, {{10, 13, 0, 2}, _, "near"}} = UDP.recv(s, 0, 5_000)
+      assert UDP.getstat(s) == {:ok, [hoplimit_dropped: 1]}
+    end
+
+    test "one datagram's source, interface, TTL and TOS, as the peer sees them" do
+      peer = Peer.start("sip6-v", "udp4-source", ["7522"])
+      {:ok, s} = UDP.open(0, [:inet, :binary])
+      anc = [pktinfo: {{10, 13, 0, 1}, "linkV"}, hoplimit: 3, tclass: 0x20]
+      :ok = UDP.send(s, {10, 13, 0, 2}, 7522, anc, "v4")
+      assert Peer.next_line(peer, 5_000) == "got v4 from 10.13.0.1 ttl 3 tos 32"
+      :ok = UDP.send(s, {10, 13, 0, 2}, 7522, "plain")
+      assert Peer.next_line(peer, 5_000) == "got plain from 10.13.0.1 ttl 64 tos 0"
+      # An IPv6 source for an IPv4 datagram.
+      assert UDP.send(s, {10, 13, 0, 2}, 7522, [pktinfo: "::1"], "x") == {:error, :eafnosupport}
+    end
+  end
+
   describe "bad input" do
     test "wrong option types raise, nonsense addresses are errors" do
       for opt <- [
@@ -188,8 +251,6 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
         assert UDP.setopts(s, [opt]) == {:error, :einval}
         UDP.close(s)
       end
-
-      assert UDP.open(0, [:inet, recvpktinfo: true]) == {:error, :eafnosupport}
 
       {:ok, s} = UDP.open(0, [:binary])
 

@@ -32,7 +32,10 @@ defmodule ScopedIPv6.UDP do
 
   ## Arrival information, the hop-limit guard (RFC 3542, RFC 5082)
 
-  On IPv6 sockets (`{:error, :eafnosupport}` on IPv4 ones):
+  On IPv6 sockets (RFC 3542), and on IPv4 ones from Linux's IP_PKTINFO,
+  IP_TTL and IP_TOS (there `:hoplimit` is the TTL and `:tclass` the TOS
+  byte; a `:pktinfo` source names its interface beside the address,
+  `{{10, 0, 0, 1}, "eth0"}`, since IPv4 addresses take no zone):
 
     * `recvpktinfo: true`, `recvhoplimit: true`, `recvtclass: true` - each
       datagram carries an `anc_data` list, as `:gen_udp`'s does with
@@ -49,7 +52,7 @@ defmodule ScopedIPv6.UDP do
       `getstat/1`; link-local protocols set 255, which only a sender on the
       same link can achieve.
     * `unicast_hops: n` (`0..255` or `:default`) - the hop limit of unicast
-      datagrams sent.
+      datagrams sent (IPv6 sockets).
 
   Any other option, or a bad value, raises `ArgumentError` at `open/2`, as
   `:gen_udp.open/2` does, and is `{:error, :einval}` from `setopts/2`.

@@ -15,6 +15,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               SRC (an address of eth0, or - for the kernel's
                               choice); unicast or multicast; ADDR holds its %zone
   udp-source PORT             print "got DATA from SOURCE" for each datagram
+  udp4-send SRC ADDR PORT TTL/TOS MESSAGE...  over IPv4: send each MESSAGE from
+                              SRC to ADDR (a broadcast address too) with that
+                              TTL and TOS
+  udp4-source PORT            over IPv4: print "got DATA from SOURCE ttl T tos S"
   mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
@@ -161,6 +165,40 @@ def udp_source(port):
     while True:
         data, peer = s.recvfrom(65536)
         say("got", data.decode(), "from", peer[0])
+
+
+# Linux's numbers, where Python's socket module lacks the name.
+IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)
+IP_RECVTOS = getattr(socket, "IP_RECVTOS", 13)
+
+
+def udp4_send(src, addr, port, ttl_tos, *messages):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.bind((src, 0))
+    ttl, _, tos = ttl_tos.partition("/")
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, int(ttl))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, int(tos or 0))
+    for message in messages:
+        s.sendto(message.encode(), (addr, int(port)))
+    say("sent")
+
+
+def udp4_source(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
+    s.bind(("0.0.0.0", int(port)))
+    say("ready")
+    while True:
+        data, ancdata, _flags, peer = s.recvmsg(65536, 256)
+        info = {}
+        for level, kind, value in ancdata:
+            if level == socket.IPPROTO_IP and kind == socket.IP_TTL:
+                info["ttl"] = int.from_bytes(value[:4], sys.byteorder)
+            elif level == socket.IPPROTO_IP and kind == socket.IP_TOS:
+                info["tos"] = value[0]
+        say("got", data.decode(), "from", peer[0], "ttl", info.get("ttl"), "tos", info.get("tos"))
 
 
 def mcast_listen(group, port, ifname):
@@ -353,6 +391,8 @@ ROLES = {
     "udp-ask-src": udp_ask_src,
     "udp-send": udp_send,
     "udp-source": udp_source,
+    "udp4-send": udp4_send,
+    "udp4-source": udp4_source,
     "mcast-listen": mcast_listen,
     "mcast-send": mcast_send,
     "tls-echo": tls_echo,
