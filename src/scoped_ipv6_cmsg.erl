@@ -162,14 +162,15 @@ int(Ctrl, Item) ->
         _ -> error
     end.
 
-%% The control message that carries `Item', on an IPv6 or an IPv4 socket.
-find([#{level := Level, type := Type} = Cmsg | Rest], Item) ->
-    case native(family(Level), Item) of
-        {Level, Type} -> Cmsg;
+%% The control message that carries `Item', on an IPv6 or an IPv4 socket
+%% (native/2). IPv6's are matched in the clause's head, as native/2 names
+%% them: the per-datagram path of every IPv6 socket.
+find([#{level := ipv6, type := Item} = Cmsg | _], Item) ->
+    Cmsg;
+find([#{level := ip, type := Type} = Cmsg | Rest], Item) ->
+    case native(inet, Item) of
+        {ip, Type} -> Cmsg;
         _ -> find(Rest, Item)
     end;
 find([_ | Rest], Item) -> find(Rest, Item);
 find([], _Item) -> none.
-
-family(ipv6) -> inet6;
-family(_Ip) -> inet.
