@@ -223,6 +223,36 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       assert UDP.getstat(s) == {:ok, [hoplimit_dropped: 1]}
     end
 
+    # IPv4 link-local addresses have no zone either: the same 169.254.0.2
+    # behind linkV and linkW, told apart by the interface pktinfo names.
+    test "169.254.0.2 on two links: pktinfo's interface chooses the one reached" do
+      Links.add(
+        link: "linkW",
+        peer_ns: "sip6-w",
+        peer_if: "eth0",
+        peer_addr: "fe80::2/64",
+        new_ns: true
+      )
+
+      for args <- [
+            ~w(addr add 169.254.0.1/16 dev linkV),
+            ~w(addr add 169.254.0.1/16 dev linkW),
+            ~w(-n sip6-v addr add 169.254.0.2/16 dev eth0),
+            ~w(-n sip6-w addr add 169.254.0.2/16 dev eth0)
+          ] do
+        {_, 0} = System.cmd("ip", args)
+      end
+
+      peer_v = Peer.start("sip6-v", "udp4-source", ["7523"])
+      peer_w = Peer.start("sip6-w", "udp4-source", ["7523"])
+      {:ok, s} = UDP.open(0, [:inet, :binary])
+      :ok = UDP.send(s, {169, 254, 0, 2}, 7523, [pktinfo: {{0, 0, 0, 0}, "linkW"}], "to-w")
+      :ok = UDP.send(s, {169, 254, 0, 2}, 7523, [pktinfo: {{0, 0, 0, 0}, "linkV"}], "to-v")
+      # Each peer's first datagram is its own: neither got the other's.
+      assert Peer.next_line(peer_w, 5_000) == "got to-w from 169.254.0.1 ttl 64 tos 0"
+      assert Peer.next_line(peer_v, 5_000) == "got to-v from 169.254.0.1 ttl 64 tos 0"
+    end
+
     test "one datagram's source, interface, TTL and TOS, as the peer sees them" do
       peer = Peer.start("sip6-v", "udp4-source", ["7522"])
       {:ok, s} = UDP.open(0, [:inet, :binary])
