@@ -449,13 +449,7 @@ defmodule ScopedIPv6.ReliabilityTest do
   # --- the fault namespace: sip6-t behind linkF ------------------------------------------
 
   defp fault_link_up do
-    Links.add(
-      link: "linkF",
-      peer_ns: "sip6-t",
-      peer_if: "eth0",
-      peer_addr: "fe80::2/64",
-      new_ns: true
-    )
+    Links.add_peer("linkF", "sip6-t")
   end
 
   defp fault_link_down, do: Links.delete("linkF")

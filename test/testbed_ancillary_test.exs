@@ -178,20 +178,9 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
   # 10.13.0.1/24 here and 10.13.0.2/24 in sip6-v.
   describe "IPv4 sockets" do
     setup do
-      Links.add(
-        link: "linkV",
-        peer_ns: "sip6-v",
-        peer_if: "eth0",
-        peer_addr: "fe80::2/64",
-        new_ns: true
-      )
+      Links.add_peer("linkV", "sip6-v")
 
-      for args <- [
-            ~w(addr add 10.13.0.1/24 dev linkV),
-            ~w(-n sip6-v addr add 10.13.0.2/24 dev eth0)
-          ] do
-        {_, 0} = System.cmd("ip", args)
-      end
+      Links.ipv4("linkV", "sip6-v", "10.13.0.1/24", "10.13.0.2/24")
 
       %{v: index("linkV")}
     end
@@ -226,21 +215,10 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
     # IPv4 link-local addresses have no zone either: the same 169.254.0.2
     # behind linkV and linkW, told apart by the interface pktinfo names.
     test "169.254.0.2 on two links: pktinfo's interface chooses the one reached" do
-      Links.add(
-        link: "linkW",
-        peer_ns: "sip6-w",
-        peer_if: "eth0",
-        peer_addr: "fe80::2/64",
-        new_ns: true
-      )
+      Links.add_peer("linkW", "sip6-w")
 
-      for args <- [
-            ~w(addr add 169.254.0.1/16 dev linkV),
-            ~w(addr add 169.254.0.1/16 dev linkW),
-            ~w(-n sip6-v addr add 169.254.0.2/16 dev eth0),
-            ~w(-n sip6-w addr add 169.254.0.2/16 dev eth0)
-          ] do
-        {_, 0} = System.cmd("ip", args)
+      for {link, ns} <- [{"linkV", "sip6-v"}, {"linkW", "sip6-w"}] do
+        Links.ipv4(link, ns, "169.254.0.1/16", "169.254.0.2/16")
       end
 
       peer_v = Peer.start("sip6-v", "udp4-source", ["7523"])

@@ -98,13 +98,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert [] = :scoped_ipv6_mdns_cache.lookup(~c"peer-a.local", [:aaaa], [a], now() + 11_000)
       # Nobody is asked the second time: a link whose responder is silent
       # still resolves from the cache, and not without it.
-      Links.add(
-        link: "linkQ",
-        peer_ns: "sip6-q",
-        peer_if: "eth0",
-        peer_addr: "fe80::2/64",
-        new_ns: true
-      )
+      Links.add_peer("linkQ", "sip6-q")
 
       q = index("linkQ")
       :scoped_ipv6_mdns_cache.store(~c"quiet.local", q, [{@ll2, 60, true}], now())
@@ -134,20 +128,9 @@ defmodule ScopedIPv6.TestbedNamesTest do
     setup do
       # linkV: IPv4 as well (10.13.0.1 here, 10.13.0.2 there), and an avahi
       # there that speaks IPv4 only.
-      Links.add(
-        link: "linkV",
-        peer_ns: "sip6-v",
-        peer_if: "eth0",
-        peer_addr: "fe80::2/64",
-        new_ns: true
-      )
+      Links.add_peer("linkV", "sip6-v")
 
-      for args <- [
-            ~w(addr add 10.13.0.1/24 dev linkV),
-            ~w(-n sip6-v addr add 10.13.0.2/24 dev eth0)
-          ] do
-        {_, 0} = System.cmd("ip", args)
-      end
+      Links.ipv4("linkV", "sip6-v", "10.13.0.1/24", "10.13.0.2/24")
 
       {os_pid, dir} = start_avahi("sip6-v", [{"v4peer.local", "10.13.0.2"}], ipv4: true)
 
@@ -322,13 +305,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
   describe "hostile responders" do
     setup do
-      Links.add(
-        link: "linkH",
-        peer_ns: "sip6-h",
-        peer_if: "eth0",
-        peer_addr: "fe80::2/64",
-        new_ns: true
-      )
+      Links.add_peer("linkH", "sip6-h")
 
       :ok
     end
@@ -465,13 +442,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
     end
 
     test "stops answering on a link that goes away" do
-      Links.add(
-        link: "linkR",
-        peer_ns: "sip6-r",
-        peer_if: "eth0",
-        peer_addr: "fe80::2/64",
-        new_ns: true
-      )
+      Links.add_peer("linkR", "sip6-r")
 
       r = index("linkR")
       start_responder(%{name: "device", links: ["linkA", "linkR"]})

@@ -43,6 +43,14 @@ defmodule ScopedIPv6.Test.Links do
   end
 
   @doc """
+  A link to a new namespace `ns`, whose end (eth0) carries fe80::2 as the
+  testbed's peers do: `add/1` with those options.
+  """
+  def add_peer(link, ns) do
+    add(link: link, peer_ns: ns, peer_if: "eth0", peer_addr: "fe80::2/64", new_ns: true)
+  end
+
+  @doc """
   Waits until IPv6 is up on `dev` in namespace `ns` (`nil`: this one), as
   test/testbed.sh does: once its multicast route is there. Until then,
   neighbour discovery on the link fails.
@@ -56,6 +64,19 @@ defmodule ScopedIPv6.Test.Links do
       tries == 0 -> raise "#{dev} never became ready"
       true -> Process.sleep(50) && ready(ns, dev, tries - 1)
     end
+  end
+
+  @doc """
+  IPv4 as well: `here` (an address with its prefix length) on our end of
+  `link`, `there` on `peer_if` in namespace `ns`.
+  """
+  def ipv4(link, ns, here, there, peer_if \\ "eth0") do
+    for args <- [~w(addr add #{here} dev #{link}), ~w(-n #{ns} addr add #{there} dev #{peer_if})] do
+      {out, status} = ip(args)
+      if status != 0, do: raise("ip #{Enum.join(args, " ")}: #{out}")
+    end
+
+    :ok
   end
 
   def delete(link), do: ip(~w(link del #{link}))
