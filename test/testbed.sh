@@ -26,8 +26,12 @@ PEERS=(sip6-a sip6-b)
 LINKS=(linkA linkB)
 OWN=(fe80::a fe80::b)
 ULA=(fd00:a fd00:b)
-# Fixed ports that sip6-host listens on: never handed out as ephemeral ports.
-RESERVED_PORTS=4369-4370
+# Fixed ports that sip6-host listens on: never handed out as ephemeral ports
+# (its ephemeral range is widened to 1024-65535 below, so a port another test
+# took for a connect could otherwise be one a later test listens on): epmd
+# and the test nodes' (4369-4370), multicast DNS (5353: the responder, the
+# docs' examples), and the tests' own listeners (7000-7999).
+RESERVED_PORTS=4369-4370,5353,7000-7999
 
 in_ns() { ip netns exec "$1" "${@:2}"; }
 
