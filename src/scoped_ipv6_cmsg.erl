@@ -1,6 +1,7 @@
 %% @private
 %% Ancillary data of scoped UDP sockets, between OTP's `socket' control
-%% messages and the `AncData' lists of scoped_ipv6_udp: RFC 3542's on IPv6
+%% messages and the `AncData' lists of scoped_ipv6_udp (and the arrival
+%% link and destination the mDNS responder reads): RFC 3542's on IPv6
 %% sockets, and the same three items on IPv4 sockets from Linux's
 %% IP_PKTINFO, IP_TTL and IP_TOS (`hoplimit' is the TTL there, `tclass'
 %% the TOS byte), so that code reads one shape whatever the family.
@@ -18,7 +19,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([arrival/2, hoplimit/1, items/1, interface/1, encode/2]).
+-export([arrival/2, pktinfo/1, hoplimit/1, items/1, interface/1, encode/2]).
 
 %% What a socket asked to learn, as a bit mask (kept in an atomics array).
 -define(PKTINFO, 1).
@@ -136,6 +137,10 @@ source(Source) when ?is_scoped_address(Source); ?is_ip6_address(Source); ?is_ip4
 source(_) ->
     {error, badarg}.
 
+%% @doc Where a datagram arrived: `{ok, {Destination, IfIndex}}', the
+%% destination scoped by the interface when it needs a scope (what the
+%% mDNS responder reads too), or `error' when the kernel gave none.
+-spec pktinfo([map()]) -> {ok, {scoped_ipv6:address(), non_neg_integer()}} | error.
 pktinfo(Ctrl) ->
     case find(Ctrl, pktinfo) of
         #{value := #{addr := Ip, ifindex := Index}} -> {ok, destination(Ip, Index)};

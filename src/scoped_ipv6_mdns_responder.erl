@@ -263,22 +263,15 @@ arm(#{socket := S} = State, Budget) ->
             State
     end.
 
-%% The interface a packet arrived on and the address it was sent to
-%% (IPV6_PKTINFO): OTP 25 decodes it, otherwise the raw in6_pktinfo is
-%% read (16 bytes of address, the index). `{0, none}' without one.
+%% The interface a packet arrived on and the address it was sent to,
+%% scoped by that interface when it needs a scope (IPV6_PKTINFO, read by
+%% scoped_ipv6_cmsg). `{0, none}' without one.
 arrival(#{ctrl := Ctrl}) ->
-    case [A || #{level := ipv6, type := pktinfo} = C <- Ctrl, A <- [pktinfo(C)]] of
-        [Arrival | _] -> Arrival;
-        [] -> {0, none}
+    case scoped_ipv6_cmsg:pktinfo(Ctrl) of
+        {ok, {To, Index}} -> {Index, To};
+        error -> {0, none}
     end;
 arrival(_) ->
-    {0, none}.
-
-pktinfo(#{value := #{ifindex := Index, addr := To}}) ->
-    {Index, To};
-pktinfo(#{data := <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16, Index:32/native>>}) ->
-    {Index, {A, B, C, D, E, F, G, H}};
-pktinfo(_) ->
     {0, none}.
 
 handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
@@ -298,7 +291,7 @@ handle(_From, _Arrival, _Packet, State) ->
 
 %% Sent to ff02::fb: from the link. Sent to us: only from link `Index'
 %% (RFC 6762 section 5.5; scoped_ipv6_addr:from_link/3).
-from_link(_From, _Index, ?GROUP, _State) ->
+from_link(_From, Index, {?GROUP, Index}, _State) ->
     true;
 from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
