@@ -89,14 +89,14 @@ open(Port) ->
 %% items from Linux's IP_PKTINFO, IP_TTL and IP_TOS: `hoplimit' is the
 %% TTL, `tclass' the TOS byte): with `{recvpktinfo, true}',
 %% `{recvhoplimit, true}' or `{recvtclass, true}', each datagram carries
-%% an `AncData' list, as
-%% gen_udp's does with `recvtclass': `recv/3' answers `{ok, {Address,
-%% Port, AncData, Data}}' and active messages are `{udp, Socket, Address,
-%% Port, AncData, Data}'. `AncData' holds, in this order and each only
-%% when asked for, `{pktinfo, {Destination, IfIndex}}' (the address the
-%% datagram was sent to, scoped by the arrival interface when it needs a
-%% scope, e.g. `{{16#ff02,0,0,0,0,0,0,16#fb}, 3}', and the index of the
-%% interface it arrived on), `{hoplimit, 0..255}' and `{tclass, 0..255}'.
+%% an `AncData' list, as gen_udp's does with `recvtclass': `recv/3'
+%% answers `{ok, {Address, Port, AncData, Data}}' and active messages are
+%% `{udp, Socket, Address, Port, AncData, Data}'. `AncData' holds, in this
+%% order and each only when asked for, `{pktinfo, {Destination, IfIndex}}'
+%% (the address the datagram was sent to, scoped by the arrival interface
+%% when it needs a scope, e.g. `{{16#ff02,0,0,0,0,0,0,16#fb}, 3}', and the
+%% index of the interface it arrived on), `{hoplimit, 0..255}' and
+%% `{tclass, 0..255}'.
 %% Without these options the shapes stay `{ok, {Address, Port, Data}}' and
 %% `{udp, Socket, Address, Port, Data}'.
 %%
@@ -219,10 +219,9 @@ send(Socket, Address, Port, AncData, Data) ->
 %% The control messages are those of the destination's family, which is
 %% the socket's (the kernel refuses another).
 send_items(Socket, Ip, Port, Scope, Items, Data) ->
-    Family = case Ip of {_, _, _, _} -> inet; _ -> inet6 end,
+    #{family := Family} = To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
     case scoped_ipv6_cmsg:encode(Items, Family) of
         {ok, Ctrl} ->
-            To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
             Msg = #{addr => To, iov => erlang:iolist_to_iovec(Data), ctrl => Ctrl},
             scoped_ipv6_dest:explain(socket:sendmsg(Socket, Msg), Scope);
         {error, _} = Error ->

@@ -25,6 +25,12 @@ defmodule ScopedIPv6.TestbedSocketsTest do
 
   defp index(name), do: ScopedIPv6.if_index!(name)
 
+  # curl in a peer's namespace (5 s at most): `{output, exit status}`.
+  defp curl(namespace, url, flags \\ []) do
+    args = ~w(netns exec #{namespace} curl -sS -m 5) ++ flags ++ [url]
+    System.cmd("ip", args, stderr_to_stdout: true)
+  end
+
   defp fetch_name(address, port) do
     {:ok, socket} = TCP.connect(address, port, [:binary, active: false], 2_000)
     {:ok, name} = :gen_tcp.recv(socket, 0, 2_000)
@@ -144,19 +150,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
           peer
         end)
 
-      {out, 0} =
-        System.cmd("ip", [
-          "netns",
-          "exec",
-          "sip6-a",
-          "curl",
-          "-sS",
-          "-m",
-          "5",
-          "http://[fe80::1%25eth0]:#{port}/"
-        ])
-
-      assert out == "ok"
+      assert curl("sip6-a", "http://[fe80::1%25eth0]:#{port}/") == {"ok", 0}
       assert {:ok, {{peer_ip, ^a}, _}} = Task.await(server)
       assert peer_ip in [@ll2, {0xFE80, 0, 0, 0, 0, 0, 0, 0xA}]
     end
@@ -170,19 +164,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
       :gen_tcp.close(plain)
 
       for {ns, link} <- [{"sip6-a", "linkA"}, {"sip6-b", "linkB"}] do
-        task =
-          Task.async(fn ->
-            System.cmd("ip", [
-              "netns",
-              "exec",
-              ns,
-              "curl",
-              "-sS",
-              "-m",
-              "5",
-              "http://[fe80::1%25eth0]:#{port}/"
-            ])
-          end)
+        task = Task.async(fn -> curl(ns, "http://[fe80::1%25eth0]:#{port}/") end)
 
         {:ok, socket} = :gen_tcp.accept(listener, 5_000)
         {:ok, {{_peer, scope}, _}} = ScopedIPv6.peername(socket)
@@ -458,15 +440,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
           :gen_tcp.close(socket)
         end)
 
-      curl = fn zone ->
-        System.cmd(
-          "ip",
-          ~w(netns exec sip6-a curl -sS -m 5 http://[fe80::1%25#{zone}]:7105/),
-          stderr_to_stdout: true
-        )
-      end
-
-      assert curl.("eth0") == {"ok", 0}
+      assert curl("sip6-a", "http://[fe80::1%25eth0]:7105/") == {"ok", 0}
       Task.await(server)
       :ok = :gen_tcp.close(listener)
     end
@@ -487,17 +461,9 @@ defmodule ScopedIPv6.TestbedSocketsTest do
 
       on_exit(fn -> :cowboy.stop_listener(:scoped_ipv6_test) end)
 
-      curl = fn namespace ->
-        System.cmd(
-          "ip",
-          ~w(netns exec #{namespace} curl -sS -m 5 http://[fe80::1%25eth0]:7107/),
-          stderr_to_stdout: true
-        )
-      end
-
-      assert curl.("sip6-a") == {"on linkA", 0}
+      assert curl("sip6-a", "http://[fe80::1%25eth0]:7107/") == {"on linkA", 0}
       # fe80::1 is this host's on linkB too, but the listener is linkA's.
-      assert {refused, 7} = curl.("sip6-b")
+      assert {refused, 7} = curl("sip6-b", "http://[fe80::1%25eth0]:7107/")
       assert refused =~ "Failed to connect"
     end
 
@@ -522,11 +488,7 @@ defmodule ScopedIPv6.TestbedSocketsTest do
           :ssl.close(tls)
         end)
 
-      assert System.cmd(
-               "ip",
-               ~w(netns exec sip6-a curl -sSk -m 5 https://[fe80::1%25eth0]:7108/),
-               stderr_to_stdout: true
-             ) == {"tls", 0}
+      assert curl("sip6-a", "https://[fe80::1%25eth0]:7108/", ["-k"]) == {"tls", 0}
 
       Task.await(server)
     end
