@@ -8,7 +8,7 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/1, family/2,
+-export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, family/2,
          bound_to_interface/2, refused_option/2]).
 
 %% What a scoped UDP socket is opened with: where it binds, what is set on
@@ -39,7 +39,9 @@
 %%                       bind or connect: `{raw, 1, N, V}' for gen_tcp,
 %%                       socket:setopt_native/3 for UDP
 %%   {before_bind, Opt}  socket:setopt/3 before bind
-%%   {after_bind, Opt}   socket:setopt/3 at open and by setopts/2
+%%   {after_bind, Opt}   socket:setopt/3 at open and by setopts/2; on an
+%%                       IPv4 socket an IPv6 option sets its IPv4
+%%                       counterpart (on_family/3)
 %%   server              the UDP socket's process (active mode, data mode,
 %%                       largest datagram), at open and by setopts/2
 %%   arrival             the UDP socket's process and the kernel: RFC 3542
@@ -52,6 +54,7 @@ row(ifaddr)          -> {address,  address,                  address};
 row(port)            -> {port,     gen_tcp,                  port};
 row(family)          -> {family,   gen_tcp,                  family};
 row(reuseaddr)       -> {boolean,  gen_tcp,                  {before_bind, {socket, reuseaddr}}};
+row(reuseport)       -> {boolean,  gen_tcp,                  {before_bind, {socket, reuseport}}};
 row(ipv6_v6only)     -> {boolean,  gen_tcp,                  {before_bind, {ipv6, v6only}}};
 row(recbuf)          -> {positive, gen_tcp,                  {before_bind, {socket, rcvbuf}}};
 row(sndbuf)          -> {positive, gen_tcp,                  {before_bind, {socket, sndbuf}}};
@@ -65,6 +68,13 @@ row(multicast_if)    -> {scope,    gen_tcp,                  {after_bind, {ipv6,
 row(multicast_hops)  -> {hops,     gen_tcp,                  {after_bind, {ipv6, multicast_hops}}};
 row(multicast_loop)  -> {boolean,  gen_tcp,                  {after_bind, {ipv6, multicast_loop}}};
 row(unicast_hops)    -> {unicast_hops, gen_tcp,              {after_bind, {ipv6, unicast_hops}}};
+row(tclass)          -> {byte,     gen_tcp,                  {after_bind, {ipv6, tclass}}};
+row(broadcast)       -> {boolean,  gen_tcp,                  {after_bind, {socket, broadcast}}};
+row(dontroute)       -> {boolean,  gen_tcp,                  {after_bind, {socket, dontroute}}};
+row(priority)        -> {integer,  gen_tcp,                  {after_bind, {socket, priority}}};
+row(ttl)             -> {hops,     gen_tcp,                  {after_bind, {ip, ttl}}};
+row(tos)             -> {byte,     gen_tcp,                  {after_bind, {ip, tos}}};
+row(multicast_ttl)   -> {hops,     gen_tcp,                  {after_bind, {ip, multicast_ttl}}};
 row(recvpktinfo)     -> {boolean,  gen_tcp,                  arrival};
 row(recvhoplimit)    -> {boolean,  gen_tcp,                  arrival};
 row(recvtclass)      -> {boolean,  gen_tcp,                  arrival};
@@ -88,6 +98,8 @@ value_ok(scope, S) -> ?is_scope(S);
 value_ok(hops, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;    % OTP 25 refuses -1
 value_ok(unicast_hops, N) -> N =:= default orelse (is_integer(N) andalso N >= 0 andalso N =< 255);
 value_ok(hoplimit, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;
+value_ok(byte, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;
+value_ok(integer, N) -> is_integer(N);
 value_ok(backend, B) -> B =:= inet;              % UDP runs on OTP's socket module
 value_ok(any, _) -> true.
 
@@ -211,7 +223,7 @@ udp_open([Opt | Rest], Family, Acc) ->
         {ok, {before_bind, SockOpt}, Value} ->
             udp_open(Rest, Family, add(before_bind, {SockOpt, before_bind(SockOpt, Value)}, Acc));
         {ok, _After, _} ->
-            case udp_setting(Opt) of
+            case udp_setting(Opt, Family) of
                 {ok, Setting} -> udp_open(Rest, Family, add(after_bind, Setting, Acc));
                 {error, _} -> {error, {badarg, Opt}}
             end;
@@ -237,11 +249,11 @@ udp_result(#{before_bind := Before, after_bind := After}, Bind, Family) ->
 before_bind({socket, bindtodevice}, Name) -> binary_to_list(Name);
 before_bind(_SockOpt, Value) -> Value.
 
-%% @doc How a UDP socket applies one option after it is bound (at open,
-%% or by setopts/2): `{error, einval}' for any option that cannot be set
-%% then, or a bad value, as inet:setopts/2 answers.
--spec udp_setting(term()) -> {ok, udp_setting()} | {error, einval}.
-udp_setting(Opt) ->
+%% @doc How a UDP socket of `Family' applies one option after it is bound
+%% (at open, or by setopts/2): `{error, einval}' for any option that
+%% cannot be set then, or a bad value, as inet:setopts/2 answers.
+-spec udp_setting(term(), inet | inet6) -> {ok, udp_setting()} | {error, einval}.
+udp_setting(Opt, Family) ->
     case lookup(udp, Opt) of
         {ok, server, Value} ->
             {Name, _} = named(Opt),
@@ -249,16 +261,30 @@ udp_setting(Opt) ->
         {ok, arrival, Value} ->
             {Name, _} = named(Opt),
             {ok, {arrival, Name, Value}};
+        {ok, {after_bind, {ipv6, multicast_if}}, _Scope} when Family =:= inet ->
+            %% IPv4 names its multicast interface by an address, not a scope.
+            {error, einval};
         {ok, {after_bind, {ipv6, multicast_if} = SockOpt}, Scope} ->
             case scoped_ipv6_dest:interface_index(Scope) of
                 {ok, Index} -> {ok, {socket, SockOpt, Index}};
                 {error, _} -> {error, einval}
             end;
         {ok, {after_bind, SockOpt}, Value} ->
-            {ok, {socket, SockOpt, Value}};
+            {SockOpt4, Value4} = on_family(Family, SockOpt, Value),
+            {ok, {socket, SockOpt4, Value4}};
         _ ->
             {error, einval}
     end.
+
+%% The IPv6 names stay the API on IPv4 sockets, as they do for arrival
+%% items and send/5 (`hoplimit' is the TTL, `tclass' the TOS byte): each
+%% sets its IPv4 counterpart there.
+on_family(inet, {ipv6, unicast_hops}, default) -> {{ip, ttl}, -1};    % Linux: the default TTL
+on_family(inet, {ipv6, unicast_hops}, Hops) -> {{ip, ttl}, Hops};
+on_family(inet, {ipv6, multicast_hops}, Hops) -> {{ip, multicast_ttl}, Hops};
+on_family(inet, {ipv6, multicast_loop}, Loop) -> {{ip, multicast_loop}, Loop};
+on_family(inet, {ipv6, tclass}, Class) -> {{ip, tos}, Class};
+on_family(_Family, SockOpt, Value) -> {SockOpt, Value}.
 
 %% @doc Which option of a list gen_tcp refused (it says only `badarg'):
 %% the first that it refuses alone (scoped_ipv6_otp knows how to ask).

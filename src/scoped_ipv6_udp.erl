@@ -74,9 +74,14 @@ open(Port) ->
 %% (`inet', or an IPv4 `{ip, A}', makes an IPv4 socket), except that with
 %% neither it is IPv6, where scopes live; a family against the address is
 %% `{error, eafnosupport}'. Options: `binary'
-%% or `list', `{active, A}', `reuseaddr', `ipv6_v6only', `recbuf',
-%% `sndbuf', `bind_to_device', `{multicast_if, Scope}',
-%% `{multicast_hops, N}', `{multicast_loop, Bool}', `{buffer, N}'.
+%% or `list', `{active, A}', `reuseaddr', `reuseport', `ipv6_v6only',
+%% `recbuf', `sndbuf', `bind_to_device', `broadcast', `dontroute',
+%% `{priority, N}', `{multicast_if, Scope}', `{multicast_hops, N}',
+%% `{multicast_loop, Bool}', `{tclass, N}', `{buffer, N}', and gen_udp's
+%% IPv4 `{ttl, N}', `{tos, N}', `{multicast_ttl, N}'. On an IPv4 socket
+%% the IPv6 names set their IPv4 counterparts (`unicast_hops' the TTL,
+%% `multicast_hops' the multicast TTL, `tclass' the TOS byte), as they
+%% name them in arrival information; `multicast_if' is IPv6's only.
 %%
 %% `{buffer, N}' (`1..65535', default 65535) is the largest datagram
 %% received, as in gen_udp; unlike gen_udp, a longer datagram is never
@@ -347,7 +352,9 @@ recv_whole(Socket, Buffer, Timeout) ->
 %% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
 %% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}',
 %% `{recvpktinfo, B}', `{recvhoplimit, B}', `{recvtclass, B}',
-%% `{min_hoplimit, N}', `{unicast_hops, N}' (see open/2).
+%% `{min_hoplimit, N}', `{unicast_hops, N}', `{tclass, N}', `broadcast',
+%% `dontroute', `{priority, N}', `{ttl, N}', `{tos, N}',
+%% `{multicast_ttl, N}' (see open/2).
 %% Every option is checked before any is set: `{error, einval}' for one
 %% it does not take, or a bad value, as `inet:setopts/2'.
 %%
@@ -602,20 +609,20 @@ set_active(Active, State) ->
 
 %% As inet:setopts/2: a bad option is einval, and the socket stays open.
 %% Every option is checked before any is applied.
-apply_opts(Opts, State) ->
-    case settings(Opts, []) of
+apply_opts(Opts, #{family := Family} = State) ->
+    case settings(Opts, Family, []) of
         {ok, Settings} -> apply_settings(Settings, State);
         {error, einval} = Error -> Error
     end.
 
-settings([], Acc) ->
+settings([], _Family, Acc) ->
     {ok, lists:reverse(Acc)};
-settings([Opt | Rest], Acc) ->
-    case scoped_ipv6_sockopts:udp_setting(Opt) of
-        {ok, Setting} -> settings(Rest, [Setting | Acc]);
+settings([Opt | Rest], Family, Acc) ->
+    case scoped_ipv6_sockopts:udp_setting(Opt, Family) of
+        {ok, Setting} -> settings(Rest, Family, [Setting | Acc]);
         {error, einval} = Error -> Error
     end;
-settings(_Improper, _Acc) ->
+settings(_Improper, _Family, _Acc) ->
     {error, einval}.
 
 apply_settings([], State) ->

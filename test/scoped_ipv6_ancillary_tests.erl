@@ -59,6 +59,45 @@ unicast_hops_test() ->
     ?assertEqual({error, einval}, scoped_ipv6_udp:setopts(S, [{unicast_hops, 300}])),
     ?assertError(badarg, scoped_ipv6_udp:open(0, [{unicast_hops, 300}])).
 
+%% On an IPv4 socket the IPv6 names set their IPv4 counterparts, and
+%% gen_udp's IPv4 names work too; read back from the kernel.
+ipv4_counterparts_test() ->
+    {ok, S} = scoped_ipv6_udp:open(0, [inet, {unicast_hops, 17}, {multicast_hops, 3},
+                                       {multicast_loop, false}, {tclass, 16#b8}]),
+    Get = fun(Opt) -> socket:getopt(scoped_ipv6_udp:socket(S), Opt) end,
+    ?assertEqual([{ok, 17}, {ok, 3}, {ok, false}, {ok, 16#b8}],
+                 [Get(Opt) || Opt <- [{ip, ttl}, {ip, multicast_ttl}, {ip, multicast_loop},
+                                      {ip, tos}]]),
+    ok = scoped_ipv6_udp:setopts(S, [{ttl, 200}, {multicast_ttl, 9}, {tos, 16#20}]),
+    ?assertEqual([{ok, 200}, {ok, 9}, {ok, 16#20}],
+                 [Get(Opt) || Opt <- [{ip, ttl}, {ip, multicast_ttl}, {ip, tos}]]),
+    %% `default' is the kernel's TTL again.
+    {ok, Fresh} = socket:open(inet, dgram, udp),
+    {ok, Default} = socket:getopt(Fresh, {ip, ttl}),
+    ok = socket:close(Fresh),
+    ok = scoped_ipv6_udp:setopts(S, [{unicast_hops, default}]),
+    ?assertEqual({ok, Default}, Get({ip, ttl})),
+    %% IPv4 names its multicast interface by address: a scope is refused.
+    ?assertEqual({error, einval}, scoped_ipv6_udp:setopts(S, [{multicast_if, "lo"}])),
+    ?assertEqual({error, einval}, scoped_ipv6_udp:setopts(S, [{tos, 256}])).
+
+%% gen_udp's socket-level options, at open and by setopts/2, and tclass on
+%% an IPv6 socket.
+socket_level_options_test() ->
+    {ok, S} = scoped_ipv6_udp:open(0, [{broadcast, true}, {dontroute, true}, {priority, 3},
+                                       {reuseport, true}, {tclass, 16#b8}]),
+    Get = fun(Opt) -> socket:getopt(scoped_ipv6_udp:socket(S), Opt) end,
+    ?assertEqual([{ok, true}, {ok, true}, {ok, 3}, {ok, true}, {ok, 16#b8}],
+                 [Get(Opt) || Opt <- [{socket, broadcast}, {socket, dontroute},
+                                      {socket, priority}, {socket, reuseport},
+                                      {ipv6, tclass}]]),
+    ok = scoped_ipv6_udp:setopts(S, [{broadcast, false}, {priority, 0}, {tclass, 0}]),
+    ?assertEqual([{ok, false}, {ok, 0}, {ok, 0}],
+                 [Get(Opt) || Opt <- [{socket, broadcast}, {socket, priority}, {ipv6, tclass}]]),
+    [?assertError(badarg, scoped_ipv6_udp:open(0, [Bad]))
+     || Bad <- [{broadcast, 1}, {priority, high}, {tclass, 256}, {ttl, -1}, {reuseport, yes}]],
+    ?assertEqual({error, einval}, scoped_ipv6_udp:setopts(S, [{dontroute, maybe}])).
+
 %% What OTP's socket gives (a decoded `value', or only native `data', as a
 %% release may), and what the caller sees: the same.
 decoded_and_native_cmsgs_agree_test() ->

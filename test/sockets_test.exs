@@ -166,6 +166,26 @@ defmodule ScopedIPv6.SocketsTest do
     :ok = :gen_udp.close(theirs)
   end
 
+  test "UDP takes gen_udp's socket-level and IPv4 options, with the same effect" do
+    # Each read back from the kernel under ours, and through inet under gen_udp's.
+    for {family, {name, value} = opt, sockopt} <- [
+          {:inet, {:broadcast, true}, {:socket, :broadcast}},
+          {:inet, {:dontroute, true}, {:socket, :dontroute}},
+          {:inet6, {:priority, 3}, {:socket, :priority}},
+          {:inet, {:tos, 32}, {:ip, :tos}},
+          {:inet, {:ttl, 9}, {:ip, :ttl}},
+          {:inet, {:multicast_ttl, 4}, {:ip, :multicast_ttl}},
+          {:inet6, {:tclass, 32}, {:ipv6, :tclass}}
+        ] do
+      {:ok, theirs} = :gen_udp.open(0, [family, opt])
+      {:ok, ours} = UDP.open(0, [family, opt])
+      assert :inet.getopts(theirs, [name]) == {:ok, [opt]}
+      assert :socket.getopt(UDP.socket(ours), sockopt) == {:ok, value}
+      :ok = :gen_udp.close(theirs)
+      :ok = UDP.close(ours)
+    end
+  end
+
   test "UDP: the last {port, P} wins over open/2's port, as in gen_udp" do
     {:ok, probe} = UDP.open(0, ip: "::1")
     {:ok, {_, free}} = UDP.sockname(probe)

@@ -50,7 +50,8 @@ defmodule ScopedIPv6.TCPParityTest do
     [buffer: 4096],
     [delay_send: true],
     [exit_on_close: false],
-    [linger: {true, 1}]
+    [linger: {true, 1}],
+    [priority: 3, tos: 32]
   ]
 
   for {family, loopback} <- [inet6: {0, 0, 0, 0, 0, 0, 0, 1}, inet: {127, 0, 0, 1}],

@@ -242,6 +242,24 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       # An IPv6 source for an IPv4 datagram.
       assert UDP.send(s, {10, 13, 0, 2}, 7522, [pktinfo: "::1"], "x") == {:error, :eafnosupport}
     end
+
+    # gen_udp's IPv4 names (ttl, tos, broadcast) and the IPv6 names that
+    # set the same (unicast_hops, tclass), as the peer sees the datagrams.
+    test "socket options: TTL, TOS and broadcast, by either name" do
+      peer = Peer.start("sip6-v", "udp4-source", ["7524"])
+      {:ok, s} = UDP.open(0, [:inet, :binary, ttl: 9, tos: 0x20])
+      :ok = UDP.send(s, {10, 13, 0, 2}, 7524, "ipv4-names")
+      assert Peer.next_line(peer, 5_000) == "got ipv4-names from 10.13.0.1 ttl 9 tos 32"
+      :ok = UDP.setopts(s, unicast_hops: 5, tclass: 0x40)
+      :ok = UDP.send(s, {10, 13, 0, 2}, 7524, "ipv6-names")
+      assert Peer.next_line(peer, 5_000) == "got ipv6-names from 10.13.0.1 ttl 5 tos 64"
+      :ok = UDP.setopts(s, unicast_hops: :default)
+      # Linux sends to a broadcast address only with SO_BROADCAST.
+      assert UDP.send(s, {10, 13, 0, 255}, 7524, "refused") == {:error, :eacces}
+      :ok = UDP.setopts(s, broadcast: true)
+      :ok = UDP.send(s, {10, 13, 0, 255}, 7524, "broadcast")
+      assert Peer.next_line(peer, 5_000) == "got broadcast from 10.13.0.1 ttl 64 tos 64"
+    end
   end
 
   describe "bad input" do
@@ -252,7 +270,12 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
             recvtclass: nil,
             min_hoplimit: 256,
             min_hoplimit: -1,
-            unicast_hops: "64"
+            unicast_hops: "64",
+            ttl: "64",
+            tos: 256,
+            tclass: -2,
+            broadcast: 1,
+            priority: :high
           ] do
         assert_raise ArgumentError, fn -> UDP.open(0, [opt]) end
         {:ok, s} = UDP.open(0, [])

@@ -22,13 +22,18 @@ defmodule ScopedIPv6.UDP do
   ## Options
 
   `:binary` or `:list`, `active:` (`true`, `false`, `:once`, or a count),
-  `ip:`/`ifaddr:`, `reuseaddr:`, `ipv6_v6only:` (set on every IPv6 socket,
-  `true` unless you say otherwise), `recbuf:`, `sndbuf:`, `bind_to_device:`,
+  `ip:`/`ifaddr:`, `reuseaddr:`, `reuseport:`, `ipv6_v6only:` (set on every
+  IPv6 socket, `true` unless you say otherwise), `recbuf:`,
+  `sndbuf:`, `bind_to_device:`, `broadcast:`, `dontroute:`, `priority:`,
   `multicast_if:` (an interface index or name), `multicast_hops:`,
-  `multicast_loop:`, `buffer:` (the largest datagram received, `1..65535`,
-  default 65,535: datagrams arrive whole; a longer one is `{:error, :emsgsize}`,
-  or `{:udp_error, socket, :emsgsize}` in active mode, never cut silently),
-  and on Linux `mark:` (SO_MARK) and `bind_to_ifindex:` (SO_BINDTOIFINDEX).
+  `multicast_loop:`, `tclass:`, `buffer:` (the largest datagram received,
+  `1..65535`, default 65,535: datagrams arrive whole; a longer one is
+  `{:error, :emsgsize}`, or `{:udp_error, socket, :emsgsize}` in active
+  mode, never cut silently), gen_udp's IPv4 `ttl:`, `tos:` and
+  `multicast_ttl:`, and on Linux `mark:` (SO_MARK) and `bind_to_ifindex:`
+  (SO_BINDTOIFINDEX). On an IPv4 socket the IPv6 names set their IPv4
+  counterparts (`unicast_hops:` the TTL, `multicast_hops:` the multicast
+  TTL, `tclass:` the TOS byte); `multicast_if:` is IPv6's only.
 
   ## Arrival information, the hop-limit guard (RFC 3542, RFC 5082)
 
@@ -177,8 +182,10 @@ defmodule ScopedIPv6.UDP do
 
   @doc """
   Sets `active:`, `:binary`/`:list`, `buffer:`, the multicast options,
-  `recvpktinfo:`, `recvhoplimit:`, `recvtclass:`, `min_hoplimit:` and
-  `unicast_hops:`; `{:error, :einval}` for anything else, with nothing set.
+  `recvpktinfo:`, `recvhoplimit:`, `recvtclass:`, `min_hoplimit:`,
+  `unicast_hops:`, `tclass:`, `broadcast:`, `dontroute:`, `priority:`,
+  `ttl:`, `tos:` and `multicast_ttl:`; `{:error, :einval}` for anything
+  else, with nothing set.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
       iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
