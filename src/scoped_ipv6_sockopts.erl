@@ -8,7 +8,7 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, family/2,
+-export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, ipv4_multicast/3, family/2,
          bound_to_interface/2, refused_option/2]).
 
 %% What a scoped UDP socket is opened with: where it binds, what is set on
@@ -18,6 +18,7 @@
                       after_bind := [udp_setting()]}.
 -type udp_setting() :: {server, active | mode | buffer, term()} |
                        {socket, socket:socket_option(), term()} |
+                       {socket, {ip, non_neg_integer()}, {native, binary()}} |
                        {arrival, recvpktinfo | recvhoplimit | recvtclass | min_hoplimit,
                         term()}.
 -export_type([udp_open/0, udp_setting/0]).
@@ -103,12 +104,30 @@ value_ok(integer, N) -> is_integer(N);
 value_ok(backend, B) -> B =:= inet;              % UDP runs on OTP's socket module
 value_ok(any, _) -> true.
 
-%% The SOL_SOCKET options by number, where the kernel has them.
+%% Options by number, where the kernel has them: SOL_SOCKET's (so_*) and
+%% IPPROTO_IP's (ip_*).
 native_number(Name) ->
     case {os:type(), Name} of
         {{unix, linux}, so_mark} -> {ok, 36};
         {{unix, linux}, so_bindtoifindex} -> {ok, 62};   % Linux 5.0+
+        {{unix, linux}, ip_multicast_if} -> {ok, 32};
+        {{unix, linux}, ip_add_membership} -> {ok, 35};
+        {{unix, linux}, ip_drop_membership} -> {ok, 36};
         _ -> error
+    end.
+
+%% @doc IPv4 multicast by interface index, which OTP's socket module does
+%% not take (it names an interface by address): Linux's `struct ip_mreqn'
+%% (the group, no local address, the index) for IP_MULTICAST_IF (group
+%% 0.0.0.0) and IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP, for
+%% socket:setopt_native/3; `{error, enotsup}' elsewhere.
+-spec ipv4_multicast(ip_multicast_if | ip_add_membership | ip_drop_membership,
+                     inet:ip4_address(), non_neg_integer()) ->
+    {ok, {{ip, non_neg_integer()}, binary()}} | {error, enotsup}.
+ipv4_multicast(Name, {A, B, C, D}, Index) ->
+    case native_number(Name) of
+        {ok, Number} -> {ok, {{ip, Number}, <<A, B, C, D, 0:32, Index:32/native>>}};
+        error -> {error, enotsup}
     end.
 
 %% An option as `{Name, Value}': the atoms gen_tcp and gen_udp take alone
@@ -261,12 +280,9 @@ udp_setting(Opt, Family) ->
         {ok, arrival, Value} ->
             {Name, _} = named(Opt),
             {ok, {arrival, Name, Value}};
-        {ok, {after_bind, {ipv6, multicast_if}}, _Scope} when Family =:= inet ->
-            %% IPv4 names its multicast interface by an address, not a scope.
-            {error, einval};
-        {ok, {after_bind, {ipv6, multicast_if} = SockOpt}, Scope} ->
+        {ok, {after_bind, {ipv6, multicast_if}}, Scope} ->
             case scoped_ipv6_dest:interface_index(Scope) of
-                {ok, Index} -> {ok, {socket, SockOpt, Index}};
+                {ok, Index} -> multicast_if(Family, Index);
                 {error, _} -> {error, einval}
             end;
         {ok, {after_bind, SockOpt}, Value} ->
@@ -274,6 +290,14 @@ udp_setting(Opt, Family) ->
             {ok, {socket, SockOpt4, Value4}};
         _ ->
             {error, einval}
+    end.
+
+multicast_if(inet6, Index) ->
+    {ok, {socket, {ipv6, multicast_if}, Index}};
+multicast_if(inet, Index) ->
+    case ipv4_multicast(ip_multicast_if, {0, 0, 0, 0}, Index) of
+        {ok, {SockOpt, Raw}} -> {ok, {socket, SockOpt, {native, Raw}}};
+        {error, enotsup} -> {error, einval}
     end.
 
 %% The IPv6 names stay the API on IPv4 sockets, as they do for arrival

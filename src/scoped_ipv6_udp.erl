@@ -11,7 +11,8 @@
 %% `send/4', `recv/2,3', active mode (`{udp, Socket, Address, Port, Data}'
 %% with the scoped address, `{active, once | N | true}'),
 %% `controlling_process/2', `close/1', and multicast (`join_group/3',
-%% `leave_group/3', `multicast_if', `multicast_hops', `multicast_loop').
+%% `leave_group/3', `multicast_if', `multicast_hops', `multicast_loop';
+%% IPv4 groups too, by interface, on Linux).
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
@@ -81,7 +82,8 @@ open(Port) ->
 %% IPv4 `{ttl, N}', `{tos, N}', `{multicast_ttl, N}'. On an IPv4 socket
 %% the IPv6 names set their IPv4 counterparts (`unicast_hops' the TTL,
 %% `multicast_hops' the multicast TTL, `tclass' the TOS byte), as they
-%% name them in arrival information; `multicast_if' is IPv6's only.
+%% name them in arrival information; `{multicast_if, Scope}' names the
+%% interface on both (on IPv4, by its index: Linux only).
 %%
 %% `{buffer, N}' (`1..65535', default 65535) is the largest datagram
 %% received, as in gen_udp; unlike gen_udp, a longer datagram is never
@@ -407,6 +409,9 @@ close(Socket) ->
 
 %% @doc Joins multicast `Group' (e.g. `ff02::fb') on the interface `Scope'
 %% (index or name). Unlike gen_udp's `add_membership' on OTP 25, it joins.
+%% An IPv4 group (e.g. `{224,0,0,251}', on an IPv4 socket) is joined on
+%% the interface by its index too, as Linux takes it (`{error, enotsup}'
+%% on other systems): no interface address is needed.
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(5353, [{reuseaddr, true}]),
@@ -638,6 +643,8 @@ apply_setting({server, active, N}, _Socket, #{active := Current} = State) when i
     {ok, State#{active := if Now > 0 -> Now; true -> false end}};
 apply_setting({server, Key, Value}, _Socket, State) ->
     {ok, State#{Key := Value}};
+apply_setting({socket, SockOpt, {native, Raw}}, Socket, State) ->
+    ok_state(socket:setopt_native(Socket, SockOpt, Raw), State);
 apply_setting({socket, SockOpt, Value}, Socket, State) ->
     ok_state(socket:setopt(Socket, SockOpt, Value), State);
 %% Arrival information (RFC 3542; IPv4: IP_PKTINFO, IP_RECVTTL,
@@ -730,6 +737,20 @@ membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_addre
     case scoped_ipv6_dest:interface_index(Scope) of
         {ok, Index} ->
             socket:setopt(Socket, {ipv6, Which}, #{multiaddr => Group, interface => Index});
+        {error, _} = Error ->
+            Error
+    end;
+membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip4_address(Group) ->
+    Name = case Which of
+               add_membership -> ip_add_membership;
+               drop_membership -> ip_drop_membership
+           end,
+    case scoped_ipv6_dest:interface_index(Scope) of
+        {ok, Index} ->
+            case scoped_ipv6_sockopts:ipv4_multicast(Name, Group, Index) of
+                {ok, {SockOpt, Raw}} -> socket:setopt_native(Socket, SockOpt, Raw);
+                {error, _} = Error -> Error
+            end;
         {error, _} = Error ->
             Error
     end;

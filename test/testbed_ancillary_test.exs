@@ -243,6 +243,38 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       assert UDP.send(s, {10, 13, 0, 2}, 7522, [pktinfo: "::1"], "x") == {:error, :eafnosupport}
     end
 
+    # IPv4 groups, joined and left on an interface named like any scope
+    # (Linux's ip_mreqn: no interface address needed). Each check of what
+    # did not arrive is a unicast datagram sent after it, which must come
+    # first.
+    test "IPv4 groups: joined and left by interface", %{v: v} do
+      group = "239.1.2.3"
+      {:ok, s} = UDP.open(7526, [:inet, :binary, recvpktinfo: true])
+      peer4_send(group, 7526, "1/0", ["before"])
+      :ok = UDP.join_group(s, {239, 1, 2, 3}, "linkV")
+      peer4_send(group, 7526, "1/0", ["joined"])
+      assert {:ok, {_, _, [pktinfo: {{239, 1, 2, 3}, ^v}], "joined"}} = UDP.recv(s, 0, 5_000)
+
+      :ok = UDP.leave_group(s, {239, 1, 2, 3}, "linkV")
+      peer4_send(group, 7526, "1/0", ["left"])
+      peer4_send("10.13.0.1", 7526, "1/0", ["unicast"])
+      assert {:ok, {_, _, [pktinfo: {{10, 13, 0, 1}, ^v}], "unicast"}} = UDP.recv(s, 0, 5_000)
+    end
+
+    test "multicast_if chooses the link an IPv4 group is sent on" do
+      Links.add_peer("linkW", "sip6-w")
+      Links.ipv4("linkW", "sip6-w", "10.14.0.1/24", "10.14.0.2/24")
+      peer_v = Peer.start("sip6-v", "mcast4-listen", ["239.1.2.4", "7527", "10.13.0.2"])
+      peer_w = Peer.start("sip6-w", "mcast4-listen", ["239.1.2.4", "7527", "10.14.0.2"])
+      {:ok, s} = UDP.open(0, [:inet, :binary, multicast_if: "linkW"])
+      :ok = UDP.send(s, {239, 1, 2, 4}, 7527, "to-w")
+      :ok = UDP.setopts(s, multicast_if: index("linkV"))
+      :ok = UDP.send(s, {239, 1, 2, 4}, 7527, "to-v")
+      # Each peer's first datagram is its own: neither got the other's.
+      assert Peer.next_line(peer_w, 5_000) == "got to-w from 10.14.0.1"
+      assert Peer.next_line(peer_v, 5_000) == "got to-v from 10.13.0.1"
+    end
+
     # gen_udp's IPv4 names (ttl, tos, broadcast) and the IPv6 names that
     # set the same (unicast_hops, tclass), as the peer sees the datagrams.
     test "socket options: TTL, TOS and broadcast, by either name" do

@@ -33,7 +33,8 @@ defmodule ScopedIPv6.UDP do
   `multicast_ttl:`, and on Linux `mark:` (SO_MARK) and `bind_to_ifindex:`
   (SO_BINDTOIFINDEX). On an IPv4 socket the IPv6 names set their IPv4
   counterparts (`unicast_hops:` the TTL, `multicast_hops:` the multicast
-  TTL, `tclass:` the TOS byte); `multicast_if:` is IPv6's only.
+  TTL, `tclass:` the TOS byte), and `multicast_if:` names the interface by
+  its index there too (Linux).
 
   ## Arrival information, the hop-limit guard (RFC 3542, RFC 5082)
 
@@ -222,13 +223,18 @@ defmodule ScopedIPv6.UDP do
   defdelegate close(socket), to: :scoped_ipv6_udp
 
   @doc """
-  Joins multicast `group` on the interface `scope` (index or name).
+  Joins multicast `group` on the interface `scope` (index or name). An
+  IPv4 group, on an IPv4 socket, is joined by the interface's index too
+  (Linux; `{:error, :enotsup}` elsewhere).
 
       iex> {:ok, s} = ScopedIPv6.UDP.open(0)
       iex> ScopedIPv6.UDP.join_group(s, {0xFF02, 0, 0, 0, 0, 0, 0, 0xFB}, "nosuch0")
       {:error, {:no_such_interface, "nosuch0"}}
+      iex> {:ok, s4} = ScopedIPv6.UDP.open(0, [:inet])
+      iex> ScopedIPv6.UDP.join_group(s4, {224, 0, 0, 251}, "lo")
+      :ok
   """
-  @spec join_group(socket(), :inet.ip6_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
+  @spec join_group(socket(), :inet.ip_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
   defdelegate join_group(socket, group, scope), to: :scoped_ipv6_udp
 
   @doc """
@@ -238,7 +244,7 @@ defmodule ScopedIPv6.UDP do
       iex> ScopedIPv6.UDP.leave_group(s, {0xFF02, 0, 0, 0, 0, 0, 0, 0xFB}, "nosuch0")
       {:error, {:no_such_interface, "nosuch0"}}
   """
-  @spec leave_group(socket(), :inet.ip6_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
+  @spec leave_group(socket(), :inet.ip_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
   defdelegate leave_group(socket, group, scope), to: :scoped_ipv6_udp
 
   @doc """

@@ -19,6 +19,8 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               SRC to ADDR (a broadcast address too) with that
                               TTL and TOS
   udp4-source PORT            over IPv4: print "got DATA from SOURCE ttl T tos S"
+  mcast4-listen GROUP PORT IFADDR  over IPv4: join GROUP on the interface
+                              holding IFADDR, print "got DATA from SOURCE"
   mcast-listen GROUP PORT IF  join GROUP on interface IF, print what arrives
   mcast-send GROUP PORT IF MESSAGE  send MESSAGE to GROUP out of interface IF
   tls-echo PORT CERT KEY      TLS server: echo one message back
@@ -199,6 +201,18 @@ def udp4_source(port):
             elif level == socket.IPPROTO_IP and kind == socket.IP_TOS:
                 info["tos"] = value[0]
         say("got", data.decode(), "from", peer[0], "ttl", info.get("ttl"), "tos", info.get("tos"))
+
+
+def mcast4_listen(group, port, ifaddr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((group, int(port)))
+    mreq = socket.inet_aton(group) + socket.inet_aton(ifaddr)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+    say("ready")
+    while True:
+        data, peer = s.recvfrom(65536)
+        say("got", data.decode(), "from", peer[0])
 
 
 def mcast_listen(group, port, ifname):
@@ -392,6 +406,7 @@ ROLES = {
     "udp-send": udp_send,
     "udp-source": udp_source,
     "udp4-send": udp4_send,
+    "mcast4-listen": mcast4_listen,
     "udp4-source": udp4_source,
     "mcast-listen": mcast_listen,
     "mcast-send": mcast_send,
