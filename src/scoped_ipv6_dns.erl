@@ -125,11 +125,11 @@ answer_message(Id, Questions, Records) ->
 %% @doc A message as plain terms: whether it is a reply, its id, its
 %% questions (`{Name, Type, Class, Unicast, _}': the name in lower case,
 %% `Unicast' the QU bit; the last element is for answer_message/3), and
-%% the names (lower case) and types of its answer and additional records.
-%% `error' for what does not decode.
+%% the names (lower case), types and data (an address for A and AAAA) of
+%% its answer and additional records. `error' for what does not decode.
 -spec read_message(binary()) ->
     {ok, #{reply := boolean(), id := 0..65535, questions := [question()],
-           records := [{name(), atom() | integer()}]}} | error.
+           records := [{name(), atom() | integer(), term()}]}} | error.
 read_message(Packet) ->
     case decode(Packet) of
         {ok, Msg} ->
@@ -140,7 +140,7 @@ read_message(Packet) ->
                                   inet_dns:dns_query(Q, type), inet_dns:dns_query(Q, class),
                                   is_unicast_response(Q), Q}
                                  || Q <- inet_dns:msg(Msg, qdlist)],
-                   records => [{lower(rr_domain(R)), inet_dns:rr(R, type)}
+                   records => [{lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}
                                || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
                                   inet_dns:record_type(R) =:= rr]}};
         error ->

@@ -11,6 +11,8 @@
 %% that link during probing is a conflict, and the link is given up (a
 %% warning is logged; choosing another name, section 9, is not done).
 %% Then two announcements 1 s apart, answers with the cache-flush bit.
+%% An answer later on that gives our name an address not ours on the link
+%% sends the link back to probing (section 9).
 %% Links are looked at every ?POLL ms: a link that went away is dropped
 %% (its queries stop coming anyway), and probed again when it is back.
 %% On stop, goodbyes (TTL 0) go out on every link that was announced.
@@ -213,13 +215,20 @@ text(L) ->
 
 %% Our records of `Types' for link `Index': its IPv6 addresses (AAAA) and
 %% IPv4 (A).
-records(#{name := Name, interfaces := Interfaces}, Index, TTL, Flush, Types) ->
-    Addrs = [A || #{index := I, addrs := As} <- Interfaces, I =:= Index, #{addr := A} <- As],
+records(#{name := Name} = State, Index, TTL, Flush, Types) ->
+    Addrs = addresses(State, Index),
     Aaaa = lists:member(aaaa, Types),
     A = lists:member(a, Types),
-    [rr(Name, aaaa, Ip, TTL, Flush) || Aaaa, {{_, _, _, _, _, _, _, _} = Ip, _} <- Addrs] ++
-        [rr(Name, aaaa, Ip, TTL, Flush) || Aaaa, {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
+    [rr(Name, aaaa, Ip, TTL, Flush) || Aaaa, {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
         [rr(Name, a, Ip, TTL, Flush) || A, {_, _, _, _} = Ip <- Addrs].
+
+%% The addresses of link `Index' without their scopes (records carry
+%% none): the scoped (link-local) ones first, then other IPv6, then IPv4.
+addresses(#{interfaces := Interfaces}, Index) ->
+    Addrs = [A || #{index := I, addrs := As} <- Interfaces, I =:= Index, #{addr := A} <- As],
+    [Ip || {{_, _, _, _, _, _, _, _} = Ip, _Scope} <- Addrs] ++
+        [Ip || {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
+        [Ip || {_, _, _, _} = Ip <- Addrs].
 
 rr(Name, Type, Ip, TTL, Flush) ->
     scoped_ipv6_dns:address_record(Name, Type, Ip, TTL, Flush).
@@ -283,6 +292,8 @@ handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
             question(Msg, Index, From, Port, State);
         {ok, #{reply := true} = Msg} when LinkState =:= probing ->
             conflict(Msg, Index, Lower, State);
+        {ok, #{reply := true} = Msg} when LinkState =:= announced ->
+            contested(Msg, Index, State);
         _ ->
             State
     end;
@@ -326,7 +337,7 @@ question(#{id := Id, questions := Questions}, Index, From, Port,
 
 %% Someone else answers for our name on this link while we probe.
 conflict(#{records := Records}, Index, Lower, #{state := Links, name := Name} = State) ->
-    Theirs = [R || {Owner, _Type} = R <- Records, Owner =:= Lower],
+    Theirs = [R || {Owner, _Type, _Data} = R <- Records, Owner =:= Lower],
     case Theirs of
         [] ->
             State;
@@ -334,6 +345,23 @@ conflict(#{records := Records}, Index, Lower, #{state := Links, name := Name} = 
             logger:warning("scoped_ipv6: ~ts is taken on link ~p: not answering there",
                            [Name, Index]),
             State#{state := Links#{Index => conflict}}
+    end.
+
+%% RFC 6762 section 9: an answer, after we announced, that gives our name
+%% an address we do not have on this link is another host's claim. The
+%% link is probed again: if that host answers a probe, the name is its
+%% there (conflict/4); if not, we announce again. An answer with only our
+%% own addresses (another host's cache, say) is no conflict.
+contested(#{records := Records}, Index, #{state := Links, lower := Lower} = State) ->
+    Ours = addresses(State, Index),
+    Claimed = [Data || {Owner, Type, Data} <- Records, Owner =:= Lower,
+                       Type =:= a orelse Type =:= aaaa, not lists:member(Data, Ours)],
+    case Claimed of
+        [] ->
+            State;
+        _ ->
+            self() ! {probe, Index, 0},
+            State#{state := Links#{Index => probing}}
     end.
 
 lower(Name) -> scoped_ipv6_dns:lower(Name).

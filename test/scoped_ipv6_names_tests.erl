@@ -124,7 +124,7 @@ responder_messages_test() ->
         scoped_ipv6_dns:read_message(scoped_ipv6_dns:query_message(9, "dev.local", [aaaa], #{})),
     Answer = scoped_ipv6_dns:answer_message(9, Questions, [Record]),
     ?assertMatch({ok, #{reply := true, id := 9, questions := [{"dev.local", aaaa, in, false, _}],
-                        records := [{"dev.local", aaaa}]}},
+                        records := [{"dev.local", aaaa, ?LL(2)}]}},
                  scoped_ipv6_dns:read_message(Answer)),
     ?assertEqual({ok, [{?LL(2), 120, true}]},
                  scoped_ipv6_dns:parse_reply(Answer, 9, {"dev.local", [aaaa]})),

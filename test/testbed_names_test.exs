@@ -441,6 +441,35 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert ask.("fd00:c::2", "fe80::1%eth0") == ["silent"]
     end
 
+    # RFC 6762 section 9: after we announced, another host's answer giving
+    # our name an address we do not have sends that link back to probing;
+    # the host answers our probe, and the name is its there. An answer
+    # with our own address is no conflict: we go on answering at once.
+    test "a later claim to our name on a link is probed, and yielded to when defended" do
+      Links.add_peer("linkK", "sip6-k")
+      k = index("linkK")
+      start_responder(%{name: "device", links: ["linkA", "linkK"]})
+      wait_announced(2)
+
+      ask = fn ->
+        Peer.run("sip6-k", "mdns-ask", ["fe80::2%eth0", "fe80::1%eth0", "device.local"])
+      end
+
+      assert ask.() == ["answers 1"]
+
+      assert Peer.run("sip6-k", "mdns-announce", ["eth0", "device.local", "fe80::1"]) == [
+               "announced"
+             ]
+
+      assert ask.() == ["answers 1"]
+
+      claim = Peer.start("sip6-k", "mdns-claim", ["eth0", "device.local", "fe80::d"])
+      assert Peer.next_line(claim, 5_000) == "defended"
+      wait_until(fn -> responder_links()[k] == :conflict end, 5_000)
+      assert ask.() == ["silent"]
+      assert responder_links()[index("linkA")] == :announced
+    end
+
     test "stops answering on a link that goes away" do
       Links.add_peer("linkR", "sip6-r")
 

@@ -32,6 +32,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mdns-ask SRC ADDR NAME      a one-shot mDNS query for NAME (AAAA), from SRC to
                               ADDR port 5353 (ADDR may hold %zone): print
                               "answers N" for the reply, or "silent" after 1 s
+  mdns-announce IF NAME ADDR  one unsolicited mDNS answer on IF: NAME has AAAA
+                              ADDR (cache flush); print "announced"
+  mdns-claim IF NAME ADDR     announce as mdns-announce, then answer every query
+                              for NAME with ADDR, printing "defended"
   mdns-hostile IF MODE ADDR   a hostile mDNS responder on IF: to every query,
                               "garbage" sends 120 malformed, truncated, looping,
                               mismatched and random-named replies, then one good
@@ -321,6 +325,48 @@ def mdns_ask(src, addr, name):
         say("silent")
 
 
+def mdns_socket(ifname):
+    index = socket.if_nametoindex(ifname)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", 5353))
+    mreq = socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", index)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+    return s, ("ff02::fb", 5353, 0, index)
+
+
+def dns_name(name):
+    return b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+
+
+def mdns_answer(name, addr):
+    # A response (QR, AA), no question, one AAAA answer, class IN with the
+    # cache-flush bit (RFC 6762 section 10.2).
+    rr = dns_name(name) + struct.pack("!HHIH", 28, 0x8001, 120, 16) + socket.inet_pton(socket.AF_INET6, addr)
+    return bytes(2) + b"\x84\x00" + struct.pack("!HHHH", 0, 1, 0, 0) + rr
+
+
+def mdns_announce(ifname, name, addr):
+    s, group = mdns_socket(ifname)
+    s.sendto(mdns_answer(name, addr), group)
+    say("announced")
+
+
+def mdns_claim(ifname, name, addr):
+    s, group = mdns_socket(ifname)
+    say("ready")
+    s.sendto(mdns_answer(name, addr), group)
+    wanted = dns_name(name).lower()
+    while True:
+        query, _peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80 or struct.unpack("!H", query[4:6])[0] == 0:
+            continue
+        if query[12:12 + len(wanted)].lower() == wanted:
+            s.sendto(mdns_answer(name, addr), group)
+            say("defended")
+
+
 def mdns_hostile(ifname, mode, addr):
     index = socket.if_nametoindex(ifname)
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -396,6 +442,8 @@ def mdns_hostile(ifname, mode, addr):
 
 
 ROLES = {
+    "mdns-announce": mdns_announce,
+    "mdns-claim": mdns_claim,
     "mdns-hostile": mdns_hostile,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
