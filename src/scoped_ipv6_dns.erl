@@ -126,10 +126,13 @@ answer_message(Id, Questions, Records) ->
 %% questions (`{Name, Type, Class, Unicast, _}': the name in lower case,
 %% `Unicast' the QU bit; the last element is for answer_message/3), and
 %% the names (lower case), types and data (an address for A and AAAA) of
-%% its answer and additional records. `error' for what does not decode.
+%% its answer and additional records, and of its authority records of
+%% class IN (what a probe claims, RFC 6762 section 8.2). `error' for what
+%% does not decode.
 -spec read_message(binary()) ->
     {ok, #{reply := boolean(), id := 0..65535, questions := [question()],
-           records := [{name(), atom() | integer(), term()}]}} | error.
+           records := [{name(), atom() | integer(), term()}],
+           authority := [{name(), atom() | integer(), term()}]}} | error.
 read_message(Packet) ->
     case decode(Packet) of
         {ok, Msg} ->
@@ -142,7 +145,11 @@ read_message(Packet) ->
                                  || Q <- inet_dns:msg(Msg, qdlist)],
                    records => [{lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}
                                || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
-                                  inet_dns:record_type(R) =:= rr]}};
+                                  inet_dns:record_type(R) =:= rr],
+                   authority => [{lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}
+                                 || R <- inet_dns:msg(Msg, nslist),
+                                    inet_dns:record_type(R) =:= rr,
+                                    inet_dns:rr(R, class) =:= in]}};
         error ->
             error
     end.

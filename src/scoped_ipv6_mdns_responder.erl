@@ -5,14 +5,15 @@
 %% links (`links => all': every link that is up, multicast, not loopback)
 %% with the addresses of the link the question came on.
 %%
-%% Per link, as RFC 6762 section 8 asks: three probes 250 ms apart (a
-%% question for the name, type ANY, with the records we mean to claim in
-%% the authority section); an answer from someone else for the name on
+%% Per link, as RFC 6762 section 8 asks: after a random 0-250 ms, three
+%% probes 250 ms apart (a question for the name, type ANY, with the
+%% records we mean to claim in the authority section); an answer from someone else for the name on
 %% that link during probing is a conflict, and the link is given up (a
 %% warning is logged; choosing another name, section 9, is not done).
 %% Then two announcements 1 s apart, answers with the cache-flush bit.
 %% An answer later on that gives our name an address not ours on the link
-%% sends the link back to probing (section 9).
+%% sends the link back to probing (section 9); another host probing for
+%% the name while we do is settled by section 8.2's tie-break.
 %% Links are looked at every ?POLL ms: a link that went away is dropped
 %% (its queries stop coming anyway), and probed again when it is back.
 %% On stop, goodbyes (TTL 0) go out on every link that was announced.
@@ -38,6 +39,7 @@
 -define(TTL, 120).
 -define(LEGACY_TTL, 10).
 -define(PROBE_WAIT, 250).
+-define(PROBE_DEFER, 1000).
 -define(ANNOUNCE_WAIT, 1000).
 -define(POLL, 1000).
 -define(MAX_MESSAGE, 9000).
@@ -78,7 +80,11 @@ init({Name, Links}) ->
         {ok, Socket} ->
             State = #{socket => Socket, name => Name, lower => lower(Name), links => Links,
                       %% Index => probing | {announcing, N} | announced | conflict
-                      state => #{}, probes => #{}, pending => undefined,
+                      state => #{},
+                      %% Index => the current probe sequence's number: a
+                      %% sequence started again (after a lost tie-break or a
+                      %% claim) makes the old one's messages stale.
+                      probes => #{}, pending => undefined,
                       %% The links served, as scoped_ipv6_addr:interfaces/0
                       %% gives them (their addresses, with prefixes).
                       interfaces => []},
@@ -130,13 +136,13 @@ handle_info(rearm, #{pending := undefined} = State) ->
 handle_info(poll, State) ->
     erlang:send_after(?POLL, self(), poll),
     {noreply, poll(State)};
-handle_info({probe, Index, N}, #{state := Links} = State) ->
-    case maps:get(Index, Links, gone) of
-        probing when N < 3 ->
+handle_info({probe, Index, N, Sequence}, #{state := Links, probes := Probes} = State) ->
+    case {maps:get(Index, Links, gone), maps:get(Index, Probes, none)} of
+        {probing, Sequence} when N < 3 ->
             send_multicast(Index, probe(State, Index), State),
-            erlang:send_after(?PROBE_WAIT, self(), {probe, Index, N + 1}),
+            erlang:send_after(?PROBE_WAIT, self(), {probe, Index, N + 1, Sequence}),
             {noreply, State};
-        probing ->
+        {probing, Sequence} ->
             self() ! {announce, Index, 0},
             {noreply, State#{state := Links#{Index => {announcing, 0}}}};
         _ ->
@@ -181,9 +187,16 @@ poll(#{socket := S, links := Wanted, state := Links} = State) ->
     Joined = [I || I <- New,
                    socket:setopt(S, {ipv6, add_membership},
                                  #{multiaddr => ?GROUP, interface => I}) =:= ok],
-    [self() ! {probe, I, 0} || I <- Joined],
-    Links1 = maps:merge(maps:without(Gone, Links), maps:from_list([{I, probing} || I <- Joined])),
-    State#{state := Links1, interfaces := Usable}.
+    %% RFC 6762 section 8.1: a random 0-250 ms before the first probe, so
+    %% that hosts started together do not probe in step.
+    lists:foldl(fun(I, Acc) -> probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc) end,
+                State#{state := maps:without(Gone, Links), interfaces := Usable}, Joined).
+
+%% Link `Index' probes (again), its first probe `Delay' ms from now.
+probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->
+    Sequence = maps:get(Index, Probes, 0) + 1,
+    erlang:send_after(Delay, self(), {probe, Index, 0, Sequence}),
+    State#{state := Links#{Index => probing}, probes := Probes#{Index => Sequence}}.
 
 usable(Wanted) ->
     case scoped_ipv6_addr:interfaces() of
@@ -292,6 +305,8 @@ handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
             question(Msg, Index, From, Port, State);
         {ok, #{reply := true} = Msg} when LinkState =:= probing ->
             conflict(Msg, Index, Lower, State);
+        {ok, #{reply := false} = Msg} when LinkState =:= probing ->
+            tie_break(Msg, Index, State);
         {ok, #{reply := true} = Msg} when LinkState =:= announced ->
             contested(Msg, Index, State);
         _ ->
@@ -352,7 +367,7 @@ conflict(#{records := Records}, Index, Lower, #{state := Links, name := Name} = 
 %% link is probed again: if that host answers a probe, the name is its
 %% there (conflict/4); if not, we announce again. An answer with only our
 %% own addresses (another host's cache, say) is no conflict.
-contested(#{records := Records}, Index, #{state := Links, lower := Lower} = State) ->
+contested(#{records := Records}, Index, #{lower := Lower} = State) ->
     Ours = addresses(State, Index),
     Claimed = [Data || {Owner, Type, Data} <- Records, Owner =:= Lower,
                        Type =:= a orelse Type =:= aaaa, not lists:member(Data, Ours)],
@@ -360,8 +375,30 @@ contested(#{records := Records}, Index, #{state := Links, lower := Lower} = Stat
         [] ->
             State;
         _ ->
-            self() ! {probe, Index, 0},
-            State#{state := Links#{Index => probing}}
+            probe_from(Index, 0, State)
     end.
+
+%% RFC 6762 section 8.2: another host probing for our name on this link
+%% while we do. Each side's address records, sorted (class, type, then
+%% the data's bytes), are compared in order, a longer list winning a tie
+%% of its first records; the lexicographically later side wins. We lose:
+%% we probe again in a second, by when the winner answers for the name.
+%% We win, or the records are the same: its probe is ignored.
+tie_break(#{authority := Authority}, Index, #{lower := Lower} = State) ->
+    Theirs = lists:sort([sortable(Type, Data) || {Owner, Type, Data} <- Authority,
+                                                 Owner =:= Lower, Type =:= a orelse Type =:= aaaa]),
+    Ours = lists:sort([sortable(Type, Ip) || {Type, Ip} <- typed(addresses(State, Index))]),
+    case Theirs =/= [] andalso Ours < Theirs of
+        true -> probe_from(Index, ?PROBE_DEFER, State);
+        false -> State
+    end.
+
+%% A record as section 8.2 orders it: its class (IN, 1), its type (A 1,
+%% AAAA 28), then the data as sent.
+sortable(a, {A, B, C, D}) -> {1, 1, <<A, B, C, D>>};
+sortable(aaaa, Ip) -> {1, 28, << <<W:16>> || W <- tuple_to_list(Ip) >>}.
+
+typed(Addresses) ->
+    [{case tuple_size(Ip) of 4 -> a; 8 -> aaaa end, Ip} || Ip <- Addresses].
 
 lower(Name) -> scoped_ipv6_dns:lower(Name).

@@ -470,6 +470,21 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert responder_links()[index("linkA")] == :announced
     end
 
+    # RFC 6762 section 8.2: another host probes for our name as we do.
+    # Our record on the link is fe80::1; the lexicographically later claim
+    # wins. The loser probes again a second later: four probes in all
+    # before it announces, where the winner sends three.
+    test "a simultaneous probe with a later claim: we defer a second and probe again" do
+      probes = probe_race("linkT", "sip6-t", "fe80::2")
+      assert [0, again | _] = probes
+      assert again >= 1_000
+      assert length(probes) == 4
+    end
+
+    test "a simultaneous probe with an earlier claim: we go on and announce" do
+      assert length(probe_race("linkU", "sip6-u", "fd00::1")) == 3
+    end
+
     test "stops answering on a link that goes away" do
       Links.add_peer("linkR", "sip6-r")
 
@@ -546,6 +561,23 @@ defmodule ScopedIPv6.TestbedNamesTest do
   end
 
   defp responder_links, do: :gen_server.call(:scoped_ipv6_mdns_responder, :links)
+
+  # Our responder on a new link whose peer probes for our name as soon as
+  # it hears our first probe, claiming `address`: the times (ms after our
+  # first probe) of our probes before our first announcement.
+  defp probe_race(link, ns, address) do
+    Links.add_peer(link, ns)
+    peer = Peer.start(ns, "mdns-probe-race", ["eth0", "device.local", address])
+    start_responder(%{name: "device", links: [link]})
+    probes_before_announcement(peer, [])
+  end
+
+  defp probes_before_announcement(peer, times) do
+    case Peer.next_line(peer, 10_000) do
+      "announcement" -> Enum.reverse(times)
+      "probe " <> ms -> probes_before_announcement(peer, [String.to_integer(ms) | times])
+    end
+  end
 
   # Probing takes 750 ms, announcing 1 s more: wait until `n` links are
   # announced and none probes.

@@ -36,6 +36,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               ADDR (cache flush); print "announced"
   mdns-claim IF NAME ADDR     announce as mdns-announce, then answer every query
                               for NAME with ADDR, printing "defended"
+  mdns-probe-race IF NAME ADDR  on the first probe for NAME, probe for it too,
+                              claiming AAAA ADDR; print "probe MS" for each
+                              probe for NAME (ms after the first) and
+                              "announcement" for each answer for it
   mdns-hostile IF MODE ADDR   a hostile mDNS responder on IF: to every query,
                               "garbage" sends 120 malformed, truncated, looping,
                               mismatched and random-named replies, then one good
@@ -51,6 +55,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 
 
 def say(*words):
@@ -333,6 +338,7 @@ def mdns_socket(ifname):
     mreq = socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", index)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
     return s, ("ff02::fb", 5353, 0, index)
 
 
@@ -365,6 +371,31 @@ def mdns_claim(ifname, name, addr):
         if query[12:12 + len(wanted)].lower() == wanted:
             s.sendto(mdns_answer(name, addr), group)
             say("defended")
+
+
+def mdns_probe_race(ifname, name, addr):
+    s, group = mdns_socket(ifname)
+    wanted = dns_name(name).lower()
+    # A probe (RFC 6762 section 8.1): the name, type ANY, QU; the record
+    # claimed in the authority section.
+    probe = (bytes(4) + struct.pack("!HHHH", 1, 0, 1, 0) + dns_name(name)
+             + struct.pack("!HH", 255, 0x8001) + b"\xc0\x0c"
+             + struct.pack("!HHIH", 28, 1, 120, 16) + socket.inet_pton(socket.AF_INET6, addr))
+    say("ready")
+    first = None
+    while True:
+        message, _peer = s.recvfrom(9000)
+        if len(message) < 12 or message[12:12 + len(wanted)].lower() != wanted:
+            continue
+        now = time.monotonic()
+        if message[2] & 0x80:
+            say("announcement")
+        elif first is None:
+            first = now
+            s.sendto(probe, group)
+            say("probe 0")
+        else:
+            say("probe", int((now - first) * 1000))
 
 
 def mdns_hostile(ifname, mode, addr):
@@ -444,6 +475,7 @@ def mdns_hostile(ifname, mode, addr):
 ROLES = {
     "mdns-announce": mdns_announce,
     "mdns-claim": mdns_claim,
+    "mdns-probe-race": mdns_probe_race,
     "mdns-hostile": mdns_hostile,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
