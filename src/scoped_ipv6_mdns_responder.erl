@@ -7,9 +7,10 @@
 %%
 %% Per link, as RFC 6762 section 8 asks: after a random 0-250 ms, three
 %% probes 250 ms apart (a question for the name, type ANY, with the
-%% records we mean to claim in the authority section); an answer from someone else for the name on
-%% that link during probing is a conflict, and the link is given up (a
-%% warning is logged; choosing another name, section 9, is not done).
+%% records we mean to claim in the authority section); an answer from
+%% someone else for the name on that link during probing is a conflict,
+%% and the link is given up (a warning is logged; choosing another name,
+%% section 9, is not done).
 %% Then two announcements 1 s apart, answers with the cache-flush bit.
 %% An answer later on that gives our name an address not ours on the link
 %% sends the link back to probing (section 9); another host probing for
