@@ -387,12 +387,17 @@ contested(#{records := Records}, Index, #{lower := Lower} = State) ->
 %% We win, or the records are the same: its probe is ignored.
 tie_break(#{authority := Authority}, Index, #{lower := Lower} = State) ->
     Theirs = lists:sort([sortable(Type, Data) || {Owner, Type, Data} <- Authority,
-                                                 Owner =:= Lower, Type =:= a orelse Type =:= aaaa]),
+                                                 Owner =:= Lower, is_address(Type, Data)]),
     Ours = lists:sort([sortable(Type, Ip) || {Type, Ip} <- typed(addresses(State, Index))]),
     case Theirs =/= [] andalso Ours < Theirs of
         true -> probe_from(Index, ?PROBE_DEFER, State);
         false -> State
     end.
+
+%% An A or AAAA record's data as decoded (anything else is no address).
+is_address(a, {_, _, _, _}) -> true;
+is_address(aaaa, {_, _, _, _, _, _, _, _}) -> true;
+is_address(_Type, _Data) -> false.
 
 %% A record as section 8.2 orders it: its class (IN, 1), its type (A 1,
 %% AAAA 28), then the data as sent.
