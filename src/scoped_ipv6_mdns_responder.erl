@@ -386,9 +386,9 @@ contested(#{records := Records}, Index, #{lower := Lower} = State) ->
 %% we probe again in a second, by when the winner answers for the name.
 %% We win, or the records are the same: its probe is ignored.
 tie_break(#{authority := Authority}, Index, #{lower := Lower} = State) ->
-    Theirs = lists:sort([sortable(Type, Data) || {Owner, Type, Data} <- Authority,
-                                                 Owner =:= Lower, is_address(Type, Data)]),
-    Ours = lists:sort([sortable(Type, Ip) || {Type, Ip} <- typed(addresses(State, Index))]),
+    Theirs = lists:sort([sortable(Data) || {Owner, Type, Data} <- Authority,
+                                           Owner =:= Lower, is_address(Type, Data)]),
+    Ours = lists:sort([sortable(Ip) || Ip <- addresses(State, Index)]),
     case Theirs =/= [] andalso Ours < Theirs of
         true -> probe_from(Index, ?PROBE_DEFER, State);
         false -> State
@@ -399,12 +399,9 @@ is_address(a, {_, _, _, _}) -> true;
 is_address(aaaa, {_, _, _, _, _, _, _, _}) -> true;
 is_address(_Type, _Data) -> false.
 
-%% A record as section 8.2 orders it: its class (IN, 1), its type (A 1,
-%% AAAA 28), then the data as sent.
-sortable(a, {A, B, C, D}) -> {1, 1, <<A, B, C, D>>};
-sortable(aaaa, Ip) -> {1, 28, << <<W:16>> || W <- tuple_to_list(Ip) >>}.
-
-typed(Addresses) ->
-    [{case tuple_size(Ip) of 4 -> a; 8 -> aaaa end, Ip} || Ip <- Addresses].
+%% An address record as section 8.2 orders it: its class (IN, 1), its
+%% type (A 1, AAAA 28), then the data as sent.
+sortable({A, B, C, D}) -> {1, 1, <<A, B, C, D>>};
+sortable({_, _, _, _, _, _, _, _} = Ip) -> {1, 28, << <<W:16>> || W <- tuple_to_list(Ip) >>}.
 
 lower(Name) -> scoped_ipv6_dns:lower(Name).
