@@ -19,30 +19,45 @@
 
 -include("scoped_ipv6.hrl").
 
--export([arrival/2, pktinfo/1, hoplimit/1, items/1, interface/1, encode/2]).
+-export([arrival/2, ask_bit/1, pktinfo/1, hoplimit/1, items/1, interface/1, encode/2]).
 
-%% What a socket asked to learn, as a bit mask (kept in an atomics array).
+%% What a socket asked to learn, as a bit mask (kept in an atomics array):
+%% the RFC 3542 items, and gen_udp's IPv4 names for the hop limit and the
+%% traffic class (the same values, named `ttl' and `tos').
 -define(PKTINFO, 1).
 -define(HOPLIMIT, 2).
 -define(TCLASS, 4).
+-define(TTL, 8).
+-define(TOS, 16).
 
 -type arrival() :: [{pktinfo, {scoped_ipv6:address(), non_neg_integer()}} |
-                    {hoplimit, 0..255} | {tclass, 0..255}].
+                    {hoplimit, 0..255} | {tclass, 0..255} | {ttl, 0..255} | {tos, 0..255}].
 %% send/5's items, checked: a `pktinfo' source resolved to an address and
 %% an interface index (0: none).
 -type item() :: {pktinfo, {inet:ip_address(), non_neg_integer()}} |
                 {hoplimit, 0..255} | {tclass, 0..255}.
 -export_type([arrival/0, item/0]).
 
-%% @doc The arrival information asked for (`Ask', a mask of ?PKTINFO,
-%% ?HOPLIMIT, ?TCLASS), in that order, each present when the kernel gave
-%% it. The destination of `pktinfo' is scoped when it needs a scope (the
-%% arrival interface is its scope).
+%% @doc The arrival information asked for (`Ask', a mask of ask_bit/1's
+%% bits), in the order pktinfo, hoplimit, tclass, ttl, tos (gen_udp's
+%% order for the last two), each present when the kernel gave it. The
+%% destination of `pktinfo' is scoped when it needs a scope (the arrival
+%% interface is its scope).
 -spec arrival([map()], non_neg_integer()) -> arrival().
 arrival(Ctrl, Ask) ->
     [{pktinfo, Info} || Ask band ?PKTINFO =/= 0, {ok, Info} <- [pktinfo(Ctrl)]] ++
         [{hoplimit, H} || Ask band ?HOPLIMIT =/= 0, {ok, H} <- [int(Ctrl, hoplimit)]] ++
-        [{tclass, T} || Ask band ?TCLASS =/= 0, {ok, T} <- [int(Ctrl, tclass)]].
+        [{tclass, T} || Ask band ?TCLASS =/= 0, {ok, T} <- [int(Ctrl, tclass)]] ++
+        [{ttl, H} || Ask band ?TTL =/= 0, {ok, H} <- [int(Ctrl, hoplimit)]] ++
+        [{tos, T} || Ask band ?TOS =/= 0, {ok, T} <- [int(Ctrl, tclass)]].
+
+%% @doc The bit of the `Ask' mask an arrival option sets.
+-spec ask_bit(recvpktinfo | recvhoplimit | recvtclass | recvttl | recvtos) -> pos_integer().
+ask_bit(recvpktinfo) -> ?PKTINFO;
+ask_bit(recvhoplimit) -> ?HOPLIMIT;
+ask_bit(recvtclass) -> ?TCLASS;
+ask_bit(recvttl) -> ?TTL;
+ask_bit(recvtos) -> ?TOS.
 
 %% @doc The hop limit a datagram arrived with, or `undefined'.
 -spec hoplimit([map()]) -> 0..255 | undefined.

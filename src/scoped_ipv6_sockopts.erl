@@ -19,7 +19,8 @@
 -type udp_setting() :: {server, active | mode | buffer, term()} |
                        {socket, socket:socket_option(), term()} |
                        {socket, {ip, non_neg_integer()}, {native, binary()}} |
-                       {arrival, recvpktinfo | recvhoplimit | recvtclass | min_hoplimit,
+                       {arrival, recvpktinfo | recvhoplimit | recvtclass | recvttl | recvtos |
+                                 min_hoplimit,
                         term()}.
 -export_type([udp_open/0, udp_setting/0]).
 
@@ -79,6 +80,8 @@ row(multicast_ttl)   -> {hops,     gen_tcp,                  {after_bind, {ip, m
 row(recvpktinfo)     -> {boolean,  gen_tcp,                  arrival};
 row(recvhoplimit)    -> {boolean,  gen_tcp,                  arrival};
 row(recvtclass)      -> {boolean,  gen_tcp,                  arrival};
+row(recvttl)         -> {boolean,  gen_tcp,                  arrival};
+row(recvtos)         -> {boolean,  gen_tcp,                  arrival};
 row(min_hoplimit)    -> {hoplimit, gen_tcp,                  arrival};
 row(inet_backend)    -> {backend,  gen_tcp,                  ignored};
 row(udp_module)      -> {any,      gen_tcp,                  ignored};

@@ -39,7 +39,7 @@
 %% passive receive costs no call to the server and no getopt:
 %% ?ACTIVE is 1 while active, ?BINARY 1 in binary mode, ?BUFFER the
 %% largest datagram received, ?ASK the arrival information asked for (a
-%% mask: 1 pktinfo, 2 hoplimit, 4 tclass, as in scoped_ipv6_cmsg),
+%% mask of scoped_ipv6_cmsg:ask_bit/1's bits),
 %% ?MIN_HOPS the hop-limit guard (0: off), ?DROPPED the datagrams it
 %% dropped (passive and active alike).
 -record(scoped_udp, {server :: pid(), socket :: socket:socket(), flags :: atomics:atomics_ref()}).
@@ -50,7 +50,6 @@
 -define(MIN_HOPS, 5).
 -define(DROPPED, 6).
 -define(FLAGS, 6).
--define(ASK_BIT(Opt), case Opt of recvpktinfo -> 1; recvhoplimit -> 2; recvtclass -> 4 end).
 %% The longest wait `receive ... after' and the socket module take at once.
 -define(MAX_WAIT, 16#ffffffff).
 %% gen_udp's range for the (ignored) length of recv/2,3.
@@ -60,7 +59,7 @@
 %% The arrival information asked for (see open/2).
 -type anc_data() :: [{pktinfo, {Destination :: scoped_ipv6:address(),
                                 IfIndex :: non_neg_integer()}} |
-                     {hoplimit, 0..255} | {tclass, 0..255}].
+                     {hoplimit, 0..255} | {tclass, 0..255} | {ttl, 0..255} | {tos, 0..255}].
 -export_type([socket/0, anc_data/0]).
 
 
@@ -103,7 +102,10 @@ open(Port) ->
 %% (the address the datagram was sent to, scoped by the arrival interface
 %% when it needs a scope, e.g. `{{16#ff02,0,0,0,0,0,0,16#fb}, 3}', and the
 %% index of the interface it arrived on), `{hoplimit, 0..255}' and
-%% `{tclass, 0..255}'.
+%% `{tclass, 0..255}'. gen_udp's IPv4 names work too, on either family:
+%% `{recvttl, true}' adds `{ttl, N}' (the same value as `hoplimit') and
+%% `{recvtos, true}' `{tos, N}' (as `tclass'), after the others, in
+%% gen_udp's order.
 %% Without these options the shapes stay `{ok, {Address, Port, Data}}' and
 %% `{udp, Socket, Address, Port, Data}'.
 %%
@@ -113,7 +115,7 @@ open(Port) ->
 %% `getstat/1'; link-local protocols set 255, which only a sender on the
 %% same link can achieve.
 %% `{unicast_hops, N}' (`0..255' or `default'): the hop limit of unicast
-%% datagrams sent (IPV6_UNICAST_HOPS; IPv6 sockets).
+%% datagrams sent (IPV6_UNICAST_HOPS; the TTL on IPv4).
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0, [binary, {recvpktinfo, true}, {recvhoplimit, true}]),
@@ -353,8 +355,8 @@ recv_whole(Socket, Buffer, Timeout) ->
 
 %% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
 %% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}',
-%% `{recvpktinfo, B}', `{recvhoplimit, B}', `{recvtclass, B}',
-%% `{min_hoplimit, N}', `{unicast_hops, N}', `{tclass, N}', `broadcast',
+%% `{recvpktinfo, B}', `{recvhoplimit, B}', `{recvtclass, B}', `{recvttl, B}',
+%% `{recvtos, B}', `{min_hoplimit, N}', `{unicast_hops, N}', `{tclass, N}', `broadcast',
 %% `dontroute', `{priority, N}', `{ttl, N}', `{tos, N}',
 %% `{multicast_ttl, N}' (see open/2).
 %% Every option is checked before any is set: `{error, einval}' for one
@@ -652,14 +654,16 @@ apply_setting({socket, SockOpt, Value}, Socket, State) ->
 apply_setting({arrival, min_hoplimit, N}, Socket, State) ->
     ask(Socket, State#{min_hops := N});
 apply_setting({arrival, Opt, B}, Socket, #{ask := Ask} = State) ->
-    Bit = ?ASK_BIT(Opt),
+    Bit = scoped_ipv6_cmsg:ask_bit(Opt),
     ask(Socket, State#{ask := case B of true -> Ask bor Bit; false -> Ask band bnot Bit end}).
 
 %% The kernel reports what was asked for, and the hop limit for the guard.
 ask(Socket, #{ask := Ask, min_hops := MinHops, family := Family} = State) ->
-    Settings = [{recvpktinfo, Ask band ?ASK_BIT(recvpktinfo) =/= 0},
-                {recvhoplimit, Ask band ?ASK_BIT(recvhoplimit) =/= 0 orelse MinHops > 0},
-                {recvtclass, Ask band ?ASK_BIT(recvtclass) =/= 0}],
+    Asked = fun(Opts) -> lists:any(fun(O) -> Ask band scoped_ipv6_cmsg:ask_bit(O) =/= 0 end,
+                                   Opts) end,
+    Settings = [{recvpktinfo, Asked([recvpktinfo])},
+                {recvhoplimit, Asked([recvhoplimit, recvttl]) orelse MinHops > 0},
+                {recvtclass, Asked([recvtclass, recvtos])}],
     ok_state(set_all(Socket, [{arrival_option(Family, Opt), B} || {Opt, B} <- Settings]), State).
 
 arrival_option(inet6, Opt) -> {ipv6, Opt};

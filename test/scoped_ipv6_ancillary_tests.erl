@@ -89,6 +89,33 @@ get_option(S, {ip, tos}) ->
 get_option(S, Opt) ->
     socket:getopt(scoped_ipv6_udp:socket(S), Opt).
 
+%% gen_udp's IPv4 names for arrival information: the same items, in the
+%% same order, as gen_udp's receiver gets from one sender in the same run.
+recvttl_recvtos_as_gen_udp_test() ->
+    Loopback = {127, 0, 0, 1},
+    {ok, Theirs} = gen_udp:open(0, [inet, binary, {ip, Loopback}, {active, false},
+                                    {recvttl, true}, {recvtos, true}]),
+    {ok, Ours} = scoped_ipv6_udp:open(0, [inet, binary, {ip, Loopback},
+                                          {recvttl, true}, {recvtos, true}]),
+    {ok, Sender} = gen_udp:open(0, [inet, {ip, Loopback}, {ttl, 9}, {tos, 32}]),
+    {ok, TheirPort} = inet:port(Theirs),
+    {ok, {_, OurPort}} = scoped_ipv6_udp:sockname(Ours),
+    ok = gen_udp:send(Sender, Loopback, TheirPort, <<"x">>),
+    ok = gen_udp:send(Sender, Loopback, OurPort, <<"x">>),
+    {ok, {_, _, TheirAnc, <<"x">>}} = gen_udp:recv(Theirs, 0, 1000),
+    ?assertEqual([{ttl, 9}, {tos, 32}], TheirAnc),
+    ?assertMatch({ok, {Loopback, _, TheirAnc, <<"x">>}}, scoped_ipv6_udp:recv(Ours, 0, 1000)),
+    %% Beside the RFC 3542 names, and off again.
+    ok = scoped_ipv6_udp:setopts(Ours, [{recvhoplimit, true}, {recvtos, false}]),
+    ok = gen_udp:send(Sender, Loopback, OurPort, <<"y">>),
+    ?assertMatch({ok, {Loopback, _, [{hoplimit, 9}, {ttl, 9}], <<"y">>}},
+                 scoped_ipv6_udp:recv(Ours, 0, 1000)),
+    ok = scoped_ipv6_udp:setopts(Ours, [{recvhoplimit, false}, {recvttl, false}]),
+    ok = gen_udp:send(Sender, Loopback, OurPort, <<"z">>),
+    ?assertMatch({ok, {Loopback, _, <<"z">>}}, scoped_ipv6_udp:recv(Ours, 0, 1000)),
+    ?assertError(badarg, scoped_ipv6_udp:open(0, [{recvttl, 1}])),
+    ?assertEqual({error, einval}, scoped_ipv6_udp:setopts(Ours, [{recvtos, yes}])).
+
 %% gen_udp's socket-level options, at open and by setopts/2, and tclass on
 %% an IPv6 socket.
 socket_level_options_test() ->

@@ -53,6 +53,9 @@ defmodule ScopedIPv6.UDP do
       index of the interface it arrived on), `{:hoplimit, 0..255}` and
       `{:tclass, 0..255}`. Without these options the shapes stay
       `{:ok, {address, port, data}}` and `{:udp, socket, address, port, data}`.
+    * `recvttl: true`, `recvtos: true` - gen_udp's IPv4 names, on either
+      family: `{:ttl, n}` (the value of `:hoplimit`) and `{:tos, n}` (of
+      `:tclass`), after the items above, in gen_udp's order.
     * `min_hoplimit: n` (`0..255`, 0 = off) - datagrams that arrived with a
       lower hop limit are dropped before anyone sees them, and counted in
       `getstat/1`; link-local protocols set 255, which only a sender on the
@@ -183,7 +186,8 @@ defmodule ScopedIPv6.UDP do
 
   @doc """
   Sets `active:`, `:binary`/`:list`, `buffer:`, the multicast options,
-  `recvpktinfo:`, `recvhoplimit:`, `recvtclass:`, `min_hoplimit:`,
+  `recvpktinfo:`, `recvhoplimit:`, `recvtclass:`, `recvttl:`, `recvtos:`,
+  `min_hoplimit:`,
   `unicast_hops:`, `tclass:`, `broadcast:`, `dontroute:`, `priority:`,
   `ttl:`, `tos:` and `multicast_ttl:`; `{:error, :einval}` for anything
   else, with nothing set.
