@@ -399,12 +399,7 @@ def mdns_probe_race(ifname, name, addr):
 
 
 def mdns_hostile(ifname, mode, addr):
-    index = socket.if_nametoindex(ifname)
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("::", 5353))
-    mreq = socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", index)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+    s, _group = mdns_socket(ifname)
     rng = random.Random(13)
     queries = 0
     say("ready")
