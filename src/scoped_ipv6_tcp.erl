@@ -31,7 +31,7 @@
 %% has is `{error, {no_such_interface, Index}}'.
 -module(scoped_ipv6_tcp).
 
--export([connect/3, connect/4, listen/2, accept/1, accept/2]).
+-export([connect/2, connect/3, connect/4, listen/2, accept/1, accept/2]).
 %% The rest of a transport module: gen_tcp's calls, and the scope back.
 -export([send/2, recv/2, recv/3, controlling_process/2, close/1, shutdown/2,
          setopts/2, getopts/2, peername/1, sockname/1]).
@@ -39,9 +39,34 @@
 
 -type timeout_ms() :: non_neg_integer() | infinity.
 
+%% @doc gen_tcp's connect with OTP's sockaddr map (OTP 24.3+), its
+%% `scope_id' the scope: `connect(SockAddr, Opts)', and
+%% `connect(SockAddr, Opts, Timeout)' (connect/3 with a map first), as
+%% connect/4 otherwise; a link-local `addr' without a `scope_id' is
+%% `{error, scope_required}'.
+%%
+%% ```
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% Peer = #{family => inet6, addr => {16#fe80,0,0,0,0,0,0,2}, port => 8080, scope_id => Eth0},
+%% {ok, S} = scoped_ipv6_tcp:connect(Peer, [], 5000),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, Eth0}, 8080}} = scoped_ipv6_tcp:peername(S),
+%% ok = gen_tcp:close(S),
+%% {error, scope_required} = scoped_ipv6_tcp:connect(maps:remove(scope_id, Peer), []).
+%% '''
+-spec connect(socket:sockaddr_in() | socket:sockaddr_in6(), [term()]) ->
+    {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout}.
+connect(SockAddr, Opts) ->
+    connect(SockAddr, Opts, infinity).
+
 %% @equiv connect(Address, Port, Opts, infinity)
 -spec connect(scoped_ipv6:address() | string() | binary() | atom(), inet:port_number(),
-              [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout}.
+              [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout};
+             (socket:sockaddr_in() | socket:sockaddr_in6(), [term()], timeout_ms()) ->
+    {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout}.
+connect(#{family := Family, addr := Ip} = SockAddr, Opts, Timeout)
+  when (Family =:= inet orelse Family =:= inet6), is_tuple(Ip), is_list(Opts) ->
+    {Destination, Port} = scoped_ipv6_addr:from_sockaddr(SockAddr),
+    connect(Destination, Port, Opts, Timeout);
 connect(Address, Port, Opts) ->
     connect(Address, Port, Opts, infinity).
 

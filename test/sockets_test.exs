@@ -108,6 +108,27 @@ defmodule ScopedIPv6.SocketsTest do
     value
   end
 
+  test "TCP connect takes gen_tcp's sockaddr-map forms, connect/2 and connect/3" do
+    for {family, ip} <- [inet6: {0, 0, 0, 0, 0, 0, 0, 1}, inet: {127, 0, 0, 1}] do
+      {:ok, listener} = :gen_tcp.listen(0, [family, ip: ip])
+      {:ok, port} = :inet.port(listener)
+      sockaddr = %{family: family, addr: ip, port: port}
+      {:ok, theirs} = :gen_tcp.connect(sockaddr, [], 2_000)
+      {:ok, ours} = :scoped_ipv6_tcp.connect(sockaddr, [], 2_000)
+      assert {:ok, {^ip, ^port}} = :inet.peername(ours)
+      {:ok, ours2} = :scoped_ipv6_tcp.connect(sockaddr, active: false)
+      assert :inet.getopts(ours2, [:active]) == {:ok, [active: false]}
+      Enum.each([theirs, ours, ours2, listener], &:gen_tcp.close/1)
+    end
+
+    link_local = %{family: :inet6, addr: {0xFE80, 0, 0, 0, 0, 0, 0, 2}, port: 80}
+    assert :scoped_ipv6_tcp.connect(link_local, []) == {:error, :scope_required}
+    # OTP's :any and :loopback, and bad ports, are not addresses we connect to.
+    for bad <- [%{link_local | addr: :any}, %{link_local | port: 70_000}] do
+      assert_raise ArgumentError, fn -> :scoped_ipv6_tcp.connect(bad, [], 1_000) end
+    end
+  end
+
   test "UDP infers the family from the address, as gen_udp does" do
     for ip <- [{127, 0, 0, 1}, "127.0.0.1", ~c"127.0.0.1"] do
       {:ok, ours} = UDP.open(0, ip: ip)
