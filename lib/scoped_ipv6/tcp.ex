@@ -8,7 +8,8 @@ defmodule ScopedIPv6.TCP do
   resolved here and handed to `:gen_tcp` in OTP's own sockaddr form, so the
   socket is the one `:gen_tcp` makes with the same options: `:gen_tcp`,
   `:inet`, `:ssl.connect/3` work on it, and `:gen_tcp.close/1` closes it at
-  once.
+  once. OTP's sockaddr-map forms of `:gen_tcp.connect/2,3` (`scope_id` the
+  scope) are `:scoped_ipv6_tcp.connect/2,3`.
 
       iex> {:ok, listener} = ScopedIPv6.TCP.listen(0, ip: "::1", active: false)
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(listener)
