@@ -202,7 +202,12 @@ defmodule ScopedIPv6.TestbedDistTest do
     # namespace of its own where none runs yet.
     ns = "sip6-slow"
     {_, 0} = System.cmd("ip", ~w(netns add #{ns}))
-    on_exit(fn -> kill_all(ns) && System.cmd("ip", ~w(netns del #{ns})) end)
+
+    on_exit(fn ->
+      kill_all(ns)
+      System.cmd("ip", ~w(netns del #{ns}))
+    end)
+
     {_, 0} = System.cmd("ip", ~w(-n #{ns} link set lo up))
 
     late = Path.join(System.tmp_dir!(), "late_epmd_#{System.unique_integer([:positive])}")
@@ -232,7 +237,6 @@ defmodule ScopedIPv6.TestbedDistTest do
     pids = String.split(pids)
     if pids != [], do: System.cmd("kill", ["-9" | pids])
     Enum.each(pids, &wait_gone/1)
-    true
   end
 
   defp wait_gone(pid) do
