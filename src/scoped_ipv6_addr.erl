@@ -11,7 +11,7 @@
 
 -export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0,
          needs_scope/1, zone_allowed/1, with_scope/2, socket_addr/2, from_sockaddr/1,
-         to_sockaddr/3, on_local_network/2, from_link/3]).
+         to_sockaddr/3, to_bytes/1, on_local_network/2, from_link/3]).
 
 %% Untrusted text of any length reaches parse/1 (it replaces
 %% inet:parse_address/1): longer text than any address or zone is refused
@@ -192,7 +192,7 @@ on_local_network(Peer, Interfaces) ->
                       {Ip6, Index} when ?is_scoped_address(Peer) -> {Ip6, Index};
                       _ -> {Peer, 0}
                   end,
-    PeerBits = bits(Ip),
+    PeerBits = to_bytes(Ip),
     lists:any(fun(#{index := Index, addrs := Addrs}) ->
                       (Scope =:= 0 orelse Scope =:= Index)
                           andalso lists:any(fun(Own) -> same_network(PeerBits, Own) end, Addrs)
@@ -215,7 +215,7 @@ link_local_on({_Ip6, Index} = Source, Index) when ?is_scoped_address(Source) -> 
 link_local_on(_Source, _Index) -> false.
 
 same_network(PeerBits, #{addr := Own, prefixlen := Length}) ->
-    OwnBits = bits(unscoped(Own)),
+    OwnBits = to_bytes(unscoped(Own)),
     Prefix = case Length of
                  nil -> bit_size(OwnBits);
                  _ -> min(Length, bit_size(OwnBits))
@@ -226,8 +226,10 @@ same_network(PeerBits, #{addr := Own, prefixlen := Length}) ->
 unscoped({Ip6, _Index} = Scoped) when ?is_scoped_address(Scoped) -> Ip6;
 unscoped(Ip) -> Ip.
 
-bits({A, B, C, D}) -> <<A, B, C, D>>;
-bits({A, B, C, D, E, F, G, H}) -> <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>.
+%% @doc An address as it is sent: 4 bytes for IPv4, 16 for IPv6.
+-spec to_bytes(inet:ip_address()) -> binary().
+to_bytes({A, B, C, D}) -> <<A, B, C, D>>;
+to_bytes({A, B, C, D, E, F, G, H}) -> <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>.
 
 prefix(Bits, Length) ->
     <<Prefix:Length/bitstring, _/bitstring>> = Bits,

@@ -109,7 +109,7 @@ encode(Items, Family) ->
 encode([], _Family, Acc) ->
     {ok, lists:reverse(Acc)};
 encode([{pktinfo, {Ip, Index}} | Rest], inet6, Acc) when ?is_ip6_address(Ip) ->
-    Data = <<<<W:16>> || W <- tuple_to_list(Ip)>>,
+    Data = scoped_ipv6_addr:to_bytes(Ip),
     encode(Rest, inet6, [cmsg(ipv6, pktinfo, <<Data/binary, Index:32/native>>) | Acc]);
 encode([{pktinfo, {{A, B, C, D}, Index}} | Rest], inet, Acc) ->
     %% struct in_pktinfo: the interface, the source (ipi_spec_dst), and

@@ -401,7 +401,7 @@ is_address(_Type, _Data) -> false.
 
 %% An address record as section 8.2 orders it: its class (IN, 1), its
 %% type (A 1, AAAA 28), then the data as sent.
-sortable({A, B, C, D}) -> {1, 1, <<A, B, C, D>>};
-sortable({_, _, _, _, _, _, _, _} = Ip) -> {1, 28, << <<W:16>> || W <- tuple_to_list(Ip) >>}.
+sortable({_, _, _, _} = Ip) -> {1, 1, scoped_ipv6_addr:to_bytes(Ip)};
+sortable({_, _, _, _, _, _, _, _} = Ip) -> {1, 28, scoped_ipv6_addr:to_bytes(Ip)}.
 
 lower(Name) -> scoped_ipv6_dns:lower(Name).

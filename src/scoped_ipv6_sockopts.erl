@@ -8,7 +8,8 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, ipv4_multicast/3, family/2,
+-export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, on_family/3, ipv4_multicast/3,
+         family/2,
          bound_to_interface/2, refused_option/2]).
 
 %% What a scoped UDP socket is opened with: where it binds, what is set on
@@ -303,14 +304,19 @@ multicast_if(inet, Index) ->
         {error, enotsup} -> {error, einval}
     end.
 
-%% The IPv6 names stay the API on IPv4 sockets, as they do for arrival
-%% items and send/5 (`hoplimit' is the TTL, `tclass' the TOS byte): each
-%% sets its IPv4 counterpart there.
+%% @doc A socket option for a socket of `Family': the IPv6 names stay the
+%% API on IPv4 sockets, as they do for arrival items and send/5
+%% (`hoplimit' is the TTL, `tclass' the TOS byte), and each sets its IPv4
+%% counterpart there; the RFC 3542 arrival options too (scoped_ipv6_udp).
+-spec on_family(inet | inet6, socket:socket_option(), term()) -> {socket:socket_option(), term()}.
 on_family(inet, {ipv6, unicast_hops}, default) -> {{ip, ttl}, -1};    % Linux: the default TTL
 on_family(inet, {ipv6, unicast_hops}, Hops) -> {{ip, ttl}, Hops};
 on_family(inet, {ipv6, multicast_hops}, Hops) -> {{ip, multicast_ttl}, Hops};
 on_family(inet, {ipv6, multicast_loop}, Loop) -> {{ip, multicast_loop}, Loop};
 on_family(inet, {ipv6, tclass}, Class) -> {{ip, tos}, Class};
+on_family(inet, {ipv6, recvpktinfo}, On) -> {{ip, pktinfo}, On};
+on_family(inet, {ipv6, recvhoplimit}, On) -> {{ip, recvttl}, On};
+on_family(inet, {ipv6, recvtclass}, On) -> {{ip, recvtos}, On};
 on_family(_Family, SockOpt, Value) -> {SockOpt, Value}.
 
 %% @doc Which option of a list gen_tcp refused (it says only `badarg'):

@@ -664,12 +664,8 @@ ask(Socket, #{ask := Ask, min_hops := MinHops, family := Family} = State) ->
     Settings = [{recvpktinfo, Asked([recvpktinfo])},
                 {recvhoplimit, Asked([recvhoplimit, recvttl]) orelse MinHops > 0},
                 {recvtclass, Asked([recvtclass, recvtos])}],
-    ok_state(set_all(Socket, [{arrival_option(Family, Opt), B} || {Opt, B} <- Settings]), State).
-
-arrival_option(inet6, Opt) -> {ipv6, Opt};
-arrival_option(inet, recvpktinfo) -> {ip, pktinfo};
-arrival_option(inet, recvhoplimit) -> {ip, recvttl};
-arrival_option(inet, recvtclass) -> {ip, recvtos}.
+    ok_state(set_all(Socket, [scoped_ipv6_sockopts:on_family(Family, {ipv6, Opt}, B)
+                              || {Opt, B} <- Settings]), State).
 
 ok_state(ok, State) -> {ok, State};
 ok_state({error, _} = Error, _State) -> Error.

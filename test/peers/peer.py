@@ -318,7 +318,7 @@ def mdns4_answer(ifname, src, addr):
 def mdns_ask(src, addr, name):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.bind(socket.getaddrinfo(src, 0, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
-    question = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+    question = dns_name(name)
     s.sendto(b"\x12\x34" + bytes(2) + struct.pack("!HHHH", 1, 0, 0, 0) + question
              + struct.pack("!HH", 28, 1),
              socket.getaddrinfo(addr, 5353, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
