@@ -8,7 +8,7 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, on_family/3, ipv4_multicast/3,
+-export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, on_family/3, membership/4,
          family/2,
          bound_to_interface/2, refused_option/2]).
 
@@ -47,6 +47,10 @@
 %%                       counterpart (on_family/3)
 %%   server              the UDP socket's process (active mode, data mode,
 %%                       largest datagram), at open and by setopts/2
+%%   multicast           the multicast interface, or a group joined or
+%%                       left, on an interface named by scope or (IPv4,
+%%                       as gen_udp has it) by local address, at open and
+%%                       by setopts/2 (multicast/3)
 %%   arrival             the UDP socket's process and the kernel: RFC 3542
 %%                       arrival information asked for, RFC 5082's
 %%                       hop-limit guard (IPv6 sockets), at open and by
@@ -67,7 +71,9 @@ row(bind_to_ifindex) -> {uint32,   {native, so_bindtoifindex}, {native, so_bindt
 row(active)          -> {active,   gen_tcp,                  server};
 row(mode)            -> {mode,     gen_tcp,                  server};
 row(buffer)          -> {datagram, gen_tcp,                  server};
-row(multicast_if)    -> {scope,    gen_tcp,                  {after_bind, {ipv6, multicast_if}}};
+row(multicast_if)    -> {interface, gen_tcp,                 multicast};
+row(add_membership)  -> {membership, gen_tcp,                multicast};
+row(drop_membership) -> {membership, gen_tcp,                multicast};
 row(multicast_hops)  -> {hops,     gen_tcp,                  {after_bind, {ipv6, multicast_hops}}};
 row(multicast_loop)  -> {boolean,  gen_tcp,                  {after_bind, {ipv6, multicast_loop}}};
 row(unicast_hops)    -> {unicast_hops, gen_tcp,              {after_bind, {ipv6, unicast_hops}}};
@@ -99,7 +105,13 @@ value_ok(active, A) -> is_boolean(A) orelse A =:= once orelse
                            (is_integer(A) andalso A >= -32768 andalso A =< 32767);
 value_ok(mode, M) -> M =:= binary orelse M =:= list;
 value_ok(datagram, N) -> is_integer(N) andalso N > 0 andalso N =< ?MAX_DATAGRAM;
-value_ok(scope, S) -> ?is_scope(S);
+value_ok(interface, I) -> ?is_scope(I) orelse ipv4_address(I);
+value_ok(membership, {Group, I}) when ?is_ip6_address(Group) -> ?is_scope(I);
+value_ok(membership, {Group, I}) when ?is_ip4_address(Group) ->
+    ?is_scope(I) orelse I =:= any orelse ipv4_address(I);
+value_ok(membership, {Group, Local, I}) when ?is_ip4_address(Group) ->
+    (Local =:= any orelse ipv4_address(Local)) andalso ?is_scope(I);
+value_ok(membership, _) -> false;
 value_ok(hops, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;    % OTP 25 refuses -1
 value_ok(unicast_hops, N) -> N =:= default orelse (is_integer(N) andalso N >= 0 andalso N =< 255);
 value_ok(hoplimit, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;
@@ -107,6 +119,9 @@ value_ok(byte, N) -> is_integer(N) andalso N >= 0 andalso N =< 255;
 value_ok(integer, N) -> is_integer(N);
 value_ok(backend, B) -> B =:= inet;              % UDP runs on OTP's socket module
 value_ok(any, _) -> true.
+
+ipv4_address(A) when ?is_ip4_address(A) -> true;
+ipv4_address(_) -> false.
 
 %% Options by number, where the kernel has them: SOL_SOCKET's (so_*) and
 %% IPPROTO_IP's (ip_*).
@@ -120,18 +135,30 @@ native_number(Name) ->
         _ -> error
     end.
 
-%% @doc IPv4 multicast by interface index, which OTP's socket module does
-%% not take (it names an interface by address): Linux's `struct ip_mreqn'
-%% (the group, no local address, the index) for IP_MULTICAST_IF (group
-%% 0.0.0.0) and IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP, for
-%% socket:setopt_native/3; `{error, enotsup}' elsewhere.
--spec ipv4_multicast(ip_multicast_if | ip_add_membership | ip_drop_membership,
-                     inet:ip4_address(), non_neg_integer()) ->
-    {ok, {{ip, non_neg_integer()}, binary()}} | {error, enotsup}.
-ipv4_multicast(Name, {A, B, C, D}, Index) ->
+%% @doc Joining or leaving `Group' on interface `Index' (0: the kernel's
+%% choice), as `{SockOpt, Value}' for socket:setopt/3, or with `{native,
+%% Raw}' for socket:setopt_native/3: IPv6's own option; for an IPv4 group,
+%% Linux's `struct ip_mreqn' (group, local address, index), as OTP's
+%% socket module names an IPv4 interface only by address. `Local' is
+%% gen_udp's interface address (IPv4; `any' for none). `{error, enotsup}'
+%% for an IPv4 group off Linux.
+-spec membership(add_membership | drop_membership, inet:ip_address(),
+                 any | inet:ip4_address(), non_neg_integer()) ->
+    {ok, {socket:socket_option() | {ip, non_neg_integer()}, term()}} | {error, enotsup}.
+membership(Which, Group, _Local, Index) when ?is_ip6_address(Group) ->
+    {ok, {{ipv6, Which}, #{multiaddr => Group, interface => Index}}};
+membership(add_membership, Group, Local, Index) ->
+    ip_mreqn(ip_add_membership, Group, Local, Index);
+membership(drop_membership, Group, Local, Index) ->
+    ip_mreqn(ip_drop_membership, Group, Local, Index).
+
+ip_mreqn(Name, {A, B, C, D}, Local, Index) ->
+    {E, F, G, H} = case Local of any -> {0, 0, 0, 0}; _ -> Local end,
     case native_number(Name) of
-        {ok, Number} -> {ok, {{ip, Number}, <<A, B, C, D, 0:32, Index:32/native>>}};
-        error -> {error, enotsup}
+        {ok, Number} ->
+            {ok, {{ip, Number}, {native, <<A, B, C, D, E, F, G, H, Index:32/native>>}}};
+        error ->
+            {error, enotsup}
     end.
 
 %% An option as `{Name, Value}': the atoms gen_tcp and gen_udp take alone
@@ -284,11 +311,9 @@ udp_setting(Opt, Family) ->
         {ok, arrival, Value} ->
             {Name, _} = named(Opt),
             {ok, {arrival, Name, Value}};
-        {ok, {after_bind, {ipv6, multicast_if}}, Scope} ->
-            case scoped_ipv6_dest:interface_index(Scope) of
-                {ok, Index} -> multicast_if(Family, Index);
-                {error, _} -> {error, einval}
-            end;
+        {ok, multicast, Value} ->
+            {Name, _} = named(Opt),
+            multicast(Name, Value, Family);
         {ok, {after_bind, SockOpt}, Value} ->
             {SockOpt4, Value4} = on_family(Family, SockOpt, Value),
             {ok, {socket, SockOpt4, Value4}};
@@ -296,13 +321,32 @@ udp_setting(Opt, Family) ->
             {error, einval}
     end.
 
-multicast_if(inet6, Index) ->
-    {ok, {socket, {ipv6, multicast_if}, Index}};
-multicast_if(inet, Index) ->
-    case ipv4_multicast(ip_multicast_if, {0, 0, 0, 0}, Index) of
-        {ok, {SockOpt, Raw}} -> {ok, {socket, SockOpt, {native, Raw}}};
-        {error, enotsup} -> {error, einval}
+%% The multicast interface, or a group joined or left, as a setting: an
+%% interface named by scope (name or index), or, for IPv4, by local address
+%% as gen_udp has it (`{multicast_if, Address}', `{add_membership, {Group,
+%% Address}}', `{Group, Address, Index}'); an IPv4 group by scope alone is
+%% `{Group, Scope}'. `{error, einval}' for an interface not found.
+multicast(multicast_if, Local, _Family) when ?is_ip4_address(Local) ->
+    setting(ip_mreqn(ip_multicast_if, {0, 0, 0, 0}, Local, 0));
+multicast(multicast_if, Scope, inet6) ->
+    with_index(Scope, fun(Index) -> {ok, {socket, {ipv6, multicast_if}, Index}} end);
+multicast(multicast_if, Scope, inet) ->
+    with_index(Scope, fun(Index) -> setting(ip_mreqn(ip_multicast_if, {0, 0, 0, 0}, any, Index)) end);
+multicast(Which, {Group, Local}, _Family) when Local =:= any; ?is_ip4_address(Local) ->
+    setting(membership(Which, Group, Local, 0));
+multicast(Which, {Group, Scope}, _Family) ->
+    with_index(Scope, fun(Index) -> setting(membership(Which, Group, any, Index)) end);
+multicast(Which, {Group, Local, Scope}, _Family) ->
+    with_index(Scope, fun(Index) -> setting(membership(Which, Group, Local, Index)) end).
+
+with_index(Scope, Setting) ->
+    case scoped_ipv6_dest:interface_index(Scope) of
+        {ok, Index} -> Setting(Index);
+        {error, _} -> {error, einval}
     end.
+
+setting({ok, {SockOpt, Value}}) -> {ok, {socket, SockOpt, Value}};
+setting({error, enotsup}) -> {error, einval}.
 
 %% @doc A socket option for a socket of `Family': the IPv6 names stay the
 %% API on IPv4 sockets, as they do for arrival items and send/5

@@ -84,6 +84,14 @@ open(Port) ->
 %% name them in arrival information; `{multicast_if, Scope}' names the
 %% interface on both (on IPv4, by its index: Linux only).
 %%
+%% Groups are joined at open, or joined and left by `setopts/2', with
+%% gen_udp's `{add_membership, {Group, Interface}}' and
+%% `{drop_membership, {Group, Interface}}', where `Interface' is a scope
+%% (an interface name or index; 0 lets the kernel choose): the same as
+%% `join_group/3' and `leave_group/3'. gen_udp's IPv4 forms work as in
+%% gen_udp: `{Group, LocalAddress | any}' and `{Group, LocalAddress |
+%% any, Index}', and so does `{multicast_if, LocalAddress}'.
+%%
 %% `{buffer, N}' (`1..65535', default 65535) is the largest datagram
 %% received, as in gen_udp; unlike gen_udp, a longer datagram is never
 %% cut silently: it is dropped and reported as `{error, emsgsize}' to
@@ -355,7 +363,8 @@ recv_whole(Socket, Buffer, Timeout) ->
 
 %% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
 %% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}',
-%% `{recvpktinfo, B}', `{recvhoplimit, B}', `{recvtclass, B}', `{recvttl, B}',
+%% `{add_membership, {Group, Interface}}', `{drop_membership, {Group,
+%% Interface}}', `{recvpktinfo, B}', `{recvhoplimit, B}', `{recvtclass, B}', `{recvttl, B}',
 %% `{recvtos, B}', `{min_hoplimit, N}', `{unicast_hops, N}', `{tclass, N}', `broadcast',
 %% `dontroute', `{priority, N}', `{ttl, N}', `{tos, N}',
 %% `{multicast_ttl, N}' (see open/2).
@@ -733,22 +742,12 @@ set_all(Socket, Opts) ->
                    (_, Error) -> Error
                 end, ok, Opts).
 
-membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip6_address(Group) ->
+membership(#scoped_udp{socket = Socket}, Which, Group, Scope)
+  when ?is_ip6_address(Group); ?is_ip4_address(Group) ->
     case scoped_ipv6_dest:interface_index(Scope) of
         {ok, Index} ->
-            socket:setopt(Socket, {ipv6, Which}, #{multiaddr => Group, interface => Index});
-        {error, _} = Error ->
-            Error
-    end;
-membership(#scoped_udp{socket = Socket}, Which, Group, Scope) when ?is_ip4_address(Group) ->
-    Name = case Which of
-               add_membership -> ip_add_membership;
-               drop_membership -> ip_drop_membership
-           end,
-    case scoped_ipv6_dest:interface_index(Scope) of
-        {ok, Index} ->
-            case scoped_ipv6_sockopts:ipv4_multicast(Name, Group, Index) of
-                {ok, {SockOpt, Raw}} -> socket:setopt_native(Socket, SockOpt, Raw);
+            case scoped_ipv6_sockopts:membership(Which, Group, any, Index) of
+                {ok, Setting} -> set_all(Socket, [Setting]);
                 {error, _} = Error -> Error
             end;
         {error, _} = Error ->

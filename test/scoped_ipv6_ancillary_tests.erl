@@ -133,6 +133,63 @@ socket_level_options_test() ->
      || Bad <- [{broadcast, 1}, {priority, high}, {tclass, 256}, {ttl, -1}, {reuseport, yes}]],
     ?assertEqual({error, einval}, scoped_ipv6_udp:setopts(S, [{dontroute, sometimes}])).
 
+%% Group membership as gen_udp's options, at open and by setopts/2, on
+%% loopback (an IPv4 group, so no link is needed): joined by scope, by
+%% gen_udp's local address, and by address and index; a group datagram
+%% reaches each, and gen_udp's own member beside them; after a drop the
+%% unicast datagram sent after the group's arrives first. The sender names
+%% its multicast interface by address, as gen_udp does (read back from the
+%% kernel: OTP 25's gen_udp reads its own back wrong).
+membership_options_test() ->
+    Group = {239, 1, 2, 9},
+    Loopback = {127, 0, 0, 1},
+    {ok, Lo} = scoped_ipv6:if_index("lo"),
+    {ok, ByScope} = scoped_ipv6_udp:open(0, [inet, binary, {add_membership, {Group, "lo"}}]),
+    {ok, ByAddress} = scoped_ipv6_udp:open(0, [inet, binary,
+                                               {add_membership, {Group, Loopback}}]),
+    {ok, Theirs} = gen_udp:open(0, [inet, binary, {active, false},
+                                    {add_membership, {Group, Loopback}}]),
+    {ok, Sender} = scoped_ipv6_udp:open(0, [inet, {multicast_if, Loopback}]),
+    ?assertEqual({ok, Loopback}, socket:getopt(scoped_ipv6_udp:socket(Sender),
+                                               {ip, multicast_if})),
+    Port = fun(S) -> {ok, {_, P}} = scoped_ipv6_udp:sockname(S), P end,
+    {ok, TheirPort} = inet:port(Theirs),
+    [ok = scoped_ipv6_udp:send(Sender, Group, P, <<"joined">>)
+     || P <- [Port(ByScope), Port(ByAddress), TheirPort]],
+    ?assertMatch({ok, {Loopback, _, <<"joined">>}}, scoped_ipv6_udp:recv(ByScope, 0, 1000)),
+    ?assertMatch({ok, {Loopback, _, <<"joined">>}}, scoped_ipv6_udp:recv(ByAddress, 0, 1000)),
+    ?assertMatch({ok, {Loopback, _, <<"joined">>}}, gen_udp:recv(Theirs, 0, 1000)),
+
+    %% Linux hands a group's datagrams to every socket on the port while
+    %% any socket is a member there (IP_MULTICAST_ALL), so all leave.
+    ok = gen_udp:close(Theirs),
+    ok = scoped_ipv6_udp:setopts(ByScope, [{drop_membership, {Group, Lo}}]),
+    ok = scoped_ipv6_udp:setopts(ByAddress, [{drop_membership, {Group, any, "lo"}}]),
+    [begin
+         ok = scoped_ipv6_udp:send(Sender, Group, Port(S), <<"left">>),
+         ok = scoped_ipv6_udp:send(Sender, Loopback, Port(S), <<"unicast">>),
+         ?assertMatch({ok, {Loopback, _, <<"unicast">>}}, scoped_ipv6_udp:recv(S, 0, 1000))
+     end || S <- [ByScope, ByAddress]],
+    %% Joined again by setopts/2, with address and index.
+    ok = scoped_ipv6_udp:setopts(ByAddress, [{add_membership, {Group, Loopback, Lo}}]),
+    ok = scoped_ipv6_udp:send(Sender, Group, Port(ByAddress), <<"again">>),
+    ?assertMatch({ok, {Loopback, _, <<"again">>}}, scoped_ipv6_udp:recv(ByAddress, 0, 1000)),
+
+    %% What the kernel refuses is its reason (gen_udp answers `ok' to
+    %% both, and does nothing); a bad value is einval, or badarg at open.
+    ?assertEqual({error, eaddrnotavail},
+                 scoped_ipv6_udp:setopts(ByScope, [{drop_membership, {Group, "lo"}}])),
+    ?assertEqual({error, einval},
+                 scoped_ipv6_udp:setopts(ByScope, [{add_membership, {{10, 0, 0, 1}, "lo"}}])),
+    [?assertEqual({error, einval}, scoped_ipv6_udp:setopts(ByScope, [Bad]))
+     || Bad <- [{add_membership, {Group, "nosuch0"}}, {add_membership, Group},
+                {drop_membership, {Group, any, any}}, {multicast_if, {1, 2, 3}},
+                {add_membership, {{16#ff02, 0, 0, 0, 0, 0, 0, 1}, Loopback}}]],
+    [?assertError(badarg, scoped_ipv6_udp:open(0, [inet, Bad]))
+     || Bad <- [{add_membership, {Group, "nosuch0"}}, {add_membership, nope},
+                {multicast_if, any}]],
+    [ok = scoped_ipv6_udp:close(S) || S <- [ByScope, ByAddress, Sender]].
+
 %% What OTP's socket gives (a decoded `value', or only native `data', as a
 %% release may), and what the caller sees: the same.
 decoded_and_native_cmsgs_agree_test() ->

@@ -261,6 +261,32 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       assert {:ok, {_, _, [pktinfo: {{10, 13, 0, 1}, ^v}], "unicast"}} = UDP.recv(s, 0, 5_000)
     end
 
+    # The same, through gen_udp's options: a group joined by scope at
+    # open, left and another joined by the link's IPv4 address (gen_udp's
+    # own form) in one setopts/2.
+    test "IPv4 groups: gen_udp's add_membership and drop_membership", %{v: v} do
+      {:ok, s} =
+        UDP.open(7528, [
+          :inet,
+          :binary,
+          recvpktinfo: true,
+          add_membership: {{239, 1, 2, 5}, "linkV"}
+        ])
+
+      peer4_send("239.1.2.5", 7528, "1/0", ["by-scope"])
+      assert {:ok, {_, _, [pktinfo: {{239, 1, 2, 5}, ^v}], "by-scope"}} = UDP.recv(s, 0, 5_000)
+
+      :ok =
+        UDP.setopts(s,
+          drop_membership: {{239, 1, 2, 5}, "linkV"},
+          add_membership: {{239, 1, 2, 6}, {10, 13, 0, 1}}
+        )
+
+      peer4_send("239.1.2.5", 7528, "1/0", ["left"])
+      peer4_send("239.1.2.6", 7528, "1/0", ["by-address"])
+      assert {:ok, {_, _, [pktinfo: {{239, 1, 2, 6}, ^v}], "by-address"}} = UDP.recv(s, 0, 5_000)
+    end
+
     test "multicast_if chooses the link an IPv4 group is sent on" do
       Links.add_peer("linkW", "sip6-w")
       Links.ipv4("linkW", "sip6-w", "10.14.0.1/24", "10.14.0.2/24")
@@ -273,6 +299,13 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
       # Each peer's first datagram is its own: neither got the other's.
       assert Peer.next_line(peer_w, 5_000) == "got to-w from 10.14.0.1"
       assert Peer.next_line(peer_v, 5_000) == "got to-v from 10.13.0.1"
+      # gen_udp's form: the interface by its IPv4 address.
+      :ok = UDP.setopts(s, multicast_if: {10, 14, 0, 1})
+      :ok = UDP.send(s, {239, 1, 2, 4}, 7527, "to-w-by-address")
+      :ok = UDP.setopts(s, multicast_if: {10, 13, 0, 1})
+      :ok = UDP.send(s, {239, 1, 2, 4}, 7527, "to-v-by-address")
+      assert Peer.next_line(peer_w, 5_000) == "got to-w-by-address from 10.14.0.1"
+      assert Peer.next_line(peer_v, 5_000) == "got to-v-by-address from 10.13.0.1"
     end
 
     # gen_udp's IPv4 names (ttl, tos, broadcast) and the IPv6 names that

@@ -566,6 +566,18 @@ defmodule ScopedIPv6.TestbedSocketsTest do
       refute joined?("linkA", "ff020000000000000000000000004343")
       :ok = UDP.close(socket)
     end
+
+    test "gen_udp's add_membership and drop_membership options join and leave" do
+      group = {0xFF02, 0, 0, 0, 0, 0, 0, 0x4545}
+      {:ok, socket} = UDP.open(7206, [:binary, add_membership: {group, "linkA"}])
+      assert joined?("linkA", "ff020000000000000000000000004545")
+      ["sent"] = Peer.run("sip6-a", "mcast-send", ["ff02::4545", "7206", "eth0", "joined"])
+      assert {:ok, {{_, scope}, _, "joined"}} = UDP.recv(socket, 0, 2_000)
+      assert scope == index("linkA")
+      :ok = UDP.setopts(socket, drop_membership: {group, index("linkA")})
+      refute joined?("linkA", "ff020000000000000000000000004545")
+      :ok = UDP.close(socket)
+    end
   end
 
   test "peername and sockname keep the scope on a plain gen_udp port too" do

@@ -36,6 +36,14 @@ defmodule ScopedIPv6.UDP do
   TTL, `tclass:` the TOS byte), and `multicast_if:` names the interface by
   its index there too (Linux).
 
+  Groups are joined at open, or joined and left by `setopts/2`, with
+  gen_udp's `add_membership: {group, interface}` and
+  `drop_membership: {group, interface}`, where `interface` is an interface
+  name or index (0 lets the kernel choose), as in `join_group/3` and
+  `leave_group/3`. gen_udp's IPv4 forms work as in gen_udp:
+  `{group, local_address | :any}`, `{group, local_address | :any, index}`,
+  and `multicast_if: local_address`.
+
   ## Arrival information, the hop-limit guard (RFC 3542, RFC 5082)
 
   On IPv6 sockets (RFC 3542), and on IPv4 ones from Linux's IP_PKTINFO,
