@@ -192,6 +192,24 @@ defmodule ScopedIPv6 do
   def if_index!(name), do: unwrap!(if_index(name))
 
   @doc """
+  The names this host's multicast DNS responder answers for, by interface
+  index: on each link where a name is announced, the name configured, or
+  the one chosen there because another host held it (RFC 6762 section 9:
+  `device-2.local`, then `device-3.local`). A name taken on one link stays
+  ours on the others. `{:error, :not_running}` without a responder
+  (`mdns_responder` in the application env).
+
+      iex> ScopedIPv6.mdns_names()
+      {:error, :not_running}
+  """
+  @spec mdns_names() :: {:ok, %{non_neg_integer() => String.t()}} | {:error, :not_running}
+  def mdns_names do
+    with {:ok, names} <- :scoped_ipv6.mdns_names() do
+      {:ok, Map.new(names, fn {index, name} -> {index, List.to_string(name)} end)}
+    end
+  end
+
+  @doc """
   The name of the interface with this index.
 
       iex> ScopedIPv6.if_name(1)

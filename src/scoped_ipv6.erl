@@ -35,7 +35,7 @@
 
 -export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
          interfaces/0, needs_scope/1, peername/1, sockname/1, ping/1, ping/2,
-         format_error/1]).
+         mdns_names/0, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
 
@@ -54,7 +54,7 @@
 %% choice of link (scoped_ipv6_dist) and epmd queries (scoped_ipv6_epmd).
 -type reason() :: einval | scope_required | {no_such_interface, scope()} |
                   timeout | nxdomain | try_again | no_recovery | system_limit |
-                  closed | not_owner |
+                  closed | not_owner | not_running |
                   noport | bad_epmd_reply | no_link | {ambiguous, [string()]} |
                   {not_found, [{string(), term()}]} | {bad_node_name, term()} |
                   inet:posix().
@@ -168,6 +168,25 @@ getaddrs(Host, Opts) when is_list(Opts) ->
     end;
 getaddrs(Host, Opts) ->
     erlang:error(badarg, [Host, Opts]).
+
+%% @doc The names this host's multicast DNS responder answers for, by
+%% interface index: on each link where a name is announced, the name
+%% configured, or the one chosen there because another host held it
+%% (RFC 6762 section 9: `device-2.local', then `device-3.local'). A name
+%% taken on one link stays ours on the others. `{error, not_running}'
+%% without a responder (`mdns_responder' in the application env).
+%%
+%% ```
+%% {error, not_running} = scoped_ipv6:mdns_names().
+%% '''
+%%
+%% With `{mdns_responder, #{name => "device", links => ["usb0", "wlan0"]}}'
+%% and another host answering for `device.local' on wlan0 (tested with
+%% avahi-daemon in test/testbed_names_test.exs):
+%% `{ok, #{3 => "device.local", 4 => "device-2.local"}}'.
+-spec mdns_names() -> {ok, #{non_neg_integer() => string()}} | {error, not_running}.
+mdns_names() ->
+    scoped_ipv6_mdns_responder:names().
 
 %% @doc The index of the interface with this name.
 %%
@@ -319,6 +338,9 @@ format_error(closed) ->
     "the socket is closed";
 format_error(not_owner) ->
     "only the socket's controlling process may do this";
+format_error(not_running) ->
+    "no multicast DNS responder runs here (set mdns_responder in the scoped_ipv6 "
+    "application env)";
 format_error(noport) ->
     "epmd there knows no node of that name";
 format_error(bad_epmd_reply) ->

@@ -8,9 +8,11 @@
 %% Per link, as RFC 6762 section 8 asks: after a random 0-250 ms, three
 %% probes 250 ms apart (a question for the name, type ANY, with the
 %% records we mean to claim in the authority section); an answer from
-%% someone else for the name on that link during probing is a conflict,
-%% and the link is given up (a warning is logged; choosing another name,
-%% section 9, is not done).
+%% someone else for the name on that link during probing is a conflict:
+%% that link probes again for another name (section 9: `device-2.local',
+%% then `device-3.local', as avahi chooses; a warning is logged), after 5 s
+%% once fifteen conflicts came within 10 s (section 8.1). Each link keeps
+%% the name it won: a name taken on one link stays ours on the others.
 %% Then two announcements 1 s apart, answers with the cache-flush bit.
 %% An answer later on that gives our name an address not ours on the link
 %% sends the link back to probing (section 9); another host probing for
@@ -32,8 +34,12 @@
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
--export([start_link/1, config/0]).
+-export([start_link/1, config/0, names/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+
+-ifdef(TEST).
+-export([alternative/1]).
+-endif.
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
 -define(PORT, 5353).
@@ -41,6 +47,10 @@
 -define(LEGACY_TTL, 10).
 -define(PROBE_WAIT, 250).
 -define(PROBE_DEFER, 1000).
+%% RFC 6762 section 8.1: after 15 conflicts within 10 s, 5 s before each probe.
+-define(CONFLICT_LIMIT, 15).
+-define(CONFLICT_PERIOD, 10000).
+-define(CONFLICT_WAIT, 5000).
 -define(ANNOUNCE_WAIT, 1000).
 -define(POLL, 1000).
 -define(MAX_MESSAGE, 9000).
@@ -69,6 +79,18 @@ config() ->
             none
     end.
 
+%% @doc The name announced on each link, by interface index;
+%% `{error, not_running}' without a responder.
+-spec names() -> {ok, #{non_neg_integer() => string()}} | {error, not_running}.
+names() ->
+    try gen_server:call(?MODULE, names) of
+        Names -> {ok, Names}
+    catch
+        exit:{noproc, _} -> {error, not_running};
+        exit:{normal, _} -> {error, not_running};
+        exit:{shutdown, _} -> {error, not_running}
+    end.
+
 -spec start_link({string(), all | [scoped_ipv6:scope()]}) -> {ok, pid()} | {error, term()}.
 start_link(Config) ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, Config, []).
@@ -79,8 +101,12 @@ init({Name, Links}) ->
     process_flag(trap_exit, true),
     case open() of
         {ok, Socket} ->
-            State = #{socket => Socket, name => Name, lower => lower(Name), links => Links,
-                      %% Index => probing | {announcing, N} | announced | conflict
+            State = #{socket => Socket, name => Name, links => Links,
+                      %% Index => the name claimed there, when not `name'.
+                      names => #{},
+                      %% Index => the times of the last conflicts there.
+                      conflicts => #{},
+                      %% Index => probing | {announcing, N} | announced
                       state => #{},
                       %% Index => the current probe sequence's number: a
                       %% sequence started again (after a lost tie-break or a
@@ -119,6 +145,9 @@ open() ->
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
 handle_call(links, _From, #{state := Links} = State) ->
     {reply, Links, State};
+handle_call(names, _From, #{state := Links} = State) ->
+    {reply, maps:from_list([{I, name(State, I)} || {I, announced} <- maps:to_list(Links)]),
+     State};
 handle_call(_Request, _From, State) ->
     {reply, {error, einval}, State}.
 
@@ -229,7 +258,8 @@ text(L) ->
 
 %% Our records of `Types' for link `Index': its IPv6 addresses (AAAA) and
 %% IPv4 (A).
-records(#{name := Name} = State, Index, TTL, Flush, Types) ->
+records(State, Index, TTL, Flush, Types) ->
+    Name = name(State, Index),
     Addrs = addresses(State, Index),
     Aaaa = lists:member(aaaa, Types),
     A = lists:member(a, Types),
@@ -252,8 +282,8 @@ rr(Name, Type, Ip, TTL, Flush) ->
 announcement(State, Index, TTL) ->
     scoped_ipv6_dns:answer_message(0, [], records(State, Index, TTL, true, [a, aaaa])).
 
-probe(#{name := Name} = State, Index) ->
-    scoped_ipv6_dns:probe_message(Name, records(State, Index, ?TTL, false, [a, aaaa])).
+probe(State, Index) ->
+    scoped_ipv6_dns:probe_message(name(State, Index), records(State, Index, ?TTL, false, [a, aaaa])).
 
 send_multicast(Index, Packet, #{socket := S}) ->
     socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
@@ -298,18 +328,19 @@ arrival(_) ->
     {0, none}.
 
 handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
-       #{state := Links, lower := Lower} = State) ->
+       #{state := Links} = State) ->
     LinkState = maps:get(Index, Links, gone),
+    Lower = lower(name(State, Index)),
     case LinkState =/= gone andalso from_link(From, Index, To, State) andalso
         scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false} = Msg} when LinkState =:= announced ->
-            question(Msg, Index, From, Port, State);
+            question(Msg, Index, Lower, From, Port, State);
         {ok, #{reply := true} = Msg} when LinkState =:= probing ->
             conflict(Msg, Index, Lower, State);
         {ok, #{reply := false} = Msg} when LinkState =:= probing ->
-            tie_break(Msg, Index, State);
+            tie_break(Msg, Index, Lower, State);
         {ok, #{reply := true} = Msg} when LinkState =:= announced ->
-            contested(Msg, Index, State);
+            contested(Msg, Index, Lower, State);
         _ ->
             State
     end;
@@ -324,8 +355,8 @@ from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
     scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
-question(#{id := Id, questions := Questions}, Index, From, Port,
-         #{lower := Lower, socket := S} = State) ->
+question(#{id := Id, questions := Questions}, Index, Lower, From, Port,
+         #{socket := S} = State) ->
     Ours = [Q || {Name, Type, Class, _Unicast, _} = Q <- Questions, Name =:= Lower,
                  lists:member(Type, [a, aaaa, any]), lists:member(Class, [in, any])],
     Wanted = lists:append([case Type of any -> [a, aaaa]; T -> [T] end
@@ -351,24 +382,62 @@ question(#{id := Id, questions := Questions}, Index, From, Port,
             State
     end.
 
-%% Someone else answers for our name on this link while we probe.
-conflict(#{records := Records}, Index, Lower, #{state := Links, name := Name} = State) ->
-    Theirs = [R || {Owner, _Type, _Data} = R <- Records, Owner =:= Lower],
-    case Theirs of
+%% Someone else answers for our name on this link while we probe: the
+%% link probes again for the next name (section 9), at once, or 5 s from
+%% now after fifteen conflicts within 10 s (section 8.1).
+conflict(#{records := Records}, Index, Lower,
+         #{names := Names, conflicts := Conflicts} = State) ->
+    case [R || {Owner, _Type, _Data} = R <- Records, Owner =:= Lower] of
         [] ->
             State;
+        _Theirs ->
+            Taken = name(State, Index),
+            Next = alternative(Taken),
+            logger:warning("scoped_ipv6: ~ts is taken on link ~p: trying ~ts there",
+                           [Taken, Index, Next]),
+            Now = erlang:monotonic_time(millisecond),
+            Recent = [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD],
+            Delay = case length(Recent) >= ?CONFLICT_LIMIT of
+                        true -> ?CONFLICT_WAIT;
+                        false -> 0
+                    end,
+            probe_from(Index, Delay,
+                       State#{names := Names#{Index => Next},
+                              conflicts := Conflicts#{Index => lists:sublist([Now | Recent],
+                                                                             ?CONFLICT_LIMIT)}})
+    end.
+
+%% The name claimed on link `Index'.
+name(#{names := Names, name := Name}, Index) ->
+    maps:get(Index, Names, Name).
+
+%% The name to try after `Name' was taken: its first label with `-2'
+%% added, or its number raised (`device' -> `device-2' -> `device-3'), as
+%% avahi chooses; the label is cut to stay within 63 bytes.
+alternative(Name) ->
+    {Label, Domain} = lists:splitwith(fun(C) -> C =/= $. end, Name),
+    {Base, N} = numbered(Label),
+    Suffix = "-" ++ integer_to_list(N + 1),
+    lists:sublist(Base, 63 - length(Suffix)) ++ Suffix ++ Domain.
+
+numbered(Label) ->
+    case string:split(Label, "-", trailing) of
+        [Base, Digits] when Base =/= [], Digits =/= [], length(Digits) =< 9 ->
+            case lists:all(fun(C) -> C >= $0 andalso C =< $9 end, Digits) of
+                true -> {Base, list_to_integer(Digits)};
+                false -> {Label, 1}
+            end;
         _ ->
-            logger:warning("scoped_ipv6: ~ts is taken on link ~p: not answering there",
-                           [Name, Index]),
-            State#{state := Links#{Index => conflict}}
+            {Label, 1}
     end.
 
 %% RFC 6762 section 9: an answer, after we announced, that gives our name
 %% an address we do not have on this link is another host's claim. The
 %% link is probed again: if that host answers a probe, the name is its
-%% there (conflict/4); if not, we announce again. An answer with only our
-%% own addresses (another host's cache, say) is no conflict.
-contested(#{records := Records}, Index, #{lower := Lower} = State) ->
+%% there and we probe for the next (conflict/4); if not, we announce
+%% again. An answer with only our own addresses (another host's cache,
+%% say) is no conflict.
+contested(#{records := Records}, Index, Lower, State) ->
     Ours = addresses(State, Index),
     Claimed = [Data || {Owner, Type, Data} <- Records, Owner =:= Lower,
                        Type =:= a orelse Type =:= aaaa, not lists:member(Data, Ours)],
@@ -385,7 +454,7 @@ contested(#{records := Records}, Index, #{lower := Lower} = State) ->
 %% of its first records; the lexicographically later side wins. We lose:
 %% we probe again in a second, by when the winner answers for the name.
 %% We win, or the records are the same: its probe is ignored.
-tie_break(#{authority := Authority}, Index, #{lower := Lower} = State) ->
+tie_break(#{authority := Authority}, Index, Lower, State) ->
     Theirs = lists:sort([sortable(Data) || {Owner, Type, Data} <- Authority,
                                            Owner =:= Lower, is_address(Type, Data)]),
     Ours = lists:sort([sortable(Ip) || Ip <- addresses(State, Index)]),

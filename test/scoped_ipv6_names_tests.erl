@@ -132,6 +132,22 @@ responder_messages_test() ->
 
 %% --- resolv.conf ---------------------------------------------------------------
 
+%% RFC 6762 section 9: the names tried after a conflict, as avahi's.
+alternative_names_test_() ->
+    Next = fun scoped_ipv6_mdns_responder:alternative/1,
+    Long = lists:duplicate(63, $a),
+    [?_assertEqual("device-2.local", Next("device.local")),
+     ?_assertEqual("device-3.local", Next("device-2.local")),
+     ?_assertEqual("device-10.local", Next("device-9.local")),
+     %% A name with a dash and no number: a number added.
+     ?_assertEqual("my-device-2.local", Next("my-device.local")),
+     ?_assertEqual("device--2.local", Next("device-.local")),
+     ?_assertEqual("-1-2.local", Next("-1.local")),
+     %% The label stays within 63 bytes.
+     ?_assertEqual(lists:duplicate(61, $a) ++ "-2.local", Next(Long ++ ".local")),
+     ?_assertEqual({ok, lists:duplicate(61, $a) ++ "-2.local"},
+                   scoped_ipv6_dns:name(Next(Long ++ ".local")))].
+
 resolv_conf_test() ->
     File = filename:join(temp_dir(), "scoped_ipv6_resolv_eunit"),
     ok = file:write_file(File, <<"# comment\nsearch lab\nnameserver 192.0.2.53\n"

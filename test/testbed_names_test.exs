@@ -405,15 +405,21 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert out == "{ok,[{{65152,0,0,0,0,0,0,1},#{eth0}},{64768,10,0,0,0,0,0,1}]}\n"
     end
 
-    test "a name another host holds on a link is not taken there (probing), but is on the others",
+    # RFC 6762 section 9: avahi in sip6-a holds taken.local, so there we
+    # probe for taken-2.local and announce it; on linkB the name is free.
+    test "a name another host holds on a link: the next one there (taken-2), the name on the others",
          %{avahi: avahi} do
       start_responder(%{name: "taken", links: ["linkA", "linkB"]})
-      states = wait_announced(1)
-      assert states[index("linkA")] == :conflict
-      assert states[index("linkB")] == :announced
-      # avahi on linkA still answers with its own record.
+      wait_announced(2)
+
+      assert ScopedIPv6.mdns_names() ==
+               {:ok, %{index("linkA") => "taken-2.local", index("linkB") => "taken.local"}}
+
+      # avahi on linkA still answers with its own record, and finds ours.
       assert peer_lookup(avahi["sip6-a"], "taken.local") == "fe80::c"
+      assert peer_lookup(avahi["sip6-a"], "taken-2.local") in ["fd00:a::1", "fe80::1"]
       assert peer_lookup(avahi["sip6-b"], "taken.local") in ["fd00:b::1", "fe80::1"]
+      assert peer_lookup(avahi["sip6-b"], "taken-2.local") == nil
     end
 
     # RFC 6762 section 5.5: a query sent to one of our addresses is taken
@@ -443,8 +449,9 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
     # RFC 6762 section 9: after we announced, another host's answer giving
     # our name an address we do not have sends that link back to probing;
-    # the host answers our probe, and the name is its there. An answer
-    # with our own address is no conflict: we go on answering at once.
+    # the host answers our probe, and the name is its there: we take
+    # device-2.local on that link. An answer with our own address is no
+    # conflict: we go on answering at once.
     test "a later claim to our name on a link is probed, and yielded to when defended" do
       Links.add_peer("linkK", "sip6-k")
       k = index("linkK")
@@ -465,9 +472,19 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
       claim = Peer.start("sip6-k", "mdns-claim", ["eth0", "device.local", "fe80::d"])
       assert Peer.next_line(claim, 5_000) == "defended"
-      wait_until(fn -> responder_links()[k] == :conflict end, 5_000)
+
+      wait_until(
+        fn -> ScopedIPv6.mdns_names() |> elem(1) |> Map.get(k) == "device-2.local" end,
+        5_000
+      )
+
       assert ask.() == ["silent"]
-      assert responder_links()[index("linkA")] == :announced
+
+      assert Peer.run("sip6-k", "mdns-ask", ["fe80::2%eth0", "fe80::1%eth0", "device-2.local"]) ==
+               ["answers 1"]
+
+      assert ScopedIPv6.mdns_names() ==
+               {:ok, %{index("linkA") => "device.local", k => "device-2.local"}}
     end
 
     # RFC 6762 section 8.2: another host probes for our name as we do.
