@@ -8,7 +8,7 @@
 %% own `socket' module keeps `scope_id' in every address and joins groups
 %% correctly, and it waits in the VM's poll set (`enif_select'), so it is
 %% the engine here. The socket you get offers the gen_udp-shaped API:
-%% `send/4', `recv/2,3', active mode (`{udp, Socket, Address, Port, Data}'
+%% `send/2,3,4', `connect/3', `recv/2,3', active mode (`{udp, Socket, Address, Port, Data}'
 %% with the scoped address, `{active, once | N | true}'),
 %% `controlling_process/2', `close/1', and multicast (`join_group/3',
 %% `leave_group/3', `multicast_if', `multicast_hops', `multicast_loop';
@@ -30,9 +30,18 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([open/1, open/2, send/4, send/5, recv/2, recv/3, setopts/2, controlling_process/2,
-         close/1, join_group/3, leave_group/3, sockname/1, peername/1, socket/1,
-         is_socket/1, getstat/1]).
+%% Receive errors that concern one datagram: one too long for the buffer,
+%% or an ICMP error for one sent (Linux's icmpv6_err_convert and
+%% icmp_err_convert: port unreachable, no route, host or network
+%% unreachable, administratively prohibited, parameter problem). The
+%% kernel reports each once; the socket goes on.
+-define(IS_ONE_OFF(Reason),
+        (Reason =:= emsgsize orelse Reason =:= econnrefused orelse Reason =:= ehostunreach
+         orelse Reason =:= enetunreach orelse Reason =:= eacces orelse Reason =:= eproto)).
+
+-export([open/1, open/2, connect/3, send/2, send/3, send/4, send/5, recv/2, recv/3, setopts/2,
+         controlling_process/2, close/1, join_group/3, leave_group/3, sockname/1, peername/1,
+         socket/1, is_socket/1, getstat/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 %% `flags': an atomics array the server writes and recv/3 reads, so that a
@@ -156,6 +165,76 @@ open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) 
     end;
 open(Port, Opts) ->
     erlang:error(badarg, [Port, Opts]).
+
+%% @doc Connects the socket to `Address' and `Port', as
+%% `gen_udp:connect/3': send/2 then sends there, only that peer's
+%% datagrams are received, and an ICMP "port unreachable" from it is
+%% `{error, econnrefused}' to a later recv or send. `Address' is any form
+%% send/4 takes (a link-local one needs a scope). A peer that answers from
+%% another of its addresses is not heard on a connected socket.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary]),
+%% ok = scoped_ipv6_udp:connect(S, "fe80::2%eth0", 5353),
+%% ok = scoped_ipv6_udp:send(S, <<"hi">>),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, {{{16#fe80,0,0,0,0,0,0,2}, Eth0}, 5353}} = scoped_ipv6_udp:peername(S),
+%% {error, scope_required} = scoped_ipv6_udp:connect(S, "fe80::2", 5353).
+%% '''
+-spec connect(socket(), scoped_ipv6:address() | string() | binary() | atom(),
+              inet:port_number()) -> ok | {error, scoped_ipv6:reason()}.
+connect(#scoped_udp{socket = Socket}, Address, Port)
+  when is_integer(Port), Port >= 0, Port =< 65535 ->
+    case scoped_ipv6_dest:resolve(Address, infinity) of
+        {ok, {Ip, Scope}} ->
+            To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
+            scoped_ipv6_dest:explain(socket:connect(Socket, To), Scope);
+        {error, _} = Error ->
+            Error
+    end;
+connect(Socket, Address, Port) ->
+    erlang:error(badarg, [Socket, Address, Port]).
+
+%% @doc Sends `Data' to the peer of a connected socket (connect/3), as
+%% `gen_udp:send/2'; the kernel's `{error, edestaddrreq}' on one not
+%% connected. `Data' that is not iodata raises `badarg'.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% {error, edestaddrreq} = scoped_ipv6_udp:send(S, <<"hi">>),
+%% ok = scoped_ipv6_udp:connect(S, {{16#fe80,0,0,0,0,0,0,2}, "eth0"}, 5353),
+%% ok = scoped_ipv6_udp:send(S, [<<"h">>, "i"]).
+%% '''
+-spec send(socket(), iodata()) -> ok | {error, scoped_ipv6:reason()}.
+send(#scoped_udp{socket = Socket} = S, Data) ->
+    is_iodata(Data) orelse erlang:error(badarg, [S, Data]),
+    socket:send(Socket, Data);
+send(Socket, Data) ->
+    erlang:error(badarg, [Socket, Data]).
+
+%% @doc Sends `Data' to `{Address, Port}' or to OTP's sockaddr map (its
+%% `scope_id' the scope), as `gen_udp:send/3' takes a destination;
+%% otherwise as send/4.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% ok = scoped_ipv6_udp:send(S, {"fe80::2%eth0", 5353}, <<"hi">>),
+%% Peer = #{family => inet6, addr => {16#fe80,0,0,0,0,0,0,2}, port => 5353, scope_id => Eth0},
+%% ok = scoped_ipv6_udp:send(S, Peer, <<"hi">>),
+%% {error, scope_required} = scoped_ipv6_udp:send(S, Peer#{scope_id => 0}, <<"hi">>).
+%% '''
+-spec send(socket(), {scoped_ipv6:address() | string() | binary() | atom(), inet:port_number()}
+                     | socket:sockaddr_in() | socket:sockaddr_in6(), iodata()) ->
+    ok | {error, scoped_ipv6:reason()}.
+send(S, {Address, Port}, Data) ->
+    send(S, Address, Port, Data);
+send(S, #{family := Family, addr := Ip, port := _} = SockAddr, Data)
+  when (Family =:= inet orelse Family =:= inet6), is_tuple(Ip) ->
+    {Address, Port} = scoped_ipv6_addr:from_sockaddr(SockAddr),
+    send(S, Address, Port, Data);
+send(S, Destination, Data) ->
+    erlang:error(badarg, [S, Destination, Data]).
 
 %% @doc Sends `Data' to `Address' (any form; a link-local one needs a
 %% scope, or `{error, scope_required}': Linux would otherwise send it out
@@ -460,14 +539,14 @@ sockname(#scoped_udp{socket = Socket}) ->
 sockname(Socket) ->
     erlang:error(badarg, [Socket]).
 
-%% @doc The peer of a connected socket (`{error, enotconn}' otherwise).
+%% @doc The peer of a connected socket (connect/3; `{error, enotconn}'
+%% otherwise).
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0),
 %% {error, enotconn} = scoped_ipv6_udp:peername(S),
+%% ok = scoped_ipv6_udp:connect(S, "fe80::2%eth0", 5353),
 %% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
-%% ok = socket:connect(scoped_ipv6_udp:socket(S),
-%%                     #{family => inet6, addr => {16#fe80,0,0,0,0,0,0,2}, port => 5353, scope_id => Eth0}),
 %% {ok, {{{16#fe80,0,0,0,0,0,0,2}, Eth0}, 5353}} = scoped_ipv6_udp:peername(S).
 %% '''
 -spec peername(socket()) -> {ok, {scoped_ipv6:address(), inet:port_number()}} | {error, term()}.
@@ -596,13 +675,15 @@ receive_active(#{handle := #scoped_udp{socket = Socket, flags = Flags} = Handle,
             end;
         {select, SelectInfo} ->
             State#{pending := SelectInfo};
-        {error, emsgsize} ->
-            %% That datagram is gone; the next one may fit.
-            Owner ! {udp_error, Handle, emsgsize},
+        {error, Reason} when ?IS_ONE_OFF(Reason) ->
+            %% That datagram is gone (the next one may fit), or an ICMP
+            %% error came back for a datagram sent: reported, and active
+            %% mode stays on, as gen_udp's.
+            Owner ! {udp_error, Handle, Reason},
             receive_active(State);
         {error, Reason} ->
             Owner ! {udp_error, Handle, Reason},
-            State#{active := false}
+            publish_flags(State#{active := false})
     end.
 
 active_message(Handle, {Address, Port, Payload}) ->

@@ -187,6 +187,78 @@ defmodule ScopedIPv6.SocketsTest do
     :ok = :gen_udp.close(theirs)
   end
 
+  # gen_udp's connect/3 and send/2: the kernel then filters other senders
+  # out, and an ICMP port unreachable from the peer comes back, to recv/3
+  # in passive mode and as a udp_error message in active mode, which stays
+  # on; gen_udp beside ours in the same run, step by step.
+  test "UDP connect/3 and send/2, as gen_udp's: only the peer heard, ICMP errors reported" do
+    lo = {0, 0, 0, 0, 0, 0, 0, 1}
+    {:ok, peer} = UDP.open(0, [:binary, ip: lo])
+    {:ok, {_, peer_port}} = UDP.sockname(peer)
+    {:ok, other} = UDP.open(0, [:binary, ip: lo])
+    {:ok, ours} = UDP.open(0, [:binary, ip: lo])
+    {:ok, {_, port}} = UDP.sockname(ours)
+    {:ok, theirs} = :gen_udp.open(0, [:inet6, :binary, active: false, ip: lo])
+    {:ok, their_port} = :inet.port(theirs)
+
+    :ok = UDP.connect(ours, "::1", peer_port)
+    :ok = :gen_udp.connect(theirs, lo, peer_port)
+    assert UDP.peername(ours) == {:ok, {lo, peer_port}}
+    assert :inet.peername(theirs) == {:ok, {lo, peer_port}}
+    :ok = UDP.send(ours, "ours")
+    :ok = :gen_udp.send(theirs, "theirs")
+    assert {:ok, {^lo, ^port, "ours"}} = UDP.recv(peer, 0, 1_000)
+    assert {:ok, {^lo, ^their_port, "theirs"}} = UDP.recv(peer, 0, 1_000)
+
+    for {to, recv} <- [
+          {port, fn -> UDP.recv(ours, 0, 1_000) end},
+          {their_port, fn -> :gen_udp.recv(theirs, 0, 1_000) end}
+        ] do
+      :ok = UDP.send(other, lo, to, "not-heard")
+      :ok = UDP.send(peer, lo, to, "heard")
+      assert {:ok, {^lo, ^peer_port, "heard"}} = recv.()
+    end
+
+    # The peer goes away: port unreachable, then the socket goes on.
+    :ok = UDP.close(peer)
+
+    for {send, recv} <- [
+          {fn -> UDP.send(ours, "x") end, fn -> UDP.recv(ours, 0, 1_000) end},
+          {fn -> :gen_udp.send(theirs, "x") end, fn -> :gen_udp.recv(theirs, 0, 1_000) end}
+        ] do
+      :ok = send.()
+      assert recv.() == {:error, :econnrefused}
+    end
+
+    :ok = UDP.setopts(ours, active: true)
+    :ok = :inet.setopts(theirs, active: true)
+    :ok = UDP.send(ours, "x")
+    :ok = :gen_udp.send(theirs, "x")
+    assert_receive {:udp_error, ^ours, :econnrefused}, 1_000
+    assert_receive {:udp_error, ^theirs, :econnrefused}, 1_000
+    {:ok, back} = UDP.open(peer_port, [:binary, ip: lo])
+    :ok = UDP.send(back, lo, port, "still-on")
+    :ok = UDP.send(back, lo, their_port, "still-on")
+    assert_receive {:udp, ^ours, ^lo, ^peer_port, "still-on"}, 1_000
+    assert_receive {:udp, ^theirs, ^lo, ^peer_port, "still-on"}, 1_000
+
+    # Wrong types raise; a destination that needs a scope must have one.
+    assert_raise ArgumentError, fn -> UDP.send(ours, :not_iodata) end
+    assert_raise ArgumentError, fn -> UDP.send(other, :nowhere, "x") end
+    assert_raise ArgumentError, fn -> UDP.connect(ours, lo, 70_000) end
+    assert UDP.connect(other, "fe80::1", 9) == {:error, :scope_required}
+
+    assert UDP.send(
+             other,
+             %{family: :inet6, addr: {0xFE80, 0, 0, 0, 0, 0, 0, 1}, port: 9, scope_id: 0},
+             "x"
+           ) ==
+             {:error, :scope_required}
+
+    for s <- [other, ours, back], do: :ok = UDP.close(s)
+    :ok = :gen_udp.close(theirs)
+  end
+
   test "UDP takes gen_udp's socket-level and IPv4 options, with the same effect" do
     # Each read back from the kernel under ours, and through inet under gen_udp's.
     for {family, {name, value} = opt, sockopt} <- [

@@ -7,8 +7,8 @@ defmodule ScopedIPv6.UDP do
   on receive, so a server bound to `::` could not tell link-local peers on
   two links apart, nor answer them, and OTP 25's IPv6 `add_membership` is
   broken. This module runs on OTP's `:socket`, which keeps `scope_id` and
-  waits in the VM's poll set, and offers the `:gen_udp`-shaped API: `send/4`,
-  `recv/3`, active mode (`{:udp, socket, address, port, data}` with the
+  waits in the VM's poll set, and offers the `:gen_udp`-shaped API:
+  `send/2,3,4`, `connect/3`, `recv/3`, active mode (`{:udp, socket, address, port, data}` with the
   scoped address), `controlling_process/2`, `close/1`, and multicast.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
@@ -119,6 +119,60 @@ defmodule ScopedIPv6.UDP do
       {:error, reason} -> raise ScopedIPv6.Error, reason: reason
     end
   end
+
+  @doc """
+  Connects the socket to `address` and `port`, as `:gen_udp.connect/3`:
+  `send/2` then sends there, only that peer's datagrams are received, and
+  an ICMP "port unreachable" from it is `{:error, :econnrefused}` to a later
+  `recv/3` (`{:udp_error, socket, :econnrefused}` in active mode, which
+  stays on). A link-local address needs a scope.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.UDP.sockname(b)
+      iex> :ok = ScopedIPv6.UDP.connect(a, "::1", port)
+      iex> :ok = ScopedIPv6.UDP.send(a, "ping")
+      iex> {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _from_port, "ping"}} = ScopedIPv6.UDP.recv(b, 0, 1000)
+      iex> ScopedIPv6.UDP.connect(a, "fe80::1", port)
+      {:error, :scope_required}
+  """
+  @spec connect(socket(), ScopedIPv6.address() | String.t(), :inet.port_number()) ::
+          :ok | {:error, ScopedIPv6.reason()}
+  defdelegate connect(socket, address, port), to: :scoped_ipv6_udp
+
+  @doc """
+  Sends `data` to the peer of a connected socket (`connect/3`), as
+  `:gen_udp.send/2`; `{:error, :edestaddrreq}` on one not connected.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> ScopedIPv6.UDP.send(a, "ping")
+      {:error, :edestaddrreq}
+  """
+  @spec send(socket(), iodata()) :: :ok | {:error, ScopedIPv6.reason()}
+  defdelegate send(socket, data), to: :scoped_ipv6_udp
+
+  @doc """
+  Sends `data` to `{address, port}` or to OTP's sockaddr map (its
+  `scope_id` the scope), as `:gen_udp.send/3` takes a destination.
+
+      iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.UDP.sockname(b)
+      iex> :ok = ScopedIPv6.UDP.send(a, {"::1", port}, "tuple")
+      iex> :ok = ScopedIPv6.UDP.send(a, %{family: :inet6, addr: {0, 0, 0, 0, 0, 0, 0, 1}, port: port}, "map")
+      iex> {:ok, {_, _, "tuple"}} = ScopedIPv6.UDP.recv(b, 0, 1000)
+      iex> {:ok, {_, _, "map"}} = ScopedIPv6.UDP.recv(b, 0, 1000)
+      iex> ScopedIPv6.UDP.send(a, %{family: :inet6, addr: {0xFE80, 0, 0, 0, 0, 0, 0, 1}, port: port}, "x")
+      {:error, :scope_required}
+  """
+  @spec send(
+          socket(),
+          {ScopedIPv6.address() | String.t(), :inet.port_number()}
+          | :socket.sockaddr_in()
+          | :socket.sockaddr_in6(),
+          iodata()
+        ) :: :ok | {:error, ScopedIPv6.reason()}
+  defdelegate send(socket, destination, data), to: :scoped_ipv6_udp
 
   @doc """
   Sends `data` to `address` and `port`; a link-local address needs a scope.
