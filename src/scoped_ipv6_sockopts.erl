@@ -8,7 +8,8 @@
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
--export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, on_family/3, membership/4,
+-export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, udp_reading/2, on_family/3,
+         membership/4,
          family/2,
          bound_to_interface/2, refused_option/2]).
 
@@ -132,6 +133,7 @@ native_number(Name) ->
         {{unix, linux}, ip_multicast_if} -> {ok, 32};
         {{unix, linux}, ip_add_membership} -> {ok, 35};
         {{unix, linux}, ip_drop_membership} -> {ok, 36};
+        {{unix, linux}, ip_tos} -> {ok, 1};
         _ -> error
     end.
 
@@ -320,6 +322,45 @@ udp_setting(Opt, Family) ->
         _ ->
             {error, einval}
     end.
+
+%% @doc Where a UDP socket of `Family' reads option `Name' back from
+%% (getopts/2): its process (`server': active, mode, buffer; `arrival':
+%% what arrival information was asked for), or the kernel (`{socket,
+%% SockOpt}' by socket:getopt/2, `{native, SockOpt}' as an integer by
+%% socket:getopt_native/3), the IPv6 names reading their IPv4
+%% counterparts on IPv4 sockets. `error' for a name it cannot read, as
+%% gen_udp answers einval for one (memberships, addresses, ports).
+-spec udp_reading(term(), inet | inet6) ->
+    {ok, {server | arrival, atom()} | {socket | native, term()}} | error.
+udp_reading(Name, Family) when is_atom(Name) ->
+    case row(Name) of
+        {_, _, server} -> {ok, {server, Name}};
+        {_, _, arrival} -> {ok, {arrival, Name}};
+        {_, _, {native, Native}} ->
+            case native_number(Native) of
+                {ok, Number} -> {ok, {native, {socket, Number}}};
+                error -> error
+            end;
+        {_, _, {before_bind, SockOpt}} -> {ok, {socket, SockOpt}};
+        {_, _, {after_bind, SockOpt}} -> {ok, kernel_reading(on_family(Family, SockOpt, none))};
+        {_, _, multicast} when Name =:= multicast_if, Family =:= inet6 ->
+            {ok, {socket, {ipv6, multicast_if}}};
+        {_, _, multicast} when Name =:= multicast_if ->
+            {ok, {socket, {ip, multicast_if}}};
+        _ -> error
+    end;
+udp_reading(_Name, _Family) ->
+    error.
+
+%% IP_TOS as a number: OTP 29 decodes `{ip, tos}' into a map, and older
+%% releases some values into atoms.
+kernel_reading({{ip, tos}, _}) ->
+    case native_number(ip_tos) of
+        {ok, Number} -> {native, {ip, Number}};
+        error -> {socket, {ip, tos}}
+    end;
+kernel_reading({SockOpt, _}) ->
+    {socket, SockOpt}.
 
 %% The multicast interface, or a group joined or left, as a setting: an
 %% interface named by scope (name or index), or, for IPv4, by local address

@@ -40,7 +40,7 @@
          orelse Reason =:= enetunreach orelse Reason =:= eacces orelse Reason =:= eproto)).
 
 -export([open/1, open/2, connect/3, send/2, send/3, send/4, send/5, recv/2, recv/3, setopts/2,
-         controlling_process/2, close/1, join_group/3, leave_group/3, sockname/1, peername/1,
+         getopts/2, controlling_process/2, close/1, join_group/3, leave_group/3, sockname/1, peername/1,
          socket/1, is_socket/1, getstat/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
@@ -464,6 +464,25 @@ setopts(#scoped_udp{server = Server}, Opts) when is_list(Opts) ->
 setopts(Socket, Opts) ->
     erlang:error(badarg, [Socket, Opts]).
 
+%% @doc The values of options, as `inet:getopts/2' gives a gen_udp
+%% socket's: every option open/2 and setopts/2 take except the addresses,
+%% the port and group memberships, each read from the kernel (the IPv6
+%% names reading their IPv4 counterparts on an IPv4 socket) or from the
+%% socket's own state; `{error, einval}' for any other, as gen_udp.
+%%
+%% ```
+%% {ok, S} = scoped_ipv6_udp:open(0, [binary, {active, once}, {multicast_if, "eth0"}]),
+%% {ok, Eth0} = scoped_ipv6:if_index("eth0"),
+%% {ok, [{active, once}, {mode, binary}, {multicast_if, Eth0}]} =
+%%     scoped_ipv6_udp:getopts(S, [active, mode, multicast_if]),
+%% {error, einval} = scoped_ipv6_udp:getopts(S, [add_membership]).
+%% '''
+-spec getopts(socket(), [atom()]) -> {ok, [{atom(), term()}]} | {error, term()}.
+getopts(#scoped_udp{server = Server}, Names) when is_list(Names) ->
+    call(Server, {getopts, Names});
+getopts(Socket, Names) ->
+    erlang:error(badarg, [Socket, Names]).
+
 %% @doc Makes `Pid' the process that gets active messages and whose exit
 %% closes the socket. Only the current controlling process may call it.
 %%
@@ -626,6 +645,8 @@ handle_call({setopts, Opts}, _From, State) ->
         {ok, State1} -> {reply, ok, State1};
         {error, _} = Error -> {reply, Error, State}
     end;
+handle_call({getopts, Names}, _From, State) ->
+    {reply, read_opts(Names, State, []), State};
 handle_call({controlling_process, Owner, NewOwner}, _From,
             #{owner := Owner, monitor := Monitor} = State) ->
     erlang:demonitor(Monitor, [flush]),
@@ -746,6 +767,37 @@ apply_setting({arrival, min_hoplimit, N}, Socket, State) ->
 apply_setting({arrival, Opt, B}, Socket, #{ask := Ask} = State) ->
     Bit = scoped_ipv6_cmsg:ask_bit(Opt),
     ask(Socket, State#{ask := case B of true -> Ask bor Bit; false -> Ask band bnot Bit end}).
+
+%% Option values for getopts/2, in the order asked.
+read_opts([], _State, Acc) ->
+    {ok, lists:reverse(Acc)};
+read_opts([Name | Rest], #{family := Family} = State, Acc) ->
+    case read_opt(scoped_ipv6_sockopts:udp_reading(Name, Family), Name, State) of
+        {ok, Value} -> read_opts(Rest, State, [{Name, Value} | Acc]);
+        {error, _} = Error -> Error
+    end;
+read_opts(_Improper, _State, _Acc) ->
+    {error, einval}.
+
+read_opt({ok, {server, Key}}, _Name, State) ->
+    {ok, maps:get(Key, State)};
+read_opt({ok, {arrival, min_hoplimit}}, _Name, #{min_hops := MinHops}) ->
+    {ok, MinHops};
+read_opt({ok, {arrival, Opt}}, _Name, #{ask := Ask}) ->
+    {ok, Ask band scoped_ipv6_cmsg:ask_bit(Opt) =/= 0};
+read_opt({ok, {native, SockOpt}}, _Name, #{handle := #scoped_udp{socket = Socket}}) ->
+    socket:getopt_native(Socket, SockOpt, integer);
+read_opt({ok, {socket, {socket, bindtodevice}}}, _Name,
+         #{handle := #scoped_udp{socket = Socket}}) ->
+    case socket:getopt(Socket, {socket, bindtodevice}) of
+        %% The kernel's buffer, NUL and all: gen_udp gives the name.
+        {ok, Device} -> {ok, list_to_binary(lists:takewhile(fun(C) -> C =/= 0 end, Device))};
+        {error, _} = Error -> Error
+    end;
+read_opt({ok, {socket, SockOpt}}, _Name, #{handle := #scoped_udp{socket = Socket}}) ->
+    socket:getopt(Socket, SockOpt);
+read_opt(error, _Name, _State) ->
+    {error, einval}.
 
 %% The kernel reports what was asked for, and the hop limit for the guard.
 ask(Socket, #{ask := Ask, min_hops := MinHops, family := Family} = State) ->

@@ -187,6 +187,87 @@ defmodule ScopedIPv6.SocketsTest do
     :ok = :gen_udp.close(theirs)
   end
 
+  # getopts/2 against inet:getopts/2 on a gen_udp socket opened with the
+  # same options in the same run: the same values, kernel's and socket's.
+  test "UDP getopts/2 reads what gen_udp's getopts reads" do
+    for {family, opts} <- [
+          {:inet,
+           [
+             :binary,
+             active: :once,
+             buffer: 4_000,
+             reuseaddr: true,
+             broadcast: true,
+             dontroute: true,
+             priority: 3,
+             ttl: 9,
+             tos: 32,
+             multicast_ttl: 4,
+             multicast_loop: false,
+             recvtos: true,
+             recvttl: true,
+             recbuf: 65_536,
+             sndbuf: 32_768,
+             bind_to_device: "lo"
+           ]},
+          {:inet6,
+           [
+             :list,
+             active: 5,
+             reuseaddr: false,
+             priority: 1,
+             tclass: 64,
+             multicast_loop: true,
+             ipv6_v6only: true,
+             recvtclass: true,
+             recbuf: 16_384
+           ]}
+        ] do
+      names = for opt <- opts, do: if(is_atom(opt), do: :mode, else: elem(opt, 0))
+      {:ok, ours} = UDP.open(0, [family | opts])
+      {:ok, theirs} = :gen_udp.open(0, [family | opts])
+      assert {:ok, values} = UDP.getopts(ours, names)
+      assert values == elem(:inet.getopts(theirs, names), 1), inspect(family)
+      assert length(values) == length(names)
+      :ok = UDP.close(ours)
+      :ok = :gen_udp.close(theirs)
+    end
+
+    # The IPv6 names read their IPv4 counterparts; gen_udp's options are
+    # read back after setopts/2; what cannot be read is einval, as gen_udp.
+    {:ok, v4} = UDP.open(0, [:inet, unicast_hops: 17, tclass: 0x20, recvpktinfo: true])
+
+    assert UDP.getopts(v4, [:unicast_hops, :ttl, :tclass, :tos, :recvpktinfo, :min_hoplimit]) ==
+             {:ok,
+              [
+                unicast_hops: 17,
+                ttl: 17,
+                tclass: 0x20,
+                tos: 0x20,
+                recvpktinfo: true,
+                min_hoplimit: 0
+              ]}
+
+    :ok = UDP.setopts(v4, active: true, tos: 0x40, min_hoplimit: 2)
+
+    assert UDP.getopts(v4, [:active, :tclass, :min_hoplimit]) ==
+             {:ok, [active: true, tclass: 0x40, min_hoplimit: 2]}
+
+    for bad <- [
+          [:add_membership],
+          [:ip],
+          [:port],
+          [:nonsense],
+          [{:raw, 1, 2, 3}],
+          [:mode | :improper]
+        ] do
+      assert UDP.getopts(v4, bad) == {:error, :einval}, inspect(bad)
+    end
+
+    assert_raise ArgumentError, fn -> UDP.getopts(v4, :active) end
+    :ok = UDP.close(v4)
+  end
+
   # gen_udp's connect/3 and send/2: the kernel then filters other senders
   # out, and an ICMP port unreachable from the peer comes back, to recv/3
   # in passive mode and as a udp_error message in active mode, which stays

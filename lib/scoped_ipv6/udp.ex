@@ -175,6 +175,22 @@ defmodule ScopedIPv6.UDP do
   defdelegate send(socket, destination, data), to: :scoped_ipv6_udp
 
   @doc """
+  The values of options, as `:inet.getopts/2` gives a `:gen_udp` socket's:
+  every option `open/2` and `setopts/2` take except the addresses, the port
+  and group memberships, read from the kernel (the IPv6 names reading their
+  IPv4 counterparts on an IPv4 socket) or from the socket's own state;
+  `{:error, :einval}` for any other.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1", active: :once, multicast_hops: 7])
+      iex> ScopedIPv6.UDP.getopts(s, [:active, :mode, :multicast_hops])
+      {:ok, [active: :once, mode: :binary, multicast_hops: 7]}
+      iex> ScopedIPv6.UDP.getopts(s, [:add_membership])
+      {:error, :einval}
+  """
+  @spec getopts(socket(), [atom()]) :: {:ok, keyword()} | {:error, term()}
+  defdelegate getopts(socket, names), to: :scoped_ipv6_udp
+
+  @doc """
   Sends `data` to `address` and `port`; a link-local address needs a scope.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
