@@ -471,6 +471,40 @@ defmodule ScopedIPv6.TestbedAncillaryTest do
 
     @routed ~w(fd00:96::/64 fd00:97::/64 fd00:98::/64 fd00:99::/64)
 
+    # The errors no router in the testbed sends (parameter problem, the
+    # rarer "destination unreachable" codes), from a Python peer in a
+    # namespace of its own that answers each echo request with the next
+    # error, quoting the request; its kernel answers no echo itself. A
+    # datagram socket's answer is the kernel's reading of each error
+    # (icmpv6_err_convert); the raw socket's is ours, and must agree.
+    test "parameter problem and the rarer unreachable codes: the kernel's errno, on both sockets" do
+      original = File.read!("/proc/sys/net/ipv4/ping_group_range")
+      on_exit(fn -> ping_group_range(original) end)
+      ping_group_range("0 0")
+      Links.add_peer("linkP", "sip6-p")
+      sysctl("sip6-p", ~w(net.ipv6.icmp.echo_ignore_all=1))
+
+      cases = [
+        {"1/2", :ehostunreach},
+        {"1/5", :eacces},
+        {"1/6", :eacces},
+        {"1/7", :eproto},
+        {"4/0", :eproto},
+        {"4/1", :eproto},
+        {"4/2", :eproto}
+      ]
+
+      errors = for {error, _} <- cases, do: error
+      peer = Peer.start("sip6-p", "icmp6-error", errors ++ errors)
+
+      for socket <- [:raw, :dgram], {error, reason} <- cases do
+        assert ScopedIPv6.ping("fe80::2%linkP", socket: socket, timeout: 5_000) == {:error, reason},
+               "#{socket} socket, #{error}"
+
+        assert Peer.next_line(peer, 1_000) == "sent #{error}"
+      end
+    end
+
     defp router_behind_sip6_a do
       sip6_a =
         ~w(net.ipv6.conf.all.forwarding net.ipv6.icmp.ratelimit)

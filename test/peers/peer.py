@@ -46,6 +46,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answer ADDR; "flood" sends 10 replies of 300 good
                               answers, each another address (ADDR's prefix, counted up);
                               "second" answers ADDR to every second query only
+  icmp6-error TYPE/CODE...    answer the n-th ICMPv6 echo request with the n-th
+                              ICMPv6 error, quoting the request as RFC 4443 asks
+                              (the kernel's own echo replies off in the namespace);
+                              print "sent TYPE/CODE" for each
 """
 import http.server
 import random
@@ -330,6 +334,32 @@ def mdns_ask(src, addr, name):
         say("silent")
 
 
+def icmp6_error(*errors):
+    """A host or router that answers echo requests with errors: the n-th
+    request gets the n-th TYPE/CODE, quoting the invoking packet, its IPv6
+    header rebuilt from what arrived (RFC 4443 section 2.4 (c)). A raw
+    ICMPv6 socket: the kernel fills in the checksum."""
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+    say("ready")
+    for error in errors:
+        while True:
+            request, ancillary, _, peer = s.recvmsg(65536, 256)
+            if request[0] == 128:  # echo request
+                break
+        info = dict((kind, data) for _, kind, data in ancillary)
+        destination = info[socket.IPV6_PKTINFO][:16]
+        hops = struct.unpack("@i", info[socket.IPV6_HOPLIMIT])[0]
+        source = socket.inet_pton(socket.AF_INET6, peer[0].split("%")[0])
+        header = struct.pack("!IHBB", 6 << 28, len(request), 58, hops) + source + destination
+        kind, code = (int(n) for n in error.split("/"))
+        # Parameter problem's pointer: the echo request's type byte.
+        pointer = 40 if kind == 4 else 0
+        s.sendto(struct.pack("!BBHI", kind, code, 0, pointer) + header + request, peer)
+        say("sent", error)
+
+
 def mdns_socket(ifname):
     index = socket.if_nametoindex(ifname)
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -469,6 +499,7 @@ def mdns_hostile(ifname, mode, addr):
 
 ROLES = {
     "mdns-announce": mdns_announce,
+    "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,
     "mdns-probe-race": mdns_probe_race,
     "mdns-hostile": mdns_hostile,
