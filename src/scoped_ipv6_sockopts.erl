@@ -9,7 +9,7 @@
 -include("scoped_ipv6_udp.hrl").
 
 -export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, udp_reading/2, on_family/3,
-         membership/4,
+         membership/4, set/2,
          family/2,
          bound_to_interface/2, refused_option/2]).
 
@@ -136,6 +136,16 @@ native_number(Name) ->
         {{unix, linux}, ip_tos} -> {ok, 1};
         _ -> error
     end.
+
+%% @doc Sets `Opts' on a socket of OTP's socket module, in order, up to the
+%% first error: socket:setopt/3, or setopt_native/3 for `{native, Raw}'
+%% values (the table's options by number, Linux's ip_mreqn).
+-spec set(socket:socket(), [{term(), term()}]) -> ok | {error, term()}.
+set(Socket, Opts) ->
+    lists:foldl(fun({SockOpt, {native, Raw}}, ok) -> socket:setopt_native(Socket, SockOpt, Raw);
+                   ({SockOpt, Value}, ok) -> socket:setopt(Socket, SockOpt, Value);
+                   (_, Error) -> Error
+                end, ok, Opts).
 
 %% @doc Joining or leaving `Group' on interface `Index' (0: the kernel's
 %% choice), as `{SockOpt, Value}' for socket:setopt/3, or with `{native,

@@ -25,42 +25,14 @@
 %% peer's kernel chose as source, which need not be the address asked
 %% (a peer with two link-local addresses may answer from the other).
 -module(scoped_ipv6_udp).
--behaviour(gen_server).
 
 -include("scoped_ipv6.hrl").
 -include("scoped_ipv6_udp.hrl").
 
-%% Receive errors that concern one datagram: one too long for the buffer,
-%% or an ICMP error for one sent (Linux's icmpv6_err_convert and
-%% icmp_err_convert: port unreachable, no route, host or network
-%% unreachable, administratively prohibited, parameter problem). The
-%% kernel reports each once; the socket goes on.
--define(IS_ONE_OFF(Reason),
-        (Reason =:= emsgsize orelse Reason =:= econnrefused orelse Reason =:= ehostunreach
-         orelse Reason =:= enetunreach orelse Reason =:= eacces orelse Reason =:= eproto)).
-
 -export([open/1, open/2, connect/3, send/2, send/3, send/4, send/5, recv/2, recv/3, setopts/2,
          getopts/2, controlling_process/2, close/1, join_group/3, leave_group/3, sockname/1, peername/1,
          socket/1, is_socket/1, getstat/1]).
--export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
-%% `flags': an atomics array the server writes and recv/3 reads, so that a
-%% passive receive costs no call to the server and no getopt:
-%% ?ACTIVE is 1 while active, ?BINARY 1 in binary mode, ?BUFFER the
-%% largest datagram received, ?ASK the arrival information asked for (a
-%% mask of scoped_ipv6_cmsg:ask_bit/1's bits),
-%% ?MIN_HOPS the hop-limit guard (0: off), ?DROPPED the datagrams it
-%% dropped (passive and active alike).
--record(scoped_udp, {server :: pid(), socket :: socket:socket(), flags :: atomics:atomics_ref()}).
--define(ACTIVE, 1).
--define(BINARY, 2).
--define(BUFFER, 3).
--define(ASK, 4).
--define(MIN_HOPS, 5).
--define(DROPPED, 6).
--define(FLAGS, 6).
-%% The longest wait `receive ... after' and the socket module take at once.
--define(MAX_WAIT, 16#ffffffff).
 %% gen_udp's range for the (ignored) length of recv/2,3.
 -define(is_length(L), (is_integer(L) andalso L >= 0 andalso L =< 16#ffffffff)).
 -define(is_timeout(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
@@ -153,11 +125,7 @@ open(Port) ->
 open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) ->
     case scoped_ipv6_sockopts:udp_open(Port, Opts) of
         {ok, Open} ->
-            case gen_server:start(?MODULE, {self(), Open}, []) of
-                {ok, Server} -> gen_server:call(Server, handle);
-                {error, {shutdown, Reason}} -> {error, Reason};
-                {error, Reason} -> {error, Reason}
-            end;
+            scoped_ipv6_udp_server:start(self(), Open);
         {error, {badarg, _}} ->
             erlang:error(badarg, [Port, Opts]);
         {error, _} = Error ->
@@ -387,20 +355,12 @@ recv(#scoped_udp{socket = Socket, flags = Flags}, Length, Timeout)
 recv(Socket, Length, Timeout) ->
     erlang:error(badarg, [Socket, Length, Timeout]).
 
-%% A datagram the hop-limit guard drops is counted, and the wait goes on
-%% for the next one until the same deadline.
+%% A datagram the hop-limit guard drops (counted there) is skipped, and
+%% the wait goes on for the next one until the same deadline.
 recv_passive(Socket, Flags, Deadline) ->
-    case recv_whole(Socket, atomics:get(Flags, ?BUFFER), remaining(Deadline)) of
-        {ok, {From, Data, Ctrl}} ->
-            case guard(Ctrl, atomics:get(Flags, ?MIN_HOPS)) of
-                pass ->
-                    {ok, datagram(From, Data, Ctrl, atomics:get(Flags, ?ASK), mode(Flags))};
-                drop ->
-                    atomics:add(Flags, ?DROPPED, 1),
-                    recv_passive(Socket, Flags, Deadline)
-            end;
-        {error, _} = Error ->
-            Error
+    case scoped_ipv6_udp_read:one(Socket, Flags, remaining(Deadline)) of
+        dropped -> recv_passive(Socket, Flags, Deadline);
+        Result -> Result
     end.
 
 deadline(infinity) -> infinity;
@@ -408,37 +368,6 @@ deadline(Timeout) -> {erlang:monotonic_time(millisecond) + Timeout}.
 
 remaining(infinity) -> infinity;
 remaining({At}) -> max(0, At - erlang:monotonic_time(millisecond)).
-
-%% RFC 5082: only a datagram that arrived with at least `MinHops' (255:
-%% sent on this link) passes; one whose hop limit the kernel did not
-%% report fails too.
-guard(_Ctrl, 0) ->
-    pass;
-guard(Ctrl, MinHops) ->
-    case scoped_ipv6_cmsg:hoplimit(Ctrl) of
-        H when is_integer(H), H >= MinHops -> pass;
-        _ -> drop
-    end.
-
-%% One whole datagram of at most `Buffer' bytes, or `{error, emsgsize}'
-%% for a longer one (the kernel drops its tail and says so with MSG_TRUNC).
-%% A wait longer than the socket module takes is made of several.
-recv_whole(Socket, Buffer, Timeout) when is_integer(Timeout), Timeout > ?MAX_WAIT ->
-    case recv_whole(Socket, Buffer, ?MAX_WAIT) of
-        {error, timeout} -> recv_whole(Socket, Buffer, Timeout - ?MAX_WAIT);
-        Other -> Other
-    end;
-recv_whole(Socket, Buffer, Timeout) ->
-    case socket:recvmsg(Socket, Buffer, 0, [], Timeout) of
-        {ok, #{flags := Flags} = Msg} ->
-            case lists:member(trunc, Flags) of
-                false -> {ok, {maps:get(addr, Msg), iolist_to_binary(maps:get(iov, Msg)),
-                               maps:get(ctrl, Msg, [])}};
-                true -> {error, emsgsize}
-            end;
-        Other ->
-            Other
-    end.
 
 %% @doc Sets `{active, A}', `binary'/`list'/`{mode, M}', `{buffer, N}',
 %% `{multicast_if, Scope}', `{multicast_hops, N}', `{multicast_loop, Bool}',
@@ -614,273 +543,18 @@ getstat(Socket) ->
 socket(#scoped_udp{socket = Socket}) ->
     Socket.
 
-%% --- the socket's server: lifetime, ownership and active mode ---------------
-
-%% @private gen_server callback.
--spec init({pid(), scoped_ipv6_sockopts:udp_open()}) -> {ok, map()} | {stop, term()}.
-init({Owner, #{after_bind := Settings} = Open}) ->
-    case open_socket(Open) of
-        {ok, Socket} ->
-            Handle = #scoped_udp{server = self(), socket = Socket,
-                                 flags = atomics:new(?FLAGS, [{signed, false}])},
-            State = #{handle => Handle, owner => Owner, family => family(Open),
-                      monitor => erlang:monitor(process, Owner),
-                      active => false, mode => list, buffer => ?MAX_DATAGRAM,
-                      ask => 0, min_hops => 0, pending => undefined},
-            case apply_settings(Settings, State) of
-                {ok, State1} -> {ok, State1};
-                {error, Reason} -> socket:close(Socket), {stop, {shutdown, Reason}}
-            end;
-        {error, Reason} ->
-            {stop, {shutdown, Reason}}
-    end.
-
-%% @private gen_server callback.
--spec handle_call(term(), gen_server:from(), map()) ->
-    {reply, term(), map()} | {stop, normal, ok, map()}.
-handle_call(handle, _From, #{handle := Handle} = State) ->
-    {reply, {ok, Handle}, State};
-handle_call({setopts, Opts}, _From, State) ->
-    case apply_opts(Opts, State) of
-        {ok, State1} -> {reply, ok, State1};
-        {error, _} = Error -> {reply, Error, State}
-    end;
-handle_call({getopts, Names}, _From, State) ->
-    {reply, read_opts(Names, State, []), State};
-handle_call({controlling_process, Owner, NewOwner}, _From,
-            #{owner := Owner, monitor := Monitor} = State) ->
-    erlang:demonitor(Monitor, [flush]),
-    {reply, ok, State#{owner := NewOwner, monitor := erlang:monitor(process, NewOwner)}};
-handle_call({controlling_process, _NotOwner, _}, _From, State) ->
-    {reply, {error, not_owner}, State};
-handle_call(close, _From, State) ->
-    {stop, normal, ok, State}.
-
-%% @private gen_server callback.
--spec handle_cast(term(), map()) -> {noreply, map()}.
-handle_cast(_Message, State) ->
-    {noreply, State}.
-
-%% @private gen_server callback.
--spec handle_info(term(), map()) -> {noreply, map()} | {stop, normal, map()}.
-handle_info({'$socket', Socket, select, Handle},
-            #{handle := #scoped_udp{socket = Socket},
-              pending := {select_info, _, Handle}} = State) ->
-    {noreply, receive_active(State#{pending := undefined})};
-handle_info({'DOWN', Monitor, process, _, _}, #{monitor := Monitor} = State) ->
-    {stop, normal, State};
-handle_info(_Message, State) ->
-    {noreply, State}.
-
-%% @private gen_server callback.
--spec terminate(term(), map()) -> ok.
-terminate(_Reason, #{handle := #scoped_udp{socket = Socket}}) ->
-    _ = socket:close(Socket),
-    ok.
-
-%% Delivers datagrams to the owner while active, then waits in the poll set.
-receive_active(#{active := false} = State) ->
-    State;
-receive_active(#{handle := #scoped_udp{socket = Socket, flags = Flags} = Handle,
-                 owner := Owner, active := Active, mode := Mode, buffer := Buffer,
-                 ask := Ask, min_hops := MinHops} = State) ->
-    case recv_whole(Socket, Buffer, nowait) of
-        {ok, {From, Data, Ctrl}} ->
-            case guard(Ctrl, MinHops) of
-                pass ->
-                    Owner ! active_message(Handle, datagram(From, Data, Ctrl, Ask, Mode)),
-                    receive_active(set_active(countdown(Active), State));
-                drop ->
-                    atomics:add(Flags, ?DROPPED, 1),
-                    receive_active(State)
-            end;
-        {select, SelectInfo} ->
-            State#{pending := SelectInfo};
-        {error, Reason} when ?IS_ONE_OFF(Reason) ->
-            %% That datagram is gone (the next one may fit), or an ICMP
-            %% error came back for a datagram sent: reported, and active
-            %% mode stays on, as gen_udp's.
-            Owner ! {udp_error, Handle, Reason},
-            receive_active(State);
-        {error, Reason} ->
-            Owner ! {udp_error, Handle, Reason},
-            publish_flags(State#{active := false})
-    end.
-
-active_message(Handle, {Address, Port, Payload}) ->
-    {udp, Handle, Address, Port, Payload};
-active_message(Handle, {Address, Port, AncData, Payload}) ->
-    {udp, Handle, Address, Port, AncData, Payload}.
-
-countdown(true) -> true;
-countdown(once) -> false;
-countdown(N) when N > 1 -> N - 1;
-countdown(_Last) -> passive.
-
-set_active(passive, #{handle := Handle, owner := Owner} = State) ->
-    Owner ! {udp_passive, Handle},
-    publish_flags(State#{active := false});
-set_active(false, State) ->
-    publish_flags(State#{active := false});
-set_active(Active, State) ->
-    State#{active := Active}.
-
-%% As inet:setopts/2: a bad option is einval, and the socket stays open.
-%% Every option is checked before any is applied.
-apply_opts(Opts, #{family := Family} = State) ->
-    case settings(Opts, Family, []) of
-        {ok, Settings} -> apply_settings(Settings, State);
-        {error, einval} = Error -> Error
-    end.
-
-settings([], _Family, Acc) ->
-    {ok, lists:reverse(Acc)};
-settings([Opt | Rest], Family, Acc) ->
-    case scoped_ipv6_sockopts:udp_setting(Opt, Family) of
-        {ok, Setting} -> settings(Rest, Family, [Setting | Acc]);
-        {error, einval} = Error -> Error
-    end;
-settings(_Improper, _Family, _Acc) ->
-    {error, einval}.
-
-apply_settings([], State) ->
-    {ok, start_or_stop(publish_flags(State))};
-apply_settings([Setting | Rest], #{handle := #scoped_udp{socket = Socket}} = State) ->
-    case apply_setting(Setting, Socket, State) of
-        {ok, State1} -> apply_settings(Rest, State1);
-        {error, _} = Error -> Error
-    end.
-
-apply_setting({server, active, N}, _Socket, #{active := Current} = State) when is_integer(N) ->
-    Now = case Current of C when is_integer(C) -> C + N; _ -> N end,
-    {ok, State#{active := if Now > 0 -> Now; true -> false end}};
-apply_setting({server, Key, Value}, _Socket, State) ->
-    {ok, State#{Key := Value}};
-apply_setting({socket, SockOpt, {native, Raw}}, Socket, State) ->
-    ok_state(socket:setopt_native(Socket, SockOpt, Raw), State);
-apply_setting({socket, SockOpt, Value}, Socket, State) ->
-    ok_state(socket:setopt(Socket, SockOpt, Value), State);
-%% Arrival information (RFC 3542; IPv4: IP_PKTINFO, IP_RECVTTL,
-%% IP_RECVTOS) and RFC 5082's guard.
-apply_setting({arrival, min_hoplimit, N}, Socket, State) ->
-    ask(Socket, State#{min_hops := N});
-apply_setting({arrival, Opt, B}, Socket, #{ask := Ask} = State) ->
-    Bit = scoped_ipv6_cmsg:ask_bit(Opt),
-    ask(Socket, State#{ask := case B of true -> Ask bor Bit; false -> Ask band bnot Bit end}).
-
-%% Option values for getopts/2, in the order asked.
-read_opts([], _State, Acc) ->
-    {ok, lists:reverse(Acc)};
-read_opts([Name | Rest], #{family := Family} = State, Acc) ->
-    case read_opt(scoped_ipv6_sockopts:udp_reading(Name, Family), Name, State) of
-        {ok, Value} -> read_opts(Rest, State, [{Name, Value} | Acc]);
-        {error, _} = Error -> Error
-    end;
-read_opts(_Improper, _State, _Acc) ->
-    {error, einval}.
-
-read_opt({ok, {server, Key}}, _Name, State) ->
-    {ok, maps:get(Key, State)};
-read_opt({ok, {arrival, min_hoplimit}}, _Name, #{min_hops := MinHops}) ->
-    {ok, MinHops};
-read_opt({ok, {arrival, Opt}}, _Name, #{ask := Ask}) ->
-    {ok, Ask band scoped_ipv6_cmsg:ask_bit(Opt) =/= 0};
-read_opt({ok, {native, SockOpt}}, _Name, #{handle := #scoped_udp{socket = Socket}}) ->
-    socket:getopt_native(Socket, SockOpt, integer);
-read_opt({ok, {socket, {socket, bindtodevice}}}, _Name,
-         #{handle := #scoped_udp{socket = Socket}}) ->
-    case socket:getopt(Socket, {socket, bindtodevice}) of
-        %% The kernel's buffer, NUL and all: gen_udp gives the name.
-        {ok, Device} -> {ok, list_to_binary(lists:takewhile(fun(C) -> C =/= 0 end, Device))};
-        {error, _} = Error -> Error
-    end;
-read_opt({ok, {socket, SockOpt}}, _Name, #{handle := #scoped_udp{socket = Socket}}) ->
-    socket:getopt(Socket, SockOpt);
-read_opt(error, _Name, _State) ->
-    {error, einval}.
-
-%% The kernel reports what was asked for, and the hop limit for the guard.
-ask(Socket, #{ask := Ask, min_hops := MinHops, family := Family} = State) ->
-    Asked = fun(Opts) -> lists:any(fun(O) -> Ask band scoped_ipv6_cmsg:ask_bit(O) =/= 0 end,
-                                   Opts) end,
-    Settings = [{recvpktinfo, Asked([recvpktinfo])},
-                {recvhoplimit, Asked([recvhoplimit, recvttl]) orelse MinHops > 0},
-                {recvtclass, Asked([recvtclass, recvtos])}],
-    ok_state(set_all(Socket, [scoped_ipv6_sockopts:on_family(Family, {ipv6, Opt}, B)
-                              || {Opt, B} <- Settings]), State).
-
-ok_state(ok, State) -> {ok, State};
-ok_state({error, _} = Error, _State) -> Error.
-
-%% recv/3 runs in the caller and reads the mode and active flag from here.
-publish_flags(#{handle := #scoped_udp{flags = Flags}, active := Active, mode := Mode,
-                buffer := Buffer, ask := Ask, min_hops := MinHops} = State) ->
-    atomics:put(Flags, ?ACTIVE, case Active of false -> 0; _ -> 1 end),
-    atomics:put(Flags, ?BINARY, case Mode of binary -> 1; list -> 0 end),
-    atomics:put(Flags, ?BUFFER, Buffer),
-    atomics:put(Flags, ?ASK, Ask),
-    atomics:put(Flags, ?MIN_HOPS, MinHops),
-    State.
-
-mode(Flags) ->
-    case atomics:get(Flags, ?BINARY) of
-        1 -> binary;
-        0 -> list
-    end.
-
-start_or_stop(#{active := false, pending := undefined} = State) ->
-    State;
-start_or_stop(#{active := false, pending := SelectInfo,
-                handle := #scoped_udp{socket = S}} = State) ->
-    _ = socket:cancel(S, SelectInfo),
-    State#{pending := undefined};
-start_or_stop(#{pending := undefined} = State) ->
-    receive_active(State);
-start_or_stop(State) ->
-    State.
-
 call(Server, Request) ->
     try gen_server:call(Server, Request)
     catch exit:{noproc, _} -> {error, closed};
           exit:{normal, _} -> {error, closed}
     end.
 
-%% --- addresses ---------------------------------------------------------------
-
-family(#{bind := {{_, _, _, _}, _, _}}) -> inet;
-family(#{bind := _Ip6}) -> inet6.
-
-open_socket(#{bind := {Ip, Port, Scope}, before_bind := Before} = Open) ->
-    Family = family(Open),
-    case socket:open(Family, dgram, udp) of
-        {ok, Socket} ->
-            case set_all(Socket, Before) of
-                ok ->
-                    case socket:bind(Socket, scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope)) of
-                        ok -> {ok, Socket};
-                        {error, _} = Error -> socket:close(Socket), Error
-                    end;
-                {error, _} = Error ->
-                    socket:close(Socket),
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
-
-%% socket:setopt/3, or setopt_native/3 for the table's options by number.
-set_all(Socket, Opts) ->
-    lists:foldl(fun({SockOpt, {native, Raw}}, ok) -> socket:setopt_native(Socket, SockOpt, Raw);
-                   ({SockOpt, Value}, ok) -> socket:setopt(Socket, SockOpt, Value);
-                   (_, Error) -> Error
-                end, ok, Opts).
-
 membership(#scoped_udp{socket = Socket}, Which, Group, Scope)
   when ?is_ip6_address(Group); ?is_ip4_address(Group) ->
     case scoped_ipv6_dest:interface_index(Scope) of
         {ok, Index} ->
             case scoped_ipv6_sockopts:membership(Which, Group, any, Index) of
-                {ok, Setting} -> set_all(Socket, [Setting]);
+                {ok, Setting} -> scoped_ipv6_sockopts:set(Socket, [Setting]);
                 {error, _} = Error -> Error
             end;
         {error, _} = Error ->
@@ -888,18 +562,6 @@ membership(#scoped_udp{socket = Socket}, Which, Group, Scope)
     end;
 membership(Socket, Which, Group, Scope) ->
     erlang:error(badarg, [Socket, Which, Group, Scope]).
-
-%% `{Address, Port, Payload}', or with arrival information asked for
-%% `{Address, Port, AncData, Payload}' (gen_udp's shape with recvtclass).
-datagram(From, Data, _Ctrl, 0, Mode) ->
-    {Address, Port} = scoped_ipv6_addr:from_sockaddr(From),
-    {Address, Port, payload(Data, Mode)};
-datagram(From, Data, Ctrl, Ask, Mode) ->
-    {Address, Port} = scoped_ipv6_addr:from_sockaddr(From),
-    {Address, Port, scoped_ipv6_cmsg:arrival(Ctrl, Ask), payload(Data, Mode)}.
-
-payload(Data, binary) -> Data;
-payload(Data, list) -> binary_to_list(Data).
 
 scoped({ok, SockAddr}) -> {ok, scoped_ipv6_addr:from_sockaddr(SockAddr)};
 scoped({error, _} = Error) -> Error.

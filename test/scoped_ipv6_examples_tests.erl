@@ -71,11 +71,9 @@ equivs([Line | Rest], true) ->
     end;
 equivs([_ | Rest], false) -> equivs(Rest, false).
 
-%% Callbacks, called by OTP rather than by users: gen_server's, and
-%% erl_error's format_error/2 (which renders the badarg of a refused
-%% option, shown in scoped_ipv6_tcp's connect/4 example).
-documented_elsewhere(scoped_ipv6_udp, F) ->
-    lists:member(F, [init, handle_call, handle_cast, handle_info, terminate]);
+%% Callbacks, called by OTP rather than by users: erl_error's
+%% format_error/2 (which renders the badarg of a refused option, shown in
+%% scoped_ipv6_tcp's connect/4 example).
 documented_elsewhere(scoped_ipv6_tcp, format_error) ->
     true;
 %% gen_tcp's callbacks, called by gen_tcp: the module's doc shows them
