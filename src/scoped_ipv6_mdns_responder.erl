@@ -18,7 +18,10 @@
 %% sends the link back to probing (section 9); another host probing for
 %% the name while we do is settled by section 8.2's tie-break.
 %% Links are looked at every ?POLL ms: a link that went away is dropped
-%% (its queries stop coming anyway), and probed again when it is back.
+%% (its queries stop coming anyway), and probed again when it is back; an
+%% announced link whose addresses changed is announced again (section
+%% 8.4), its records with the cache-flush bit replacing what neighbours
+%% have.
 %% On stop, goodbyes (TTL 0) go out on every link that was announced.
 %%
 %% Questions are answered on the link they arrived on (IPV6_PKTINFO).
@@ -206,9 +209,14 @@ terminate(_Reason, #{socket := S, state := Links} = State) ->
 %% --- links --------------------------------------------------------------------
 
 %% The links that should be served now, each with its addresses; new ones
-%% are joined and probed, gone ones dropped.
-poll(#{socket := S, links := Wanted, state := Links} = State) ->
+%% are joined and probed, gone ones dropped, announced ones whose
+%% addresses changed announced again.
+poll(#{socket := S, links := Wanted, state := Links, interfaces := Before} = State) ->
     Usable = usable(Wanted),
+    Changed = [I || {I, announced} <- maps:to_list(Links),
+                    lists:sort(link_addresses(Before, I)) =/= lists:sort(link_addresses(Usable, I))],
+    [self() ! {announce, I, 0} || I <- Changed],
+    Announcing = maps:from_list([{I, {announcing, 0}} || I <- Changed]),
     Here = [I || #{index := I} <- Usable],
     Gone = [I || I <- maps:keys(Links), not lists:member(I, Here)],
     New = [I || I <- Here, not maps:is_key(I, Links)],
@@ -220,7 +228,8 @@ poll(#{socket := S, links := Wanted, state := Links} = State) ->
     %% RFC 6762 section 8.1: a random 0-250 ms before the first probe, so
     %% that hosts started together do not probe in step.
     lists:foldl(fun(I, Acc) -> probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc) end,
-                State#{state := maps:without(Gone, Links), interfaces := Usable}, Joined).
+                State#{state := maps:merge(maps:without(Gone, Links), Announcing),
+                       interfaces := Usable}, Joined).
 
 %% Link `Index' probes (again), its first probe `Delay' ms from now.
 probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->
@@ -269,10 +278,14 @@ records(State, Index, TTL, Flush, Types) ->
 %% The addresses of link `Index' without their scopes (records carry
 %% none): the scoped (link-local) ones first, then other IPv6, then IPv4.
 addresses(#{interfaces := Interfaces}, Index) ->
-    Addrs = [A || #{index := I, addrs := As} <- Interfaces, I =:= Index, #{addr := A} <- As],
+    Addrs = [A || #{addr := A} <- link_addresses(Interfaces, Index)],
     [Ip || {{_, _, _, _, _, _, _, _} = Ip, _Scope} <- Addrs] ++
         [Ip || {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
         [Ip || {_, _, _, _} = Ip <- Addrs].
+
+%% The addresses of link `Index' as scoped_ipv6_addr:interfaces/0 gives them.
+link_addresses(Interfaces, Index) ->
+    lists:append([As || #{index := I, addrs := As} <- Interfaces, I =:= Index]).
 
 rr(Name, Type, Ip, TTL, Flush) ->
     scoped_ipv6_dns:address_record(Name, Type, Ip, TTL, Flush).

@@ -487,6 +487,29 @@ defmodule ScopedIPv6.TestbedNamesTest do
                {:ok, %{index("linkA") => "device.local", k => "device-2.local"}}
     end
 
+    # RFC 6762 section 8.4: the addresses of an announced link change (an
+    # address added, then removed): the link is announced again, each time
+    # without anyone asking, with the cache-flush bit replacing what
+    # neighbours cached.
+    test "an announced link whose addresses change is announced again" do
+      start_responder(%{name: "device", links: ["linkA"]})
+      wait_announced(1)
+      watch = Peer.start("sip6-a", "mdns-watch", ["eth0", "device.local", "fd00:a::77"])
+
+      on_exit(fn ->
+        System.cmd("ip", ~w(-6 addr del fd00:a::77/64 dev linkA), stderr_to_stdout: true)
+      end)
+
+      {_, 0} = System.cmd("ip", ~w(-6 addr add fd00:a::77/64 dev linkA nodad))
+      assert Peer.next_line(watch, 5_000) == "answer with fd00:a::77"
+      # Announced twice, a second apart.
+      assert Peer.next_line(watch, 3_000) == "answer with fd00:a::77"
+      {_, 0} = System.cmd("ip", ~w(-6 addr del fd00:a::77/64 dev linkA))
+      assert Peer.next_line(watch, 5_000) == "answer without fd00:a::77"
+      assert Peer.next_line(watch, 3_000) == "answer without fd00:a::77"
+      assert responder_links()[index("linkA")] == :announced
+    end
+
     # RFC 6762 section 8.2: another host probes for our name as we do.
     # Our record on the link is fe80::1; the lexicographically later claim
     # wins. The loser probes again a second later: four probes in all

@@ -36,6 +36,8 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               ADDR (cache flush); print "announced"
   mdns-claim IF NAME ADDR     announce as mdns-announce, then answer every query
                               for NAME with ADDR, printing "defended"
+  mdns-watch IF NAME ADDR     print "answer with ADDR" or "answer without ADDR" for
+                              each mDNS response on IF whose first record is NAME's
   mdns-probe-race IF NAME ADDR  on the first probe for NAME, probe for it too,
                               claiming AAAA ADDR; print "probe MS" for each
                               probe for NAME (ms after the first) and
@@ -403,6 +405,19 @@ def mdns_claim(ifname, name, addr):
             say("defended")
 
 
+def mdns_watch(ifname, name, addr):
+    s, _group = mdns_socket(ifname)
+    wanted = dns_name(name).lower()
+    packed = socket.inet_pton(socket.AF_INET6, addr)
+    say("ready")
+    while True:
+        message, _peer = s.recvfrom(9000)
+        questions, answers = struct.unpack("!HH", message[4:8]) if len(message) >= 12 else (1, 0)
+        if message[2] & 0x80 and questions == 0 and answers > 0 \
+                and message[12:12 + len(wanted)].lower() == wanted:
+            say("answer", "with" if packed in message else "without", addr)
+
+
 def mdns_probe_race(ifname, name, addr):
     s, group = mdns_socket(ifname)
     wanted = dns_name(name).lower()
@@ -502,6 +517,7 @@ ROLES = {
     "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,
     "mdns-probe-race": mdns_probe_race,
+    "mdns-watch": mdns_watch,
     "mdns-hostile": mdns_hostile,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
