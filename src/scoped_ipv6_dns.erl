@@ -16,7 +16,8 @@
 -module(scoped_ipv6_dns).
 
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
-         address_record/5, probe_message/2, answer_message/3, read_message/1, lower/1]).
+         address_record/5, probe_message/2, answer_message/3, read_message/1, record_key/1,
+         lower/1]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
 -define(MAX_LABEL, 63).
@@ -127,12 +128,14 @@ answer_message(Id, Questions, Records) ->
 %% `Unicast' the QU bit; the last element is for answer_message/3), and
 %% the names (lower case), types and data (an address for A and AAAA) of
 %% its answer and additional records, and of its authority records of
-%% class IN (what a probe claims, RFC 6762 section 8.2). `error' for what
-%% does not decode.
+%% class IN (what a probe claims, RFC 6762 section 8.2), and its answer
+%% records of class IN with their TTL (a query's known answers, section
+%% 7.1). `error' for what does not decode.
 -spec read_message(binary()) ->
     {ok, #{reply := boolean(), id := 0..65535, questions := [question()],
            records := [{name(), atom() | integer(), term()}],
-           authority := [{name(), atom() | integer(), term()}]}} | error.
+           authority := [{name(), atom() | integer(), term()}],
+           known := [{{name(), atom() | integer(), term()}, non_neg_integer()}]}} | error.
 read_message(Packet) ->
     case decode(Packet) of
         {ok, Msg} ->
@@ -143,16 +146,25 @@ read_message(Packet) ->
                                   inet_dns:dns_query(Q, type), inet_dns:dns_query(Q, class),
                                   is_unicast_response(Q), Q}
                                  || Q <- inet_dns:msg(Msg, qdlist)],
-                   records => [{lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}
+                   records => [record_key(R)
                                || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
                                   inet_dns:record_type(R) =:= rr],
-                   authority => [{lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}
-                                 || R <- inet_dns:msg(Msg, nslist),
-                                    inet_dns:record_type(R) =:= rr,
-                                    inet_dns:rr(R, class) =:= in]}};
+                   authority => [record_key(R) || R <- inet_dns:msg(Msg, nslist),
+                                                  inet_dns:record_type(R) =:= rr,
+                                                  inet_dns:rr(R, class) =:= in],
+                   known => [{record_key(R), inet_dns:rr(R, ttl)}
+                             || R <- inet_dns:msg(Msg, anlist),
+                                inet_dns:record_type(R) =:= rr,
+                                inet_dns:rr(R, class) =:= in]}};
         error ->
             error
     end.
+
+%% @doc A record as read_message/1 gives records: its name (lower case),
+%% type and data; the same for one made by address_record/5.
+-spec record_key(tuple()) -> {name(), atom() | integer(), term()}.
+record_key(R) ->
+    {lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}.
 
 %% @doc A resource record for an answer; `Flush' is the mDNS cache-flush
 %% bit, which inet_dns keeps in the last field, `func' (see cache_flush/1).

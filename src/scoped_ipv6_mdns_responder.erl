@@ -32,8 +32,10 @@
 %% learn our addresses or to fake a conflict. A one-shot query (source port not 5353,
 %% RFC 6762 section 6.7) gets a unicast answer with its id and question
 %% and a 10 s TTL; a QU question a unicast answer; others a multicast
-%% answer. Known-answer suppression, response delays and aggregation,
-%% service discovery (PTR/SRV/TXT) and IPv4 multicast are not done.
+%% answer, without the records the question lists as known answers with
+%% at least half their TTL left (section 7.1). Response delays and
+%% aggregation, service discovery (PTR/SRV/TXT) and IPv4 multicast are
+%% not done.
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
@@ -368,7 +370,7 @@ from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
     scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
-question(#{id := Id, questions := Questions}, Index, Lower, From, Port,
+question(#{id := Id, questions := Questions, known := Known}, Index, Lower, From, Port,
          #{socket := S} = State) ->
     Ours = [Q || {Name, Type, Class, _Unicast, _} = Q <- Questions, Name =:= Lower,
                  lists:member(Type, [a, aaaa, any]), lists:member(Class, [in, any])],
@@ -379,12 +381,13 @@ question(#{id := Id, questions := Questions}, Index, Lower, From, Port,
             State;
         _ when Port =/= ?PORT ->
             %% One-shot (legacy unicast) query: id and question back, short TTL.
-            Records = records(State, Index, ?LEGACY_TTL, false, Wanted),
+            Records = unknown(records(State, Index, ?LEGACY_TTL, false, Wanted), Known,
+                              ?LEGACY_TTL),
             _ = Records =/= [] andalso
                 socket:sendto(S, scoped_ipv6_dns:answer_message(Id, Ours, Records), From),
             State;
         _ ->
-            Records = records(State, Index, ?TTL, true, Wanted),
+            Records = unknown(records(State, Index, ?TTL, true, Wanted), Known, ?TTL),
             Unicast = lists:any(fun({_, _, _, QU, _}) -> QU end, Ours),
             Packet = scoped_ipv6_dns:answer_message(0, [], Records),
             _ = Records =/= [] andalso
@@ -394,6 +397,12 @@ question(#{id := Id, questions := Questions}, Index, Lower, From, Port,
                 end,
             State
     end.
+
+%% RFC 6762 section 7.1: a record the question already lists among its
+%% known answers, with at least half the TTL we would give, is not sent.
+unknown(Records, Known, TTL) ->
+    Fresh = [Key || {Key, Left} <- Known, Left >= TTL div 2],
+    [R || R <- Records, not lists:member(scoped_ipv6_dns:record_key(R), Fresh)].
 
 %% Someone else answers for our name on this link while we probe: the
 %% link probes again for the next name (section 9), at once, or 5 s from

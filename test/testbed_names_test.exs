@@ -447,6 +447,27 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert ask.("fd00:c::2", "fe80::1%eth0") == ["silent"]
     end
 
+    # RFC 6762 section 7.1: the records a question lists as known answers,
+    # with at least half the TTL we would give (a one-shot query's: 10 s),
+    # are left out of our answer; none left, no answer. linkA has two
+    # AAAA records: fe80::1 and fd00:a::1.
+    test "known answers are not sent again" do
+      start_responder(%{name: "device", links: ["linkA"]})
+      wait_announced(1)
+
+      ask = fn known ->
+        Peer.run("sip6-a", "mdns-ask", ["fe80::2%eth0", "fe80::1%eth0", "device.local" | known])
+      end
+
+      assert ask.([]) == ["answers 2"]
+      assert ask.(["fe80::1/120"]) == ["answers 1"]
+      assert ask.(["fe80::1/5", "fd00:a::1/10"]) == ["silent"]
+      # Less than half the TTL left: sent again, as the cache will want it.
+      assert ask.(["fe80::1/4"]) == ["answers 2"]
+      # Another host's address for the name is no known answer of ours.
+      assert ask.(["fe80::99/120"]) == ["answers 2"]
+    end
+
     # RFC 6762 section 9: after we announced, another host's answer giving
     # our name an address we do not have sends that link back to probing;
     # the host answers our probe, and the name is its there: we take
