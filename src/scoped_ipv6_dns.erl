@@ -16,8 +16,8 @@
 -module(scoped_ipv6_dns).
 
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
-         address_record/5, probe_message/2, answer_message/3, read_message/1, record_key/1,
-         lower/1]).
+         address_record/5, pointer_record/4, reverse_name/1, probe_message/2, answer_message/3,
+         read_message/1, record_key/1, lower/1]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
 -define(MAX_LABEL, 63).
@@ -173,6 +173,25 @@ record_key(R) ->
 address_record(Name, Type, Ip, TTL, Flush) ->
     Rr = inet_dns:make_rr([{domain, Name}, {type, Type}, {class, in}, {ttl, TTL}, {data, Ip}]),
     setelement(tuple_size(Rr), Rr, Flush).
+
+%% @doc A PTR record from `Owner' (a reverse name) to `Target', with the
+%% mDNS cache-flush bit as address_record/5 has it.
+-spec pointer_record(name(), name(), non_neg_integer(), boolean()) -> tuple().
+pointer_record(Owner, Target, TTL, Flush) ->
+    Rr = inet_dns:make_rr([{domain, Owner}, {type, ptr}, {class, in}, {ttl, TTL},
+                           {data, Target}]),
+    setelement(tuple_size(Rr), Rr, Flush).
+
+%% @doc The reverse-mapping name of an address, in lower case: its
+%% nibbles backwards under `ip6.arpa' (RFC 3596 section 2.5), its bytes
+%% backwards under `in-addr.arpa' (RFC 1035 section 3.5).
+-spec reverse_name(inet:ip_address()) -> name().
+reverse_name({A, B, C, D}) ->
+    lists:flatten(io_lib:format("~b.~b.~b.~b.in-addr.arpa", [D, C, B, A]));
+reverse_name(Ip6) ->
+    Nibbles = [hd(string:lowercase(integer_to_list(N, 16)))
+               || <<N:4>> <= scoped_ipv6_addr:to_bytes(Ip6)],
+    lists:append([[N, $.] || N <- lists:reverse(Nibbles)]) ++ "ip6.arpa".
 
 %% @doc The addresses a reply gives for `Name' and `Types', with their TTL
 %% and cache-flush bit (RFC 6762 section 10.2), from its answer and

@@ -33,9 +33,10 @@
 %% RFC 6762 section 6.7) gets a unicast answer with its id and question
 %% and a 10 s TTL; a QU question a unicast answer; others a multicast
 %% answer, without the records the question lists as known answers with
-%% at least half their TTL left (section 7.1). Response delays and
-%% aggregation, service discovery (PTR/SRV/TXT) and IPv4 multicast are
-%% not done.
+%% at least half their TTL left (section 7.1). A reverse question for one
+%% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
+%% answered with our name there. Response delays and aggregation, service
+%% discovery (PTR/SRV/TXT) and IPv4 multicast are not done.
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
@@ -372,22 +373,19 @@ from_link(From, Index, _To, #{interfaces := Interfaces}) ->
 
 question(#{id := Id, questions := Questions, known := Known}, Index, Lower, From, Port,
          #{socket := S} = State) ->
-    Ours = [Q || {Name, Type, Class, _Unicast, _} = Q <- Questions, Name =:= Lower,
-                 lists:member(Type, [a, aaaa, any]), lists:member(Class, [in, any])],
-    Wanted = lists:append([case Type of any -> [a, aaaa]; T -> [T] end
-                           || {_, Type, _, _, _} <- Ours]),
+    {Ours, Wanted} = asked(Questions, Lower, addresses(State, Index)),
     case Ours of
         [] ->
             State;
         _ when Port =/= ?PORT ->
             %% One-shot (legacy unicast) query: id and question back, short TTL.
-            Records = unknown(records(State, Index, ?LEGACY_TTL, false, Wanted), Known,
+            Records = unknown(answers(State, Index, ?LEGACY_TTL, false, Wanted), Known,
                               ?LEGACY_TTL),
             _ = Records =/= [] andalso
                 socket:sendto(S, scoped_ipv6_dns:answer_message(Id, Ours, Records), From),
             State;
         _ ->
-            Records = unknown(records(State, Index, ?TTL, true, Wanted), Known, ?TTL),
+            Records = unknown(answers(State, Index, ?TTL, true, Wanted), Known, ?TTL),
             Unicast = lists:any(fun({_, _, _, QU, _}) -> QU end, Ours),
             Packet = scoped_ipv6_dns:answer_message(0, [], Records),
             _ = Records =/= [] andalso
@@ -397,6 +395,35 @@ question(#{id := Id, questions := Questions, known := Known}, Index, Lower, From
                 end,
             State
     end.
+
+%% The questions that are ours, and what they ask for: `a' and `aaaa' for
+%% our name, `{ptr, Ip}' for the reverse name (ip6.arpa, in-addr.arpa) of
+%% one of the link's addresses `Ips'.
+asked(Questions, Lower, Ips) ->
+    Reverse = [{scoped_ipv6_dns:reverse_name(Ip), Ip} || lists:any(fun is_reverse/1, Questions),
+                                                        Ip <- Ips],
+    Asked = [{Q, Wanted} || {Name, Type, Class, _Unicast, _} = Q <- Questions,
+                            lists:member(Class, [in, any]),
+                            Wanted <- wanted(Name, Type, Lower, Reverse)],
+    {lists:usort([Q || {Q, _} <- Asked]), [W || {_, W} <- Asked]}.
+
+wanted(Lower, any, Lower, _Reverse) -> [a, aaaa];
+wanted(Lower, Type, Lower, _Reverse) when Type =:= a; Type =:= aaaa -> [Type];
+wanted(Name, Type, _Lower, Reverse) when Type =:= ptr; Type =:= any ->
+    [{ptr, Ip} || {Reversed, Ip} <- Reverse, Reversed =:= Name];
+wanted(_Name, _Type, _Lower, _Reverse) ->
+    [].
+
+is_reverse({Name, _, _, _, _}) ->
+    lists:suffix(".arpa", Name).
+
+%% Our records for what was asked: the addresses of `Wanted''s types, and
+%% a reverse pointer to our name for each `{ptr, Ip}'.
+answers(State, Index, TTL, Flush, Wanted) ->
+    Name = name(State, Index),
+    records(State, Index, TTL, Flush, [T || T <- Wanted, is_atom(T)]) ++
+        [scoped_ipv6_dns:pointer_record(scoped_ipv6_dns:reverse_name(Ip), Name, TTL, Flush)
+         || {ptr, Ip} <- lists:usort([W || {ptr, _} = W <- Wanted])].
 
 %% RFC 6762 section 7.1: a record the question already lists among its
 %% known answers, with at least half the TTL we would give, is not sent.

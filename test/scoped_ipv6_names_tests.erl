@@ -132,6 +132,15 @@ responder_messages_test() ->
 
 %% --- resolv.conf ---------------------------------------------------------------
 
+%% Reverse names, as dig -x writes them.
+reverse_name_test_() ->
+    Reverse = fun scoped_ipv6_dns:reverse_name/1,
+    [?_assertEqual("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa",
+                   Reverse(?LL(1))),
+     ?_assertEqual("f.e.d.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.0.0.0.0.0.d.f.ip6.arpa",
+                   Reverse({16#fd00, 16#b, 0, 0, 0, 0, 0, 16#cdef})),
+     ?_assertEqual("1.0.13.10.in-addr.arpa", Reverse({10, 13, 0, 1}))].
+
 %% RFC 6762 section 9: the names tried after a conflict, as avahi's.
 alternative_names_test_() ->
     Next = fun scoped_ipv6_mdns_responder:alternative/1,

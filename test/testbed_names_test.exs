@@ -447,6 +447,37 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert ask.("fd00:c::2", "fe80::1%eth0") == ["silent"]
     end
 
+    # Reverse lookups: glibc's getnameinfo in sip6-a, through nss-mdns
+    # (which asks for link-local addresses) and that peer's avahi, which
+    # sends the PTR question for 1.0...8.e.f.ip6.arpa on its link. Our
+    # name on each link is the answer there: taken-2.local on linkA, where
+    # avahi holds taken.local.
+    test "a reverse lookup of our link-local address answers our name on that link",
+         %{avahi: avahi} do
+      start_responder(%{name: "taken", links: ["linkA", "linkB"]})
+      wait_announced(2)
+      assert peer_reverse(avahi["sip6-a"], "fe80::1") == "taken-2.local"
+      assert peer_reverse(avahi["sip6-b"], "fe80::1") == "taken.local"
+      # An address nobody has: no name.
+      assert peer_reverse(avahi["sip6-a"], "fe80::77") == nil
+
+      ptr = fn name ->
+        Peer.run("sip6-a", "mdns-ask", ["fe80::2%eth0", "fe80::1%eth0", name, "--type=ptr"])
+      end
+
+      assert ptr.(
+               :scoped_ipv6_dns.reverse_name({0xFD00, 0xA, 0, 0, 0, 0, 0, 1})
+               |> List.to_string()
+             ) ==
+               ["answers 1"]
+
+      assert ptr.(
+               :scoped_ipv6_dns.reverse_name({0xFD00, 0xB, 0, 0, 0, 0, 0, 1})
+               |> List.to_string()
+             ) ==
+               ["silent"]
+    end
+
     # RFC 6762 section 7.1: the records a question lists as known answers,
     # with at least half the TTL we would give (a one-shot query's: 10 s),
     # are left out of our answer; none left, no answer. linkA has two
@@ -674,6 +705,20 @@ defmodule ScopedIPv6.TestbedNamesTest do
     case String.split(out) do
       [address | _] -> address
       [] -> nil
+    end
+  end
+
+  # glibc's reverse lookup in a peer (getent hosts ADDRESS), through
+  # nss-mdns and that peer's avahi: the name, or nil.
+  defp peer_reverse(avahi_pid, address) do
+    {out, _} =
+      System.cmd("nsenter", ["-t", "#{avahi_pid}", "-m", "-n", "-r", "getent", "hosts", address],
+        stderr_to_stdout: true
+      )
+
+    case String.split(out) do
+      [_address, name | _] -> name
+      _ -> nil
     end
   end
 

@@ -29,7 +29,8 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mdns4-answer IF SRC ADDR    an mDNS responder on IPv4 (224.0.0.251 on IF): answers
                               every question with an A record ADDR, by unicast
                               from SRC port 5353; prints "answered" for each
-  mdns-ask SRC ADDR NAME [KNOWN/TTL]...  a one-shot mDNS query for NAME (AAAA),
+  mdns-ask SRC ADDR NAME [--type=ptr] [KNOWN/TTL]...  a one-shot mDNS query for
+                              NAME (AAAA, or PTR),
                               from SRC to ADDR port 5353 (ADDR may hold %zone),
                               with each KNOWN address as a known answer of that
                               TTL: print "answers N" for the reply, or "silent"
@@ -327,6 +328,9 @@ def mdns_ask(src, addr, name, *known):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.bind(socket.getaddrinfo(src, 0, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
     question = dns_name(name)
+    qtype = 28
+    if known and known[0] == "--type=ptr":
+        qtype, known = 12, known[1:]
     # Known answers (RFC 6762 section 7.1): AAAA records for the name, each
     # ADDRESS/TTL, in the answer section.
     answers = b""
@@ -335,7 +339,7 @@ def mdns_ask(src, addr, name, *known):
         answers += (b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, int(ttl), 16)
                     + socket.inet_pton(socket.AF_INET6, address))
     s.sendto(b"\x12\x34" + bytes(2) + struct.pack("!HHHH", 1, len(known), 0, 0) + question
-             + struct.pack("!HH", 28, 1) + answers,
+             + struct.pack("!HH", qtype, 1) + answers,
              socket.getaddrinfo(addr, 5353, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
     s.settimeout(1.0)
     try:
