@@ -25,8 +25,11 @@
 %% On stop, goodbyes (TTL 0) go out on every link that was announced.
 %%
 %% Questions are answered on the link they arrived on (IPV6_PKTINFO).
-%% A packet sent to ff02::fb comes from that link (no router forwards
-%% it); one sent to an address of ours is taken only from a source on the
+%% Over IPv6 (ff02::fb) on every link served, and over IPv4 (224.0.0.251)
+%% too on those with an IPv4 address: probes, announcements and goodbyes
+%% go out on both, an answer on the family it was asked on.
+%% A packet sent to ff02::fb or 224.0.0.251 comes from that link (no
+%% router forwards it); one sent to an address of ours is taken only from a source on the
 %% link it arrived on, link-local or within one of that link's prefixes
 %% (RFC 6762 sections 5.5 and 11): others could come from anywhere, to
 %% learn our addresses or to fake a conflict. A one-shot query (source port not 5353,
@@ -36,7 +39,7 @@
 %% at least half their TTL left (section 7.1). A reverse question for one
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
 %% answered with our name there. Response delays and aggregation, service
-%% discovery (PTR/SRV/TXT) and IPv4 multicast are not done.
+%% discovery (PTR/SRV/TXT) is not done.
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
@@ -48,6 +51,7 @@
 -endif.
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
+-define(GROUP4, {224, 0, 0, 251}).
 -define(PORT, 5353).
 -define(TTL, 120).
 -define(LEGACY_TTL, 10).
@@ -105,9 +109,13 @@ start_link(Config) ->
 -spec init({string(), all | [scoped_ipv6:scope()]}) -> {ok, map()} | ignore.
 init({Name, Links}) ->
     process_flag(trap_exit, true),
-    case open() of
+    case open(inet6) of
         {ok, Socket} ->
             State = #{socket => Socket, name => Name, links => Links,
+                      %% IPv4 (224.0.0.251) too, on the links with an IPv4
+                      %% address (`joined4'), where this host has IPv4.
+                      socket4 => case open(inet) of {ok, S4} -> S4; {error, _} -> none end,
+                      pending4 => undefined, joined4 => [],
                       %% Index => the name claimed there, when not `name'.
                       names => #{},
                       %% Index => the times of the last conflicts there.
@@ -122,7 +130,7 @@ init({Name, Links}) ->
                       %% gives them (their addresses, with prefixes).
                       interfaces => []},
             self() ! poll,
-            {ok, arm(State)};
+            {ok, arm(inet, arm(inet6, State))};
         {error, Reason} ->
             %% Without its socket there is nothing to answer with; the
             %% application runs on without a responder.
@@ -131,14 +139,20 @@ init({Name, Links}) ->
             ignore
     end.
 
-open() ->
-    case socket:open(inet6, dgram, udp) of
+%% Port 5353 of `Family', the arrival link and address told (PKTINFO), our
+%% own multicast not looped back, sent with the TTL RFC 6762 asks.
+open(Family) ->
+    case socket:open(Family, dgram, udp) of
         {ok, S} ->
-            Setup = [{{socket, reuseaddr}, true}, {{ipv6, v6only}, true},
-                     {{ipv6, recvpktinfo}, true},
-                     {{ipv6, multicast_hops}, 255}, {{ipv6, multicast_loop}, false}],
+            Setup = case Family of
+                        inet6 -> [{{socket, reuseaddr}, true}, {{ipv6, v6only}, true},
+                                  {{ipv6, recvpktinfo}, true}, {{ipv6, multicast_hops}, 255},
+                                  {{ipv6, multicast_loop}, false}];
+                        inet -> [{{socket, reuseaddr}, true}, {{ip, pktinfo}, true},
+                                 {{ip, multicast_ttl}, 255}, {{ip, multicast_loop}, false}]
+                    end,
             case lists:all(fun({O, V}) -> socket:setopt(S, O, V) =:= ok end, Setup) andalso
-                socket:bind(S, #{family => inet6, addr => any, port => ?PORT}) of
+                socket:bind(S, #{family => Family, addr => any, port => ?PORT}) of
                 ok -> {ok, S};
                 {error, _} = Error -> socket:close(S), Error;
                 false -> socket:close(S), {error, einval}
@@ -166,9 +180,15 @@ handle_cast(_Message, State) ->
 -spec handle_info(term(), map()) -> {noreply, map()}.
 handle_info({'$socket', S, select, Handle},
             #{socket := S, pending := {select_info, _, Handle}} = State) ->
-    {noreply, arm(State#{pending := undefined})};
-handle_info(rearm, #{pending := undefined} = State) ->
-    {noreply, arm(State)};
+    {noreply, arm(inet6, State#{pending := undefined})};
+handle_info({'$socket', S, select, Handle},
+            #{socket4 := S, pending4 := {select_info, _, Handle}} = State) ->
+    {noreply, arm(inet, State#{pending4 := undefined})};
+handle_info({rearm, Family}, State) ->
+    case maps:get(pending_key(Family), State) of
+        undefined -> {noreply, arm(Family, State)};
+        _Waiting -> {noreply, State}
+    end;
 handle_info(poll, State) ->
     erlang:send_after(?POLL, self(), poll),
     {noreply, poll(State)};
@@ -207,6 +227,7 @@ terminate(_Reason, #{socket := S, state := Links} = State) ->
     [send_multicast(I, announcement(State, I, 0), State)
      || {I, L} <- maps:to_list(Links), L =:= announced orelse is_tuple(L)],
     _ = socket:close(S),
+    _ = maps:get(socket4, State) =:= none orelse socket:close(maps:get(socket4, State)),
     ok.
 
 %% --- links --------------------------------------------------------------------
@@ -231,8 +252,26 @@ poll(#{socket := S, links := Wanted, state := Links, interfaces := Before} = Sta
     %% RFC 6762 section 8.1: a random 0-250 ms before the first probe, so
     %% that hosts started together do not probe in step.
     lists:foldl(fun(I, Acc) -> probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc) end,
-                State#{state := maps:merge(maps:without(Gone, Links), Announcing),
-                       interfaces := Usable}, Joined).
+                join4(State#{state := maps:merge(maps:without(Gone, Links), Announcing),
+                             interfaces := Usable}), Joined).
+
+%% 224.0.0.251 joined on the served links with an IPv4 address, left on
+%% the others.
+join4(#{socket4 := none} = State) ->
+    State;
+join4(#{socket4 := S4, joined4 := Joined, interfaces := Interfaces} = State) ->
+    With = [I || #{index := I, addrs := As} <- Interfaces,
+                 lists:any(fun(#{addr := {_, _, _, _}}) -> true; (_) -> false end, As)],
+    [membership4(S4, drop_membership, I) || I <- Joined, not lists:member(I, With)],
+    Now = [I || I <- With, lists:member(I, Joined) orelse
+                               membership4(S4, add_membership, I) =:= ok],
+    State#{joined4 := Now}.
+
+membership4(S4, Which, Index) ->
+    case scoped_ipv6_sockopts:membership(Which, ?GROUP4, any, Index) of
+        {ok, Setting} -> scoped_ipv6_sockopts:set(S4, [Setting]);
+        {error, _} = Error -> Error
+    end.
 
 %% Link `Index' probes (again), its first probe `Delay' ms from now.
 probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->
@@ -301,22 +340,42 @@ announcement(State, Index, TTL) ->
 probe(State, Index) ->
     scoped_ipv6_dns:probe_message(name(State, Index), records(State, Index, ?TTL, false, [a, aaaa])).
 
-send_multicast(Index, Packet, #{socket := S}) ->
+%% Probes, announcements and goodbyes go to ff02::fb on the link, and to
+%% 224.0.0.251 where we joined it there.
+send_multicast(Index, Packet, #{joined4 := Joined4} = State) ->
+    send_multicast(inet6, Index, Packet, State),
+    _ = lists:member(Index, Joined4) andalso send_multicast(inet, Index, Packet, State),
+    ok.
+
+send_multicast(inet6, Index, Packet, #{socket := S}) ->
     socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
-                               scope_id => Index, flowinfo => 0}).
+                               scope_id => Index, flowinfo => 0});
+send_multicast(inet, Index, Packet, #{socket4 := S4}) ->
+    %% IP_PKTINFO's interface chooses the link.
+    {ok, Ctrl} = scoped_ipv6_cmsg:encode([{pktinfo, {{0, 0, 0, 0}, Index}}], inet),
+    socket:sendmsg(S4, #{addr => #{family => inet, addr => ?GROUP4, port => ?PORT},
+                         iov => [Packet], ctrl => Ctrl}).
+
+socket_of(inet6, #{socket := S}) -> S;
+socket_of(inet, #{socket4 := S4}) -> S4.
+
+pending_key(inet6) -> pending;
+pending_key(inet) -> pending4.
 
 %% --- questions ------------------------------------------------------------------
 
 %% At most ?BATCH packets at a time, then the other messages (probes,
 %% polls) get their turn: a flood cannot starve them.
-arm(State) ->
-    arm(State, ?BATCH).
+arm(inet, #{socket4 := none} = State) ->
+    State;
+arm(Family, State) ->
+    arm(Family, State, ?BATCH).
 
-arm(State, 0) ->
-    self() ! rearm,
-    State#{pending := undefined};
-arm(#{socket := S} = State, Budget) ->
-    case socket:recvmsg(S, ?MAX_MESSAGE, 0, [], nowait) of
+arm(Family, State, 0) ->
+    self() ! {rearm, Family},
+    State#{pending_key(Family) := undefined};
+arm(Family, State, Budget) ->
+    case socket:recvmsg(socket_of(Family, State), ?MAX_MESSAGE, 0, [], nowait) of
         {ok, #{addr := From, iov := Iov} = Msg} ->
             %% A packet this code cannot handle is dropped; the responder
             %% stays up for the others.
@@ -325,9 +384,9 @@ arm(#{socket := S} = State, Budget) ->
                            logger:warning("scoped_ipv6: mDNS packet dropped: ~0tp", [{Class, Reason}]),
                            State
                    end,
-            arm(Next, Budget - 1);
+            arm(Family, Next, Budget - 1);
         {select, SelectInfo} ->
-            State#{pending := SelectInfo};
+            State#{pending_key(Family) := SelectInfo};
         {error, _} ->
             State
     end.
@@ -343,14 +402,14 @@ arrival(#{ctrl := Ctrl}) ->
 arrival(_) ->
     {0, none}.
 
-handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
+handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
        #{state := Links} = State) ->
     LinkState = maps:get(Index, Links, gone),
     Lower = lower(name(State, Index)),
     case LinkState =/= gone andalso from_link(From, Index, To, State) andalso
         scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false} = Msg} when LinkState =:= announced ->
-            question(Msg, Index, Lower, From, Port, State);
+            question(Msg, Index, Lower, {Family, From, Port}, State);
         {ok, #{reply := true} = Msg} when LinkState =:= probing ->
             conflict(Msg, Index, Lower, State);
         {ok, #{reply := false} = Msg} when LinkState =:= probing ->
@@ -363,16 +422,20 @@ handle(#{family := inet6, port := Port} = From, {Index, To}, Packet,
 handle(_From, _Arrival, _Packet, State) ->
     State.
 
-%% Sent to ff02::fb: from the link. Sent to us: only from link `Index'
+%% Sent to ff02::fb or 224.0.0.251: from the link. Sent to us: only from link `Index'
 %% (RFC 6762 section 5.5; scoped_ipv6_addr:from_link/3).
 from_link(_From, Index, {?GROUP, Index}, _State) ->
+    true;
+from_link(_From, _Index, ?GROUP4, _State) ->
+    %% 224.0.0.0/24 is never forwarded: from the arrival link.
     true;
 from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
     scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
-question(#{id := Id, questions := Questions, known := Known}, Index, Lower, From, Port,
-         #{socket := S} = State) ->
+question(#{id := Id, questions := Questions, known := Known}, Index, Lower,
+         {Family, From, Port}, State) ->
+    S = socket_of(Family, State),
     {Ours, Wanted} = asked(Questions, Lower, addresses(State, Index)),
     case Ours of
         [] ->
@@ -391,7 +454,8 @@ question(#{id := Id, questions := Questions, known := Known}, Index, Lower, From
             _ = Records =/= [] andalso
                 case Unicast of
                     true -> socket:sendto(S, Packet, From);
-                    false -> send_multicast(Index, Packet, State)
+                    %% RFC 6762 section 6: the family it was asked on.
+                    false -> send_multicast(Family, Index, Packet, State)
                 end,
             State
     end.

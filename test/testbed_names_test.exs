@@ -139,7 +139,27 @@ defmodule ScopedIPv6.TestbedNamesTest do
         File.rm_rf(dir)
       end)
 
-      :ok
+      %{avahi_v: os_pid}
+    end
+
+    # Our responder over IPv4 too, on a link with an IPv4 address: the
+    # avahi in sip6-v speaks IPv4 only, and glibc there finds us through it
+    # (nss-mdns); a Python one-shot query to 224.0.0.251 gets our A record.
+    test "our responder answers over IPv4: an IPv4-only avahi finds us", %{avahi_v: avahi} do
+      on_exit(fn ->
+        Application.delete_env(:scoped_ipv6, :mdns_responder)
+        restart()
+      end)
+
+      start_responder(%{name: "device", links: ["linkV"]})
+      wait_announced(1)
+      assert peer_lookup(avahi, "device.local") == "fe80::1"
+
+      assert Peer.run("sip6-v", "mdns4-ask", ["10.13.0.2", "device.local"]) == [
+               "answers 1 with 10.13.0.1"
+             ]
+
+      assert Peer.run("sip6-v", "mdns4-ask", ["10.13.0.2", "nobody.local"]) == ["silent"]
     end
 
     # RFC 6762 section 11: over IPv4 the querying socket is bound to a

@@ -29,6 +29,9 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mdns4-answer IF SRC ADDR    an mDNS responder on IPv4 (224.0.0.251 on IF): answers
                               every question with an A record ADDR, by unicast
                               from SRC port 5353; prints "answered" for each
+  mdns4-ask SRC NAME          over IPv4: a one-shot mDNS query for NAME (A) from SRC
+                              to 224.0.0.251: print "answers N with ADDRESS..." for
+                              the unicast reply, or "silent" after 1 s
   mdns-ask SRC ADDR NAME [--type=ptr] [KNOWN/TTL]...  a one-shot mDNS query for
                               NAME (AAAA, or PTR),
                               from SRC to ADDR port 5353 (ADDR may hold %zone),
@@ -324,6 +327,25 @@ def mdns4_answer(ifname, src, addr):
         say("answered")
 
 
+def mdns4_ask(src, name):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(src))
+    s.sendto(b"\x56\x78" + bytes(2) + struct.pack("!HHHH", 1, 0, 0, 0) + dns_name(name)
+             + struct.pack("!HH", 1, 1), ("224.0.0.251", 5353))
+    s.settimeout(1.0)
+    try:
+        reply = s.recv(9000)
+    except socket.timeout:
+        say("silent")
+        return
+    count = struct.unpack("!H", reply[6:8])[0]
+    # Each A record's address: its 4 bytes after type 1, class, TTL and length 4.
+    found = [socket.inet_ntoa(reply[i + 10:i + 14]) for i in range(12, len(reply) - 13)
+             if reply[i:i + 2] == b"\x00\x01" and reply[i + 8:i + 10] == b"\x00\x04"]
+    say("answers", count, "with", *found)
+
+
 def mdns_ask(src, addr, name, *known):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.bind(socket.getaddrinfo(src, 0, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
@@ -549,6 +571,7 @@ ROLES = {
     "http-name": http_name,
     "dns-nxdomain": dns_nxdomain,
     "mdns-ask": mdns_ask,
+    "mdns4-ask": mdns4_ask,
     "mdns4-answer": mdns4_answer,
 }
 
