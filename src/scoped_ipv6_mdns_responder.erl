@@ -46,10 +46,6 @@
 -export([start_link/1, config/0, names/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--ifdef(TEST).
--export([alternative/1]).
--endif.
-
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
 -define(GROUP4, {224, 0, 0, 251}).
 -define(PORT, 5353).
@@ -195,7 +191,7 @@ handle_info(poll, State) ->
 handle_info({probe, Index, N, Sequence}, #{state := Links, probes := Probes} = State) ->
     case {maps:get(Index, Links, gone), maps:get(Index, Probes, none)} of
         {probing, Sequence} when N < 3 ->
-            send_multicast(Index, probe(State, Index), State),
+            send_multicast(Index, scoped_ipv6_mdns_records:probe(link(State, Index), ?TTL), State),
             erlang:send_after(?PROBE_WAIT, self(), {probe, Index, N + 1, Sequence}),
             {noreply, State};
         {probing, Sequence} ->
@@ -307,16 +303,6 @@ text(L) ->
     catch error:_ -> error
     end.
 
-%% Our records of `Types' for link `Index': its IPv6 addresses (AAAA) and
-%% IPv4 (A).
-records(State, Index, TTL, Flush, Types) ->
-    Name = name(State, Index),
-    Addrs = addresses(State, Index),
-    Aaaa = lists:member(aaaa, Types),
-    A = lists:member(a, Types),
-    [rr(Name, aaaa, Ip, TTL, Flush) || Aaaa, {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
-        [rr(Name, a, Ip, TTL, Flush) || A, {_, _, _, _} = Ip <- Addrs].
-
 %% The addresses of link `Index' without their scopes (records carry
 %% none): the scoped (link-local) ones first, then other IPv6, then IPv4.
 addresses(#{interfaces := Interfaces}, Index) ->
@@ -325,20 +311,19 @@ addresses(#{interfaces := Interfaces}, Index) ->
         [Ip || {_, _, _, _, _, _, _, _} = Ip <- Addrs] ++
         [Ip || {_, _, _, _} = Ip <- Addrs].
 
-%% The addresses of link `Index' as scoped_ipv6_addr:interfaces/0 gives them.
-link_addresses(Interfaces, Index) ->
-    lists:append([As || #{index := I, addrs := As} <- Interfaces, I =:= Index]).
-
-rr(Name, Type, Ip, TTL, Flush) ->
-    scoped_ipv6_dns:address_record(Name, Type, Ip, TTL, Flush).
+%% Link `Index' as scoped_ipv6_mdns_records takes it: the name claimed
+%% there and its addresses.
+link(State, Index) ->
+    {name(State, Index), addresses(State, Index)}.
 
 %% Every record of ours on link `Index', as an unsolicited answer (TTL 0:
 %% a goodbye, RFC 6762 section 10.1).
 announcement(State, Index, TTL) ->
-    scoped_ipv6_dns:answer_message(0, [], records(State, Index, TTL, true, [a, aaaa])).
+    scoped_ipv6_mdns_records:announcement(link(State, Index), TTL).
 
-probe(State, Index) ->
-    scoped_ipv6_dns:probe_message(name(State, Index), records(State, Index, ?TTL, false, [a, aaaa])).
+%% The addresses of link `Index' as scoped_ipv6_addr:interfaces/0 gives them.
+link_addresses(Interfaces, Index) ->
+    lists:append([As || #{index := I, addrs := As} <- Interfaces, I =:= Index]).
 
 %% Probes, announcements and goodbyes go to ff02::fb on the link, and to
 %% 224.0.0.251 where we joined it there.
@@ -405,17 +390,30 @@ arrival(_) ->
 handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
        #{state := Links} = State) ->
     LinkState = maps:get(Index, Links, gone),
-    Lower = lower(name(State, Index)),
+    Link = link(State, Index),
     case LinkState =/= gone andalso from_link(From, Index, To, State) andalso
         scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false} = Msg} when LinkState =:= announced ->
-            question(Msg, Index, Lower, {Family, From, Port}, State);
-        {ok, #{reply := true} = Msg} when LinkState =:= probing ->
-            conflict(Msg, Index, Lower, State);
-        {ok, #{reply := false} = Msg} when LinkState =:= probing ->
-            tie_break(Msg, Index, Lower, State);
-        {ok, #{reply := true} = Msg} when LinkState =:= announced ->
-            contested(Msg, Index, Lower, State);
+            question(Msg, Index, Link, {Family, From, Port}, State);
+        {ok, #{reply := true, records := Records}} when LinkState =:= probing ->
+            conflict(scoped_ipv6_mdns_records:taken(Records, Link), Index, State);
+        {ok, #{reply := false, authority := Authority}} when LinkState =:= probing ->
+            %% RFC 6762 section 8.2: another host probing for our name as
+            %% we do. We lose: we probe again in a second, by when the
+            %% winner answers for the name. We win: its probe is ignored.
+            case scoped_ipv6_mdns_records:loses(Authority, Link) of
+                true -> probe_from(Index, ?PROBE_DEFER, State);
+                false -> State
+            end;
+        {ok, #{reply := true, records := Records}} when LinkState =:= announced ->
+            %% RFC 6762 section 9: after we announced, another host's claim
+            %% to our name: the link is probed again. If that host answers
+            %% a probe, the name is its there (conflict/3); if not, we
+            %% announce again.
+            case scoped_ipv6_mdns_records:claimed(Records, Link) of
+                true -> probe_from(Index, 0, State);
+                false -> State
+            end;
         _ ->
             State
     end;
@@ -433,22 +431,24 @@ from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
     scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
-question(#{id := Id, questions := Questions, known := Known}, Index, Lower,
+question(#{id := Id, questions := Questions, known := Known}, Index, Link,
          {Family, From, Port}, State) ->
     S = socket_of(Family, State),
-    {Ours, Wanted} = asked(Questions, Lower, addresses(State, Index)),
+    {Ours, Wanted} = scoped_ipv6_mdns_records:asked(Questions, Link),
     case Ours of
         [] ->
             State;
         _ when Port =/= ?PORT ->
             %% One-shot (legacy unicast) query: id and question back, short TTL.
-            Records = unknown(answers(State, Index, ?LEGACY_TTL, false, Wanted), Known,
-                              ?LEGACY_TTL),
+            Records = scoped_ipv6_mdns_records:unknown(
+                        scoped_ipv6_mdns_records:answers(Link, ?LEGACY_TTL, false, Wanted),
+                        Known, ?LEGACY_TTL),
             _ = Records =/= [] andalso
                 socket:sendto(S, scoped_ipv6_dns:answer_message(Id, Ours, Records), From),
             State;
         _ ->
-            Records = unknown(answers(State, Index, ?TTL, true, Wanted), Known, ?TTL),
+            Records = scoped_ipv6_mdns_records:unknown(
+                        scoped_ipv6_mdns_records:answers(Link, ?TTL, true, Wanted), Known, ?TTL),
             Unicast = lists:any(fun({_, _, _, QU, _}) -> QU end, Ours),
             Packet = scoped_ipv6_dns:answer_message(0, [], Records),
             _ = Records =/= [] andalso
@@ -460,130 +460,26 @@ question(#{id := Id, questions := Questions, known := Known}, Index, Lower,
             State
     end.
 
-%% The questions that are ours, and what they ask for: `a' and `aaaa' for
-%% our name, `{ptr, Ip}' for the reverse name (ip6.arpa, in-addr.arpa) of
-%% one of the link's addresses `Ips'.
-asked(Questions, Lower, Ips) ->
-    Reverse = [{scoped_ipv6_dns:reverse_name(Ip), Ip} || lists:any(fun is_reverse/1, Questions),
-                                                        Ip <- Ips],
-    Asked = [{Q, Wanted} || {Name, Type, Class, _Unicast, _} = Q <- Questions,
-                            lists:member(Class, [in, any]),
-                            Wanted <- wanted(Name, Type, Lower, Reverse)],
-    {lists:usort([Q || {Q, _} <- Asked]), [W || {_, W} <- Asked]}.
-
-wanted(Lower, any, Lower, _Reverse) -> [a, aaaa];
-wanted(Lower, Type, Lower, _Reverse) when Type =:= a; Type =:= aaaa -> [Type];
-wanted(Name, Type, _Lower, Reverse) when Type =:= ptr; Type =:= any ->
-    [{ptr, Ip} || {Reversed, Ip} <- Reverse, Reversed =:= Name];
-wanted(_Name, _Type, _Lower, _Reverse) ->
-    [].
-
-is_reverse({Name, _, _, _, _}) ->
-    lists:suffix(".arpa", Name).
-
-%% Our records for what was asked: the addresses of `Wanted''s types, and
-%% a reverse pointer to our name for each `{ptr, Ip}'.
-answers(State, Index, TTL, Flush, Wanted) ->
-    Name = name(State, Index),
-    records(State, Index, TTL, Flush, [T || T <- Wanted, is_atom(T)]) ++
-        [scoped_ipv6_dns:pointer_record(scoped_ipv6_dns:reverse_name(Ip), Name, TTL, Flush)
-         || {ptr, Ip} <- lists:usort([W || {ptr, _} = W <- Wanted])].
-
-%% RFC 6762 section 7.1: a record the question already lists among its
-%% known answers, with at least half the TTL we would give, is not sent.
-unknown(Records, Known, TTL) ->
-    Fresh = [Key || {Key, Left} <- Known, Left >= TTL div 2],
-    [R || R <- Records, not lists:member(scoped_ipv6_dns:record_key(R), Fresh)].
-
 %% Someone else answers for our name on this link while we probe: the
 %% link probes again for the next name (section 9), at once, or 5 s from
 %% now after fifteen conflicts within 10 s (section 8.1).
-conflict(#{records := Records}, Index, Lower,
-         #{names := Names, conflicts := Conflicts} = State) ->
-    case [R || {Owner, _Type, _Data} = R <- Records, Owner =:= Lower] of
-        [] ->
-            State;
-        _Theirs ->
-            Taken = name(State, Index),
-            Next = alternative(Taken),
-            logger:warning("scoped_ipv6: ~ts is taken on link ~p: trying ~ts there",
-                           [Taken, Index, Next]),
-            Now = erlang:monotonic_time(millisecond),
-            Recent = [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD],
-            Delay = case length(Recent) >= ?CONFLICT_LIMIT of
-                        true -> ?CONFLICT_WAIT;
-                        false -> 0
-                    end,
-            probe_from(Index, Delay,
-                       State#{names := Names#{Index => Next},
-                              conflicts := Conflicts#{Index => lists:sublist([Now | Recent],
-                                                                             ?CONFLICT_LIMIT)}})
-    end.
+conflict(false, _Index, State) ->
+    State;
+conflict(true, Index, #{names := Names, conflicts := Conflicts} = State) ->
+    Taken = name(State, Index),
+    Next = scoped_ipv6_mdns_records:alternative(Taken),
+    logger:warning("scoped_ipv6: ~ts is taken on link ~p: trying ~ts there", [Taken, Index, Next]),
+    Now = erlang:monotonic_time(millisecond),
+    Recent = [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD],
+    Delay = case length(Recent) >= ?CONFLICT_LIMIT of
+                true -> ?CONFLICT_WAIT;
+                false -> 0
+            end,
+    probe_from(Index, Delay,
+               State#{names := Names#{Index => Next},
+                      conflicts := Conflicts#{Index => lists:sublist([Now | Recent],
+                                                                     ?CONFLICT_LIMIT)}}).
 
 %% The name claimed on link `Index'.
 name(#{names := Names, name := Name}, Index) ->
     maps:get(Index, Names, Name).
-
-%% The name to try after `Name' was taken: its first label with `-2'
-%% added, or its number raised (`device' -> `device-2' -> `device-3'), as
-%% avahi chooses; the label is cut to stay within 63 bytes.
-alternative(Name) ->
-    {Label, Domain} = lists:splitwith(fun(C) -> C =/= $. end, Name),
-    {Base, N} = numbered(Label),
-    Suffix = "-" ++ integer_to_list(N + 1),
-    lists:sublist(Base, 63 - length(Suffix)) ++ Suffix ++ Domain.
-
-numbered(Label) ->
-    case string:split(Label, "-", trailing) of
-        [Base, Digits] when Base =/= [], Digits =/= [], length(Digits) =< 9 ->
-            case lists:all(fun(C) -> C >= $0 andalso C =< $9 end, Digits) of
-                true -> {Base, list_to_integer(Digits)};
-                false -> {Label, 1}
-            end;
-        _ ->
-            {Label, 1}
-    end.
-
-%% RFC 6762 section 9: an answer, after we announced, that gives our name
-%% an address we do not have on this link is another host's claim. The
-%% link is probed again: if that host answers a probe, the name is its
-%% there and we probe for the next (conflict/4); if not, we announce
-%% again. An answer with only our own addresses (another host's cache,
-%% say) is no conflict.
-contested(#{records := Records}, Index, Lower, State) ->
-    Ours = addresses(State, Index),
-    Claimed = [Data || {Owner, Type, Data} <- Records, Owner =:= Lower,
-                       Type =:= a orelse Type =:= aaaa, not lists:member(Data, Ours)],
-    case Claimed of
-        [] ->
-            State;
-        _ ->
-            probe_from(Index, 0, State)
-    end.
-
-%% RFC 6762 section 8.2: another host probing for our name on this link
-%% while we do. Each side's address records, sorted (class, type, then
-%% the data's bytes), are compared in order, a longer list winning a tie
-%% of its first records; the lexicographically later side wins. We lose:
-%% we probe again in a second, by when the winner answers for the name.
-%% We win, or the records are the same: its probe is ignored.
-tie_break(#{authority := Authority}, Index, Lower, State) ->
-    Theirs = lists:sort([sortable(Data) || {Owner, Type, Data} <- Authority,
-                                           Owner =:= Lower, is_address(Type, Data)]),
-    Ours = lists:sort([sortable(Ip) || Ip <- addresses(State, Index)]),
-    case Theirs =/= [] andalso Ours < Theirs of
-        true -> probe_from(Index, ?PROBE_DEFER, State);
-        false -> State
-    end.
-
-%% An A or AAAA record's data as decoded (anything else is no address).
-is_address(a, {_, _, _, _}) -> true;
-is_address(aaaa, {_, _, _, _, _, _, _, _}) -> true;
-is_address(_Type, _Data) -> false.
-
-%% An address record as section 8.2 orders it: its class (IN, 1), its
-%% type (A 1, AAAA 28), then the data as sent.
-sortable({_, _, _, _} = Ip) -> {1, 1, scoped_ipv6_addr:to_bytes(Ip)};
-sortable({_, _, _, _, _, _, _, _} = Ip) -> {1, 28, scoped_ipv6_addr:to_bytes(Ip)}.
-
-lower(Name) -> scoped_ipv6_dns:lower(Name).

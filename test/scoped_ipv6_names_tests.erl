@@ -132,6 +132,39 @@ responder_messages_test() ->
 
 %% --- resolv.conf ---------------------------------------------------------------
 
+%% The responder's reading of what it hears (RFC 6762), on a link named
+%% device.local with fe80::1 and 10.0.0.1.
+responder_records_test_() ->
+    Link = {"Device.local", [?LL(1), {10, 0, 0, 1}]},
+    R = scoped_ipv6_mdns_records,
+    Q = fun(Name, Type) -> {Name, Type, in, false, query} end,
+    [%% Questions: ours by name (any case was lowered by the reader) or by
+     %% reverse name; others not.
+     ?_assertEqual({[Q("device.local", any)], [a, aaaa]},
+                   R:asked([Q("device.local", any), Q("other.local", any)], Link)),
+     ?_assertEqual({[Q("1.0.0.10.in-addr.arpa", ptr)], [{ptr, {10, 0, 0, 1}}]},
+                   R:asked([Q("1.0.0.10.in-addr.arpa", ptr), Q("2.0.0.10.in-addr.arpa", ptr)],
+                           Link)),
+     ?_assertEqual({[], []}, R:asked([{"device.local", a, chaos, false, query}], Link)),
+     %% Section 8.1: any answer for our name while probing.
+     ?_assert(R:taken([{"device.local", aaaa, ?LL(9)}], Link)),
+     ?_assertNot(R:taken([{"other.local", aaaa, ?LL(9)}], Link)),
+     %% Section 9: only an address that is not ours is a claim.
+     ?_assert(R:claimed([{"device.local", aaaa, ?LL(9)}], Link)),
+     ?_assertNot(R:claimed([{"device.local", aaaa, ?LL(1)}, {"device.local", a, {10, 0, 0, 1}}],
+                           Link)),
+     ?_assertNot(R:claimed([{"device.local", aaaa, not_an_address}], Link)),
+     %% Section 8.2: A (type 1) sorts before AAAA (28); the later side
+     %% wins, a longer list wins a tie of its first records.
+     ?_assert(R:loses([{"device.local", a, {10, 0, 0, 2}}, {"device.local", aaaa, ?LL(1)}], Link)),
+     ?_assertNot(R:loses([{"device.local", a, {10, 0, 0, 0}}, {"device.local", aaaa, ?LL(9)}],
+                         Link)),
+     ?_assert(R:loses([{"device.local", a, {10, 0, 0, 1}}, {"device.local", aaaa, ?LL(1)},
+                       {"device.local", aaaa, ?LL(2)}], Link)),
+     ?_assertNot(R:loses([{"device.local", a, {10, 0, 0, 1}}, {"device.local", aaaa, ?LL(1)}],
+                         Link)),
+     ?_assertNot(R:loses([], Link))].
+
 %% Reverse names, as dig -x writes them.
 reverse_name_test_() ->
     Reverse = fun scoped_ipv6_dns:reverse_name/1,
@@ -143,7 +176,7 @@ reverse_name_test_() ->
 
 %% RFC 6762 section 9: the names tried after a conflict, as avahi's.
 alternative_names_test_() ->
-    Next = fun scoped_ipv6_mdns_responder:alternative/1,
+    Next = fun scoped_ipv6_mdns_records:alternative/1,
     Long = lists:duplicate(63, $a),
     [?_assertEqual("device-2.local", Next("device.local")),
      ?_assertEqual("device-3.local", Next("device-2.local")),
