@@ -191,7 +191,7 @@ handle_info(poll, State) ->
 handle_info({probe, Index, N, Sequence}, #{state := Links, probes := Probes} = State) ->
     case {maps:get(Index, Links, gone), maps:get(Index, Probes, none)} of
         {probing, Sequence} when N < 3 ->
-            send_multicast(Index, scoped_ipv6_mdns_records:probe(link(State, Index), ?TTL), State),
+            send_multicast(Index, scoped_ipv6_mdns_records:probe(on_link(State, Index), ?TTL), State),
             erlang:send_after(?PROBE_WAIT, self(), {probe, Index, N + 1, Sequence}),
             {noreply, State};
         {probing, Sequence} ->
@@ -313,13 +313,13 @@ addresses(#{interfaces := Interfaces}, Index) ->
 
 %% Link `Index' as scoped_ipv6_mdns_records takes it: the name claimed
 %% there and its addresses.
-link(State, Index) ->
+on_link(State, Index) ->
     {name(State, Index), addresses(State, Index)}.
 
 %% Every record of ours on link `Index', as an unsolicited answer (TTL 0:
 %% a goodbye, RFC 6762 section 10.1).
 announcement(State, Index, TTL) ->
-    scoped_ipv6_mdns_records:announcement(link(State, Index), TTL).
+    scoped_ipv6_mdns_records:announcement(on_link(State, Index), TTL).
 
 %% The addresses of link `Index' as scoped_ipv6_addr:interfaces/0 gives them.
 link_addresses(Interfaces, Index) ->
@@ -390,7 +390,7 @@ arrival(_) ->
 handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
        #{state := Links} = State) ->
     LinkState = maps:get(Index, Links, gone),
-    Link = link(State, Index),
+    Link = on_link(State, Index),
     case LinkState =/= gone andalso from_link(From, Index, To, State) andalso
         scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false} = Msg} when LinkState =:= announced ->

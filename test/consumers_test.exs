@@ -235,8 +235,19 @@ defmodule ScopedIPv6.ConsumersTest do
     %% gen_tcp itself through the library's tcp_module, loaded in the
     %% embedded release as any other of its modules.
     ViaGenTcp = Call(gen_tcp, connect, ["fe80::1", 9, [{tcp_module, scoped_ipv6_tcp_module}], 1000]),
+    %% A scoped UDP socket there: its process and its reader are modules
+    %% of their own, which the release must hold and load.
+    Lo = {0,0,0,0,0,0,0,1},
+    Udp = Call(erlang, apply, [fun() ->
+                                       {ok, S} = scoped_ipv6_udp:open(0, [binary, {ip, Lo}]),
+                                       {ok, {_, P}} = scoped_ipv6_udp:sockname(S),
+                                       ok = scoped_ipv6_udp:send(S, Lo, P, <<"x">>),
+                                       Got = scoped_ipv6_udp:recv(S, 0, 2000),
+                                       ok = scoped_ipv6_udp:close(S),
+                                       Got
+                               end, []]),
     Answer = {Ping, Call(code, get_mode, []), Call(init, get_argument, [proto_dist]),
-              Call(scoped_ipv6, parse, ["fe80::1%1"]), Call(os, getpid, []), ViaGenTcp},
+              Call(scoped_ipv6, parse, ["fe80::1%1"]), Call(os, getpid, []), ViaGenTcp, Udp},
     Call(init, stop, []),
     io:format("~0p~n", [Answer]),
     halt().
@@ -261,7 +272,8 @@ defmodule ScopedIPv6.ConsumersTest do
 
     assert match?(
              {:pong, :embedded, {:ok, [[~c"scoped_ipv6"]]},
-              {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}}, _pid, {:error, :scope_required}},
+              {:ok, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, 1}}, _pid, {:error, :scope_required},
+              {:ok, {{0, 0, 0, 0, 0, 0, 0, 1}, _port, "x"}}},
              answer
            ),
            "probe: #{out}\nrelease: #{release_out}"
@@ -275,7 +287,7 @@ defmodule ScopedIPv6.ConsumersTest do
       {^port, {:exit_status, _}} -> acc
     after
       30_000 ->
-        with {_, _, _, _, pid, _} when is_list(pid) <- answer,
+        with {_, _, _, _, pid, _, _} when is_list(pid) <- answer,
              do: System.cmd("kill", ["-9", "#{pid}"])
 
         acc <> "\n(did not stop within 30 s)"
