@@ -235,17 +235,24 @@ defmodule ScopedIPv6.ConsumersTest do
     %% gen_tcp itself through the library's tcp_module, loaded in the
     %% embedded release as any other of its modules.
     ViaGenTcp = Call(gen_tcp, connect, ["fe80::1", 9, [{tcp_module, scoped_ipv6_tcp_module}], 1000]),
-    %% A scoped UDP socket there: its process and its reader are modules
-    %% of their own, which the release must hold and load.
-    Lo = {0,0,0,0,0,0,0,1},
-    Udp = Call(erlang, apply, [fun() ->
-                                       {ok, S} = scoped_ipv6_udp:open(0, [binary, {ip, Lo}]),
-                                       {ok, {_, P}} = scoped_ipv6_udp:sockname(S),
-                                       ok = scoped_ipv6_udp:send(S, Lo, P, <<"x">>),
-                                       Got = scoped_ipv6_udp:recv(S, 0, 2000),
-                                       ok = scoped_ipv6_udp:close(S),
-                                       Got
-                               end, []]),
+    %% A scoped UDP socket there, in one process (its owner): its process
+    %% and its reader are modules of their own, which the release must
+    %% hold and load. Sent as abstract code for the release's erl_eval: a
+    %% fun made here would be another erl_eval's (a mix release strips
+    %% its beams), a badfun there.
+    {ok, Tokens, _} = erl_scan:string(
+        "Lo = {0,0,0,0,0,0,0,1},"
+        "{ok, S} = scoped_ipv6_udp:open(0, [binary, {ip, Lo}]),"
+        "{ok, {_, P}} = scoped_ipv6_udp:sockname(S),"
+        "ok = scoped_ipv6_udp:send(S, Lo, P, <<120>>),"
+        "Got = scoped_ipv6_udp:recv(S, 0, 2000),"
+        "ok = scoped_ipv6_udp:close(S),"
+        "Got."),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    Udp = case Call(erl_eval, exprs, [Exprs, []]) of
+              {value, Value, _Bindings} -> Value;
+              Other -> Other
+          end,
     Answer = {Ping, Call(code, get_mode, []), Call(init, get_argument, [proto_dist]),
               Call(scoped_ipv6, parse, ["fe80::1%1"]), Call(os, getpid, []), ViaGenTcp, Udp},
     Call(init, stop, []),
@@ -264,7 +271,7 @@ defmodule ScopedIPv6.ConsumersTest do
         stderr_to_stdout: true
       )
 
-    answer = if status == 0, do: erl_term(last_line(out))
+    answer = if status == 0, do: erl_term(last_line(out), out)
     release_out = release_output(port, answer, "")
     # The two nodes started an epmd in this namespace: leave none behind
     # (epmd refuses while another node is registered with it).
@@ -388,10 +395,14 @@ defmodule ScopedIPv6.ConsumersTest do
     |> Enum.to_list()
   end
 
-  defp erl_term(text) do
-    {:ok, tokens, _} = :erl_scan.string(String.to_charlist(text <> "."))
-    {:ok, term} = :erl_parse.parse_term(tokens)
-    term
+  # The term a probe printed last; what it printed, when that is no term.
+  defp erl_term(text, out) do
+    with {:ok, tokens, _} <- :erl_scan.string(String.to_charlist(text <> ".")),
+         {:ok, term} <- :erl_parse.parse_term(tokens) do
+      term
+    else
+      _ -> flunk("the probe printed no term: #{out}")
+    end
   end
 
   defp last_line(out), do: out |> String.split("\n", trim: true) |> List.last()
