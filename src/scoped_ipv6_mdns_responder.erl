@@ -240,11 +240,9 @@ poll(#{socket := S, links := Wanted, state := Links, interfaces := Before} = Sta
     Here = [I || #{index := I} <- Usable],
     Gone = [I || I <- maps:keys(Links), not lists:member(I, Here)],
     New = [I || I <- Here, not maps:is_key(I, Links)],
-    [socket:setopt(S, {ipv6, drop_membership}, #{multiaddr => ?GROUP, interface => I})
-     || I <- Gone],
+    [scoped_ipv6_sockopts:set_membership(S, drop_membership, ?GROUP, I) || I <- Gone],
     Joined = [I || I <- New,
-                   socket:setopt(S, {ipv6, add_membership},
-                                 #{multiaddr => ?GROUP, interface => I}) =:= ok],
+                   scoped_ipv6_sockopts:set_membership(S, add_membership, ?GROUP, I) =:= ok],
     %% RFC 6762 section 8.1: a random 0-250 ms before the first probe, so
     %% that hosts started together do not probe in step.
     lists:foldl(fun(I, Acc) -> probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc) end,
@@ -258,16 +256,12 @@ join4(#{socket4 := none} = State) ->
 join4(#{socket4 := S4, joined4 := Joined, interfaces := Interfaces} = State) ->
     With = [I || #{index := I, addrs := As} <- Interfaces,
                  lists:any(fun(#{addr := {_, _, _, _}}) -> true; (_) -> false end, As)],
-    [membership4(S4, drop_membership, I) || I <- Joined, not lists:member(I, With)],
+    [scoped_ipv6_sockopts:set_membership(S4, drop_membership, ?GROUP4, I)
+     || I <- Joined, not lists:member(I, With)],
     Now = [I || I <- With, lists:member(I, Joined) orelse
-                               membership4(S4, add_membership, I) =:= ok],
+                               scoped_ipv6_sockopts:set_membership(S4, add_membership, ?GROUP4,
+                                                                   I) =:= ok],
     State#{joined4 := Now}.
-
-membership4(S4, Which, Index) ->
-    case scoped_ipv6_sockopts:membership(Which, ?GROUP4, any, Index) of
-        {ok, Setting} -> scoped_ipv6_sockopts:set(S4, [Setting]);
-        {error, _} = Error -> Error
-    end.
 
 %% Link `Index' probes (again), its first probe `Delay' ms from now.
 probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->

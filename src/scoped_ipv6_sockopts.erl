@@ -9,7 +9,7 @@
 -include("scoped_ipv6_udp.hrl").
 
 -export([for_gen_tcp/2, for_connect/1, udp_open/2, udp_setting/2, udp_reading/2, on_family/3,
-         membership/4, set/2,
+         membership/4, set_membership/4, set/2,
          family/2,
          bound_to_interface/2, refused_option/2]).
 
@@ -163,6 +163,16 @@ membership(add_membership, Group, Local, Index) ->
     ip_mreqn(ip_add_membership, Group, Local, Index);
 membership(drop_membership, Group, Local, Index) ->
     ip_mreqn(ip_drop_membership, Group, Local, Index).
+
+%% @doc Joins or leaves `Group' on interface `Index' on a socket of OTP's
+%% socket module, as membership/4 says.
+-spec set_membership(socket:socket(), add_membership | drop_membership, inet:ip_address(),
+                     non_neg_integer()) -> ok | {error, term()}.
+set_membership(Socket, Which, Group, Index) ->
+    case membership(Which, Group, any, Index) of
+        {ok, Setting} -> set(Socket, [Setting]);
+        {error, _} = Error -> Error
+    end.
 
 ip_mreqn(Name, {A, B, C, D}, Local, Index) ->
     {E, F, G, H} = case Local of any -> {0, 0, 0, 0}; _ -> Local end,

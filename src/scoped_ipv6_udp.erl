@@ -153,13 +153,7 @@ open(Port, Opts) ->
               inet:port_number()) -> ok | {error, scoped_ipv6:reason()}.
 connect(#scoped_udp{socket = Socket}, Address, Port)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
-    case scoped_ipv6_dest:resolve(Address, infinity) of
-        {ok, {Ip, Scope}} ->
-            To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
-            scoped_ipv6_dest:explain(socket:connect(Socket, To), Scope);
-        {error, _} = Error ->
-            Error
-    end;
+    to_destination(Address, Port, fun(To) -> socket:connect(Socket, To) end);
 connect(Socket, Address, Port) ->
     erlang:error(badarg, [Socket, Address, Port]).
 
@@ -219,12 +213,7 @@ send(S, Destination, Data) ->
 send(#scoped_udp{socket = Socket} = S, Address, Port, Data)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
     is_iodata(Data) orelse erlang:error(badarg, [S, Address, Port, Data]),
-    case scoped_ipv6_dest:resolve(Address, infinity) of
-        {ok, {Ip, Scope}} ->
-            To = scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope),
-            scoped_ipv6_dest:explain(socket:sendto(Socket, Data, To), Scope);
-        {error, _} = Error -> Error
-    end;
+    to_destination(Address, Port, fun(To) -> socket:sendto(Socket, Data, To) end);
 send(Socket, Address, Port, Data) ->
     erlang:error(badarg, [Socket, Address, Port, Data]).
 
@@ -552,16 +541,21 @@ call(Server, Request) ->
 membership(#scoped_udp{socket = Socket}, Which, Group, Scope)
   when ?is_ip6_address(Group); ?is_ip4_address(Group) ->
     case scoped_ipv6_dest:interface_index(Scope) of
-        {ok, Index} ->
-            case scoped_ipv6_sockopts:membership(Which, Group, any, Index) of
-                {ok, Setting} -> scoped_ipv6_sockopts:set(Socket, [Setting]);
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
+        {ok, Index} -> scoped_ipv6_sockopts:set_membership(Socket, Which, Group, Index);
+        {error, _} = Error -> Error
     end;
 membership(Socket, Which, Group, Scope) ->
     erlang:error(badarg, [Socket, Which, Group, Scope]).
+
+%% `Do' with `Address' and `Port' as OTP's sockaddr map (a host name looked
+%% up, a zone name resolved), and its error explained by the scope.
+to_destination(Address, Port, Do) ->
+    case scoped_ipv6_dest:resolve(Address, infinity) of
+        {ok, {Ip, Scope}} ->
+            scoped_ipv6_dest:explain(Do(scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope)), Scope);
+        {error, _} = Error ->
+            Error
+    end.
 
 scoped({ok, SockAddr}) -> {ok, scoped_ipv6_addr:from_sockaddr(SockAddr)};
 scoped({error, _} = Error) -> Error.

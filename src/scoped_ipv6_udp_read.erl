@@ -77,7 +77,7 @@ datagram(From, Data, Ctrl, Ask, Mode) ->
 payload(Data, binary) -> Data;
 payload(Data, list) -> binary_to_list(Data).
 
-
+%% The payload's shape: ?BINARY's flag.
 mode(Flags) ->
     case atomics:get(Flags, ?BINARY) of
         1 -> binary;
