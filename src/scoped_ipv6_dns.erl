@@ -16,7 +16,8 @@
 -module(scoped_ipv6_dns).
 
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
-         address_record/5, pointer_record/4, reverse_name/1, probe_message/2, answer_message/3,
+         record/5, address_record/5, pointer_record/4, reverse_name/1, probe_message/2,
+         answer_message/3, answer_message/4,
          read_message/1, record_key/1, lower/1]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
@@ -104,23 +105,29 @@ unicast_response(Question, Unicast) ->
 is_unicast_response(Question) ->
     element(tuple_size(Question), Question) =:= true.
 
-%% @doc An mDNS probe (RFC 6762 section 8.1): the question "any record of
-%% `Name'", with the QU bit, and the records we mean to claim in the
-%% authority section.
--spec probe_message(name(), [tuple()]) -> binary().
-probe_message(Name, Authority) ->
-    Question = question(Name, any, true),
+%% @doc An mDNS probe (RFC 6762 section 8.1): for each of `Names' the
+%% question "any record of this name", with the QU bit, and the records we
+%% mean to claim in the authority section.
+-spec probe_message([name()], [tuple()]) -> binary().
+probe_message(Names, Authority) ->
     Msg = inet_dns:make_msg([{header, inet_dns:make_header([{id, 0}])},
-                             {qdlist, [Question]}, {nslist, Authority}]),
+                             {qdlist, [question(Name, any, true) || Name <- Names]},
+                             {nslist, Authority}]),
     iolist_to_binary(inet_dns:encode(Msg)).
 
 %% @doc An authoritative answer with id `Id': `Questions' (as read_message/1
 %% gives them, echoed for a one-shot query; `[]' for mDNS) and `Records'.
 -spec answer_message(0..65535, [question()], [tuple()]) -> binary().
 answer_message(Id, Questions, Records) ->
+    answer_message(Id, Questions, Records, []).
+
+%% @doc The same with `Additional' records (RFC 6763 section 12: what the
+%% asker will want next, sent along).
+-spec answer_message(0..65535, [question()], [tuple()], [tuple()]) -> binary().
+answer_message(Id, Questions, Records, Additional) ->
     Header = inet_dns:make_header([{id, Id}, {qr, true}, {aa, true}]),
     Msg = inet_dns:make_msg([{header, Header}, {qdlist, [Q || {_, _, _, _, Q} <- Questions]},
-                             {anlist, Records}]),
+                             {anlist, Records}, {arlist, Additional}]),
     iolist_to_binary(inet_dns:encode(Msg)).
 
 %% @doc A message as plain terms: whether it is a reply, its id, its
@@ -166,21 +173,29 @@ read_message(Packet) ->
 record_key(R) ->
     {lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}.
 
-%% @doc A resource record for an answer; `Flush' is the mDNS cache-flush
-%% bit, which inet_dns keeps in the last field, `func' (see cache_flush/1).
+%% @doc A resource record of class IN for an answer, its data as inet_dns
+%% takes it (an address for A and AAAA, a name for PTR, `{Priority,
+%% Weight, Port, Target}' for SRV, a list of strings for TXT); `Flush' is
+%% the mDNS cache-flush bit, which inet_dns keeps in the last field,
+%% `func' (see cache_flush/1).
+-spec record(name(), a | aaaa | ptr | srv | txt, term(), non_neg_integer(), boolean()) ->
+    tuple().
+record(Owner, Type, Data, TTL, Flush) ->
+    Rr = inet_dns:make_rr([{domain, Owner}, {type, Type}, {class, in}, {ttl, TTL},
+                           {data, Data}]),
+    setelement(tuple_size(Rr), Rr, Flush).
+
+%% @doc An A or AAAA record (record/5).
 -spec address_record(name(), a | aaaa, inet:ip_address(), non_neg_integer(), boolean()) ->
     tuple().
 address_record(Name, Type, Ip, TTL, Flush) ->
-    Rr = inet_dns:make_rr([{domain, Name}, {type, Type}, {class, in}, {ttl, TTL}, {data, Ip}]),
-    setelement(tuple_size(Rr), Rr, Flush).
+    record(Name, Type, Ip, TTL, Flush).
 
-%% @doc A PTR record from `Owner' (a reverse name) to `Target', with the
-%% mDNS cache-flush bit as address_record/5 has it.
+%% @doc A PTR record from `Owner' (a reverse name, a service type) to
+%% `Target' (record/5).
 -spec pointer_record(name(), name(), non_neg_integer(), boolean()) -> tuple().
 pointer_record(Owner, Target, TTL, Flush) ->
-    Rr = inet_dns:make_rr([{domain, Owner}, {type, ptr}, {class, in}, {ttl, TTL},
-                           {data, Target}]),
-    setelement(tuple_size(Rr), Rr, Flush).
+    record(Owner, ptr, Target, TTL, Flush).
 
 %% @doc The reverse-mapping name of an address, in lower case: its
 %% nibbles backwards under `ip6.arpa' (RFC 3596 section 2.5), its bytes

@@ -38,8 +38,18 @@
 %% answer, without the records the question lists as known answers with
 %% at least half their TTL left (section 7.1). A reverse question for one
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
-%% answered with our name there. Response delays and aggregation, service
-%% discovery (PTR/SRV/TXT) is not done.
+%% answered with our name there. Response delays and aggregation are
+%% not done.
+%%
+%% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
+%% port => 80, name => "Web", txt => ["path=/"]}]' in the settings, each
+%% service's instance name (`Web._http._tcp.local', the host's label when
+%% no name is given) is probed with the host name and renamed on a
+%% conflict as avahi does (`Web #2'); its SRV (the port, on the name the
+%% link has) and TXT records are ours alone, its type's PTR and the
+%% enumeration PTR (`_services._dns-sd._udp.local') shared. A browse (PTR
+%% for the type) is answered with the SRV, TXT and addresses along
+%% (section 12).
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
@@ -63,27 +73,41 @@
 -define(BATCH, 64).
 
 %% @doc The responder's settings from the application env, if any:
-%% `{ok, {Name, Links}}' with the name as a DNS name (`"device.local"').
--spec config() -> {ok, {string(), all | [scoped_ipv6:scope()]}} | none.
+%% `{ok, {Name, Links, Services}}' with the name as a DNS name
+%% (`"device.local"') and the services as scoped_ipv6_mdns_records:service/2
+%% reads them.
+-spec config() -> {ok, config()} | none.
 config() ->
     case application:get_env(scoped_ipv6, mdns_responder) of
         {ok, #{name := Name} = Config} ->
             Links = maps:get(links, Config, all),
-            case scoped_ipv6_dns:name(Name) of
-                {ok, Host} when Links =:= all; is_list(Links) ->
+            case {scoped_ipv6_dns:name(Name), configured(maps:get(services, Config, []), Name)} of
+                {{ok, Host}, {ok, Services}} when Links =:= all; is_list(Links) ->
                     Full = case scoped_ipv6_dns:is_local(Host) of
                                true -> Host;
                                false -> Host ++ ".local"
                            end,
-                    {ok, {Full, Links}};
+                    {ok, {Full, Links, Services}};
                 _ ->
-                    logger:warning("scoped_ipv6: mdns_responder ignored: bad name or links ~0tp",
-                                   [Config]),
+                    logger:warning("scoped_ipv6: mdns_responder ignored: bad name, links or "
+                                   "services ~0tp", [Config]),
                     none
             end;
         _ ->
             none
     end.
+
+%% Each service's instance is named after the host's label by default.
+configured(Configs, Name) when is_list(Configs) ->
+    {ok, Host} = scoped_ipv6_dns:name(Name),
+    Label = hd(string:split(Host, ".")),
+    Services = [scoped_ipv6_mdns_records:service(C, Label) || C <- Configs],
+    case lists:all(fun(S) -> S =/= error end, Services) of
+        true -> {ok, [S || {ok, S} <- Services]};
+        false -> error
+    end;
+configured(_Configs, _Name) ->
+    error.
 
 %% @doc The name announced on each link, by interface index;
 %% `{error, not_running}' without a responder.
@@ -97,13 +121,15 @@ names() ->
         exit:{shutdown, _} -> {error, not_running}
     end.
 
--spec start_link({string(), all | [scoped_ipv6:scope()]}) -> {ok, pid()} | {error, term()}.
+-type config() :: {string(), all | [scoped_ipv6:scope()], [scoped_ipv6_mdns_records:service()]}.
+
+-spec start_link(config()) -> {ok, pid()} | {error, term()}.
 start_link(Config) ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, Config, []).
 
 %% @private gen_server callback.
--spec init({string(), all | [scoped_ipv6:scope()]}) -> {ok, map()} | ignore.
-init({Name, Links}) ->
+-spec init(config()) -> {ok, map()} | ignore.
+init({Name, Links, Services}) ->
     process_flag(trap_exit, true),
     case open(inet6) of
         {ok, Socket} ->
@@ -114,6 +140,10 @@ init({Name, Links}) ->
                       pending4 => undefined, joined4 => [],
                       %% Index => the name claimed there, when not `name'.
                       names => #{},
+                      services => Services,
+                      %% Index => the services with the instance names
+                      %% claimed there, when not `services'.
+                      instances => #{},
                       %% Index => the times of the last conflicts there.
                       conflicts => #{},
                       %% Index => probing | {announcing, N} | announced
@@ -306,9 +336,9 @@ addresses(#{interfaces := Interfaces}, Index) ->
         [Ip || {_, _, _, _} = Ip <- Addrs].
 
 %% Link `Index' as scoped_ipv6_mdns_records takes it: the name claimed
-%% there and its addresses.
+%% there, its addresses, and the services with their instance names there.
 on_link(State, Index) ->
-    {name(State, Index), addresses(State, Index)}.
+    {name(State, Index), addresses(State, Index), services(State, Index)}.
 
 %% Every record of ours on link `Index', as an unsolicited answer (TTL 0:
 %% a goodbye, RFC 6762 section 10.1).
@@ -434,17 +464,18 @@ question(#{id := Id, questions := Questions, known := Known}, Index, Link,
             State;
         _ when Port =/= ?PORT ->
             %% One-shot (legacy unicast) query: id and question back, short TTL.
-            Records = scoped_ipv6_mdns_records:unknown(
-                        scoped_ipv6_mdns_records:answers(Link, ?LEGACY_TTL, false, Wanted),
-                        Known, ?LEGACY_TTL),
+            {Answers, Additional} =
+                scoped_ipv6_mdns_records:answers(Link, ?LEGACY_TTL, false, Wanted),
+            Records = scoped_ipv6_mdns_records:unknown(Answers, Known, ?LEGACY_TTL),
             _ = Records =/= [] andalso
-                socket:sendto(S, scoped_ipv6_dns:answer_message(Id, Ours, Records), From),
+                socket:sendto(S, scoped_ipv6_dns:answer_message(Id, Ours, Records, Additional),
+                              From),
             State;
         _ ->
-            Records = scoped_ipv6_mdns_records:unknown(
-                        scoped_ipv6_mdns_records:answers(Link, ?TTL, true, Wanted), Known, ?TTL),
+            {Answers, Additional} = scoped_ipv6_mdns_records:answers(Link, ?TTL, true, Wanted),
+            Records = scoped_ipv6_mdns_records:unknown(Answers, Known, ?TTL),
             Unicast = lists:any(fun({_, _, _, QU, _}) -> QU end, Ours),
-            Packet = scoped_ipv6_dns:answer_message(0, [], Records),
+            Packet = scoped_ipv6_dns:answer_message(0, [], Records, Additional),
             _ = Records =/= [] andalso
                 case Unicast of
                     true -> socket:sendto(S, Packet, From);
@@ -454,15 +485,14 @@ question(#{id := Id, questions := Questions, known := Known}, Index, Link,
             State
     end.
 
-%% Someone else answers for our name on this link while we probe: the
-%% link probes again for the next name (section 9), at once, or 5 s from
-%% now after fifteen conflicts within 10 s (section 8.1).
-conflict(false, _Index, State) ->
+%% Someone else answers for names of ours on this link while we probe:
+%% the link probes again, each taken name replaced by the next (section
+%% 9), at once, or 5 s from now after fifteen conflicts within 10 s
+%% (section 8.1).
+conflict([], _Index, State) ->
     State;
-conflict(true, Index, #{names := Names, conflicts := Conflicts} = State) ->
-    Taken = name(State, Index),
-    Next = scoped_ipv6_mdns_records:alternative(Taken),
-    logger:warning("scoped_ipv6: ~ts is taken on link ~p: trying ~ts there", [Taken, Index, Next]),
+conflict(Taken, Index, #{conflicts := Conflicts} = State) ->
+    Renamed = lists:foldl(fun(Owned, Acc) -> rename(Owned, Index, Acc) end, State, Taken),
     Now = erlang:monotonic_time(millisecond),
     Recent = [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD],
     Delay = case length(Recent) >= ?CONFLICT_LIMIT of
@@ -470,10 +500,28 @@ conflict(true, Index, #{names := Names, conflicts := Conflicts} = State) ->
                 false -> 0
             end,
     probe_from(Index, Delay,
-               State#{names := Names#{Index => Next},
-                      conflicts := Conflicts#{Index => lists:sublist([Now | Recent],
-                                                                     ?CONFLICT_LIMIT)}}).
+               Renamed#{conflicts := Conflicts#{Index => lists:sublist([Now | Recent],
+                                                                       ?CONFLICT_LIMIT)}}).
+
+rename(host, Index, #{names := Names} = State) ->
+    Taken = name(State, Index),
+    Next = scoped_ipv6_mdns_records:alternative(Taken),
+    logger:warning("scoped_ipv6: ~ts is taken on link ~p: trying ~ts there", [Taken, Index, Next]),
+    State#{names := Names#{Index => Next}};
+rename({instance, N}, Index, #{instances := Instances} = State) ->
+    Services = services(State, Index),
+    {Taken, Type, Port, Txt} = lists:nth(N, Services),
+    Next = scoped_ipv6_mdns_records:alternative_instance(Taken),
+    logger:warning("scoped_ipv6: service ~ts (~ts) is taken on link ~p: trying ~ts there",
+                   [Taken, Type, Index, Next]),
+    Renamed = lists:sublist(Services, N - 1) ++ [{Next, Type, Port, Txt}] ++
+        lists:nthtail(N, Services),
+    State#{instances := Instances#{Index => Renamed}}.
 
 %% The name claimed on link `Index'.
 name(#{names := Names, name := Name}, Index) ->
     maps:get(Index, Names, Name).
+
+%% The services on link `Index', with the instance names claimed there.
+services(#{instances := Instances, services := Services}, Index) ->
+    maps:get(Index, Instances, Services).

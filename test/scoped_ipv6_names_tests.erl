@@ -116,10 +116,10 @@ query_message_test() ->
 %% authority section; an answer echoes the questions it was given.
 responder_messages_test() ->
     Record = aaaa("dev.local", ?LL(2), 120, true),
-    {ok, Probe} = inet_dns:decode(scoped_ipv6_dns:probe_message("dev.local", [Record])),
+    {ok, Probe} = inet_dns:decode(scoped_ipv6_dns:probe_message(["dev.local"], [Record])),
     ?assertMatch([_], inet_dns:msg(Probe, nslist)),
     ?assertMatch({ok, #{reply := false, questions := [{"dev.local", any, in, true, _}]}},
-                 scoped_ipv6_dns:read_message(scoped_ipv6_dns:probe_message("dev.local", []))),
+                 scoped_ipv6_dns:read_message(scoped_ipv6_dns:probe_message(["dev.local"], []))),
     {ok, #{questions := Questions}} =
         scoped_ipv6_dns:read_message(scoped_ipv6_dns:query_message(9, "dev.local", [aaaa], #{})),
     Answer = scoped_ipv6_dns:answer_message(9, Questions, [Record]),
@@ -135,7 +135,7 @@ responder_messages_test() ->
 %% The responder's reading of what it hears (RFC 6762), on a link named
 %% device.local with fe80::1 and 10.0.0.1.
 responder_records_test_() ->
-    Link = {"Device.local", [?LL(1), {10, 0, 0, 1}]},
+    Link = {"Device.local", [?LL(1), {10, 0, 0, 1}], []},
     R = scoped_ipv6_mdns_records,
     Q = fun(Name, Type) -> {Name, Type, in, false, query} end,
     [%% Questions: ours by name (any case was lowered by the reader) or by
@@ -147,8 +147,8 @@ responder_records_test_() ->
                            Link)),
      ?_assertEqual({[], []}, R:asked([{"device.local", a, chaos, false, query}], Link)),
      %% Section 8.1: any answer for our name while probing.
-     ?_assert(R:taken([{"device.local", aaaa, ?LL(9)}], Link)),
-     ?_assertNot(R:taken([{"other.local", aaaa, ?LL(9)}], Link)),
+     ?_assertEqual([host], R:taken([{"device.local", aaaa, ?LL(9)}], Link)),
+     ?_assertEqual([], R:taken([{"other.local", aaaa, ?LL(9)}], Link)),
      %% Section 9: only an address that is not ours is a claim.
      ?_assert(R:claimed([{"device.local", aaaa, ?LL(9)}], Link)),
      ?_assertNot(R:claimed([{"device.local", aaaa, ?LL(1)}, {"device.local", a, {10, 0, 0, 1}}],
@@ -164,6 +164,107 @@ responder_records_test_() ->
      ?_assertNot(R:loses([{"device.local", a, {10, 0, 0, 1}}, {"device.local", aaaa, ?LL(1)}],
                          Link)),
      ?_assertNot(R:loses([], Link))].
+
+%% DNS-SD (RFC 6763): a service's records on a link named device.local,
+%% what a browse, an SRV or TXT question and service enumeration get, and
+%% its instance name as a name of ours alone.
+responder_services_test_() ->
+    R = scoped_ipv6_mdns_records,
+    {ok, Web} = R:service(#{type => "_http._tcp", port => 8080, name => <<"Web.1 \\é"/utf8>>,
+                            txt => ["path=/", <<"v=2">>]}, "device"),
+    {ok, Ssh} = R:service(#{type => <<"_SSH._tcp">>, port => 22}, "device"),
+    Link = {"device.local", [?LL(1)], [Web, Ssh]},
+    Instance = "Web\\.1 \\\\" ++ binary_to_list(<<"é"/utf8>>) ++ "._http._tcp.local",
+    Q = fun(Name, Type) -> {Name, Type, in, false, query} end,
+    Keys = fun(Records) -> [scoped_ipv6_dns:record_key(Rr) || Rr <- Records] end,
+    {Browse, BrowseExtra} = R:answers(Link, 120, true, [{instance, Web}]),
+    {SrvOnly, SrvExtra} = R:answers(Link, 120, true, [{srv, Web}, aaaa]),
+    {ok, Announced} = scoped_ipv6_dns:read_message(R:announcement(Link, 120)),
+    {ok, Probe} = scoped_ipv6_dns:read_message(R:probe(Link, 120)),
+    [%% The settings: the host's label by default, an empty TXT as one
+     %% empty string (section 6.1); what RFC 6763 does not allow, refused.
+     ?_assertEqual({ok, {<<"device">>, "_SSH._tcp", 22, [""]}}, {ok, Ssh}),
+     ?_assertEqual(error, R:service(#{type => "_http._sctp", port => 1}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_sixteen-letterss._tcp", port => 1}, "d")),
+     ?_assertEqual(error, R:service(#{type => "http._tcp", port => 1}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_http._tcp", port => 65536}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_http._tcp", port => 1, name => "a
+b"}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_http._tcp", port => 1,
+                                      name => lists:duplicate(64, $a)}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_http._tcp", port => 1,
+                                      txt => [lists:duplicate(256, $a)]}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_http._tcp", port => 1, txt => [foo]}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_http._tcp"}, "d")),
+     %% Questions: a browse (PTR for the type, any case), the instance's
+     %% SRV, TXT or ANY, service enumeration; another type is not ours.
+     ?_assertEqual({[Q("_http._tcp.local", ptr)], [{instance, Web}]},
+                   R:asked([Q("_http._tcp.local", ptr), Q("_ipp._tcp.local", ptr)], Link)),
+     ?_assertEqual({[Q("_ssh._tcp.local", any)], [{instance, Ssh}]},
+                   R:asked([Q("_ssh._tcp.local", any)], Link)),
+     ?_assertEqual({[Q(scoped_ipv6_dns:lower(Instance), any)], [{srv, Web}, {txt, Web}]},
+                   R:asked([Q(scoped_ipv6_dns:lower(Instance), any)], Link)),
+     ?_assertEqual({[Q("device._ssh._tcp.local", txt)], [{txt, Ssh}]},
+                   R:asked([Q("device._ssh._tcp.local", txt)], Link)),
+     ?_assertEqual({[], []}, R:asked([Q("device._ssh._tcp.local", a)], Link)),
+     ?_assertEqual({[Q("_services._dns-sd._udp.local", ptr)],
+                    [{type, "_http._tcp.local"}, {type, "_ssh._tcp.local"}]},
+                   R:asked([Q("_services._dns-sd._udp.local", ptr)], Link)),
+     %% A browse gets the PTR (shared: no cache-flush bit), and along with
+     %% it the SRV (on our host name), the TXT and our address (section 12).
+     ?_assertEqual([{"_http._tcp.local", ptr, Instance}], Keys(Browse)),
+     ?_assertEqual([false], [element(tuple_size(Rr), Rr) || Rr <- Browse]),
+     ?_assertEqual([{scoped_ipv6_dns:lower(Instance), srv, {0, 0, 8080, "device.local"}},
+                    {scoped_ipv6_dns:lower(Instance), txt, ["path=/", "v=2"]},
+                    {"device.local", aaaa, ?LL(1)}], Keys(BrowseExtra)),
+     %% An SRV question with the address asked too: the address is not
+     %% sent twice.
+     ?_assertEqual(2, length(SrvOnly)),
+     ?_assertEqual([], SrvExtra),
+     %% The announcement: unique records flushed, shared ones not, the
+     %% enumeration PTR for each type once.
+     ?_assertEqual(lists:sort([{"device.local", aaaa, ?LL(1)},
+                               {scoped_ipv6_dns:lower(Instance), srv,
+                                {0, 0, 8080, "device.local"}},
+                               {scoped_ipv6_dns:lower(Instance), txt, ["path=/", "v=2"]},
+                               {"device._ssh._tcp.local", srv, {0, 0, 22, "device.local"}},
+                               {"device._ssh._tcp.local", txt, [""]},
+                               {"_http._tcp.local", ptr, Instance},
+                               {"_ssh._tcp.local", ptr, "device._SSH._tcp.local"},
+                               {"_services._dns-sd._udp.local", ptr, "_http._tcp.local"},
+                               {"_services._dns-sd._udp.local", ptr, "_ssh._tcp.local"}]),
+                   lists:sort(maps:get(records, Announced))),
+     %% The probe asks for each name we claim alone and claims the unique
+     %% records only.
+     ?_assertEqual(["device.local", scoped_ipv6_dns:lower(Instance), "device._ssh._tcp.local"],
+                   [N || {N, any, in, true, _} <- maps:get(questions, Probe)]),
+     ?_assertEqual(5, length(maps:get(authority, Probe))),
+     %% Conflicts: the instance names are ours alone, the types' PTRs not.
+     ?_assertEqual([{instance, 2}], R:taken([{"device._ssh._tcp.local", srv, x}], Link)),
+     ?_assertEqual([host, {instance, 1}],
+                   R:taken([{scoped_ipv6_dns:lower(Instance), txt, [""]},
+                            {"device.local", aaaa, ?LL(9)}], Link)),
+     ?_assertEqual([], R:taken([{"_ssh._tcp.local", ptr, "other._ssh._tcp.local"}], Link)),
+     %% A claim: an SRV or TXT for our instance that is not ours; our own
+     %% (the target in another case) is none.
+     ?_assert(R:claimed([{"device._ssh._tcp.local", srv, {0, 0, 2222, "device.local"}}], Link)),
+     ?_assert(R:claimed([{"device._ssh._tcp.local", txt, ["x=1"]}], Link)),
+     ?_assertNot(R:claimed([{"device._ssh._tcp.local", srv, {0, 0, 22, "DEVICE.local"}},
+                            {"device._ssh._tcp.local", txt, [[]]}], Link)),
+     %% Section 8.2 on an instance name: TXT (16) sorts before SRV (33).
+     ?_assert(R:loses([{"device._ssh._tcp.local", txt, ["z"]}], Link)),
+     ?_assertNot(R:loses([{"device._ssh._tcp.local", txt, [""]},
+                          {"device._ssh._tcp.local", srv, {0, 0, 21, "device.local"}}], Link)),
+     ?_assert(R:loses([{"device._ssh._tcp.local", txt, [""]},
+                       {"device._ssh._tcp.local", srv, {0, 0, 23, "device.local"}}], Link)),
+     ?_assertNot(R:loses([{"device._ssh._tcp.local", txt, [""]},
+                          {"device._ssh._tcp.local", srv, {0, 0, 22, "device.local"}}], Link)),
+     %% The next instance names, as avahi's, within 63 bytes.
+     ?_assertEqual(<<"Web #2">>, R:alternative_instance(<<"Web">>)),
+     ?_assertEqual(<<"Web #10">>, R:alternative_instance(<<"Web #9">>)),
+     ?_assertEqual(<<"#2 #2">>, R:alternative_instance(<<"#2">>)),
+     ?_assertEqual(<<(binary:copy(<<"é"/utf8>>, 30))/binary, " #2">>,
+                   R:alternative_instance(binary:copy(<<"é"/utf8>>, 31)))].
 
 %% Reverse names, as dig -x writes them.
 reverse_name_test_() ->

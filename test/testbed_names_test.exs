@@ -35,9 +35,17 @@ defmodule ScopedIPv6.TestbedNamesTest do
     ]
   }
 
+  # Services avahi publishes (static service files): "Printer", an IPP
+  # printer on linkA, is an instance name our responder must not take.
+  @services %{"sip6-a" => [{"Printer", "_ipp._tcp", 631}]}
+
   setup_all do
     :ok = Application.ensure_started(:scoped_ipv6)
-    avahis = for {ns, hosts} <- @published, into: %{}, do: {ns, start_avahi(ns, hosts)}
+
+    avahis =
+      for {ns, hosts} <- @published,
+          into: %{},
+          do: {ns, start_avahi(ns, hosts, services: Map.get(@services, ns, []))}
 
     on_exit(fn ->
       for {_ns, {os_pid, dir}} <- avahis do
@@ -442,6 +450,76 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert peer_lookup(avahi["sip6-b"], "taken-2.local") == nil
     end
 
+    # DNS-SD (RFC 6763): python-zeroconf in each peer, on its eth0 alone,
+    # browses our services and resolves them (SRV, TXT, AAAA) with that
+    # link's addresses; service enumeration lists our types.
+    test "advertises services that python-zeroconf browses and resolves on each link" do
+      start_responder(%{
+        name: "device",
+        links: ["linkA", "linkB"],
+        services: [
+          %{type: "_http._tcp", port: 8080, name: "Web Server", txt: ["path=/", "v=2"]},
+          %{type: "_ssh._tcp", port: 22}
+        ]
+      })
+
+      wait_announced(2)
+
+      for {ns, ula} <- [{"sip6-a", "fd00:a::1"}, {"sip6-b", "fd00:b::1"}] do
+        {:ok, eth0} = peer_if_index(ns)
+
+        assert zeroconf_browse(ns, eth0, "_http._tcp.local.") == [
+                 %{
+                   name: "Web Server._http._tcp.local.",
+                   host: "device.local.",
+                   port: "8080",
+                   addresses: Enum.sort(["fe80::1", ula]),
+                   txt: ["path=/", "v=2"]
+                 }
+               ]
+
+        assert [%{name: "device._ssh._tcp.local.", port: "22", txt: []}] =
+                 zeroconf_browse(ns, eth0, "_ssh._tcp.local.")
+
+        assert Peer.run_dnssd(ns, ["types", "#{eth0}", "1.5"]) --
+                 ["_ipp._tcp.local."] == ["_http._tcp.local.", "_ssh._tcp.local."]
+      end
+    end
+
+    # avahi in sip6-a publishes "Printer" (_ipp._tcp): there our instance
+    # becomes "Printer #2", as avahi would name it; on linkB it is
+    # "Printer". Stopping the responder says goodbye: zeroconf forgets it.
+    test "a service instance name another host holds on a link: the next one there (Printer #2)" do
+      {:ok, eth0_a} = peer_if_index("sip6-a")
+      {:ok, eth0_b} = peer_if_index("sip6-b")
+      watch = Peer.start_dnssd("sip6-b", ["watch", "#{eth0_b}", "_ipp._tcp.local."])
+
+      start_responder(%{
+        name: "device",
+        links: ["linkA", "linkB"],
+        services: [%{type: "_ipp._tcp", port: 6310, name: "Printer"}]
+      })
+
+      wait_announced(2)
+
+      assert [
+               %{name: "Printer #2._ipp._tcp.local.", port: "6310", host: "device.local."},
+               # avahi's: its host name has no address published here.
+               %{name: "Printer._ipp._tcp.local.", host: :unresolved}
+             ] = zeroconf_browse("sip6-a", eth0_a, "_ipp._tcp.local.")
+
+      assert [%{name: "Printer._ipp._tcp.local.", port: "6310"}] =
+               zeroconf_browse("sip6-b", eth0_b, "_ipp._tcp.local.")
+
+      assert ScopedIPv6.mdns_names() ==
+               {:ok, %{index("linkA") => "device.local", index("linkB") => "device.local"}}
+
+      assert Peer.next_line(watch, 5_000) == "added Printer._ipp._tcp.local."
+      Application.delete_env(:scoped_ipv6, :mdns_responder)
+      restart()
+      assert Peer.next_line(watch, 5_000) == "removed Printer._ipp._tcp.local."
+    end
+
     # RFC 6762 section 5.5: a query sent to one of our addresses is taken
     # only from a source on the link it arrived on. fd00:c::2, added to
     # sip6-a for the test, is on linkA but in no prefix of ours there (a
@@ -713,6 +791,31 @@ defmodule ScopedIPv6.TestbedNamesTest do
     end
   end
 
+  # python-zeroconf in namespace `ns`, on interface `ifindex`, browses
+  # `type` for 1.5 s and resolves what it found (test/peers/dnssd.py);
+  # `host: :unresolved` for an instance whose SRV, TXT and addresses it
+  # did not all get.
+  defp zeroconf_browse(ns, ifindex, type) do
+    for line <- Peer.run_dnssd(ns, ["browse", "#{ifindex}", type, "1.5"]) do
+      case String.split(line, "\t") do
+        [name, host, port, addresses, txt] ->
+          %{
+            name: name,
+            host: host,
+            port: port,
+            addresses: String.split(addresses, ",", trim: true),
+            txt: String.split(txt, ",", trim: true)
+          }
+
+        [name, "unresolved"] ->
+          %{name: name, host: :unresolved}
+
+        other ->
+          flunk("python-zeroconf: #{inspect(other)}")
+      end
+    end
+  end
+
   # glibc's getaddrinfo in a peer (getent ahostsv6), through nss-mdns
   # and that peer's avahi: the first address, or nil.
   defp peer_lookup(avahi_pid, name) do
@@ -749,16 +852,28 @@ defmodule ScopedIPv6.TestbedNamesTest do
   # avahi-daemon with D-Bus off and static host names, in its own mount
   # namespace (test/peers/avahi.sh); returns once every name is
   # established (probed and announced).
-  defp start_avahi(ns, hosts, opts \\ []) do
+  defp start_avahi(ns, hosts, opts) do
     dir =
       Path.join(System.tmp_dir!(), "scoped_ipv6_avahi_#{ns}_#{System.unique_integer([:positive])}")
 
-    File.mkdir_p!(dir)
+    File.mkdir_p!(Path.join(dir, "services"))
 
     File.write!(
       Path.join(dir, "hosts"),
       Enum.map_join(hosts, "", fn {name, ip} -> "#{ip} #{name}\n" end)
     )
+
+    services = Keyword.get(opts, :services, [])
+
+    for {name, type, port} <- services do
+      File.write!(Path.join([dir, "services", "#{type}-#{port}.service"]), """
+      <?xml version="1.0" standalone="no"?>
+      <service-group>
+        <name>#{name}</name>
+        <service><type>#{type}</type><port>#{port}</port></service>
+      </service-group>
+      """)
+    end
 
     # Its log goes to a file: a pipe would close with this setup_all
     # process, and avahi die of SIGPIPE at its next line. Every exec
@@ -774,7 +889,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
       ])
 
     {:os_pid, os_pid} = Port.info(port, :os_pid)
-    wait_established(log, Enum.map(hosts, &elem(&1, 0)), 150)
+    wait_established(log, Enum.map(hosts, &elem(&1, 0)) ++ Enum.map(services, &elem(&1, 0)), 150)
     {os_pid, dir}
   end
 
@@ -786,7 +901,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
       end
 
     established =
-      for [_, name] <- Regex.scan(~r/Static host name "(.*)" successfully established/, text),
+      for [_, name] <-
+            Regex.scan(~r/(?:Static host name|Service) "([^"]*)".* successfully established/, text),
           do: name
 
     cond do

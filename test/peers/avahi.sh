@@ -2,10 +2,11 @@
 # Runs Debian's avahi-daemon (not our code) as an mDNS responder in the
 # current network namespace, with everything it writes kept private:
 #   test/peers/avahi.sh DIR HOSTNAME INTERFACE [ipv4]
-# DIR holds hosts (static host names, avahi's format); this script writes
-# the daemon's avahi-daemon.conf there (HOSTNAME.local, on INTERFACE only,
-# IPv6 unless `ipv4' is given, D-Bus off, nothing published but the
-# hosts file) and an nsswitch.conf with mdns6_minimal. The daemon gets its
+# DIR holds hosts (static host names, avahi's format) and may hold
+# services/*.service (static services); this script writes the daemon's
+# avahi-daemon.conf there (HOSTNAME.local, on INTERFACE only, IPv6 unless
+# `ipv4' is given, D-Bus off, nothing published but the hosts file and
+# the services) and an nsswitch.conf with mdns6_minimal. The daemon gets its
 # own mount namespace, where DIR is mounted over /etc/avahi (it reads the
 # hosts file from there), a tmpfs over /run (its pid file and socket
 # directory), so several instances never meet, and DIR/nsswitch.conf over

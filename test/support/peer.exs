@@ -7,10 +7,22 @@ defmodule ScopedIPv6.Test.Peer do
   import ExUnit.Callbacks, only: [on_exit: 1]
 
   @script Path.expand("../peers/peer.py", __DIR__)
+  # python-zeroconf is Debian's package: Debian's own python3 runs it.
+  @dnssd ["/usr/bin/python3", "-u", Path.expand("../peers/dnssd.py", __DIR__)]
 
   @doc "Starts a long-running peer role; returns its port (for `next_line/2`)."
   def start(namespace, role, args) do
-    port = open(namespace, role, args)
+    started(open(namespace, role, args))
+  end
+
+  @doc "Starts a long-running role of test/peers/dnssd.py (python-zeroconf)."
+  def start_dnssd(namespace, args), do: started(spawn(namespace, @dnssd ++ args))
+
+  @doc "Runs a role of test/peers/dnssd.py (python-zeroconf) to its end; its output lines."
+  def run_dnssd(namespace, args, timeout \\ 20_000),
+    do: collect(spawn(namespace, @dnssd ++ args), [], timeout)
+
+  defp started(port) do
     {:os_pid, os_pid} = Port.info(port, :os_pid)
     on_exit(fn -> System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true) end)
     "ready" = next_line(port, 5_000)
@@ -49,7 +61,10 @@ defmodule ScopedIPv6.Test.Peer do
     end
   end
 
-  defp open(namespace, role, args) do
+  defp open(namespace, role, args),
+    do: spawn(namespace, ["python3", "-u", @script, role | args])
+
+  defp spawn(namespace, command) do
     ip = System.find_executable("ip") || "/usr/sbin/ip"
 
     Port.open({:spawn_executable, ip}, [
@@ -57,7 +72,7 @@ defmodule ScopedIPv6.Test.Peer do
       :exit_status,
       :stderr_to_stdout,
       {:line, 4096},
-      args: ["netns", "exec", namespace, "python3", "-u", @script, role | args]
+      args: ["netns", "exec", namespace | command]
     ])
   end
 
