@@ -16,8 +16,8 @@
 %% are shared: never probed, never flushed.
 -module(scoped_ipv6_mdns_records).
 
--export([service/2, probe/2, announcement/2, asked/2, answers/4, unknown/3, taken/2, claimed/2,
-         loses/2, alternative/1, alternative_instance/1]).
+-export([service/2, probe/2, announcement/2, asked/2, answers/4, shared/1, unknown/3, taken/2,
+         claimed/2, loses/2, alternative/1, alternative_instance/1]).
 
 -define(ENUMERATION, "_services._dns-sd._udp.local").
 %% RFC 6763 section 6.2: a TXT record above 1300 bytes is not recommended;
@@ -197,6 +197,13 @@ distinct(Records, Sent) ->
                                     end
                             end, {[], Sent}, Records),
     lists:reverse(Kept).
+
+%% @doc Whether what was asked includes a shared record, one other hosts
+%% may answer with too (a type's or the enumeration's PTR): RFC 6762
+%% section 6 then has the answer wait a random 20 to 120 ms.
+-spec shared([wanted()]) -> boolean().
+shared(Wanted) ->
+    lists:any(fun({instance, _}) -> true; ({type, _}) -> true; (_) -> false end, Wanted).
 
 %% @doc `Records' without those the question already lists among its
 %% known answers with at least half of `TTL' left (section 7.1).

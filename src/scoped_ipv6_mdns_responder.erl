@@ -71,6 +71,10 @@
 -define(POLL, 1000).
 -define(MAX_MESSAGE, 9000).
 -define(BATCH, 64).
+%% RFC 6762 section 6: shared answers wait 20 to 120 ms.
+-define(SHARED_DELAY_MIN, 20).
+-define(SHARED_DELAY_SPAN, 100).
+-define(MAX_DELAYED, 8).
 
 %% @doc The responder's settings from the application env, if any:
 %% `{ok, {Name, Links, Services}}' with the name as a DNS name
@@ -141,6 +145,9 @@ init({Name, Links, Services}) ->
                       %% Index => the name claimed there, when not `name'.
                       names => #{},
                       services => Services,
+                      %% {Family, Index} => the shared answers waiting
+                      %% to go out there (delay/4).
+                      delayed => #{},
                       %% Index => the services with the instance names
                       %% claimed there, when not `services'.
                       instances => #{},
@@ -244,6 +251,11 @@ handle_info({announce, Index, N}, #{state := Links} = State) ->
         _ ->
             {noreply, State}
     end;
+handle_info({send, Family, Index, Packet}, #{delayed := Delayed, state := Links} = State) ->
+    _ = maps:get(Index, Links, gone) =:= announced andalso
+        send_multicast(Family, Index, Packet, State),
+    Waiting = lists:delete(Packet, maps:get({Family, Index}, Delayed, [])),
+    {noreply, State#{delayed := Delayed#{{Family, Index} => Waiting}}};
 handle_info(_Message, State) ->
     {noreply, State}.
 
@@ -476,13 +488,36 @@ question(#{id := Id, questions := Questions, known := Known}, Index, Link,
             Records = scoped_ipv6_mdns_records:unknown(Answers, Known, ?TTL),
             Unicast = lists:any(fun({_, _, _, QU, _}) -> QU end, Ours),
             Packet = scoped_ipv6_dns:answer_message(0, [], Records, Additional),
-            _ = Records =/= [] andalso
-                case Unicast of
-                    true -> socket:sendto(S, Packet, From);
+            Shared = scoped_ipv6_mdns_records:shared(Wanted),
+            case {Records, Unicast} of
+                {[], _} ->
+                    State;
+                {_, true} ->
+                    _ = socket:sendto(S, Packet, From),
+                    State;
+                {_, false} when Shared ->
+                    delay(Family, Index, Packet, State);
+                {_, false} ->
                     %% RFC 6762 section 6: the family it was asked on.
-                    false -> send_multicast(Family, Index, Packet, State)
-                end,
-            State
+                    send_multicast(Family, Index, Packet, State),
+                    State
+            end
+    end.
+
+%% RFC 6762 section 6: an answer other hosts may send too (a shared PTR
+%% record: a browse, service enumeration) goes out after a random 20 to
+%% 120 ms, so that the answers of several hosts do not collide. The same
+%% answer already waiting is not sent twice, and at most ?MAX_DELAYED wait
+%% per link and family: a flood of questions costs no memory.
+delay(Family, Index, Packet, #{delayed := Delayed} = State) ->
+    Waiting = maps:get({Family, Index}, Delayed, []),
+    case lists:member(Packet, Waiting) orelse length(Waiting) >= ?MAX_DELAYED of
+        true ->
+            State;
+        false ->
+            erlang:send_after(?SHARED_DELAY_MIN + rand:uniform(?SHARED_DELAY_SPAN + 1) - 1, self(),
+                              {send, Family, Index, Packet}),
+            State#{delayed := Delayed#{{Family, Index} => [Packet | Waiting]}}
     end.
 
 %% Someone else answers for names of ours on this link while we probe:

@@ -217,6 +217,11 @@ b"}, "d")),
      ?_assertEqual([{scoped_ipv6_dns:lower(Instance), srv, {0, 0, 8080, "device.local"}},
                     {scoped_ipv6_dns:lower(Instance), txt, ["path=/", "v=2"]},
                     {"device.local", aaaa, ?LL(1)}], Keys(BrowseExtra)),
+     %% A browse or service enumeration asks for shared records (answered
+     %% after 20 to 120 ms); the host's or an instance's records are ours.
+     ?_assert(R:shared([aaaa, {instance, Web}])),
+     ?_assert(R:shared([{type, "_http._tcp.local"}])),
+     ?_assertNot(R:shared([a, aaaa, {srv, Web}, {txt, Web}, {ptr, ?LL(1)}])),
      %% An SRV question with the address asked too: the address is not
      %% sent twice.
      ?_assertEqual(2, length(SrvOnly)),

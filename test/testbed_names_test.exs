@@ -486,6 +486,30 @@ defmodule ScopedIPv6.TestbedNamesTest do
       end
     end
 
+    # RFC 6762 section 6: an answer other hosts may give too (the shared
+    # PTR of a browse) waits a random 20 to 120 ms, so that several hosts'
+    # answers do not collide. Only the lower bound is asserted: a busy
+    # machine can only make the answer later.
+    test "a browse is answered after 20 ms at least (shared records)" do
+      start_responder(%{
+        name: "device",
+        links: ["linkA"],
+        services: [%{type: "_http._tcp", port: 8080}]
+      })
+
+      wait_announced(1)
+
+      for _ <- 1..3 do
+        assert ["answer " <> ms] =
+                 Peer.run("sip6-a", "mdns-time", ["eth0", "_http._tcp.local", "12"])
+
+        assert String.to_integer(ms) >= 20
+      end
+
+      # A question for the host's own records is answered too.
+      assert ["answer " <> _] = Peer.run("sip6-a", "mdns-time", ["eth0", "device.local", "28"])
+    end
+
     # avahi in sip6-a publishes "Printer" (_ipp._tcp): there our instance
     # becomes "Printer #2", as avahi would name it; on linkB it is
     # "Printer". Stopping the responder says goodbye: zeroconf forgets it.

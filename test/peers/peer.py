@@ -44,6 +44,9 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               for NAME with ADDR, printing "defended"
   mdns-watch IF NAME ADDR     print "answer with ADDR" or "answer without ADDR" for
                               each mDNS response on IF whose first record is NAME's
+  mdns-time IF NAME QTYPE     a multicast question for NAME, type QTYPE (a number);
+                              print "answer MS", the ms until the first answer
+                              whose first record is NAME's, or "silent"
   mdns-probe-race IF NAME ADDR  on the first probe for NAME, probe for it too,
                               claiming AAAA ADDR; print "probe MS" for each
                               probe for NAME (ms after the first) and
@@ -453,6 +456,28 @@ def mdns_watch(ifname, name, addr):
             say("answer", "with" if packed in message else "without", addr)
 
 
+def mdns_time(ifname, name, qtype):
+    """A multicast question (QM, from port 5353) for NAME of type QTYPE (a
+    number); prints "answer MS": the milliseconds until the first
+    multicast answer whose first record is NAME's."""
+    s, group = mdns_socket(ifname)
+    wanted = dns_name(name).lower()
+    s.settimeout(2.0)
+    start = time.monotonic()
+    s.sendto(bytes(4) + struct.pack("!HHHH", 1, 0, 0, 0) + dns_name(name)
+             + struct.pack("!HH", int(qtype), 1), group)
+    try:
+        while True:
+            message, _peer = s.recvfrom(9000)
+            questions, answers = struct.unpack("!HH", message[4:8]) if len(message) >= 12 else (1, 0)
+            if message[2] & 0x80 and questions == 0 and answers > 0 \
+                    and message[12:12 + len(wanted)].lower() == wanted:
+                say("answer", int((time.monotonic() - start) * 1000))
+                return
+    except socket.timeout:
+        say("silent")
+
+
 def mdns_probe_race(ifname, name, addr):
     s, group = mdns_socket(ifname)
     wanted = dns_name(name).lower()
@@ -553,6 +578,7 @@ ROLES = {
     "mdns-claim": mdns_claim,
     "mdns-probe-race": mdns_probe_race,
     "mdns-watch": mdns_watch,
+    "mdns-time": mdns_time,
     "mdns-hostile": mdns_hostile,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
