@@ -41,7 +41,10 @@ def browse(ifindex, service_type, seconds):
         if info is None:
             print(name, "unresolved", sep="\t")
             continue
-        txt = sorted(k.decode() + "=" + (v or b"").decode() for k, v in info.properties.items())
+        # An empty TXT record (one empty string, RFC 6763 section 6.1) has
+        # no keys; newer python-zeroconf reads it as the key b"".
+        txt = sorted(k.decode() + "=" + (v or b"").decode()
+                     for k, v in info.properties.items() if k)
         print(name, info.server, info.port, ",".join(sorted(info.parsed_addresses())),
               ",".join(txt), sep="\t")
     zc.close()
