@@ -171,7 +171,7 @@ types(Records) ->
                      lower(Name) =:= Owner, {ok, #{enumeration := false, display := Bare,
                                                    question := Q}} <- [service_type(Data)],
                      lower(Q) =:= lower(Data), Q =:= Bare ++ ".local"],
-    first_unique(Named, ?MAX_INSTANCES).
+    lists:sort(first_unique(Named, ?MAX_INSTANCES)).
 
 %% --- internal -----------------------------------------------------------------
 
