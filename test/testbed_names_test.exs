@@ -7,9 +7,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
   @moduletag :testbed
   @moduletag timeout: 120_000
 
-  alias ScopedIPv6.Test.{Links, Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Avahi, Links, Peer, ReliabilityTable}
 
-  @avahi Path.expand("peers/avahi.sh", __DIR__)
   @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
   @lla {0xFE80, 0, 0, 0, 0, 0, 0, 0xA}
   @llb {0xFE80, 0, 0, 0, 0, 0, 0, 0xB}
@@ -747,59 +746,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
   defp now, do: System.monotonic_time(:millisecond)
 
   # avahi-daemon with D-Bus off and static host names, in its own mount
-  # namespace (test/peers/avahi.sh); returns once every name is
-  # established (probed and announced).
-  defp start_avahi(ns, hosts, opts \\ []) do
-    dir =
-      Path.join(System.tmp_dir!(), "scoped_ipv6_avahi_#{ns}_#{System.unique_integer([:positive])}")
-
-    File.mkdir_p!(dir)
-
-    File.write!(
-      Path.join(dir, "hosts"),
-      Enum.map_join(hosts, "", fn {name, ip} -> "#{ip} #{name}\n" end)
-    )
-
-    # Its log goes to a file: a pipe would close with this setup_all
-    # process, and avahi die of SIGPIPE at its next line. Every exec
-    # keeps the pid: the port's OS pid is avahi-daemon's.
-    log = Path.join(dir, "log")
-
-    port =
-      Port.open({:spawn_executable, System.find_executable("ip")}, [
-        :exit_status,
-        args:
-          ["netns", "exec", ns, "sh", "-c", ~S(exec "$0" "$@" >"$1/log" 2>&1), @avahi, dir] ++
-            ["avahi-#{ns}", "eth0", if(opts[:ipv4], do: "ipv4", else: "ipv6")]
-      ])
-
-    {:os_pid, os_pid} = Port.info(port, :os_pid)
-    wait_established(log, Enum.map(hosts, &elem(&1, 0)), 150)
-    {os_pid, dir}
-  end
-
-  defp wait_established(log, names, tries) do
-    text =
-      case File.read(log) do
-        {:ok, text} -> text
-        {:error, _} -> ""
-      end
-
-    established =
-      for [_, name] <- Regex.scan(~r/Static host name "(.*)" successfully established/, text),
-          do: name
-
-    cond do
-      names -- established == [] ->
-        :ok
-
-      tries == 0 ->
-        flunk("avahi-daemon did not establish #{inspect(names -- established)}: #{text}")
-
-      true ->
-        Process.sleep(100) && wait_established(log, names, tries - 1)
-    end
-  end
+  # namespace (test/support/avahi.exs).
+  defp start_avahi(ns, hosts, opts \\ []), do: Avahi.start(ns, hosts, opts)
 
   # dnsmasq in sip6-a, on fe80::2%eth0 only: printer.lab, router.lab (a
   # link-local address), big.lab (40 addresses: more than 512 bytes, so
