@@ -154,8 +154,7 @@ missing(Type, Records) ->
                      [[{Full, srv} || not has(Owners, Full, srv)] ++
                           [{Full, txt} || not has(Owners, Full, txt)]
                       || {Full, _} <- Instances]),
-    Targets = lists:usort([T || {Full, _} <- Instances, {_, T} <- [srv(Owners, Full)],
-                                is_list(T), T =/= []]),
+    Targets = lists:usort([T || {Full, _} <- Instances, {_, T} <- [srv(Owners, Full)]]),
     Hosts = lists:append([[{T, aaaa}, {T, a}] || T <- Targets,
                                                  addresses(Owners, T) =:= []]),
     lists:sublist(Descriptions ++ Hosts, ?MAX_QUESTIONS).
@@ -218,10 +217,11 @@ has(Owners, Full, Type) ->
     lists:keymember(Type, 1, maps:get(lower(Full), Owners, [])).
 
 %% The first SRV of an instance as `{Port, Target}'; `none' without one or
-%% when its target is `.' (no service here, RFC 2782).
+%% when its target is the root, `.' as inet_dns decodes it (no service
+%% here, RFC 2782).
 srv(Owners, Full) ->
     case [{Port, Target} || {srv, {_Priority, _Weight, Port, Target}} <- maps:get(lower(Full), Owners, []),
-                            is_integer(Port), is_list(Target), Target =/= []] of
+                            is_integer(Port), is_list(Target), Target =/= [], Target =/= "."] of
         [First | _] -> First;
         [] -> none
     end.
