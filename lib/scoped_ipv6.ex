@@ -210,6 +210,40 @@ defmodule ScopedIPv6 do
   end
 
   @doc """
+  The services of a DNS-SD type (RFC 6763) on each link, found by multicast
+  DNS; see `:scoped_ipv6.browse/2` for the whole story. `type` is
+  `"_http._tcp"` (`.local` may follow). Each service is a map with `:name`
+  (`"Web A"`), `:type`, `:host` (the SRV target), `:port`, `:txt` (the TXT
+  strings, binaries), `:addresses` (link-local ones scoped `{ip6, link}`)
+  and `:link` (the interface index it was found on): an instance seen on
+  two links is two services. Order: by link, then name. Nobody answering
+  is `{:ok, []}`. `"_services._dns-sd._udp"` gives `%{type: t, link: i}`
+  maps instead.
+
+  Options: `timeout: ms` (2000), `links: [scope]`, `settle: ms` (250: how
+  long after the last new answer), `mdns_ipv4: boolean` (false).
+
+      iex> ScopedIPv6.browse("http")
+      {:error, :einval}
+      iex> ScopedIPv6.browse("_http._tcp", links: ["lo"])
+      {:error, :no_link}
+  """
+  @spec browse(String.t() | charlist(), keyword()) ::
+          {:ok, [map()]} | {:error, reason()}
+  def browse(type, opts \\ []) do
+    with {:ok, found} <- call(:browse, [type, opts]) do
+      {:ok, Enum.map(found, &texts/1)}
+    end
+  end
+
+  defp texts(map) do
+    Map.new(map, fn
+      {key, text} when key in [:name, :type, :host] -> {key, List.to_string(text)}
+      pair -> pair
+    end)
+  end
+
+  @doc """
   The name of the interface with this index.
 
       iex> ScopedIPv6.if_name(1)

@@ -35,9 +35,9 @@
 
 -export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
          interfaces/0, needs_scope/1, peername/1, sockname/1, ping/1, ping/2,
-         mdns_names/0, format_error/1]).
+         mdns_names/0, browse/1, browse/2, format_error/1]).
 
--export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0]).
+-export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0, service/0]).
 
 -type scope() :: 0..4294967295 | string() | binary().
 -type scoped_address() :: {inet:ip6_address(), scope()}.
@@ -49,6 +49,10 @@
                        addrs := [#{addr := inet:ip_address() |
                                            {inet:ip6_address(), non_neg_integer()},
                                    prefixlen := 0..128 | nil}]}.
+%% A service found by browse/1,2 (DNS-SD, RFC 6763) on one link.
+-type service() :: #{name := string(), type := string(), host := string(),
+                     port := inet:port_number(), txt := [binary()],
+                     addresses := [address()], link := pos_integer()}.
 %% Every reason this library returns in `{error, Reason}', each rendered by
 %% format_error/1. The last group comes from the distribution carrier's
 %% choice of link (scoped_ipv6_dist) and epmd queries (scoped_ipv6_epmd).
@@ -187,6 +191,69 @@ getaddrs(Host, Opts) ->
 -spec mdns_names() -> {ok, #{non_neg_integer() => string()}} | {error, not_running}.
 mdns_names() ->
     scoped_ipv6_mdns_responder:names().
+
+%% @equiv browse(Type, [])
+-spec browse(string() | binary()) ->
+    {ok, [service()] | [#{type := string(), link := pos_integer()}]} | {error, reason()}.
+browse(Type) ->
+    browse(Type, []).
+
+%% @doc The services of a DNS-SD type (RFC 6763) on each link, found by
+%% multicast DNS and kept apart by link: `Type' is `"_http._tcp"' (or
+%% `"_http._tcp.local"', a string or binary). A PTR question for
+%% `<Type>.local' goes to `ff02::fb' on each link, from the sockets and
+%% links {@link getaddrs/2} uses for `.local' names (an answer counts only
+%% from the link it arrived on). What the answers leave out (an
+%% instance's SRV or TXT record, its host's addresses: responders usually
+%% add them, RFC 6763 section 12) is then asked of that link alone.
+%%
+%% Each service is a map: `name' (the instance name, `"Web A"', a Unicode
+%% string), `type' (as given, without `.local'), `host' (the SRV target,
+%% `"peer-a.local"'), `port', `txt' (the TXT record's strings as binaries,
+%% `[<<"path=/a">>]'; `[]' for an empty record), `addresses' (the host's
+%% addresses as that link's responders gave them, link-local ones scoped
+%% `{Ip6, Link}', others plain, ordered as getaddrs/2 orders them; `[]' if
+%% none came: `host' can still be looked up) and `link' (the interface
+%% index it was found on). An instance answering on two links is two
+%% services, each with its own scope. An instance whose SRV never came is
+%% left out. Order: by link (the order of `links', or of their indexes),
+%% then by name.
+%%
+%% `"_services._dns-sd._udp"' lists the types on each link instead (RFC
+%% 6763 section 9): `#{type => "_http._tcp", link => Index}' maps. A
+%% subtype (`"_printer._sub._http._tcp"') finds the base type's instances
+%% that registered it.
+%%
+%% Nobody answering is `{ok, []}': a browse that finds nothing has not
+%% failed. The browse ends `settle' ms (250) after the last answer that
+%% brought something new, once the follow-up questions are answered, or
+%% at the timeout (2000 ms) whatever arrives. `{error, einval}' for a type
+%% that is not `_name._tcp' or `_name._udp' (name: 1..15 letters, digits,
+%% hyphens); `{error, no_link}' when no link can be asked. Options:
+%% `{timeout, Ms}', `{links, [Scope]}', `{settle, Ms}', `{mdns_ipv4,
+%% Bool}', as for getaddrs/2; another option, or a type that is not
+%% text, raises `badarg'. At most 64 services a link, 16 addresses each.
+%%
+%% ```
+%% {ok, []} = scoped_ipv6:browse("_nobody-here._tcp", [{links, ["eth0"]}, {timeout, 300}]),
+%% {error, einval} = scoped_ipv6:browse("http"),
+%% {error, no_link} = scoped_ipv6:browse("_http._tcp", [{links, ["lo"]}]).
+%% '''
+%%
+%% With avahi-daemon publishing `Web A' on port 8080 at `fe80::2' behind
+%% `eth0' (tested in test/testbed_browse_test.exs):
+%% `{ok, [#{name := "Web A", port := 8080, addresses := [{{16#fe80,0,0,0,0,0,0,2}, Eth0}],
+%% txt := [<<"path=/a">>]}]} = scoped_ipv6:browse("_http._tcp")'.
+-spec browse(string() | binary(), [{timeout, non_neg_integer()} | {links, [scope()]} |
+                                   {settle, non_neg_integer()} | {mdns_ipv4, boolean()}]) ->
+    {ok, [service()] | [#{type := string(), link := pos_integer()}]} | {error, reason()}.
+browse(Type, Opts) when is_list(Opts) ->
+    case scoped_ipv6_browse:browse(Type, Opts) of
+        {badarg, _} -> erlang:error(badarg, [Type, Opts]);
+        Result -> Result
+    end;
+browse(Type, Opts) ->
+    erlang:error(badarg, [Type, Opts]).
 
 %% @doc The index of the interface with this name.
 %%

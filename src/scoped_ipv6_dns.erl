@@ -17,8 +17,8 @@
 
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
          record/5, address_record/5, pointer_record/4, reverse_name/1, probe_message/2,
-         answer_message/3, answer_message/4,
-         read_message/1, record_key/1, lower/1]).
+         answer_message/3, answer_message/4, read_message/1, record_key/1, lower/1,
+         questions_message/2, parse_records/2]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
 -define(MAX_LABEL, 63).
@@ -243,6 +243,49 @@ parse_reply(Packet, Id, {Name, Types}) ->
                         {_, 3} -> {error, nxdomain};
                         {_, _} -> {error, no_recovery}
                     end
+            end;
+        error ->
+            {error, formerr}
+    end.
+
+%% @doc A multicast DNS query (no QU bit, no recursion) with one question
+%% per `{Name, Type}': for DNS-SD (RFC 6763), `ptr', `srv', `txt', `a' and
+%% `aaaa'. A name is as inet_dns gives names (a `.' within a label
+%% escaped as `\.'), so an instance name read from an answer can be
+%% asked for as it came.
+-spec questions_message(0..65535, [{name(), ptr | srv | txt | a | aaaa}]) -> binary().
+questions_message(Id, Questions) ->
+    Header = inet_dns:make_header([{id, Id}]),
+    Qs = [question(Name, Type, false) || {Name, Type} <- Questions],
+    iolist_to_binary(inet_dns:encode(inet_dns:make_msg([{header, Header}, {qdlist, Qs}]))).
+
+%% @doc The records of class IN in a reply's answer and additional
+%% sections, as `{Owner, Type, Data, TTL}': the owner as inet_dns gives it
+%% (case kept, a `.' within a label escaped), the type an atom inet_dns
+%% knows or an integer, the data as inet_dns decodes it (a name for PTR,
+%% `{Priority, Weight, Port, Target}' for SRV, a list of strings for TXT,
+%% an address for A and AAAA). Errors as parse_reply/3's.
+-spec parse_records(binary(), 0..65535) ->
+    {ok, [{name(), atom() | integer(), term(), non_neg_integer()}]} |
+    {error, formerr | truncated | nxdomain | no_recovery | mismatch}.
+parse_records(<<ReplyId:16, 1:1, _Opcode:4, _AA:1, 1:1, _/bitstring>>, Id) when ReplyId =:= Id ->
+    {error, truncated};
+parse_records(<<ReplyId:16, QR:1, _/bitstring>>, Id) when QR =:= 0; ReplyId =/= Id ->
+    {error, mismatch};
+parse_records(Packet, Id) ->
+    case decode(Packet) of
+        {ok, Msg} ->
+            Header = inet_dns:msg(Msg, header),
+            case {inet_dns:header(Header, qr), inet_dns:header(Header, id),
+                  inet_dns:header(Header, rcode)} of
+                {true, Id, 0} ->
+                    {ok, [{rr_domain(R), inet_dns:rr(R, type), inet_dns:rr(R, data),
+                           inet_dns:rr(R, ttl)}
+                          || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
+                             inet_dns:record_type(R) =:= rr, inet_dns:rr(R, class) =:= in]};
+                {true, Id, 3} -> {error, nxdomain};
+                {true, Id, _} -> {error, no_recovery};
+                _ -> {error, mismatch}
             end;
         error ->
             {error, formerr}

@@ -10,13 +10,17 @@
 %% link it claims. The sender's scope is checked as well. Binding to the
 %% address needs no privilege, where SO_BINDTODEVICE needs CAP_NET_RAW.
 %%
-%% Everything runs in the caller's process on OTP's `socket' module, each
-%% socket waiting in the VM's poll set (`nowait' and select messages),
-%% never on a scheduler; the caller is a short-lived process of
-%% scoped_ipv6_names, so leftover select messages die with it.
+%% Everything runs in a process of its own (one per query) on OTP's
+%% `socket' module, each socket waiting in the VM's poll set (`nowait'
+%% and select messages), never on a scheduler; leftover select messages
+%% die with that process, never reaching the caller's mailbox.
+%%
+%% Two callers: host names (query/4, for scoped_ipv6_names) and DNS-SD
+%% browsing (ask/2, for scoped_ipv6_browse), which asks other questions
+%% and reads other records, the same way on the same sockets.
 -module(scoped_ipv6_mdns).
 
--export([query/4]).
+-export([query/4, ask/2]).
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
 -define(GROUP4, {224, 0, 0, 251}).
@@ -33,6 +37,7 @@
 -define(BATCH, 64).
 
 -type answer() :: {inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}.
+-type own() :: inet:ip_address().
 
 %% @doc Asks `Links' (interface indexes, each with its link-local address
 %% to bind, or with an IPv4 address of the link: then over IPv4, to
@@ -41,34 +46,74 @@
 %% ms after the first answer, or the deadline. Returns the records of
 %% each link that answered, in the order of `Links'; `{error, no_link}'
 %% when no socket could be opened on any link.
--spec query(scoped_ipv6_dns:name(), [a | aaaa],
-            [{pos_integer(), inet:ip_address()}],
+-spec query(scoped_ipv6_dns:name(), [a | aaaa], [{pos_integer(), own()}],
             #{deadline := integer(), settle := non_neg_integer()}) ->
     {ok, [{pos_integer(), [answer()]}]} | {error, no_link}.
 query(Name, Types, Links, #{deadline := Deadline, settle := Settle}) ->
+    Question = [{Name, Type} || Type <- Types],
+    ask([{Index, Own, Question} || {Index, Own} <- Links],
+        #{deadline => Deadline, settle => Settle, settle_from => first,
+          read => fun(Packet, Id) -> scoped_ipv6_dns:parse_reply(Packet, Id, {Name, Types}) end,
+          key => fun({Ip, _TTL, _Flush}) -> Ip end, max => ?MAX_PER_LINK,
+          complete => fun(_Index, Records) -> Records =/= [] end}).
+
+%% @doc Asks each link its own questions (`{Index, Own, [{Name, Type}]}',
+%% `Own' as for query/4) in one message, and keeps what `read' makes of
+%% each answer from that link (`{ok, Records}'; anything else is
+%% dropped), one record per `key', newest kept, at most `max' a link.
+%% Ends at the deadline, when `complete' holds for every link asked (given
+%% the link's records so far), or `settle' ms after the first answer
+%% (`settle_from => first') or after the latest one that brought a record
+%% (`last'). Links that are not complete are asked again after 1 s, 2 s...
+%% Returns each link's records, oldest first, links in the order given,
+%% those without records left out.
+-spec ask([{pos_integer(), own(), [{scoped_ipv6_dns:name(), atom()}]}],
+          #{deadline := integer(), settle := non_neg_integer(), settle_from := first | last,
+            read := fun((binary(), 0..65535) -> term()), key := fun((term()) -> term()),
+            max := pos_integer(), complete := fun((pos_integer(), [term()]) -> boolean())}) ->
+    {ok, [{pos_integer(), [term()]}]} | {error, term()}.
+ask(Asks, Options) ->
+    isolated(fun() -> run(Asks, Options) end).
+
+run(Asks, #{deadline := Deadline} = Options) ->
     Id = rand:uniform(65536) - 1,
-    Query = scoped_ipv6_dns:query_message(Id, Name, Types, #{}),
-    Sockets = [{Index, S} || {Index, Own} <- Links, {ok, S} <- [open(Index, Own)]],
-    Asked = lists:usort([Index || {Index, _} <- Sockets]),
+    Sockets = [{Index, S, scoped_ipv6_dns:questions_message(Id, Questions)}
+               || {Index, Own, Questions} <- Asks, {ok, S} <- [open(Index, Own)]],
+    Asked = lists:usort([Index || {Index, _, _} <- Sockets]),
+    Links = [{Index, Own} || {Index, Own, _} <- Asks],
     try
         case Sockets of
             [] ->
                 {error, no_link};
             _ ->
-                [send(S, Index, Query) || {Index, S} <- Sockets],
-                State = #{sockets => Sockets, asked => length(Asked), query => Query, id => Id,
-                          question => {Name, Types}, answers => #{},
-                          interfaces => ipv4_interfaces(Links),
-                          deadline => Deadline, settle => Settle, settled => infinity,
-                          resend => now_ms() + ?RESEND, interval => ?RESEND},
-                Armed = lists:foldl(fun({Index, S}, St) -> arm(S, Index, St) end,
+                [send(S, Index, Query) || {Index, S, Query} <- Sockets],
+                State = Options#{sockets => Sockets, asked => Asked, id => Id, answers => #{},
+                                 complete_links => [], interfaces => ipv4_interfaces(Links),
+                                 settled => infinity, resend => now_ms() + ?RESEND,
+                                 interval => ?RESEND, deadline => Deadline},
+                Armed = lists:foldl(fun({Index, S, _}, St) -> arm(S, Index, St) end,
                                     State, Sockets),
                 Answers = wait(Armed),
-                {ok, [{Index, lists:reverse(Records)}
-                      || Index <- in_order(Links, Asked), {ok, Records} <- [maps:find(Index, Answers)]]}
+                {ok, [{Index, [R || {_, R} <- lists:reverse(Records)]}
+                      || Index <- in_order(Links, Asked),
+                         {ok, Records} <- [maps:find(Index, Answers)]]}
         end
     after
-        [socket:close(S) || {_, S} <- Sockets]
+        [socket:close(S) || {_, S, _} <- Sockets]
+    end.
+
+%% The query runs in a process of its own: its sockets' select messages
+%% never reach the caller's mailbox, and die with it.
+isolated(Fun) ->
+    Ref = make_ref(),
+    Caller = self(),
+    {Pid, Monitor} = spawn_monitor(fun() -> Caller ! {Ref, Fun()} end),
+    receive
+        {Ref, Result} ->
+            erlang:demonitor(Monitor, [flush]),
+            Result;
+        {'DOWN', Monitor, process, Pid, Reason} ->
+            {error, Reason}
     end.
 
 %% The links' indexes in the order given, each once.
@@ -129,16 +174,16 @@ arm(S, Index, State, Budget) ->
         {error, _} -> State
     end.
 
-wait(#{answers := Answers, sockets := Sockets, deadline := Deadline, settled := Settled,
-       resend := Resend, asked := Asked} = State) ->
+wait(#{sockets := Sockets, deadline := Deadline, settled := Settled, resend := Resend,
+       asked := Asked, complete_links := Complete} = State) ->
     Now = now_ms(),
-    Done = map_size(Answers) =:= Asked,
+    Done = length(Complete) =:= length(Asked),
     if
         Done; Now >= Deadline; Now >= Settled ->
-            Answers;
+            maps:get(answers, State);
         Now >= Resend ->
-            [send(S, Index, maps:get(query, State))
-             || {Index, S} <- Sockets, not maps:is_key(Index, Answers)],
+            [send(S, Index, Query) || {Index, S, Query} <- Sockets,
+                                      not lists:member(Index, Complete)],
             Interval = 2 * maps:get(interval, State),
             wait(State#{resend := Now + Interval, interval := Interval});
         true ->
@@ -146,7 +191,7 @@ wait(#{answers := Answers, sockets := Sockets, deadline := Deadline, settled := 
             receive
                 {'$socket', S, select, _Handle} ->
                     case lists:keyfind(S, 2, Sockets) of
-                        {Index, S} -> wait(arm(S, Index, State));
+                        {Index, S, _} -> wait(arm(S, Index, State));
                         false -> wait(State)
                     end
             after max(0, Until - Now) ->
@@ -156,21 +201,38 @@ wait(#{answers := Answers, sockets := Sockets, deadline := Deadline, settled := 
 
 %% An answer counts only from the mDNS port (RFC 6762 section 6.7: legacy
 %% unicast replies come from 5353), from this link (from_link/3), to our
-%% query id, for our name and types.
+%% query id, and as far as `read' makes records of it.
 take(Index, #{port := ?PORT} = From, Packet,
-     #{id := Id, question := Question, answers := Answers, settled := Settled,
-       settle := Settle} = State) ->
-    case from_link(Index, From, State) andalso scoped_ipv6_dns:parse_reply(Packet, Id, Question) of
+     #{id := Id, read := Read, answers := Answers, settled := Settled} = State) ->
+    case from_link(Index, From, State) andalso Read(Packet, Id) of
         {ok, [_ | _] = Records} ->
             Known = maps:get(Index, Answers, []),
-            Merged = lists:foldl(fun add/2, Known, Records),
-            First = case Settled of infinity -> now_ms() + Settle; _ -> Settled end,
-            State#{answers := Answers#{Index => Merged}, settled := First};
+            Merged = lists:foldl(fun(R, Acc) -> add(R, Acc, State) end, Known, Records),
+            settle(Index, Merged, Merged =/= Known, State#{answers := Answers#{Index => Merged}},
+                   Settled);
         _Other ->
             State
     end;
 take(_Index, _From, _Packet, State) ->
     State.
+
+%% When the lookup ends: `settle' ms after the first answer, or after
+%% the latest that brought something new; at once when every link is
+%% complete.
+settle(Index, Merged, New, #{settle := Settle, settle_from := From,
+                             complete := Complete, complete_links := Done} = State, Settled) ->
+    Until = case {From, Settled, New} of
+                {first, infinity, _} -> now_ms() + Settle;
+                {first, _, _} -> Settled;
+                {last, _, true} -> now_ms() + Settle;
+                {last, _, false} -> Settled
+            end,
+    Finished = case New andalso not lists:member(Index, Done)
+                   andalso Complete(Index, [R || {_, R} <- lists:reverse(Merged)]) of
+                   true -> [Index | Done];
+                   false -> Done
+               end,
+    State#{settled := Until, complete_links := Finished}.
 
 %% RFC 6762 section 11: answers only from the link asked. Over IPv6 the
 %% socket is bound to the link-local address, which no router forwards
@@ -191,11 +253,12 @@ ipv4_interfaces(Links) ->
         _ -> []
     end.
 
-%% Newest first (query/4 reverses), one entry per address, bounded.
-add({Ip, _, _} = Record, Known) ->
-    case lists:keymember(Ip, 1, Known) of
-        true -> lists:keyreplace(Ip, 1, Known, Record);
-        false when length(Known) < ?MAX_PER_LINK -> [Record | Known];
+%% Newest first (run/2 reverses), one entry per key, bounded.
+add(Record, Known, #{key := Key, max := Max}) ->
+    K = Key(Record),
+    case lists:keymember(K, 1, Known) of
+        true -> lists:keyreplace(K, 1, Known, {K, Record});
+        false when length(Known) < Max -> [{K, Record} | Known];
         false -> Known
     end.
 

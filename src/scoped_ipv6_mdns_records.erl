@@ -61,22 +61,16 @@ service(#{type := Type, port := Port} = Config, Default)
 service(_Config, _Default) ->
     error.
 
+%% A plain type (no subtype, not the enumeration), as a browse takes it:
+%% one rule for both sides (scoped_ipv6_browse_answers:service_type/1).
 service_type(Type) ->
-    case scoped_ipv6_dns:name(Type) of
-        {ok, Name} ->
-            case string:split(scoped_ipv6_dns:lower(Name), ".", all) of
-                ["_" ++ Service, Proto] when Proto =:= "_tcp"; Proto =:= "_udp" ->
-                    Good = length(Service) >= 1 andalso length(Service) =< 15 andalso
-                        lists:all(fun(C) -> C =:= $- orelse (C >= $a andalso C =< $z) orelse
-                                                (C >= $0 andalso C =< $9) end, Service),
-                    case Good of
-                        true -> {ok, Name};
-                        false -> error
-                    end;
-                _ ->
-                    error
+    case scoped_ipv6_browse_answers:service_type(Type) of
+        {ok, #{enumeration := false, display := Display, question := Question}} ->
+            case Question =:= Display ++ ".local" of
+                true -> {ok, Display};
+                false -> error
             end;
-        error ->
+        _ ->
             error
     end.
 

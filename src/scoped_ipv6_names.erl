@@ -15,7 +15,7 @@
 %% order is glibc's own (RFC 6724 with source addresses).
 -module(scoped_ipv6_names).
 
--export([getaddrs/2, resolve_host/2]).
+-export([getaddrs/2, resolve_host/2, mdns_links/1, ordered/1]).
 
 -define(DEFAULT_TIMEOUT, 2000).
 -define(DEFAULT_SETTLE, 250).
@@ -159,7 +159,7 @@ timeout(#{timeout := T}) -> T.
 mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
     Key = lower(Name),
     Types = types(Family),
-    case links(Options) of
+    case mdns_links(Options) of
         {ok, []} ->
             {error, no_link};
         {ok, Links} ->
@@ -174,11 +174,8 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
                     {ok, ordered([{I, Ip} || {I, Ips} <- Cached, Ip <- Ips])};
                 [] ->
                     Deadline = Now + timeout(Options),
-                    Query = fun() -> scoped_ipv6_mdns:query(Name, Types, Links,
-                                                             #{deadline => Deadline,
-                                                               settle => Settle})
-                            end,
-                    case isolated(Query) of
+                    case scoped_ipv6_mdns:query(Name, Types, Links,
+                                                #{deadline => Deadline, settle => Settle}) of
                         {ok, []} ->
                             %% mDNS has no negative answer: silence is "no such name".
                             {error, nxdomain};
@@ -195,24 +192,13 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
             Error
     end.
 
-%% The query runs in a process of its own: its sockets' select messages
-%% never reach the caller's mailbox, and die with it.
-isolated(Fun) ->
-    Ref = make_ref(),
-    Caller = self(),
-    {Pid, Monitor} = spawn_monitor(fun() -> Caller ! {Ref, Fun()} end),
-    receive
-        {Ref, Result} ->
-            erlang:demonitor(Monitor, [flush]),
-            Result;
-        {'DOWN', Monitor, process, Pid, Reason} ->
-            {error, Reason}
-    end.
-
 %% The links to ask, each with its link-local address: the ones named,
 %% or every link that is up, multicast and not loopback and has one. With
 %% `mdns_ipv4', each link with an IPv4 address comes again with it.
-links(#{links := Asked, mdns_ipv4 := V4}) ->
+%% (DNS-SD browsing, scoped_ipv6_browse, asks the same links.)
+-spec mdns_links(#{links := default | [scoped_ipv6:scope()], mdns_ipv4 := boolean(), _ => _}) ->
+    {ok, [{pos_integer(), inet:ip_address()}]} | {error, term()}.
+mdns_links(#{links := Asked, mdns_ipv4 := V4}) ->
     case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
             Up = [{I, Addrs} || #{index := I, flags := Flags, addrs := Addrs} <- Interfaces,
@@ -258,8 +244,10 @@ indexes([Scope | Rest], Acc) ->
         {error, _} = Error -> Error
     end.
 
-%% Answers of each link together, links in the order asked; within a
-%% link RFC 6724 rules 6 and 8, then arrival order (a stable sort).
+%% @doc Answers (`{Index, Ip}') of each link together, links in the
+%% order they first come; within a link RFC 6724 rules 6 and 8, then
+%% arrival order (a stable sort); scoped where they need a scope.
+-spec ordered([{pos_integer(), inet:ip_address()}]) -> [scoped_ipv6:address()].
 ordered(Found) ->
     Order = firsts(Found),
     Position = fun(I) -> length(lists:takewhile(fun(L) -> L =/= I end, Order)) end,

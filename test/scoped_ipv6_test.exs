@@ -60,7 +60,7 @@ defmodule ScopedIPv6.BadInputTest do
   @ll1 {0xFE80, 0, 0, 0, 0, 0, 0, 1}
 
   @functions [:parse, :ntoa, :resolve, :if_index, :if_name, :needs_scope?, :format_error] ++
-               [:peername, :sockname]
+               [:peername, :sockname, :browse]
 
   test "random terms give an error or ArgumentError, and make no atoms" do
     :rand.seed(:exsss, {4, 5, 6})

@@ -43,6 +43,7 @@ end
 
 Code.require_file("support/peer.exs", __DIR__)
 Code.require_file("support/links.exs", __DIR__)
+Code.require_file("support/avahi.exs", __DIR__)
 Code.require_file("support/dist_node.exs", __DIR__)
 Code.require_file("support/reliability_table.exs", __DIR__)
 Code.require_file("support/descriptors.exs", __DIR__)

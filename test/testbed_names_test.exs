@@ -7,9 +7,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
   @moduletag :testbed
   @moduletag timeout: 120_000
 
-  alias ScopedIPv6.Test.{Links, Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Avahi, Links, Peer, ReliabilityTable}
 
-  @avahi Path.expand("peers/avahi.sh", __DIR__)
   @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
   @lla {0xFE80, 0, 0, 0, 0, 0, 0, 0xA}
   @llb {0xFE80, 0, 0, 0, 0, 0, 0, 0xB}
@@ -37,7 +36,9 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
   # Services avahi publishes (static service files): "Printer", an IPP
   # printer on linkA, is an instance name our responder must not take.
-  @services %{"sip6-a" => [{"Printer", "_ipp._tcp", 631}]}
+  @services %{
+    "sip6-a" => [%{name: "Printer", type: "_ipp._tcp", port: 631, host: "peer-a.local"}]
+  }
 
   setup_all do
     :ok = Application.ensure_started(:scoped_ipv6)
@@ -484,6 +485,23 @@ defmodule ScopedIPv6.TestbedNamesTest do
         assert Peer.run_dnssd(ns, ["types", "#{eth0}", "1.5"]) --
                  ["_ipp._tcp.local."] == ["_http._tcp.local.", "_ssh._tcp.local."]
       end
+
+      # A second BEAM host on linkA browses them with this library alone.
+      ebin = Application.app_dir(:scoped_ipv6, "ebin")
+
+      # {name := N, host := H, port := P, | <>
+      code =
+        ~S|{ok, _} = application:ensure_all_started(scoped_ipv6), | <>
+          ~S|{ok, Found} = scoped_ipv6:browse("_http._tcp"), | <>
+          ~S|io:format("~p~n", [[{N, H, P, T, As} |
+      | ~S|txt := T, addresses := As} <- Found]]), halt().|
+
+      {out, 0} = System.cmd("ip", ~w(netns exec sip6-a erl -noshell -pa #{ebin} -eval) ++ [code])
+      {:ok, eth0} = peer_if_index("sip6-a")
+
+      assert out ==
+               ~s|[{"Web Server","device.local",8080,[<<"path=/">>,<<"v=2">>],| <>
+                 ~s|[{{65152,0,0,0,0,0,0,1},#{eth0}},{64768,10,0,0,0,0,0,1}]}]\n|
     end
 
     # RFC 6762 section 6: an answer other hosts may give too (the shared
@@ -528,8 +546,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
       assert [
                %{name: "Printer #2._ipp._tcp.local.", port: "6310", host: "device.local."},
-               # avahi's: its host name has no address published here.
-               %{name: "Printer._ipp._tcp.local.", host: :unresolved}
+               %{name: "Printer._ipp._tcp.local.", port: "631", host: "peer-a.local."}
              ] = zeroconf_browse("sip6-a", eth0_a, "_ipp._tcp.local.")
 
       assert [%{name: "Printer._ipp._tcp.local.", port: "6310"}] =
@@ -874,72 +891,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
   defp now, do: System.monotonic_time(:millisecond)
 
   # avahi-daemon with D-Bus off and static host names, in its own mount
-  # namespace (test/peers/avahi.sh); returns once every name is
-  # established (probed and announced).
-  defp start_avahi(ns, hosts, opts) do
-    dir =
-      Path.join(System.tmp_dir!(), "scoped_ipv6_avahi_#{ns}_#{System.unique_integer([:positive])}")
-
-    File.mkdir_p!(Path.join(dir, "services"))
-
-    File.write!(
-      Path.join(dir, "hosts"),
-      Enum.map_join(hosts, "", fn {name, ip} -> "#{ip} #{name}\n" end)
-    )
-
-    services = Keyword.get(opts, :services, [])
-
-    for {name, type, port} <- services do
-      File.write!(Path.join([dir, "services", "#{type}-#{port}.service"]), """
-      <?xml version="1.0" standalone="no"?>
-      <service-group>
-        <name>#{name}</name>
-        <service><type>#{type}</type><port>#{port}</port></service>
-      </service-group>
-      """)
-    end
-
-    # Its log goes to a file: a pipe would close with this setup_all
-    # process, and avahi die of SIGPIPE at its next line. Every exec
-    # keeps the pid: the port's OS pid is avahi-daemon's.
-    log = Path.join(dir, "log")
-
-    port =
-      Port.open({:spawn_executable, System.find_executable("ip")}, [
-        :exit_status,
-        args:
-          ["netns", "exec", ns, "sh", "-c", ~S(exec "$0" "$@" >"$1/log" 2>&1), @avahi, dir] ++
-            ["avahi-#{ns}", "eth0", if(opts[:ipv4], do: "ipv4", else: "ipv6")]
-      ])
-
-    {:os_pid, os_pid} = Port.info(port, :os_pid)
-    wait_established(log, Enum.map(hosts, &elem(&1, 0)) ++ Enum.map(services, &elem(&1, 0)), 150)
-    {os_pid, dir}
-  end
-
-  defp wait_established(log, names, tries) do
-    text =
-      case File.read(log) do
-        {:ok, text} -> text
-        {:error, _} -> ""
-      end
-
-    established =
-      for [_, name] <-
-            Regex.scan(~r/(?:Static host name|Service) "([^"]*)".* successfully established/, text),
-          do: name
-
-    cond do
-      names -- established == [] ->
-        :ok
-
-      tries == 0 ->
-        flunk("avahi-daemon did not establish #{inspect(names -- established)}: #{text}")
-
-      true ->
-        Process.sleep(100) && wait_established(log, names, tries - 1)
-    end
-  end
+  # namespace (test/support/avahi.exs).
+  defp start_avahi(ns, hosts, opts), do: Avahi.start(ns, hosts, opts)
 
   # dnsmasq in sip6-a, on fe80::2%eth0 only: printer.lab, router.lab (a
   # link-local address), big.lab (40 addresses: more than 512 bytes, so

@@ -2,13 +2,14 @@
 # Runs Debian's avahi-daemon (not our code) as an mDNS responder in the
 # current network namespace, with everything it writes kept private:
 #   test/peers/avahi.sh DIR HOSTNAME INTERFACE [ipv4]
-# DIR holds hosts (static host names, avahi's format) and may hold
-# services/*.service (static services); this script writes the daemon's
-# avahi-daemon.conf there (HOSTNAME.local, on INTERFACE only, IPv6 unless
-# `ipv4' is given, D-Bus off, nothing published but the hosts file and
-# the services) and an nsswitch.conf with mdns6_minimal. The daemon gets its
-# own mount namespace, where DIR is mounted over /etc/avahi (it reads the
-# hosts file from there), a tmpfs over /run (its pid file and socket
+# DIR holds hosts (static host names, avahi's format) and, if it is there,
+# services/ (static DNS-SD services, *.service files); this script writes
+# the daemon's avahi-daemon.conf there (HOSTNAME.local, on INTERFACE only,
+# IPv6 unless `ipv4' is given, D-Bus off, nothing published but the
+# hosts file and those services: not its own host name and addresses) and
+# an nsswitch.conf with mdns6_minimal. The daemon gets its own mount
+# namespace, where DIR is mounted over /etc/avahi (it reads the hosts
+# file and the services from there), a tmpfs over /run (its pid file and socket
 # directory), so several instances never meet, and DIR/nsswitch.conf over
 # /etc/nsswitch.conf, so that glibc in that namespace asks this avahi
 # through nss-mdns (`nsenter -t PID -m -n getent ahosts NAME`, PID the

@@ -57,6 +57,16 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answer ADDR; "flood" sends 10 replies of 300 good
                               answers, each another address (ADDR's prefix, counted up);
                               "second" answers ADDR to every second query only
+  dnssd-bare IF               a DNS-SD responder on IF that adds nothing to its
+                              answers (RFC 6763 section 12 says it should): to
+                              each question only its own record, of the service
+                              "Bare One" (_bare._tcp, port 7140, TXT k=v, host
+                              bare-host.local, AAAA fe80::2); prints "asked" and
+                              the types asked, for each query
+  dnssd-flood IF              to a PTR question, 10 replies of 40 instances each
+                              ("Flood N", _flood._tcp, with SRV and TXT, host
+                              flood-host.local at fe80::2), every one another
+                              instance; prints "sent 10"
   icmp6-error TYPE/CODE...    answer the n-th ICMPv6 echo request with the n-th
                               ICMPv6 error, quoting the request as RFC 4443 asks
                               (the kernel's own echo replies off in the namespace);
@@ -572,7 +582,106 @@ def mdns_hostile(ifname, mode, addr):
         say("sent", len(replies))
 
 
+def read_name(message, offset):
+    """A DNS name at offset (compression pointers followed), and the offset
+    after it."""
+    labels, end, hops = [], None, 0
+    while True:
+        length = message[offset]
+        if length & 0xC0 == 0xC0:
+            if end is None:
+                end = offset + 2
+            offset = ((length & 0x3F) << 8) | message[offset + 1]
+            hops += 1
+            if hops > 20:
+                raise ValueError("loop")
+        elif length == 0:
+            return b".".join(labels), (end if end is not None else offset + 1)
+        else:
+            labels.append(message[offset + 1:offset + 1 + length])
+            offset += 1 + length
+
+
+def questions(message):
+    count = struct.unpack("!H", message[4:6])[0]
+    offset, found = 12, []
+    for _ in range(count):
+        name, offset = read_name(message, offset)
+        qtype, _qclass = struct.unpack("!HH", message[offset:offset + 4])
+        offset += 4
+        found.append((name.lower(), qtype))
+    return found
+
+
+def wire_name(name):
+    return b"".join(bytes([len(label)]) + label for label in name.split(b".")) + b"\0"
+
+
+def rr(name, rtype, data, ttl=120):
+    return wire_name(name) + struct.pack("!HHIH", rtype, 1, ttl, len(data)) + data
+
+
+def txt_data(*strings):
+    return b"".join(bytes([len(t)]) + t for t in strings)
+
+
+def srv_data(port, target):
+    return struct.pack("!HHH", 0, 0, port) + wire_name(target)
+
+
+def mdns_reply(ident, answers, additional=()):
+    return (ident + b"\x84\x00" + struct.pack("!HHHH", 0, len(answers), 0, len(additional))
+            + b"".join(answers) + b"".join(additional))
+
+
+TYPES = {12: "PTR", 33: "SRV", 16: "TXT", 28: "AAAA", 1: "A"}
+
+
+def dnssd_bare(ifname):
+    s, _group = mdns_socket(ifname)
+    instance = b"Bare One._bare._tcp.local"
+    records = {
+        (b"_bare._tcp.local", 12): rr(b"_bare._tcp.local", 12, wire_name(instance)),
+        (instance.lower(), 33): rr(instance, 33, srv_data(7140, b"bare-host.local")),
+        (instance.lower(), 16): rr(instance, 16, txt_data(b"k=v")),
+        (b"bare-host.local", 28): rr(b"bare-host.local", 28,
+                                     socket.inet_pton(socket.AF_INET6, "fe80::2")),
+    }
+    say("ready")
+    while True:
+        query, peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        asked = questions(query)
+        say("asked", *[TYPES.get(t, str(t)) for _, t in asked])
+        answers = [records[q] for q in asked if q in records]
+        if answers:
+            s.sendto(mdns_reply(query[:2], answers), peer)
+
+
+def dnssd_flood(ifname):
+    s, _group = mdns_socket(ifname)
+    host = rr(b"flood-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"))
+    say("ready")
+    while True:
+        query, peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        if (b"_flood._tcp.local", 12) not in questions(query):
+            continue
+        for p in range(10):
+            names = [b"Flood %d._flood._tcp.local" % (p * 40 + i + 1) for i in range(40)]
+            answers = [rr(b"_flood._tcp.local", 12, wire_name(n)) for n in names]
+            additional = [host] + [r for n in names for r in
+                                   (rr(n, 33, srv_data(7141, b"flood-host.local")),
+                                    rr(n, 16, txt_data(b"n=" + n.split(b".")[0])))]
+            s.sendto(mdns_reply(query[:2], answers, additional), peer)
+        say("sent", 10)
+
+
 ROLES = {
+    "dnssd-bare": dnssd_bare,
+    "dnssd-flood": dnssd_flood,
     "mdns-announce": mdns_announce,
     "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,

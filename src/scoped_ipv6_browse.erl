@@ -1,0 +1,130 @@
+%% @private
+%% DNS-SD service browsing over multicast DNS (RFC 6763), the querier's
+%% side: a one-shot PTR question for `<Type>.local' on each link
+%% (scoped_ipv6_mdns, on the links and sockets host-name lookups use, so an
+%% answer belongs to the link it arrived on), then, on each link whose
+%% answers left something out, the SRV, TXT and address questions still
+%% open (RFC 6763 section 12 says responders should add them to the PTR
+%% answer; not all do), asked of that link only. Each service found is
+%% scoped with its link: one instance seen on two links is two services.
+%% What the answers mean is scoped_ipv6_browse_answers'.
+-module(scoped_ipv6_browse).
+
+-export([browse/2]).
+
+-define(DEFAULT_TIMEOUT, 2000).
+-define(DEFAULT_SETTLE, 250).
+%% Records kept from a link in one round (after relevant/2's sifting):
+%% the answers' cost is bounded whatever a neighbour sends.
+-define(MAX_RECORDS, 256).
+%% Rounds of follow-up questions: SRV and TXT, then the addresses of the
+%% targets they name, then once more for what the first two missed.
+-define(FOLLOW_UPS, 3).
+
+%% @doc The services of `Type' on each link, or `{badarg, What}' for a
+%% malformed argument (the public caller raises).
+-spec browse(term(), term()) ->
+    {ok, [map()]} | {error, term()} | {badarg, term()}.
+browse(Type, Opts) ->
+    Defaults = #{timeout => ?DEFAULT_TIMEOUT, links => default, settle => ?DEFAULT_SETTLE,
+                 mdns_ipv4 => false},
+    case options(Opts, Defaults) of
+        {ok, Options} ->
+            case scoped_ipv6_browse_answers:service_type(Type) of
+                {ok, ServiceType} -> on_links(ServiceType, Options);
+                einval -> {error, einval};
+                badarg -> {badarg, Type}
+            end;
+        {badarg, _} = Bad ->
+            Bad
+    end.
+
+options([], Options) ->
+    {ok, Options};
+options([{timeout, T} | Rest], Options) when is_integer(T), T >= 0, T =< 16#ffffffff ->
+    options(Rest, Options#{timeout := T});
+options([{links, L} | Rest], Options) when is_list(L) ->
+    options(Rest, Options#{links := L});
+options([{settle, S} | Rest], Options) when is_integer(S), S >= 0, S =< 16#ffffffff ->
+    options(Rest, Options#{settle := S});
+options([{mdns_ipv4, B} | Rest], Options) when is_boolean(B) ->
+    options(Rest, Options#{mdns_ipv4 := B});
+options([Bad | _], _Options) ->
+    {badarg, Bad};
+options(Bad, _Options) ->
+    {badarg, Bad}.
+
+on_links(#{question := Question} = Type, #{timeout := Timeout, settle := Settle} = Options) ->
+    case scoped_ipv6_names:mdns_links(Options) of
+        {ok, []} ->
+            {error, no_link};
+        {ok, Links} ->
+            Ask = #{deadline => now_ms() + Timeout, settle => Settle, settle_from => last,
+                    read => fun(Packet, Id) -> read(Type, Packet, Id) end,
+                    key => fun key/1, max => ?MAX_RECORDS},
+            %% Any number of hosts may answer a PTR question: a link is never
+            %% done, the round ends `settle' ms after the last new answer.
+            Browse = Ask#{complete => fun(_Index, _Records) -> false end},
+            case scoped_ipv6_mdns:ask([{I, Own, [{Question, ptr}]} || {I, Own} <- Links],
+                                      Browse) of
+                {ok, PerLink} ->
+                    Known = follow_up(Type, Links, PerLink, Ask, ?FOLLOW_UPS),
+                    {ok, results(Type, Known)};
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% The records that matter to this browse, as read from an answer.
+read(Type, Packet, Id) ->
+    case scoped_ipv6_dns:parse_records(Packet, Id) of
+        {ok, Records} -> {ok, [R || R <- Records, scoped_ipv6_browse_answers:relevant(Type, R)]};
+        {error, _} = Error -> Error
+    end.
+
+%% A record without its TTL: the same record again replaces it.
+key({Name, Type, Data, _TTL}) ->
+    {scoped_ipv6_dns:lower(Name), Type, Data}.
+
+%% Asks each link what its records still leave open, on that link only,
+%% until nothing is, no answer brings anything new, or the rounds or the
+%% time run out. A round ends when every link asked has what it lacked.
+follow_up(_Type, _Links, PerLink, _Ask, 0) ->
+    PerLink;
+follow_up(Type, Links, PerLink, #{deadline := Deadline} = Ask, Rounds) ->
+    Open = [{I, Questions} || {I, Records} <- PerLink,
+                              [_ | _] = Questions <- [scoped_ipv6_browse_answers:missing(Type, Records)]],
+    case Open =/= [] andalso now_ms() < Deadline of
+        false ->
+            PerLink;
+        true ->
+            Complete = fun(I, New) ->
+                               Old = proplists:get_value(I, PerLink, []),
+                               scoped_ipv6_browse_answers:missing(Type, Old ++ New) =:= []
+                       end,
+            Asks = [{I, Own, Questions} || {I, Questions} <- Open, {J, Own} <- Links, J =:= I],
+            case scoped_ipv6_mdns:ask(Asks, Ask#{complete => Complete}) of
+                {ok, [_ | _] = Answered} ->
+                    Merged = [{I, Old ++ proplists:get_value(I, Answered, [])}
+                              || {I, Old} <- PerLink],
+                    follow_up(Type, Links, Merged, Ask, Rounds - 1);
+                _NothingNew ->
+                    PerLink
+            end
+    end.
+
+%% Links in the order asked, each link's services by name; addresses
+%% scoped with the link they were found on where they need a scope, in
+%% the order host-name lookups give them (scoped_ipv6_names:ordered/1).
+results(#{enumeration := true}, PerLink) ->
+    [#{type => T, link => I}
+     || {I, Records} <- PerLink, T <- scoped_ipv6_browse_answers:types(Records)];
+results(Type, PerLink) ->
+    [Service#{addresses := scoped_ipv6_names:ordered([{I, Ip} || Ip <- Ips]), link => I}
+     || {I, Records} <- PerLink,
+        #{addresses := Ips} = Service <- scoped_ipv6_browse_answers:services(Type, Records)].
+
+now_ms() ->
+    erlang:monotonic_time(millisecond).
