@@ -489,12 +489,11 @@ defmodule ScopedIPv6.TestbedNamesTest do
       # A second BEAM host on linkA browses them with this library alone.
       ebin = Application.app_dir(:scoped_ipv6, "ebin")
 
-      # {name := N, host := H, port := P, | <>
       code =
-        ~S|{ok, _} = application:ensure_all_started(scoped_ipv6), | <>
-          ~S|{ok, Found} = scoped_ipv6:browse("_http._tcp"), | <>
-          ~S|io:format("~p~n", [[{N, H, P, T, As} |
-      | ~S|txt := T, addresses := As} <- Found]]), halt().|
+        ~S<{ok, _} = application:ensure_all_started(scoped_ipv6), > <>
+          ~S<{ok, Found} = scoped_ipv6:browse("_http._tcp"), > <>
+          ~S<io:format("~0p~n", [[{N, H, P, T, As} || #{name := N, host := H, port := P, > <>
+          ~S<txt := T, addresses := As} <- Found]]), halt().>
 
       {out, 0} = System.cmd("ip", ~w(netns exec sip6-a erl -noshell -pa #{ebin} -eval) ++ [code])
       {:ok, eth0} = peer_if_index("sip6-a")
