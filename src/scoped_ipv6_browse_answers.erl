@@ -24,7 +24,7 @@
 -define(MAX_NAME, 253).
 -define(ENUMERATION, "_services._dns-sd._udp.local").
 
--type record() :: {scoped_ipv6_dns:name(), atom() | integer(), term(), non_neg_integer()}.
+-type answer_record() :: {scoped_ipv6_dns:name(), atom() | integer(), term(), non_neg_integer()}.
 %% A browsable type: `display' as the caller wrote it (without `.local'),
 %% the name asked (`question'), its lower case (`owner'), and the lower-
 %% case ending of its instances' names (`suffix': a subtype's instances are
@@ -34,7 +34,7 @@
 -type service() :: #{name := string(), type := string(), host := string(),
                      port := inet:port_number(), txt := [binary()],
                      addresses := [inet:ip_address()]}.
--export_type([record/0, service_type/0, service/0]).
+-export_type([answer_record/0, service_type/0, service/0]).
 
 %% @doc A service type to browse: `_name._tcp' or `_name._udp' (the name
 %% 1..15 letters, digits and hyphens, RFC 6335 section 5.1), a subtype of
@@ -117,7 +117,7 @@ sub_label(_) ->
 %% @doc Whether a record can matter to a browse for `Type': a PTR from the
 %% type's name, an SRV or TXT of one of its instances, an address. The
 %% rest is dropped as it is read, so that it takes no room.
--spec relevant(service_type(), record()) -> boolean().
+-spec relevant(service_type(), answer_record()) -> boolean().
 relevant(#{owner := Owner}, {Name, ptr, _, _}) -> lower(Name) =:= Owner;
 relevant(#{suffix := Suffix}, {Name, Type, _, _}) when Type =:= srv; Type =:= txt ->
     lists:suffix(Suffix, lower(Name));
@@ -131,7 +131,7 @@ relevant(_Type, _Record) -> false.
 %% is left out), its TXT strings (empty ones dropped: a TXT of one empty
 %% string is RFC 6763 section 6.1's empty record) and the addresses of
 %% its SRV target (at most 16). Goodbyes (TTL 0) count for nothing.
--spec services(service_type(), [record()]) -> [service()].
+-spec services(service_type(), [answer_record()]) -> [service()].
 services(#{display := Display} = Type, Records) ->
     Owners = owners(Records),
     Found = [#{name => Name, type => Display, host => Host, port => Port,
@@ -144,7 +144,7 @@ services(#{display := Display} = Type, Records) ->
 %% @doc The questions still to ask the link for its services: SRV and TXT
 %% of each instance that lacks them, and the addresses (AAAA and A) of each
 %% SRV target without any; at most 32.
--spec missing(service_type(), [record()]) -> [{scoped_ipv6_dns:name(), srv | txt | aaaa | a}].
+-spec missing(service_type(), [answer_record()]) -> [{scoped_ipv6_dns:name(), srv | txt | aaaa | a}].
 missing(#{enumeration := true}, _Records) ->
     [];
 missing(Type, Records) ->
@@ -162,7 +162,7 @@ missing(Type, Records) ->
 %% @doc Browsing `_services._dns-sd._udp': the service types the records
 %% name (`_name._tcp', as sent, without `.local'), each once, sorted, at
 %% most 64.
--spec types([record()]) -> [string()].
+-spec types([answer_record()]) -> [string()].
 types(Records) ->
     {ok, #{owner := Owner}} = service_type(?ENUMERATION),
     %% A type in `.local', not a subtype: its name is the one asked for it.
