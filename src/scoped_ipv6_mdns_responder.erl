@@ -38,8 +38,10 @@
 %% answer, without the records the question lists as known answers with
 %% at least half their TTL left (section 7.1). A reverse question for one
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
-%% answered with our name there. Response delays and aggregation are
-%% not done.
+%% answered with our name there. A record is multicast on a link at most
+%% once a second in answer to questions (every 250 ms to a probe), and an
+%% answer with shared records waits 20 to 120 ms (section 6). Response
+%% aggregation is not done.
 %%
 %% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
 %% port => 80, name => "Web", txt => ["path=/"]}]' in the settings, each
@@ -75,6 +77,10 @@
 -define(SHARED_DELAY_MIN, 20).
 -define(SHARED_DELAY_SPAN, 100).
 -define(MAX_DELAYED, 8).
+%% RFC 6762 section 6: a record multicast at most once a second on a link,
+%% every 250 ms in answer to a probe.
+-define(MULTICAST_INTERVAL, 1000).
+-define(PROBE_DEFENSE_INTERVAL, 250).
 
 %% @doc The responder's settings from the application env, if any:
 %% `{ok, {Name, Links, Services}}' with the name as a DNS name
@@ -148,6 +154,9 @@ init({Name, Links, Services}) ->
                       %% {Family, Index} => the shared answers waiting
                       %% to go out there (delay/4).
                       delayed => #{},
+                      %% {Family, Index, record key} => when it was last
+                      %% multicast in an answer (multicast_answer/7).
+                      multicast => #{},
                       %% Index => the services with the instance names
                       %% claimed there, when not `services'.
                       instances => #{},
@@ -467,8 +476,8 @@ from_link(From, Index, _To, #{interfaces := Interfaces}) ->
     {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
     scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
-question(#{id := Id, questions := Questions, known := Known}, Index, Link,
-         {Family, From, Port}, State) ->
+question(#{id := Id, questions := Questions, known := Known, authority := Authority}, Index,
+         Link, {Family, From, Port}, State) ->
     S = socket_of(Family, State),
     {Ours, Wanted} = scoped_ipv6_mdns_records:asked(Questions, Link),
     case Ours of
@@ -487,20 +496,61 @@ question(#{id := Id, questions := Questions, known := Known}, Index, Link,
             {Answers, Additional} = scoped_ipv6_mdns_records:answers(Link, ?TTL, true, Wanted),
             Records = scoped_ipv6_mdns_records:unknown(Answers, Known, ?TTL),
             Unicast = lists:any(fun({_, _, _, QU, _}) -> QU end, Ours),
-            Packet = scoped_ipv6_dns:answer_message(0, [], Records, Additional),
-            Shared = scoped_ipv6_mdns_records:shared(Wanted),
             case {Records, Unicast} of
                 {[], _} ->
                     State;
                 {_, true} ->
-                    _ = socket:sendto(S, Packet, From),
+                    _ = socket:sendto(S, scoped_ipv6_dns:answer_message(0, [], Records, Additional),
+                                      From),
                     State;
-                {_, false} when Shared ->
-                    delay(Family, Index, Packet, State);
                 {_, false} ->
+                    %% A probe's question is answered at most every 250 ms,
+                    %% others every second (section 6).
+                    Interval = case Authority of
+                                   [] -> ?MULTICAST_INTERVAL;
+                                   _ -> ?PROBE_DEFENSE_INTERVAL
+                               end,
+                    multicast_answer(Family, Index, Records, Additional, Interval,
+                                     scoped_ipv6_mdns_records:shared(Wanted), State)
+            end
+    end.
+
+%% The records multicast within the last interval: older ones no longer
+%% matter, and are forgotten.
+recent(Sent, Now) ->
+    maps:filter(fun(_Key, Time) -> Now - Time < ?MULTICAST_INTERVAL end, Sent).
+
+%% RFC 6762 section 6: a record is multicast on a link at most once a
+%% second (every 250 ms in answer to a probe): a neighbour that floods us
+%% with questions gets one answer a second, and cannot make us flood the
+%% link. Records sent within the interval are left out, and nothing is sent
+%% when no answer is left. (Announcements are not counted: a question
+%% right after one is answered.) An answer other hosts may give too (a
+%% shared record) waits first (delay/4).
+multicast_answer(Family, Index, Records, Additional, Interval, Shared,
+                 #{multicast := Sent} = State) ->
+    Now = erlang:monotonic_time(millisecond),
+    Due = fun(R) ->
+                  Key = {Family, Index, scoped_ipv6_dns:record_key(R)},
+                  Now - maps:get(Key, Sent, Now - Interval) >= Interval
+          end,
+    case [R || R <- Records, Due(R)] of
+        [] ->
+            State;
+        Fresh ->
+            Extra = [R || R <- Additional, Due(R)],
+            Stamped = lists:foldl(fun(R, Acc) ->
+                                          Acc#{{Family, Index, scoped_ipv6_dns:record_key(R)} => Now}
+                                  end, recent(Sent, Now), Fresh ++ Extra),
+            Packet = scoped_ipv6_dns:answer_message(0, [], Fresh, Extra),
+            Next = State#{multicast := Stamped},
+            case Shared of
+                true ->
+                    delay(Family, Index, Packet, Next);
+                false ->
                     %% RFC 6762 section 6: the family it was asked on.
-                    send_multicast(Family, Index, Packet, State),
-                    State
+                    send_multicast(Family, Index, Packet, Next),
+                    Next
             end
     end.
 

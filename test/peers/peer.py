@@ -47,6 +47,9 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mdns-time IF NAME QTYPE     a multicast question for NAME, type QTYPE (a number);
                               print "answer MS", the ms until the first answer
                               whose first record is NAME's, or "silent"
+  mdns-flood-ask IF NAME QTYPE N  N multicast questions for NAME, 20 ms apart;
+                              print "answers K", the answers for NAME heard
+                              within 1.5 s
   mdns-probe-race IF NAME ADDR  on the first probe for NAME, probe for it too,
                               claiming AAAA ADDR; print "probe MS" for each
                               probe for NAME (ms after the first) and
@@ -488,6 +491,34 @@ def mdns_time(ifname, name, qtype):
         say("silent")
 
 
+def mdns_flood_ask(ifname, name, qtype, count):
+    """COUNT multicast questions (QM, from port 5353) for NAME of type
+    QTYPE, 20 ms apart; prints "answers N": the multicast answers whose
+    first record is NAME's heard until 1.5 s after the first question."""
+    s, group = mdns_socket(ifname)
+    wanted = dns_name(name).lower()
+    query = bytes(4) + struct.pack("!HHHH", 1, 0, 0, 0) + dns_name(name) + struct.pack("!HH", int(qtype), 1)
+    start = time.monotonic()
+    for _ in range(int(count)):
+        s.sendto(query, group)
+        time.sleep(0.02)
+    answers = 0
+    while True:
+        left = start + 1.5 - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            message, _peer = s.recvfrom(9000)
+        except socket.timeout:
+            break
+        questions, count_ = struct.unpack("!HH", message[4:8]) if len(message) >= 12 else (1, 0)
+        if message[2] & 0x80 and questions == 0 and count_ > 0 \
+                and message[12:12 + len(wanted)].lower() == wanted:
+            answers += 1
+    say("answers", answers)
+
+
 def mdns_probe_race(ifname, name, addr):
     s, group = mdns_socket(ifname)
     wanted = dns_name(name).lower()
@@ -688,6 +719,7 @@ ROLES = {
     "mdns-probe-race": mdns_probe_race,
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
+    "mdns-flood-ask": mdns_flood_ask,
     "mdns-hostile": mdns_hostile,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
