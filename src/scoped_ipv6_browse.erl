@@ -39,18 +39,15 @@ browse(Type, Opts) ->
             Bad
     end.
 
+%% The options getaddrs/2 shares for its multicast DNS questions
+%% (scoped_ipv6_names:mdns_option/2), no others.
 options([], Options) ->
     {ok, Options};
-options([{timeout, T} | Rest], Options) when is_integer(T), T >= 0, T =< 16#ffffffff ->
-    options(Rest, Options#{timeout := T});
-options([{links, L} | Rest], Options) when is_list(L) ->
-    options(Rest, Options#{links := L});
-options([{settle, S} | Rest], Options) when is_integer(S), S >= 0, S =< 16#ffffffff ->
-    options(Rest, Options#{settle := S});
-options([{mdns_ipv4, B} | Rest], Options) when is_boolean(B) ->
-    options(Rest, Options#{mdns_ipv4 := B});
-options([Bad | _], _Options) ->
-    {badarg, Bad};
+options([Option | Rest], Options) ->
+    case scoped_ipv6_names:mdns_option(Option, Options) of
+        {ok, Next} -> options(Rest, Next);
+        error -> {badarg, Option}
+    end;
 options(Bad, _Options) ->
     {badarg, Bad}.
 

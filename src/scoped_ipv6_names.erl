@@ -15,7 +15,7 @@
 %% order is glibc's own (RFC 6724 with source addresses).
 -module(scoped_ipv6_names).
 
--export([getaddrs/2, resolve_host/2, mdns_links/1, ordered/1]).
+-export([getaddrs/2, resolve_host/2, mdns_links/1, mdns_option/2, ordered/1]).
 
 -define(DEFAULT_TIMEOUT, 2000).
 -define(DEFAULT_SETTLE, 250).
@@ -60,24 +60,34 @@ options([], Options) ->
     {ok, Options};
 options([{family, F} | Rest], Options) when F =:= inet6; F =:= inet; F =:= any ->
     options(Rest, Options#{family := F});
-options([{timeout, T} | Rest], Options) when is_integer(T), T >= 0, T =< 16#ffffffff ->
-    options(Rest, Options#{timeout := T});
-options([{links, L} | Rest], Options) when is_list(L) ->
-    options(Rest, Options#{links := L});
 options([{nameservers, N} | Rest], Options) when is_list(N) ->
     options(Rest, Options#{nameservers := N});
 options([{resolv_conf, F} | Rest], Options) when is_list(F); is_binary(F) ->
     options(Rest, Options#{resolv_conf := F});
 options([{cache, C} | Rest], Options) when is_boolean(C) ->
     options(Rest, Options#{cache := C});
-options([{settle, S} | Rest], Options) when is_integer(S), S >= 0 ->
-    options(Rest, Options#{settle := S});
-options([{mdns_ipv4, B} | Rest], Options) when is_boolean(B) ->
-    options(Rest, Options#{mdns_ipv4 := B});
-options([Bad | _], _Options) ->
-    {badarg, Bad};
+options([Option | Rest], Options) ->
+    case mdns_option(Option, Options) of
+        {ok, Next} -> options(Rest, Next);
+        error -> {badarg, Option}
+    end;
 options(Bad, _Options) ->
     {badarg, Bad}.
+
+%% @doc One option of a multicast DNS question, getaddrs/2's or a
+%% browse's (scoped_ipv6_browse): `timeout' and `settle' (ms), `links',
+%% `mdns_ipv4'; `error' for anything else.
+-spec mdns_option(term(), map()) -> {ok, map()} | error.
+mdns_option({timeout, T}, Options) when is_integer(T), T >= 0, T =< 16#ffffffff ->
+    {ok, Options#{timeout := T}};
+mdns_option({settle, S}, Options) when is_integer(S), S >= 0, S =< 16#ffffffff ->
+    {ok, Options#{settle := S}};
+mdns_option({links, L}, Options) when is_list(L) ->
+    {ok, Options#{links := L}};
+mdns_option({mdns_ipv4, B}, Options) when is_boolean(B) ->
+    {ok, Options#{mdns_ipv4 := B}};
+mdns_option(_Option, _Options) ->
+    error.
 
 -spec lookup(term(), opts()) -> {ok, [scoped_ipv6:address()]} | {error, term()}.
 lookup(Host, Options) ->
