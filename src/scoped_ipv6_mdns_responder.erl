@@ -90,15 +90,10 @@
 config() ->
     case application:get_env(scoped_ipv6, mdns_responder) of
         {ok, #{name := Name} = Config} ->
-            Links = maps:get(links, Config, all),
-            case {scoped_ipv6_dns:name(Name), configured(maps:get(services, Config, []), Name)} of
-                {{ok, Host}, {ok, Services}} when Links =:= all; is_list(Links) ->
-                    Full = case scoped_ipv6_dns:is_local(Host) of
-                               true -> Host;
-                               false -> Host ++ ".local"
-                           end,
-                    {ok, {Full, Links, Services}};
-                _ ->
+            case settings(Name, maps:get(links, Config, all), maps:get(services, Config, [])) of
+                {ok, _} = Settings ->
+                    Settings;
+                error ->
                     logger:warning("scoped_ipv6: mdns_responder ignored: bad name, links or "
                                    "services ~0tp", [Config]),
                     none
@@ -107,9 +102,25 @@ config() ->
             none
     end.
 
+settings(Name, Links, Services) when Links =:= all; is_list(Links) ->
+    case scoped_ipv6_dns:name(Name) of
+        {ok, Host} ->
+            Full = case scoped_ipv6_dns:is_local(Host) of
+                       true -> Host;
+                       false -> Host ++ ".local"
+                   end,
+            case configured(Services, Host) of
+                {ok, Read} -> {ok, {Full, Links, Read}};
+                error -> error
+            end;
+        error ->
+            error
+    end;
+settings(_Name, _Links, _Services) ->
+    error.
+
 %% Each service's instance is named after the host's label by default.
-configured(Configs, Name) when is_list(Configs) ->
-    {ok, Host} = scoped_ipv6_dns:name(Name),
+configured(Configs, Host) when is_list(Configs) ->
     Label = hd(string:split(Host, ".")),
     Services = [scoped_ipv6_mdns_records:service(C, Label) || C <- Configs],
     case lists:all(fun(S) -> S =/= error end, Services) of

@@ -271,6 +271,26 @@ b"}, "d")),
      ?_assertEqual(<<(binary:copy(<<"é"/utf8>>, 30))/binary, " #2">>,
                    R:alternative_instance(binary:copy(<<"é"/utf8>>, 31)))].
 
+%% The responder's settings: services read with the host's label as the
+%% default instance name; one bad service and no responder at all (with a
+%% warning), rather than a responder that advertises less than asked.
+responder_config_test_() ->
+    Config = fun(Env) ->
+                     application:set_env(scoped_ipv6, mdns_responder, Env),
+                     try scoped_ipv6_mdns_responder:config()
+                     after application:unset_env(scoped_ipv6, mdns_responder)
+                     end
+             end,
+    Ssh = #{type => "_ssh._tcp", port => 22},
+    [?_assertEqual({ok, {"device.local", all, []}}, Config(#{name => "device"})),
+     ?_assertEqual({ok, {"Dev.local", ["usb0"], [{<<"Dev">>, "_ssh._tcp", 22, [""]}]}},
+                   Config(#{name => <<"Dev.local">>, links => ["usb0"], services => [Ssh]})),
+     ?_assertEqual(none, Config(#{name => "device",
+                                  services => [Ssh, #{type => "_ssh._sctp", port => 22}]})),
+     ?_assertEqual(none, Config(#{name => "device", services => Ssh})),
+     ?_assertEqual(none, Config(#{name => "bad..name"})),
+     ?_assertEqual(none, Config(#{links => all}))].
+
 %% Reverse names, as dig -x writes them.
 reverse_name_test_() ->
     Reverse = fun scoped_ipv6_dns:reverse_name/1,
