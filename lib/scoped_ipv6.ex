@@ -221,12 +221,15 @@ defmodule ScopedIPv6 do
   maps instead.
 
   Options: `timeout: ms` (2000), `links: [scope]`, `settle: ms` (250: how
-  long after the last new answer), `mdns_ipv4: boolean` (false).
+  long after the last new answer), `mdns_ipv4: boolean` (false),
+  `instance: name` (that one instance, resolved without browsing).
 
       iex> ScopedIPv6.browse("http")
       {:error, :einval}
       iex> ScopedIPv6.browse("_http._tcp", links: ["lo"])
       {:error, :no_link}
+      iex> ScopedIPv6.browse("_http._tcp", instance: "bad\nname")
+      {:error, :einval}
   """
   @spec browse(String.t() | charlist(), keyword()) ::
           {:ok, [map()]} | {:error, reason()}

@@ -231,8 +231,12 @@ browse(Type) ->
 %% that is not `_name._tcp' or `_name._udp' (name: 1..15 letters, digits,
 %% hyphens); `{error, no_link}' when no link can be asked. Options:
 %% `{timeout, Ms}', `{links, [Scope]}', `{settle, Ms}', `{mdns_ipv4,
-%% Bool}', as for getaddrs/2; another option, or a type that is not
-%% text, raises `badarg'. At most 64 services a link, 16 addresses each.
+%% Bool}', as for getaddrs/2, and `{instance, Name}': that one instance
+%% (`"Web A"'), resolved without browsing (its SRV, TXT and addresses
+%% asked of every link; `{error, einval}' for a name that is no instance
+%% label: a control character, more than 63 bytes). Another option, or a
+%% type or name that is not text, raises `badarg'. At most 64 services a
+%% link, 16 addresses each.
 %%
 %% ```
 %% {ok, []} = scoped_ipv6:browse("_nobody-here._tcp", [{links, ["eth0"]}, {timeout, 300}]),
@@ -245,7 +249,8 @@ browse(Type) ->
 %% `{ok, [#{name := "Web A", port := 8080, addresses := [{{16#fe80,0,0,0,0,0,0,2}, Eth0}],
 %% txt := [<<"path=/a">>]}]} = scoped_ipv6:browse("_http._tcp")'.
 -spec browse(string() | binary(), [{timeout, non_neg_integer()} | {links, [scope()]} |
-                                   {settle, non_neg_integer()} | {mdns_ipv4, boolean()}]) ->
+                                   {settle, non_neg_integer()} | {mdns_ipv4, boolean()} |
+                                   {instance, string() | binary()}]) ->
     {ok, [service()] | [#{type := string(), link := pos_integer()}]} | {error, reason()}.
 browse(Type, Opts) when is_list(Opts) ->
     case scoped_ipv6_browse:browse(Type, Opts) of

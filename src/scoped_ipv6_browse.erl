@@ -27,22 +27,35 @@
     {ok, [map()]} | {error, term()} | {badarg, term()}.
 browse(Type, Opts) ->
     Defaults = #{timeout => ?DEFAULT_TIMEOUT, links => default, settle => ?DEFAULT_SETTLE,
-                 mdns_ipv4 => false},
+                 mdns_ipv4 => false, instance => any},
     case options(Opts, Defaults) of
-        {ok, Options} ->
-            case scoped_ipv6_browse_answers:service_type(Type) of
-                {ok, ServiceType} -> on_links(ServiceType, Options);
-                einval -> {error, einval};
-                badarg -> {badarg, Type}
+        {ok, #{instance := Instance} = Options} ->
+            case {scoped_ipv6_browse_answers:service_type(Type), label(Instance)} of
+                {{ok, #{enumeration := true}}, {ok, Label}} when Label =/= any -> {error, einval};
+                {{ok, ServiceType}, {ok, Label}} -> on_links(ServiceType, Label, Options);
+                {badarg, _} -> {badarg, Type};
+                {_, badarg} -> {badarg, {instance, Instance}};
+                _Einval -> {error, einval}
             end;
         {badarg, _} = Bad ->
             Bad
     end.
 
-%% The options getaddrs/2 shares for its multicast DNS questions
+label(any) -> {ok, any};
+label(Instance) ->
+    case scoped_ipv6_browse_answers:instance_label(Instance) of
+        {ok, Label} -> {ok, Label};
+        error -> einval;
+        badarg -> badarg
+    end.
+
+%% `{instance, Name}' (one instance, resolved without browsing), and the
+%% options getaddrs/2 shares for its multicast DNS questions
 %% (scoped_ipv6_names:mdns_option/2), no others.
 options([], Options) ->
     {ok, Options};
+options([{instance, Instance} | Rest], Options) ->
+    options(Rest, Options#{instance := Instance});
 options([Option | Rest], Options) ->
     case scoped_ipv6_names:mdns_option(Option, Options) of
         {ok, Next} -> options(Rest, Next);
@@ -51,7 +64,7 @@ options([Option | Rest], Options) ->
 options(Bad, _Options) ->
     {badarg, Bad}.
 
-on_links(#{question := Question} = Type, #{timeout := Timeout, settle := Settle} = Options) ->
+on_links(Type, Instance, #{timeout := Timeout, settle := Settle} = Options) ->
     case scoped_ipv6_names:mdns_links(Options) of
         {ok, []} ->
             {error, no_link};
@@ -59,11 +72,7 @@ on_links(#{question := Question} = Type, #{timeout := Timeout, settle := Settle}
             Ask = #{deadline => now_ms() + Timeout, settle => Settle, settle_from => last,
                     read => fun(Packet, Id) -> read(Type, Packet, Id) end,
                     key => fun key/1, max => ?MAX_RECORDS},
-            %% Any number of hosts may answer a PTR question: a link is never
-            %% done, the round ends `settle' ms after the last new answer.
-            Browse = Ask#{complete => fun(_Index, _Records) -> false end},
-            case scoped_ipv6_mdns:ask([{I, Own, [{Question, ptr}]} || {I, Own} <- Links],
-                                      Browse) of
+            case found(Type, Instance, Links, Ask) of
                 {ok, PerLink} ->
                     Known = follow_up(Type, Links, PerLink, Ask, ?FOLLOW_UPS),
                     {ok, results(Type, Known)};
@@ -73,6 +82,18 @@ on_links(#{question := Question} = Type, #{timeout := Timeout, settle := Settle}
         {error, _} = Error ->
             Error
     end.
+
+%% The instances of each link: those that answer the PTR question, or the
+%% one named, on every link (then the follow-ups ask for it).
+found(#{question := Question}, any, Links, Ask) ->
+    %% Any number of hosts may answer a PTR question: a link is never
+    %% done, the round ends `settle' ms after the last new answer.
+    Browse = Ask#{complete => fun(_Index, _Records) -> false end},
+    scoped_ipv6_mdns:ask([{I, Own, [{Question, ptr}]} || {I, Own} <- Links], Browse);
+found(Type, Label, Links, _Ask) ->
+    %% Each link once (it may come twice: over IPv6 and IPv4), in order.
+    Indexes = lists:foldr(fun({I, _Own}, Acc) -> [I | lists:delete(I, Acc)] end, [], Links),
+    {ok, [{I, scoped_ipv6_browse_answers:seed(Type, Label)} || I <- Indexes]}.
 
 %% The records that matter to this browse, as read from an answer.
 read(Type, Packet, Id) ->

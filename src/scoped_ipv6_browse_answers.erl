@@ -12,7 +12,7 @@
 %% bounded: a flooding neighbour costs time, never memory.
 -module(scoped_ipv6_browse_answers).
 
--export([service_type/1, relevant/2, services/2, missing/2, types/1]).
+-export([service_type/1, instance_label/1, seed/2, relevant/2, services/2, missing/2, types/1]).
 
 %% At most this many instances (or, browsing `_services._dns-sd._udp',
 %% types) a link, and addresses an instance.
@@ -113,6 +113,39 @@ sub_label(Label) when Label =/= [], length(Label) =< 63 ->
     lists:all(fun(C) -> C > 32 andalso C < 127 andalso C =/= $\\ end, Label);
 sub_label(_) ->
     false.
+
+%% @doc An instance name as the first label of a DNS name: its UTF-8
+%% bytes, a `.' or `\' in it escaped as inet_dns writes names; `error'
+%% for what RFC 6763 section 4.1.1 does not allow: no text, a control
+%% character, more than 63 bytes. `badarg' for what is not text.
+-spec instance_label(term()) -> {ok, string()} | error | badarg.
+instance_label(Name) when is_list(Name); is_binary(Name) ->
+    try unicode:characters_to_binary(Name) of
+        Text when is_binary(Text), Text =/= <<>> ->
+            Label = lists:append([case C of
+                                      $. -> "\\.";
+                                      $\\ -> "\\\\";
+                                      _ -> [C]
+                                  end || <<C>> <= Text]),
+            Controls = [C || <<C>> <= Text, C < 32 orelse C =:= 127],
+            case Controls =:= [] andalso byte_size(Text) =< 63 of
+                true -> {ok, Label};
+                false -> error
+            end;
+        _EmptyOrNotUtf8 ->
+            error
+    catch
+        error:badarg -> badarg
+    end;
+instance_label(_) ->
+    badarg.
+
+%% @doc The records a browse for `Type' would have read to find the
+%% instance whose label (instance_label/1) is `Label': a PTR to it, so
+%% that resolving one named instance asks only what missing/2 asks.
+-spec seed(service_type(), string()) -> [answer_record()].
+seed(#{owner := Owner, display := Display}, Label) ->
+    [{Owner, ptr, Label ++ "." ++ Display ++ ".local", 1}].
 
 %% @doc Whether a record can matter to a browse for `Type': a PTR from the
 %% type's name, an SRV or TXT of one of its instances, an address. The

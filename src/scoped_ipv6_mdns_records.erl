@@ -74,18 +74,11 @@ service_type(Type) ->
             error
     end.
 
+%% The instance name's rule is the browse's (instance_label/1).
 instance_text(Name) ->
-    try unicode:characters_to_binary(Name) of
-        Text when is_binary(Text), Text =/= <<>> ->
-            Controls = [C || <<C>> <= Text, C < 32 orelse C =:= 127],
-            case Controls =:= [] andalso length(label(Text)) =< ?MAX_LABEL of
-                true -> {ok, Text};
-                false -> error
-            end;
-        _ ->
-            error
-    catch
-        error:_ -> error
+    case scoped_ipv6_browse_answers:instance_label(Name) of
+        {ok, _Label} -> {ok, unicode:characters_to_binary(Name)};
+        _ -> error
     end.
 
 txt(Strings) when is_list(Strings) ->
@@ -282,7 +275,7 @@ alternative_instance(Instance) ->
 
 fit(Base, Suffix) ->
     Text = unicode:characters_to_binary(Base ++ Suffix),
-    case length(label(Text)) =< ?MAX_LABEL orelse Base =:= [] of
+    case byte_size(Text) =< ?MAX_LABEL orelse Base =:= [] of
         true -> Text;
         false -> fit(lists:droplast(Base), Suffix)
     end.
@@ -335,21 +328,14 @@ txt_record({_, _, _, Txt} = S, TTL, Flush) ->
 %% `Web._http._tcp.local': the instance's label, escaped as inet_dns
 %% names are (a dot or backslash in it is one character of the label).
 instance_name({Instance, Type, _, _}) ->
-    label(Instance) ++ "." ++ Type ++ ".local".
+    {ok, Label} = scoped_ipv6_browse_answers:instance_label(Instance),
+    Label ++ "." ++ Type ++ ".local".
 
 type_name({_, Type, _, _}) ->
     Type ++ ".local".
 
 types(Services) ->
     lists:usort([scoped_ipv6_dns:lower(type_name(S)) || S <- Services]).
-
-%% The label of a UTF-8 instance name, as bytes, escaped for inet_dns.
-label(Text) ->
-    lists:append([case C of
-                      $. -> "\\.";
-                      $\\ -> "\\\\";
-                      _ -> [C]
-                  end || <<C>> <= Text]).
 
 %% An A or AAAA record's data as decoded (anything else is no address).
 is_address(a, {_, _, _, _}) -> true;

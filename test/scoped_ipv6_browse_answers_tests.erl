@@ -199,6 +199,32 @@ questions_message_test() ->
                   || Q <- inet_dns:msg(Msg, qdlist)]),
     ?assertEqual(9, inet_dns:header(inet_dns:msg(Msg, header), id)).
 
+%% An instance name as a label (RFC 6763 section 4.1.1: any UTF-8 but
+%% controls, 63 bytes), escaped as inet_dns writes names; and the PTR a
+%% resolve of one named instance starts from, which services/2 and
+%% missing/2 read as they read a browse's answer.
+instance_label_test_() ->
+    Label = fun scoped_ipv6_browse_answers:instance_label/1,
+    {ok, Http} = scoped_ipv6_browse_answers:service_type("_HTTP._tcp"),
+    Seed = scoped_ipv6_browse_answers:seed(Http, "Web\\.A"),
+    [?_assertEqual({ok, "Web A"}, Label("Web A")),
+     ?_assertEqual({ok, "a\\.b\\\\c"}, Label(<<"a.b\\c">>)),
+     ?_assertEqual({ok, binary_to_list(<<"é"/utf8>>)}, Label([233])),
+     ?_assertEqual({ok, lists:duplicate(63, $a)}, Label(lists:duplicate(63, $a))),
+     ?_assertEqual(error, Label(lists:duplicate(64, $a))),
+     ?_assertEqual(error, Label(binary:copy(<<"é"/utf8>>, 32))),
+     ?_assertEqual(error, Label("")),
+     ?_assertEqual(error, Label("a\nb")),
+     ?_assertEqual(error, Label(<<255>>)),
+     ?_assertEqual(badarg, Label([foo])),
+     ?_assertEqual(badarg, Label(foo)),
+     ?_assertEqual([{"_http._tcp.local", ptr, "Web\\.A._HTTP._tcp.local", 1}], Seed),
+     ?_assertEqual([{"Web\\.A._HTTP._tcp.local", srv}, {"Web\\.A._HTTP._tcp.local", txt}],
+                   scoped_ipv6_browse_answers:missing(Http, Seed)),
+     ?_assertMatch([#{name := "Web.A", port := 80}],
+                   scoped_ipv6_browse_answers:services(
+                     Http, Seed ++ [{"web\\.a._http._tcp.local", srv, {0, 0, 80, "h.local"}, 120}]))].
+
 %% --- the public function, without a network ----------------------------------
 
 browse_arguments_test_() ->
@@ -208,7 +234,11 @@ browse_arguments_test_() ->
      ?_assertError(badarg, scoped_ipv6:browse("_http._tcp", [{settle, infinity}])),
      ?_assertError(badarg, scoped_ipv6:browse("_http._tcp", [bogus])),
      ?_assertError(badarg, scoped_ipv6:browse("_http._tcp", [{links, "lo"} | improper])),
+     ?_assertError(badarg, scoped_ipv6:browse("_http._tcp", [{instance, web}])),
      ?_assertEqual({error, einval}, scoped_ipv6:browse("http")),
+     ?_assertEqual({error, einval}, scoped_ipv6:browse("_http._tcp", [{instance, ""}])),
+     ?_assertEqual({error, einval},
+                   scoped_ipv6:browse("_services._dns-sd._udp", [{instance, "Web"}])),
      ?_assertEqual({error, no_link}, scoped_ipv6:browse("_http._tcp", [{links, ["lo"]}])),
      ?_assertEqual({error, {no_such_interface, "nosuch0"}},
                    scoped_ipv6:browse(<<"_http._tcp">>, [{links, ["nosuch0"]}]))].

@@ -100,6 +100,22 @@ defmodule ScopedIPv6.TestbedBrowseTest do
       assert ScopedIPv6.browse("_mono._sub._ipp._tcp", timeout: 500) == {:ok, []}
     end
 
+    # One named instance, resolved without browsing: its SRV, TXT and
+    # addresses asked of each link; found where it is.
+    test "one instance by name: resolved on the links that have it" do
+      a = web("Web A", "peer-a.local", "path=/a", "linkA")
+      assert ScopedIPv6.browse("_http._tcp", instance: "Web A") == {:ok, [a]}
+
+      assert ScopedIPv6.browse("_http._tcp", instance: "Web A", links: ["linkB"], timeout: 700) ==
+               {:ok, []}
+
+      assert {:ok, [%{name: "Printer", link: la}, %{name: "Printer", link: lb}]} =
+               ScopedIPv6.browse("_ipp._tcp", instance: "Printer")
+
+      assert {la, lb} == {index("linkA"), index("linkB")}
+      assert ScopedIPv6.browse("_http._tcp", instance: "Nobody", timeout: 700) == {:ok, []}
+    end
+
     test "the types on each link (_services._dns-sd._udp)" do
       a = index("linkA")
       b = index("linkB")
