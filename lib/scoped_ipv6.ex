@@ -228,7 +228,7 @@ defmodule ScopedIPv6 do
       {:error, :einval}
       iex> ScopedIPv6.browse("_http._tcp", links: ["lo"])
       {:error, :no_link}
-      iex> ScopedIPv6.browse("_http._tcp", instance: "bad\nname")
+      iex> ScopedIPv6.browse("_http._tcp", instance: String.duplicate("a", 64))
       {:error, :einval}
   """
   @spec browse(String.t() | charlist(), keyword()) ::
