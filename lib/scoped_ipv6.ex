@@ -210,6 +210,22 @@ defmodule ScopedIPv6 do
   end
 
   @doc """
+  The DNS-SD services this host's responder advertises, by interface
+  index, each with the instance name claimed on that link (`"Printer #2"`
+  where another host held `"Printer"`); see `:scoped_ipv6.mdns_services/0`.
+  `{:error, :not_running}` without a responder.
+
+      iex> ScopedIPv6.mdns_services()
+      {:error, :not_running}
+  """
+  @spec mdns_services() :: {:ok, %{non_neg_integer() => [map()]}} | {:error, :not_running}
+  def mdns_services do
+    with {:ok, services} <- :scoped_ipv6.mdns_services() do
+      {:ok, Map.new(services, fn {index, list} -> {index, Enum.map(list, &texts/1)} end)}
+    end
+  end
+
+  @doc """
   The services of a DNS-SD type (RFC 6763) on each link, found by multicast
   DNS; see `:scoped_ipv6.browse/2` for the whole story. `type` is
   `"_http._tcp"` (`.local` may follow). Each service is a map with `:name`

@@ -35,7 +35,7 @@
 
 -export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
          interfaces/0, needs_scope/1, peername/1, sockname/1, ping/1, ping/2,
-         mdns_names/0, browse/1, browse/2, format_error/1]).
+         mdns_names/0, mdns_services/0, browse/1, browse/2, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0, service/0]).
 
@@ -191,6 +191,29 @@ getaddrs(Host, Opts) ->
 -spec mdns_names() -> {ok, #{non_neg_integer() => string()}} | {error, not_running}.
 mdns_names() ->
     scoped_ipv6_mdns_responder:names().
+
+%% @doc The DNS-SD services this host's multicast DNS responder
+%% advertises, by interface index: on each link where they are announced,
+%% each service with the instance name claimed there (`"Printer #2"' where
+%% another host held `"Printer"', as avahi names them), in the shape
+%% browse/2 gives: `name', `type', `port', `txt'. `{error, not_running}'
+%% without a responder (`mdns_responder' in the application env).
+%%
+%% ```
+%% {error, not_running} = scoped_ipv6:mdns_services().
+%% '''
+%%
+%% With `{mdns_responder, #{name => "device", links => ["usb0"],
+%% services => [#{type => "_ipp._tcp", port => 631, name => "Printer"}]}}'
+%% and avahi publishing a `Printer' on usb0 (tested in
+%% test/testbed_names_test.exs): `{ok, #{3 => [#{name => "Printer #2",
+%% type => "_ipp._tcp", port => 631, txt => []}]}}'.
+-spec mdns_services() ->
+    {ok, #{non_neg_integer() => [#{name := string(), type := string(),
+                                   port := inet:port_number(), txt := [binary()]}]}} |
+    {error, not_running}.
+mdns_services() ->
+    scoped_ipv6_mdns_responder:services().
 
 %% @equiv browse(Type, [])
 -spec browse(string() | binary()) ->

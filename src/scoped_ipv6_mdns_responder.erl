@@ -55,7 +55,7 @@
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
--export([start_link/1, config/0, names/0]).
+-export([start_link/1, config/0, names/0, services/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
@@ -134,8 +134,20 @@ configured(_Configs, _Name) ->
 %% `{error, not_running}' without a responder.
 -spec names() -> {ok, #{non_neg_integer() => string()}} | {error, not_running}.
 names() ->
-    try gen_server:call(?MODULE, names) of
-        Names -> {ok, Names}
+    running(names).
+
+%% @doc The services advertised on each link, by interface index, with the
+%% instance names claimed there (`Printer #2' where another host held
+%% `Printer'), in the shape browse gives them: `name', `type', `port',
+%% `txt' (binaries, the empty string dropped); `{error, not_running}'
+%% without a responder.
+-spec services() -> {ok, #{non_neg_integer() => [map()]}} | {error, not_running}.
+services() ->
+    running(services).
+
+running(Request) ->
+    try gen_server:call(?MODULE, Request) of
+        Reply -> {ok, Reply}
     catch
         exit:{noproc, _} -> {error, not_running};
         exit:{normal, _} -> {error, not_running};
@@ -220,6 +232,12 @@ handle_call(links, _From, #{state := Links} = State) ->
     {reply, Links, State};
 handle_call(names, _From, #{state := Links} = State) ->
     {reply, maps:from_list([{I, name(State, I)} || {I, announced} <- maps:to_list(Links)]),
+     State};
+handle_call(services, _From, #{state := Links} = State) ->
+    {reply, maps:from_list([{I, [#{name => unicode:characters_to_list(Instance), type => Type,
+                                   port => Port, txt => [list_to_binary(T) || T <- Txt, T =/= ""]}
+                                 || {Instance, Type, Port, Txt} <- services(State, I)]}
+                            || {I, announced} <- maps:to_list(Links)]),
      State};
 handle_call(_Request, _From, State) ->
     {reply, {error, einval}, State}.

@@ -561,6 +561,15 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert ScopedIPv6.mdns_names() ==
                {:ok, %{index("linkA") => "device.local", index("linkB") => "device.local"}}
 
+      printer = %{type: "_ipp._tcp", port: 6310, txt: []}
+
+      assert ScopedIPv6.mdns_services() ==
+               {:ok,
+                %{
+                  index("linkA") => [Map.put(printer, :name, "Printer #2")],
+                  index("linkB") => [Map.put(printer, :name, "Printer")]
+                }}
+
       assert Peer.next_line(watch, 5_000) == "added Printer._ipp._tcp.local."
       Application.delete_env(:scoped_ipv6, :mdns_responder)
       restart()
