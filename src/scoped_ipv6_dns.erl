@@ -218,34 +218,10 @@ reverse_name(Ip6) ->
 -spec parse_reply(binary(), 0..65535 | any, {name(), [a | aaaa]}) ->
     {ok, [{inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}]} |
     {error, formerr | truncated | nxdomain | no_recovery | mismatch}.
-parse_reply(<<ReplyId:16, 1:1, _Opcode:4, _AA:1, 1:1, _/bitstring>>, Id, _Question)
-  when Id =:= any; ReplyId =:= Id ->
-    %% Truncated, read from the header: OTP 27's inet_dns refuses a reply
-    %% whose TC bit is set over complete sections, as servers send them.
-    {error, truncated};
-parse_reply(<<ReplyId:16, QR:1, _/bitstring>>, Id, _Question)
-  when QR =:= 0; Id =/= any, ReplyId =/= Id ->
-    %% Not a reply to this query: refused before any decoding.
-    {error, mismatch};
 parse_reply(Packet, Id, {Name, Types}) ->
-    case decode(Packet) of
-        {ok, Msg} ->
-            Header = inet_dns:msg(Msg, header),
-            Reply = inet_dns:header(Header, qr),
-            case Reply =:= true andalso (Id =:= any orelse inet_dns:header(Header, id) =:= Id) of
-                false ->
-                    {error, mismatch};
-                true ->
-                    Records = inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
-                    case {inet_dns:header(Header, tc), inet_dns:header(Header, rcode)} of
-                        {true, _} -> {error, truncated};
-                        {_, 0} -> {ok, addresses(Records, lower(Name), Types, 8)};
-                        {_, 3} -> {error, nxdomain};
-                        {_, _} -> {error, no_recovery}
-                    end
-            end;
-        error ->
-            {error, formerr}
+    case reply_records(Packet, Id) of
+        {ok, Records} -> {ok, addresses(Records, lower(Name), Types, 8)};
+        {error, _} = Error -> Error
     end.
 
 %% @doc A multicast DNS query (no QU bit, no recursion) with one question
@@ -268,24 +244,44 @@ questions_message(Id, Questions) ->
 -spec parse_records(binary(), 0..65535) ->
     {ok, [{name(), atom() | integer(), term(), non_neg_integer()}]} |
     {error, formerr | truncated | nxdomain | no_recovery | mismatch}.
-parse_records(<<ReplyId:16, 1:1, _Opcode:4, _AA:1, 1:1, _/bitstring>>, Id) when ReplyId =:= Id ->
-    {error, truncated};
-parse_records(<<ReplyId:16, QR:1, _/bitstring>>, Id) when QR =:= 0; ReplyId =/= Id ->
-    {error, mismatch};
 parse_records(Packet, Id) ->
+    case reply_records(Packet, Id) of
+        {ok, Records} ->
+            {ok, [{rr_domain(R), inet_dns:rr(R, type), inet_dns:rr(R, data), inet_dns:rr(R, ttl)}
+                  || R <- Records, inet_dns:record_type(R) =:= rr, inet_dns:rr(R, class) =:= in]};
+        {error, _} = Error ->
+            Error
+    end.
+
+%% The answer and additional records (as inet_dns decodes them) of a reply
+%% to query `Id' (any id for `any'), or why there are none: `formerr'
+%% (malformed), `truncated', `nxdomain', `no_recovery' (another rcode),
+%% `mismatch' (a reply to something else). What parse_reply/3 and
+%% parse_records/2 both take for a reply.
+reply_records(<<ReplyId:16, 1:1, _Opcode:4, _AA:1, 1:1, _/bitstring>>, Id)
+  when Id =:= any; ReplyId =:= Id ->
+    %% Truncated, read from the header: OTP 27's inet_dns refuses a reply
+    %% whose TC bit is set over complete sections, as servers send them.
+    {error, truncated};
+reply_records(<<ReplyId:16, QR:1, _/bitstring>>, Id)
+  when QR =:= 0; Id =/= any, ReplyId =/= Id ->
+    %% Not a reply to this query: refused before any decoding.
+    {error, mismatch};
+reply_records(Packet, Id) ->
     case decode(Packet) of
         {ok, Msg} ->
             Header = inet_dns:msg(Msg, header),
-            case {inet_dns:header(Header, qr), inet_dns:header(Header, id),
-                  inet_dns:header(Header, rcode)} of
-                {true, Id, 0} ->
-                    {ok, [{rr_domain(R), inet_dns:rr(R, type), inet_dns:rr(R, data),
-                           inet_dns:rr(R, ttl)}
-                          || R <- inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist),
-                             inet_dns:record_type(R) =:= rr, inet_dns:rr(R, class) =:= in]};
-                {true, Id, 3} -> {error, nxdomain};
-                {true, Id, _} -> {error, no_recovery};
-                _ -> {error, mismatch}
+            Reply = inet_dns:header(Header, qr),
+            case Reply =:= true andalso (Id =:= any orelse inet_dns:header(Header, id) =:= Id) of
+                false ->
+                    {error, mismatch};
+                true ->
+                    case {inet_dns:header(Header, tc), inet_dns:header(Header, rcode)} of
+                        {true, _} -> {error, truncated};
+                        {_, 0} -> {ok, inet_dns:msg(Msg, anlist) ++ inet_dns:msg(Msg, arlist)};
+                        {_, 3} -> {error, nxdomain};
+                        {_, _} -> {error, no_recovery}
+                    end
             end;
         error ->
             {error, formerr}
