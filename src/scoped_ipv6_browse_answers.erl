@@ -154,9 +154,7 @@ seed(#{owner := Owner, display := Display}, Label) ->
 relevant(#{owner := Owner}, {Name, ptr, _, _}) -> lower(Name) =:= Owner;
 relevant(#{suffix := Suffix}, {Name, Type, _, _}) when Type =:= srv; Type =:= txt ->
     lists:suffix(Suffix, lower(Name));
-relevant(_Type, {_, aaaa, {_, _, _, _, _, _, _, _}, _}) -> true;
-relevant(_Type, {_, a, {_, _, _, _}, _}) -> true;
-relevant(_Type, _Record) -> false.
+relevant(_Type, {_, Type, Data, _}) -> scoped_ipv6_dns:is_address(Type, Data).
 
 %% @doc The services one link's records describe, by instance name: each
 %% instance a PTR from the type names (at most 64, the first ones), with
@@ -273,8 +271,7 @@ bytes(S) ->
 
 addresses(Owners, Target) ->
     Ips = [Ip || {Type, Ip} <- maps:get(lower(Target), Owners, []),
-                 (Type =:= aaaa andalso tuple_size(Ip) =:= 8) orelse
-                     (Type =:= a andalso tuple_size(Ip) =:= 4)],
+                 scoped_ipv6_dns:is_address(Type, Ip)],
     first_unique(Ips, ?MAX_ADDRESSES).
 
 first_unique(List, Max) ->

@@ -18,7 +18,7 @@
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
          record/5, address_record/5, pointer_record/4, reverse_name/1, probe_message/2,
          answer_message/3, answer_message/4, read_message/1, record_key/1, lower/1,
-         questions_message/2, parse_records/2]).
+         questions_message/2, parse_records/2, is_address/2]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
 -define(MAX_LABEL, 63).
@@ -323,6 +323,10 @@ rr_domain(R) ->
 text(D) when is_list(D) -> D;
 text(_) -> "".
 
+%% @doc Whether a record's data, as inet_dns decodes it, is an address of
+%% its type: four numbers for A, eight for AAAA (a hostile record may
+%% carry anything).
+-spec is_address(atom() | integer(), term()) -> boolean().
 is_address(a, {_, _, _, _}) -> true;
 is_address(aaaa, {_, _, _, _, _, _, _, _}) -> true;
 is_address(_, _) -> false.

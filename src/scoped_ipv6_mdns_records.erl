@@ -219,7 +219,8 @@ claimed(Records, {Name, Ips, Services} = Link) ->
     Ours = [comparable(scoped_ipv6_dns:record_key(R)) || R <- unique(Link, 0, false)],
     Instances = [scoped_ipv6_dns:lower(instance_name(S)) || S <- Services],
     lists:any(fun({Owner, Type, Data}) when Owner =:= Lower ->
-                      is_address(Type, Data) andalso not lists:member(Data, Ips);
+                      scoped_ipv6_dns:is_address(Type, Data) andalso
+                          not lists:member(Data, Ips);
                  ({Owner, Type, _Data} = Record) when Type =:= srv; Type =:= txt ->
                       lists:member(Owner, Instances) andalso
                           not lists:member(comparable(Record), Ours);
@@ -336,11 +337,6 @@ type_name({_, Type, _, _}) ->
 
 types(Services) ->
     lists:usort([scoped_ipv6_dns:lower(type_name(S)) || S <- Services]).
-
-%% An A or AAAA record's data as decoded (anything else is no address).
-is_address(a, {_, _, _, _}) -> true;
-is_address(aaaa, {_, _, _, _, _, _, _, _}) -> true;
-is_address(_Type, _Data) -> false.
 
 %% A record as section 8.2 orders it: its class (IN, 1), its type (A 1,
 %% TXT 16, AAAA 28, SRV 33), then the data as sent, names uncompressed;
