@@ -174,7 +174,7 @@ init({Name, Links, Services}) ->
                       %% Index => the name claimed there, when not `name'.
                       names => #{},
                       services => Services,
-                      %% {Family, Index} => the shared answers waiting
+                      %% {Family, Index} => how many shared answers wait
                       %% to go out there (delay/4).
                       delayed => #{},
                       %% {Family, Index, record key} => when it was last
@@ -292,8 +292,7 @@ handle_info({announce, Index, N}, #{state := Links} = State) ->
 handle_info({send, Family, Index, Packet}, #{delayed := Delayed, state := Links} = State) ->
     _ = maps:get(Index, Links, gone) =:= announced andalso
         send_multicast(Family, Index, Packet, State),
-    Waiting = lists:delete(Packet, maps:get({Family, Index}, Delayed, [])),
-    {noreply, State#{delayed := Delayed#{{Family, Index} => Waiting}}};
+    {noreply, State#{delayed := Delayed#{{Family, Index} => maps:get({Family, Index}, Delayed) - 1}}};
 handle_info(_Message, State) ->
     {noreply, State}.
 
@@ -585,18 +584,19 @@ multicast_answer(Family, Index, Records, Additional, Interval, Shared,
 
 %% RFC 6762 section 6: an answer other hosts may send too (a shared PTR
 %% record: a browse, service enumeration) goes out after a random 20 to
-%% 120 ms, so that the answers of several hosts do not collide. The same
-%% answer already waiting is not sent twice, and at most ?MAX_DELAYED wait
-%% per link and family: a flood of questions costs no memory.
+%% 120 ms, so that the answers of several hosts do not collide. At most
+%% ?MAX_DELAYED wait per link and family: a flood of questions costs no
+%% memory. (The same answer cannot wait twice: its records were counted
+%% as multicast when it was delayed, for longer than the delay.)
 delay(Family, Index, Packet, #{delayed := Delayed} = State) ->
-    Waiting = maps:get({Family, Index}, Delayed, []),
-    case lists:member(Packet, Waiting) orelse length(Waiting) >= ?MAX_DELAYED of
+    Waiting = maps:get({Family, Index}, Delayed, 0),
+    case Waiting >= ?MAX_DELAYED of
         true ->
             State;
         false ->
             erlang:send_after(?SHARED_DELAY_MIN + rand:uniform(?SHARED_DELAY_SPAN + 1) - 1, self(),
                               {send, Family, Index, Packet}),
-            State#{delayed := Delayed#{{Family, Index} => [Packet | Waiting]}}
+            State#{delayed := Delayed#{{Family, Index} => Waiting + 1}}
     end.
 
 %% Someone else answers for names of ours on this link while we probe:
