@@ -226,6 +226,35 @@ defmodule ScopedIPv6 do
   end
 
   @doc """
+  Advertises a DNS-SD service while the responder runs, as if it were in
+  its settings' `services`: `%{type: "_http._tcp", port: 80, name: "Web",
+  txt: ["path=/"]}` (`name` defaults to the host's label). Each link
+  probes for the instance name (renamed `"Web #2"` there if another host
+  has it), then announces it; a service already advertised with that type
+  and name gets the new port and TXT, announced at once. See
+  `:scoped_ipv6.mdns_advertise/1`. `{:error, :einval}` for a bad service,
+  `{:error, :not_running}` without a responder.
+
+      iex> ScopedIPv6.mdns_advertise(%{type: "_http._tcp", port: 80})
+      {:error, :not_running}
+  """
+  @spec mdns_advertise(map()) :: :ok | {:error, :einval | :not_running}
+  def mdns_advertise(service), do: :scoped_ipv6.mdns_advertise(service)
+
+  @doc """
+  Stops advertising the service of this type and instance name
+  (`%{type: "_http._tcp", name: "Web"}`, the host's label by default):
+  goodbyes go out on every link that had announced it. `{:error,
+  :not_found}` when there is no such service, `{:error, :not_running}`
+  without a responder.
+
+      iex> ScopedIPv6.mdns_withdraw(%{type: "_http._tcp", name: "Web"})
+      {:error, :not_running}
+  """
+  @spec mdns_withdraw(map()) :: :ok | {:error, :einval | :not_found | :not_running}
+  def mdns_withdraw(service), do: :scoped_ipv6.mdns_withdraw(service)
+
+  @doc """
   The services of a DNS-SD type (RFC 6763) on each link, found by multicast
   DNS; see `:scoped_ipv6.browse/2` for the whole story. `type` is
   `"_http._tcp"` (`.local` may follow). Each service is a map with `:name`

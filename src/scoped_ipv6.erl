@@ -35,7 +35,7 @@
 
 -export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
          interfaces/0, needs_scope/1, peername/1, sockname/1, ping/1, ping/2,
-         mdns_names/0, mdns_services/0, browse/1, browse/2, format_error/1]).
+         mdns_names/0, mdns_services/0, mdns_advertise/1, mdns_withdraw/1, browse/1, browse/2, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0, service/0]).
 
@@ -214,6 +214,61 @@ mdns_names() ->
     {error, not_running}.
 mdns_services() ->
     scoped_ipv6_mdns_responder:services().
+
+%% @doc Advertises a DNS-SD service while the responder runs, as if it had
+%% been in its settings' `services': `#{type => "_http._tcp", port => 80,
+%% name => "Web", txt => ["path=/"]}' (`name' defaults to the host's label,
+%% `txt' to none). Each link the responder serves probes for the instance
+%% name (RFC 6762 section 8.1: renamed `"Web #2"' there if another host has
+%% it; mdns_services/0 tells), answering meanwhile for what it had, then
+%% announces it. A service already advertised with that type and instance
+%% name (the name as given, not as renamed) gets the new port and TXT,
+%% announced at once (section 8.4). The application environment's
+%% `mdns_responder' is updated too, so that a restarted responder
+%% advertises what this one did. `{error, einval}' for what the settings
+%% would refuse (a bad type, instance name, port or TXT), `{error,
+%% not_running}' without a responder; a service that is not a map raises
+%% `badarg'.
+%%
+%% ```
+%% {error, not_running} = scoped_ipv6:mdns_advertise(#{type => "_http._tcp", port => 80}).
+%% '''
+%%
+%% With a responder on usb0 (tested in test/testbed_names_test.exs against
+%% python-zeroconf, which sees `Web' come, its TXT change and `Web' go):
+%% `ok = scoped_ipv6:mdns_advertise(#{type => "_http._tcp", port => 80, name => "Web"})',
+%% then `ok = scoped_ipv6:mdns_advertise(#{type => "_http._tcp", port => 80, name => "Web",
+%% txt => ["v=2"]})'.
+-spec mdns_advertise(#{type := string() | binary(), port := inet:port_number(),
+                       name => string() | binary(), txt => [string() | binary()]}) ->
+    ok | {error, einval | not_running}.
+mdns_advertise(Service) when is_map(Service) ->
+    scoped_ipv6_mdns_responder:advertise(Service);
+mdns_advertise(Service) ->
+    erlang:error(badarg, [Service]).
+
+%% @doc Stops advertising the service of this type and instance name
+%% (`#{type => "_http._tcp", name => "Web"}', `name' as given to
+%% mdns_advertise/1 or the settings, the host's label by default): its
+%% records get their goodbyes (TTL 0, RFC 6762 section 10.1) on every link
+%% that had announced it, so that browsers drop it at once. `{error,
+%% not_found}' when no such service is advertised, `{error, einval}' for
+%% a bad type or name, `{error, not_running}' without a responder; a
+%% service that is not a map raises `badarg'.
+%%
+%% ```
+%% {error, not_running} = scoped_ipv6:mdns_withdraw(#{type => "_http._tcp", name => "Web"}).
+%% '''
+%%
+%% With a responder advertising `Web' (tested as for mdns_advertise/1):
+%% `ok = scoped_ipv6:mdns_withdraw(#{type => "_http._tcp", name => "Web"})',
+%% and python-zeroconf's browser removes it.
+-spec mdns_withdraw(#{type := string() | binary(), name => string() | binary()}) ->
+    ok | {error, einval | not_found | not_running}.
+mdns_withdraw(Service) when is_map(Service) ->
+    scoped_ipv6_mdns_responder:withdraw(Service);
+mdns_withdraw(Service) ->
+    erlang:error(badarg, [Service]).
 
 %% @equiv browse(Type, [])
 -spec browse(string() | binary()) ->

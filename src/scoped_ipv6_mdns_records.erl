@@ -16,8 +16,8 @@
 %% are shared: never probed, never flushed.
 -module(scoped_ipv6_mdns_records).
 
--export([service/2, probe/2, announcement/2, asked/2, answers/4, shared/1, unknown/3, taken/2,
-         claimed/2, loses/2, alternative/1, alternative_instance/1]).
+-export([service/2, config/1, probe/2, announcement/2, withdrawal/2, asked/2, answers/4, shared/1,
+         unknown/3, taken/2, claimed/2, loses/2, alternative/1, alternative_instance/1]).
 
 -define(ENUMERATION, "_services._dns-sd._udp.local").
 %% RFC 6763 section 6.2: a TXT record above 1300 bytes is not recommended;
@@ -60,6 +60,15 @@ service(#{type := Type, port := Port} = Config, Default)
     end;
 service(_Config, _Default) ->
     error.
+
+%% @doc A service as the settings give it (service/2 reads it back the
+%% same): what the responder writes into the application environment
+%% when services change while it runs.
+-spec config(service()) -> #{type := string(), port := inet:port_number(), name := string(),
+                             txt := [string()]}.
+config({Instance, Type, Port, Txt}) ->
+    #{type => Type, port => Port, name => unicode:characters_to_list(Instance),
+      txt => [T || T <- Txt, T =/= ""]}.
 
 %% A plain type (no subtype, not the enumeration), as a browse takes it:
 %% one rule for both sides (scoped_ipv6_browse_answers:service_type/1).
@@ -110,6 +119,20 @@ probe({Name, _, Services} = Link, TTL) ->
 -spec announcement(link(), non_neg_integer()) -> binary().
 announcement(Link, TTL) ->
     scoped_ipv6_dns:answer_message(0, [], unique(Link, TTL, true) ++ shared(Link, TTL)).
+
+%% @doc The goodbyes (TTL 0, section 10.1) for one service that `Link'
+%% no longer has: its SRV and TXT records (cache-flush bit), its type's
+%% PTR to it, and the enumeration's PTR to its type when no service of
+%% `Link' has that type any more. Our addresses are not in it.
+-spec withdrawal(link(), service()) -> binary().
+withdrawal({Name, _, Services}, Service) ->
+    Type = scoped_ipv6_dns:lower(type_name(Service)),
+    Enumeration = [scoped_ipv6_dns:pointer_record(?ENUMERATION, Type, 0, false)
+                   || not lists:member(Type, types(Services))],
+    scoped_ipv6_dns:answer_message(
+      0, [], [srv(Service, Name, 0, true), txt_record(Service, 0, true),
+              scoped_ipv6_dns:pointer_record(type_name(Service), instance_name(Service), 0, false)
+              | Enumeration]).
 
 %% @doc The questions that are ours (as scoped_ipv6_dns:read_message/1
 %% gives them), and what they ask for: `a' and `aaaa' for our name,

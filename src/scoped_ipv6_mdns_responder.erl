@@ -52,10 +52,18 @@
 %% enumeration PTR (`_services._dns-sd._udp.local') shared. A browse (PTR
 %% for the type) is answered with the SRV, TXT and addresses along
 %% (section 12).
+%%
+%% Services change while it runs (advertise/1, withdraw/1): a new one is
+%% probed on each link, which keeps answering for its host name and the
+%% services it had announced meanwhile (`confirmed'), then announced; a
+%% new port or TXT for a service it has is announced at once (section
+%% 8.4); a withdrawn one's records get their goodbyes. The application
+%% environment is updated too, so that a restarted responder advertises
+%% what this one did.
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
--export([start_link/1, config/0, names/0, services/0]).
+-export([start_link/1, config/0, names/0, services/0, advertise/1, withdraw/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
@@ -145,6 +153,26 @@ names() ->
 services() ->
     running(services).
 
+%% @doc Advertises a service (a map as in the settings), or gives one
+%% already advertised (the same type and instance name) a new port or
+%% TXT. `{error, einval}' for what service/2 refuses.
+-spec advertise(map()) -> ok | {error, einval | not_running}.
+advertise(Config) ->
+    case running({advertise, Config}) of
+        {ok, Reply} -> Reply;
+        Error -> Error
+    end.
+
+%% @doc Withdraws the service of this type and instance name (`name'
+%% defaults to the host's label, as for advertise/1): goodbyes on every
+%% link that had announced it. `{error, not_found}' when there is none.
+-spec withdraw(map()) -> ok | {error, einval | not_found | not_running}.
+withdraw(Config) ->
+    case running({withdraw, Config}) of
+        {ok, Reply} -> Reply;
+        Error -> Error
+    end.
+
 running(Request) ->
     try gen_server:call(?MODULE, Request) of
         Reply -> {ok, Reply}
@@ -183,6 +211,10 @@ init({Name, Links, Services}) ->
                       %% Index => the services with the instance names
                       %% claimed there, when not `services'.
                       instances => #{},
+                      %% Index => K: the link probes again for services
+                      %% added while it runs, and answers meanwhile for
+                      %% its name and its first K services (serving/1).
+                      confirmed => #{},
                       %% Index => the times of the last conflicts there.
                       conflicts => #{},
                       %% Index => probing | {announcing, N} | announced
@@ -230,15 +262,30 @@ open(Family) ->
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
 handle_call(links, _From, #{state := Links} = State) ->
     {reply, Links, State};
-handle_call(names, _From, #{state := Links} = State) ->
-    {reply, maps:from_list([{I, name(State, I)} || {I, announced} <- maps:to_list(Links)]),
-     State};
-handle_call(services, _From, #{state := Links} = State) ->
+handle_call(names, _From, State) ->
+    {reply, maps:from_list([{I, Name} || {I, {Name, _, _}} <- serving(State)]), State};
+handle_call(services, _From, State) ->
     {reply, maps:from_list([{I, [#{name => unicode:characters_to_list(Instance), type => Type,
                                    port => Port, txt => [list_to_binary(T) || T <- Txt, T =/= ""]}
-                                 || {Instance, Type, Port, Txt} <- services(State, I)]}
-                            || {I, announced} <- maps:to_list(Links)]),
+                                 || {Instance, Type, Port, Txt} <- Services]}
+                            || {I, {_, _, Services}} <- serving(State)]),
      State};
+handle_call({advertise, Config}, _From, State) ->
+    case scoped_ipv6_mdns_records:service(Config, label(State)) of
+        {ok, Service} -> {reply, ok, remember(advertised(Service, State))};
+        error -> {reply, {error, einval}, State}
+    end;
+handle_call({withdraw, Config}, _From, #{services := Services} = State) ->
+    Named = maps:merge(#{port => 0}, maps:with([type, name], Config)),
+    case scoped_ipv6_mdns_records:service(Named, label(State)) of
+        {ok, Service} ->
+            case position(Service, Services) of
+                0 -> {reply, {error, not_found}, State};
+                N -> {reply, ok, remember(withdrawn(N, State))}
+            end;
+        error ->
+            {reply, {error, einval}, State}
+    end;
 handle_call(_Request, _From, State) ->
     {reply, {error, einval}, State}.
 
@@ -271,7 +318,8 @@ handle_info({probe, Index, N, Sequence}, #{state := Links, probes := Probes} = S
             {noreply, State};
         {probing, Sequence} ->
             self() ! {announce, Index, 0},
-            {noreply, State#{state := Links#{Index => {announcing, 0}}}};
+            {noreply, State#{state := Links#{Index => {announcing, 0}},
+                             confirmed := maps:remove(Index, maps:get(confirmed, State))}};
         _ ->
             {noreply, State}
     end;
@@ -298,9 +346,8 @@ handle_info(_Message, State) ->
 
 %% @private gen_server callback.
 -spec terminate(term(), map()) -> ok.
-terminate(_Reason, #{socket := S, state := Links} = State) ->
-    [send_multicast(I, announcement(State, I, 0), State)
-     || {I, L} <- maps:to_list(Links), L =:= announced orelse is_tuple(L)],
+terminate(_Reason, #{socket := S} = State) ->
+    [send_multicast(I, announcement(State, I, 0), State) || {I, _Link} <- serving(State)],
     _ = socket:close(S),
     _ = maps:get(socket4, State) =:= none orelse socket:close(maps:get(socket4, State)),
     ok.
@@ -466,19 +513,27 @@ handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
     Link = on_link(State, Index),
     case LinkState =/= gone andalso from_link(From, Index, To, State) andalso
         scoped_ipv6_dns:read_message(Packet) of
-        {ok, #{reply := false} = Msg} when LinkState =:= announced ->
+        {ok, #{reply := false} = Msg} when LinkState =/= probing ->
             question(Msg, Index, Link, {Family, From, Port}, State);
         {ok, #{reply := true, records := Records}} when LinkState =:= probing ->
             conflict(scoped_ipv6_mdns_records:taken(Records, Link), Index, State);
-        {ok, #{reply := false, authority := Authority}} when LinkState =:= probing ->
+        {ok, #{reply := false, authority := Authority} = Msg} when LinkState =:= probing ->
+            %% Probing again for services added while it runs, the link
+            %% still answers for what it had announced.
+            Answered = case maps:find(Index, maps:get(confirmed, State)) of
+                           {ok, K} -> question(Msg, Index, confirmed(Link, K),
+                                               {Family, From, Port}, State);
+                           error -> State
+                       end,
             %% RFC 6762 section 8.2: another host probing for our name as
             %% we do. We lose: we probe again in a second, by when the
             %% winner answers for the name. We win: its probe is ignored.
             case scoped_ipv6_mdns_records:loses(Authority, Link) of
-                true -> probe_from(Index, ?PROBE_DEFER, State);
-                false -> State
+                true -> probe_from(Index, ?PROBE_DEFER, Answered);
+                false -> Answered
             end;
-        {ok, #{reply := true, records := Records}} when LinkState =:= announced ->
+        {ok, #{reply := true, records := Records}} ->
+            %% Announcing or announced.
             %% RFC 6762 section 9: after we announced, another host's claim
             %% to our name: the link is probed again. If that host answers
             %% a probe, the name is its there (conflict/3); if not, we
@@ -605,8 +660,11 @@ delay(Family, Index, Packet, #{delayed := Delayed} = State) ->
 %% (section 8.1).
 conflict([], _Index, State) ->
     State;
-conflict(Taken, Index, #{conflicts := Conflicts} = State) ->
-    Renamed = lists:foldl(fun(Owned, Acc) -> rename(Owned, Index, Acc) end, State, Taken),
+conflict(Taken, Index, #{conflicts := Conflicts, confirmed := Confirmed} = State) ->
+    %% A name renamed is not confirmed: the link answers again once it
+    %% has probed for it.
+    Renamed = lists:foldl(fun(Owned, Acc) -> rename(Owned, Index, Acc) end,
+                          State#{confirmed := maps:remove(Index, Confirmed)}, Taken),
     Now = erlang:monotonic_time(millisecond),
     Recent = [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD],
     Delay = case length(Recent) >= ?CONFLICT_LIMIT of
@@ -639,3 +697,112 @@ name(#{names := Names, name := Name}, Index) ->
 %% The services on link `Index', with the instance names claimed there.
 services(#{instances := Instances, services := Services}, Index) ->
     maps:get(Index, Instances, Services).
+
+%% --- services added, changed and withdrawn while it runs ----------------------
+
+%% The links that answer now, each as on_link/2 gives it: those announced
+%% or announcing, and those probing again with the services they had
+%% announced (`confirmed').
+serving(#{state := Links, confirmed := Confirmed} = State) ->
+    lists:sort([{I, Link} || {I, L} <- maps:to_list(Links),
+                             Link <- case {L, maps:find(I, Confirmed)} of
+                                         {probing, {ok, K}} -> [confirmed(on_link(State, I), K)];
+                                         {probing, error} -> [];
+                                         _ -> [on_link(State, I)]
+                                     end]).
+
+%% The link with its first K services: those announced before a new one.
+confirmed({Name, Ips, Services}, K) ->
+    {Name, Ips, lists:sublist(Services, K)}.
+
+%% The host's label: the instance name of a service that gives none.
+label(#{name := Name}) ->
+    hd(string:split(Name, ".")).
+
+%% The position of the service with this type and instance name (as
+%% configured, in any case), 0 for none.
+position({Instance, Type, _, _}, Services) ->
+    Key = fun(I, T) -> {string:casefold(I), scoped_ipv6_dns:lower(T)} end,
+    Keys = [Key(I, T) || {I, T, _, _} <- Services],
+    case lists:search(fun({_N, K}) -> K =:= Key(Instance, Type) end,
+                      lists:zip(lists:seq(1, length(Keys)), Keys)) of
+        {value, {N, _}} -> N;
+        false -> 0
+    end.
+
+advertised(Service, #{services := Services} = State) ->
+    case position(Service, Services) of
+        0 -> added(Service, State);
+        N -> changed(N, Service, State)
+    end.
+
+%% A new service: each link probes for it (section 8.1) and keeps
+%% answering for what it had announced; then announces everything.
+added(Service, #{services := Services, instances := Instances, state := Links,
+                 confirmed := Confirmed} = State) ->
+    Grown = State#{services := Services ++ [Service],
+                   instances := maps:map(fun(_I, List) -> List ++ [Service] end, Instances)},
+    lists:foldl(
+      fun({I, L}, Acc) ->
+              K = case L of
+                      probing -> maps:get(I, Confirmed, none);
+                      _Announced -> length(services(State, I))
+                  end,
+              Probing = probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc),
+              case K of
+                  none -> Probing;
+                  _ -> Probing#{confirmed := (maps:get(confirmed, Probing))#{I => K}}
+              end
+      end, Grown, maps:to_list(Links)).
+
+%% A new port or TXT for the Nth service: announced at once where the
+%% link answers (section 8.4: no probe, the name is ours already).
+changed(N, {_, _, Port, Txt}, #{services := Services, instances := Instances,
+                                state := Links} = State) ->
+    Update = fun(List) ->
+                     {Instance, Type, _, _} = lists:nth(N, List),
+                     replace(N, {Instance, Type, Port, Txt}, List)
+             end,
+    Next = State#{services := Update(Services), instances := maps:map(fun(_I, L) -> Update(L) end,
+                                                                      Instances)},
+    case Next =:= State of
+        true -> State;
+        %% A link probing again announces everything when it is done.
+        false -> announce_again([I || {I, L} <- maps:to_list(Links), L =/= probing], Next)
+    end.
+
+%% The Nth service withdrawn: goodbyes for its records where the link
+%% had answered for it.
+withdrawn(N, #{services := Services, instances := Instances, confirmed := Confirmed} = State) ->
+    Before = serving(State),
+    Next = State#{services := remove(N, Services),
+                  instances := maps:map(fun(_I, L) -> remove(N, L) end, Instances),
+                  confirmed := maps:map(fun(_I, K) when K >= N -> K - 1; (_I, K) -> K end,
+                                        Confirmed)},
+    [send_multicast(I, scoped_ipv6_mdns_records:withdrawal(on_link(Next, I),
+                                                          lists:nth(N, Answered)), Next)
+     || {I, {_, _, Answered}} <- Before, length(Answered) >= N],
+    Next.
+
+announce_again(Indexes, #{state := Links} = State) ->
+    [self() ! {announce, I, 0} || I <- Indexes],
+    State#{state := maps:merge(Links, maps:from_list([{I, {announcing, 0}} || I <- Indexes]))}.
+
+replace(N, New, List) ->
+    lists:sublist(List, N - 1) ++ [New] ++ lists:nthtail(N, List).
+
+remove(N, List) ->
+    lists:sublist(List, N - 1) ++ lists:nthtail(N, List).
+
+%% The services now in the application environment too: a responder
+%% restarted by its supervisor advertises them.
+remember(#{services := Services} = State) ->
+    case application:get_env(scoped_ipv6, mdns_responder) of
+        {ok, #{} = Config} ->
+            application:set_env(scoped_ipv6, mdns_responder,
+                                Config#{services => [scoped_ipv6_mdns_records:config(S)
+                                                     || S <- Services]});
+        _ ->
+            ok
+    end,
+    State.

@@ -271,6 +271,38 @@ b"}, "d")),
      ?_assertEqual(<<(binary:copy(<<"é"/utf8>>, 30))/binary, " #2">>,
                    R:alternative_instance(binary:copy(<<"é"/utf8>>, 31)))].
 
+%% A service withdrawn while the responder runs: goodbyes (TTL 0) for its
+%% SRV and TXT (flushed) and its type's PTR to it, and the enumeration's
+%% PTR to its type only when no service left on the link has that type;
+%% never our addresses. config/1 gives a service back as the settings
+%% read it.
+withdrawal_test_() ->
+    R = scoped_ipv6_mdns_records,
+    {ok, Web} = R:service(#{type => "_http._tcp", port => 80, name => "Web"}, "device"),
+    {ok, Api} = R:service(#{type => "_http._tcp", port => 81, name => "Api",
+                            txt => ["v=1"]}, "device"),
+    %% Each record's key, TTL and cache-flush bit (inet_dns keeps it in the
+    %% record's last field: scoped_ipv6_dns:record/5).
+    Goodbye = fun(Link, Service) ->
+                      {ok, Msg} = inet_dns:decode(R:withdrawal(Link, Service)),
+                      lists:sort([{scoped_ipv6_dns:record_key(Rr), inet_dns:rr(Rr, ttl),
+                                   element(tuple_size(Rr), Rr) =:= true} || Rr <- inet_dns:msg(Msg, anlist)])
+              end,
+    Web0 = {"web._http._tcp.local", srv, {0, 0, 80, "device.local"}},
+    [?_assertEqual(lists:sort([{Web0, 0, true},
+                               {{"web._http._tcp.local", txt, [""]}, 0, true},
+                               {{"_http._tcp.local", ptr, "Web._http._tcp.local"}, 0, false},
+                               {{"_services._dns-sd._udp.local", ptr, "_http._tcp.local"}, 0,
+                                false}]),
+                   Goodbye({"device.local", [?LL(1)], []}, Web)),
+     ?_assertEqual(lists:sort([{Web0, 0, true},
+                               {{"web._http._tcp.local", txt, [""]}, 0, true},
+                               {{"_http._tcp.local", ptr, "Web._http._tcp.local"}, 0, false}]),
+                   Goodbye({"device.local", [?LL(1)], [Api]}, Web)),
+     ?_assertEqual(#{type => "_http._tcp", port => 81, name => "Api", txt => ["v=1"]},
+                   R:config(Api)),
+     ?_assertEqual({ok, Web}, R:service(R:config(Web), "other"))].
+
 %% The responder's settings: services read with the host's label as the
 %% default instance name; one bad service and no responder at all (with a
 %% warning), rather than a responder that advertises less than asked.

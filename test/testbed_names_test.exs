@@ -576,6 +576,80 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert Peer.next_line(watch, 5_000) == "removed Printer._ipp._tcp.local."
     end
 
+    # Services change while the responder runs. python-zeroconf's browser
+    # in sip6-b sees a new one come, its TXT change (RFC 6762 section 8.4:
+    # announced at once) and it go (goodbyes); a link probing for a new
+    # service answers meanwhile for its name (a querier already running in
+    # sip6-a asks while linkA still probes); a new instance name avahi
+    # holds on linkA is renamed there only; the application env keeps the
+    # services for a restarted responder.
+    test "services advertised, changed and withdrawn while it runs" do
+      {:ok, eth0_b} = peer_if_index("sip6-b")
+      watch = Peer.start_dnssd("sip6-b", ["watch", "#{eth0_b}", "_http._tcp.local.", "updates"])
+
+      asker =
+        Peer.start("sip6-a", "mdns-ask-each-line", ["fe80::2%eth0", "ff02::fb%eth0", "device.local"])
+
+      start_responder(%{name: "device", links: ["linkA", "linkB"]})
+      wait_announced(2)
+      {a, b} = {index("linkA"), index("linkB")}
+
+      web = %{type: "_http._tcp", port: 8080, name: "Web"}
+      assert ScopedIPv6.mdns_advertise(Map.put(web, :txt, ["v=1"])) == :ok
+      assert responder_links() == %{a => :probing, b => :probing}
+      assert ScopedIPv6.mdns_names() == {:ok, %{a => "device.local", b => "device.local"}}
+      assert ScopedIPv6.mdns_services() == {:ok, %{a => [], b => []}}
+      Port.command(asker, "ask\n")
+      assert "answers " <> n = Peer.next_line(asker, 5_000)
+      assert String.to_integer(n) > 0
+      assert responder_links()[a] == :probing
+
+      wait_announced(2)
+      assert Peer.next_line(watch, 5_000) == "added Web._http._tcp.local."
+      v1 = Map.put(web, :txt, [<<"v=1">>])
+      assert ScopedIPv6.mdns_services() == {:ok, %{a => [v1], b => [v1]}}
+
+      assert ScopedIPv6.mdns_advertise(Map.put(web, :txt, ["v=2"])) == :ok
+      # Announcing again (a second, two announcements), the link answers.
+      Port.command(asker, "ask\n")
+      assert "answers " <> n = Peer.next_line(asker, 5_000)
+      assert String.to_integer(n) > 0
+      assert {:announcing, _} = responder_links()[a]
+      assert Peer.next_line(watch, 5_000) == "updated Web._http._tcp.local."
+
+      # Browsed in sip6-a: python-zeroconf's watch in sip6-b would take our
+      # answer to another process there for a new address (it keeps an
+      # address heard on its unicast socket apart) and say "updated".
+      {:ok, eth0_a} = peer_if_index("sip6-a")
+
+      assert [%{name: "Web._http._tcp.local.", txt: ["v=2"]}] =
+               zeroconf_browse("sip6-a", eth0_a, "_http._tcp.local.")
+
+      printer = %{type: "_ipp._tcp", port: 6310, name: "Printer"}
+      assert ScopedIPv6.mdns_advertise(printer) == :ok
+      wait_announced(2)
+
+      assert {:ok, %{^a => [_, %{name: "Printer #2"}], ^b => [_, %{name: "Printer"}]}} =
+               ScopedIPv6.mdns_services()
+
+      assert ScopedIPv6.mdns_withdraw(%{type: "_http._tcp", name: "web"}) == :ok
+      assert Peer.next_line(watch, 5_000) == "removed Web._http._tcp.local."
+      assert ScopedIPv6.mdns_withdraw(%{type: "_http._tcp", name: "Web"}) == {:error, :not_found}
+      assert ScopedIPv6.mdns_advertise(%{type: "http", port: 80}) == {:error, :einval}
+      assert ScopedIPv6.mdns_advertise(%{type: "_http._tcp", port: 70_000}) == {:error, :einval}
+      assert_raise ArgumentError, fn -> ScopedIPv6.mdns_advertise([]) end
+
+      assert Application.get_env(:scoped_ipv6, :mdns_responder).services ==
+               [%{type: ~c"_ipp._tcp", port: 6310, name: ~c"Printer", txt: []}]
+
+      restart()
+      wait_announced(2)
+      printer_at = fn name -> [%{type: "_ipp._tcp", port: 6310, name: name, txt: []}] end
+
+      assert ScopedIPv6.mdns_services() ==
+               {:ok, %{a => printer_at.("Printer #2"), b => printer_at.("Printer")}}
+    end
+
     # RFC 6762 section 5.5: a query sent to one of our addresses is taken
     # only from a source on the link it arrived on. fd00:c::2, added to
     # sip6-a for the test, is on linkA but in no prefix of ours there (a

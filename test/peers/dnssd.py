@@ -12,9 +12,13 @@ a testbed peer namespace, on one interface, over IPv6 only.
   types IFINDEX SECONDS        service enumeration
                                (`_services._dns-sd._udp.local.`): print
                                each type found, sorted
-  watch IFINDEX TYPE           print "ready", then "added NAME" and
+  watch IFINDEX TYPE [updates] print "ready", then "added NAME" and
                                "removed NAME" as services come and go
-                               (a goodbye removes one)
+                               (a goodbye removes one); with `updates`,
+                               "updated NAME" too when one gets a record
+                               it did not have (a new TXT, say: but also
+                               an address it heard on another socket,
+                               which python-zeroconf keeps apart)
 """
 import sys
 import time
@@ -57,12 +61,14 @@ def types(ifindex, seconds):
     zc.close()
 
 
-def watch(ifindex, service_type):
+def watch(ifindex, service_type, updates=None):
     zc = zeroconf(ifindex)
 
     def changed(zeroconf, service_type, name, state_change):
         if state_change is ServiceStateChange.Added:
             print("added", name, flush=True)
+        elif state_change is ServiceStateChange.Updated and updates:
+            print("updated", name, flush=True)
         elif state_change is ServiceStateChange.Removed:
             print("removed", name, flush=True)
 

@@ -387,6 +387,14 @@ def mdns_ask(src, addr, name, *known):
         say("silent")
 
 
+def mdns_ask_each_line(src, addr, name):
+    """mdns_ask, once for each line read: a querier already running, so
+    that a question goes out within milliseconds of being asked for."""
+    say("ready")
+    for _line in sys.stdin:
+        mdns_ask(src, addr, name)
+
+
 def icmp6_error(*errors):
     """A host or router that answers echo requests with errors: the n-th
     request gets the n-th TYPE/CODE, quoting the invoking packet, its IPv6
@@ -738,6 +746,7 @@ ROLES = {
     "http-name": http_name,
     "dns-nxdomain": dns_nxdomain,
     "mdns-ask": mdns_ask,
+    "mdns-ask-each-line": mdns_ask_each_line,
     "mdns4-ask": mdns4_ask,
     "mdns4-answer": mdns4_answer,
 }
