@@ -217,13 +217,16 @@ mdns_services() ->
 
 %% @doc Advertises a DNS-SD service while the responder runs, as if it had
 %% been in its settings' `services': `#{type => "_http._tcp", port => 80,
-%% name => "Web", txt => ["path=/"]}' (`name' defaults to the host's label,
-%% `txt' to none). Each link the responder serves probes for the instance
+%% name => "Web", txt => ["path=/"], subtypes => ["_printer"]}' (`name'
+%% defaults to the host's label, `txt' and `subtypes' to none; a subtype
+%% answers a browse for `_printer._sub._http._tcp', RFC 6763 section 7.1).
+%% Each link the responder serves probes for the instance
 %% name (RFC 6762 section 8.1: renamed `"Web #2"' there if another host has
 %% it; mdns_services/0 tells), answering meanwhile for what it had, then
 %% announces it. A service already advertised with that type and instance
-%% name (the name as given, not as renamed) gets the new port and TXT,
-%% announced at once (section 8.4). The application environment's
+%% name (the name as given, not as renamed) gets the new port, TXT and
+%% subtypes, announced at once (section 8.4; a subtype dropped gets its
+%% goodbye). The application environment's
 %% `mdns_responder' is updated too, so that a restarted responder
 %% advertises what this one did. `{error, einval}' for what the settings
 %% would refuse (a bad type, instance name, port or TXT), `{error,
@@ -240,7 +243,8 @@ mdns_services() ->
 %% then `ok = scoped_ipv6:mdns_advertise(#{type => "_http._tcp", port => 80, name => "Web",
 %% txt => ["v=2"]})'.
 -spec mdns_advertise(#{type := string() | binary(), port := inet:port_number(),
-                       name => string() | binary(), txt => [string() | binary()]}) ->
+                       name => string() | binary(), txt => [string() | binary()],
+                       subtypes => [string() | binary()]}) ->
     ok | {error, einval | not_running}.
 mdns_advertise(Service) when is_map(Service) ->
     scoped_ipv6_mdns_responder:advertise(Service);

@@ -16,8 +16,9 @@
 %% are shared: never probed, never flushed.
 -module(scoped_ipv6_mdns_records).
 
--export([service/2, config/1, probe/2, announcement/2, withdrawal/2, asked/2, answers/4, shared/1,
-         unknown/3, taken/2, claimed/2, loses/2, alternative/1, alternative_instance/1]).
+-export([service/2, config/1, probe/2, announcement/2, withdrawal/2, subtype_withdrawal/2,
+         asked/2, answers/4, shared/1, unknown/3, taken/2, claimed/2, loses/2, alternative/1,
+         alternative_instance/1]).
 
 -define(ENUMERATION, "_services._dns-sd._udp.local").
 %% RFC 6763 section 6.2: a TXT record above 1300 bytes is not recommended;
@@ -27,36 +28,47 @@
 
 %% A service as advertised on a link: its instance name as text (UTF-8,
 %% any character but controls, RFC 6763 section 4.1.1), its type
-%% (`"_http._tcp"'), its port and its TXT strings (at least one, the
-%% empty one for none: section 6.1).
--type service() :: {Instance :: unicode:unicode_binary(), Type :: string(),
-                    inet:port_number(), Txt :: [string()]}.
+%% (`"_http._tcp"'), its port, its TXT strings (at least one, the empty
+%% one for none: section 6.1) and its subtypes' labels (`"_printer"',
+%% section 7.1).
+-type service() :: #{instance := unicode:unicode_binary(), type := string(),
+                     port := inet:port_number(), txt := [string()], subtypes := [string()]}.
 -type link() :: {scoped_ipv6_dns:name(), [inet:ip_address()], [service()]}.
 %% What a question asks of us: our addresses of a type, the name of one
 %% of them (a reverse lookup), a service's SRV or TXT record, the
 %% instances of a type (a browse), or the types (service enumeration).
 -type wanted() :: a | aaaa | {ptr, inet:ip_address()} | {srv | txt | instance, service()} |
-                  {type, string()}.
+                  {subtype, scoped_ipv6_dns:name(), service()} | {type, string()}.
 %% A name of ours that an answer holds (taken/2): the host name, or the
 %% instance name of the service at this position in the link's list.
 -type owned() :: host | {instance, pos_integer()}.
 -export_type([service/0, link/0, wanted/0, owned/0]).
 
 %% @doc A service from the responder's settings (`#{type := "_http._tcp",
-%% port := 80, name => "Web", txt => ["path=/"]}'), its instance named
-%% `Default' (the host's label) when no name is given; `error' for what
-%% RFC 6763 does not allow: a type other than `_name._tcp' or `_name._udp'
-%% (the name 1 to 15 letters, digits and hyphens, section 7), an instance
-%% name with a control character or beyond 63 bytes, TXT strings beyond
-%% 255 bytes each or 1300 in all.
+%% port := 80, name => "Web", txt => ["path=/"], subtypes => ["_printer"]}'),
+%% its instance named `Default' (the host's label) when no name is given;
+%% `error' for what RFC 6763 does not allow: a type other than `_name._tcp'
+%% or `_name._udp' (the name 1 to 15 letters, digits and hyphens, section
+%% 7), an instance name with a control character or beyond 63 bytes, TXT
+%% strings beyond 255 bytes each or 1300 in all, a subtype label that a
+%% browse would not take (`_printer._sub._http._tcp': 1 to 63 printable
+%% ASCII bytes, no dot or backslash).
 -spec service(term(), unicode:chardata()) -> {ok, service()} | error.
 service(#{type := Type, port := Port} = Config, Default)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
     Name = maps:get(name, Config, Default),
     Txt = maps:get(txt, Config, []),
     case {service_type(Type), instance_text(Name), txt(Txt)} of
-        {{ok, T}, {ok, N}, {ok, X}} -> {ok, {N, T, Port, X}};
-        _ -> error
+        {{ok, T}, {ok, N}, {ok, X}} ->
+            case subtypes(maps:get(subtypes, Config, []), T) of
+                {ok, Subtypes} ->
+                    {ok, #{instance => N, type => T, port => Port, txt => X,
+                           subtypes => Subtypes}};
+                error ->
+                    error
+            end;
+        _ ->
+            error
     end;
 service(_Config, _Default) ->
     error.
@@ -65,10 +77,10 @@ service(_Config, _Default) ->
 %% same): what the responder writes into the application environment
 %% when services change while it runs.
 -spec config(service()) -> #{type := string(), port := inet:port_number(), name := string(),
-                             txt := [string()]}.
-config({Instance, Type, Port, Txt}) ->
+                             txt := [string()], subtypes := [string()]}.
+config(#{instance := Instance, type := Type, port := Port, txt := Txt, subtypes := Subtypes}) ->
     #{type => Type, port => Port, name => unicode:characters_to_list(Instance),
-      txt => [T || T <- Txt, T =/= ""]}.
+      txt => [T || T <- Txt, T =/= ""], subtypes => Subtypes}.
 
 %% A plain type (no subtype, not the enumeration), as a browse takes it:
 %% one rule for both sides (scoped_ipv6_browse_answers:service_type/1).
@@ -81,6 +93,32 @@ service_type(Type) ->
             end;
         _ ->
             error
+    end.
+
+%% A subtype's rule is the browse's too: `_printer._sub._http._tcp' must
+%% be a type it takes, a subtype of this one. Each label once.
+subtypes(Labels, Type) when is_list(Labels) ->
+    Read = [subtype(L, Type) || L <- Labels],
+    case lists:all(fun(R) -> R =/= error end, Read) of
+        true -> {ok, lists:usort([L || {ok, L} <- Read])};
+        false -> error
+    end;
+subtypes(_Labels, _Type) ->
+    error.
+
+subtype(Label, Type) ->
+    try unicode:characters_to_list(Label) of
+        Text when is_list(Text) ->
+            Sub = Text ++ "._sub." ++ Type,
+            Question = Sub ++ ".local",
+            case scoped_ipv6_browse_answers:service_type(Sub) of
+                {ok, #{display := Type, question := Question}} -> {ok, Text};
+                _ -> error
+            end;
+        _ ->
+            error
+    catch
+        error:_ -> error
     end.
 
 %% The instance name's rule is the browse's (instance_label/1).
@@ -130,9 +168,16 @@ withdrawal({Name, _, Services}, Service) ->
     Enumeration = [scoped_ipv6_dns:pointer_record(?ENUMERATION, Type, 0, false)
                    || not lists:member(Type, types(Services))],
     scoped_ipv6_dns:answer_message(
-      0, [], [srv(Service, Name, 0, true), txt_record(Service, 0, true),
-              scoped_ipv6_dns:pointer_record(type_name(Service), instance_name(Service), 0, false)
-              | Enumeration]).
+      0, [], [srv(Service, Name, 0, true), txt_record(Service, 0, true) |
+              pointers(Service, 0)] ++ Enumeration).
+
+%% @doc The goodbyes for the PTR records of subtypes a service no longer
+%% has (`Labels', as in the service's `subtypes').
+-spec subtype_withdrawal(service(), [string()]) -> binary().
+subtype_withdrawal(Service, Labels) ->
+    scoped_ipv6_dns:answer_message(
+      0, [], [scoped_ipv6_dns:pointer_record(Name, instance_name(Service), 0, false)
+              || Name <- subtype_names(Service#{subtypes := Labels})]).
 
 %% @doc The questions that are ours (as scoped_ipv6_dns:read_message/1
 %% gives them), and what they ask for: `a' and `aaaa' for our name,
@@ -149,6 +194,8 @@ asked(Questions, {Name, Ips, Services}) ->
     Names = [{scoped_ipv6_dns:lower(Name), host}] ++
         [{scoped_ipv6_dns:lower(instance_name(S)), {instance_of, S}} || S <- Services] ++
         [{scoped_ipv6_dns:lower(type_name(S)), {type_of, S}} || S <- Services] ++
+        [{scoped_ipv6_dns:lower(Sub), {subtype_of, Sub, S}}
+         || S <- Services, Sub <- subtype_names(S)] ++
         [{?ENUMERATION, {enumeration, T}} || T <- types(Services)] ++
         [{Reversed, {reverse, Ip}} || {Reversed, Ip} <- Reverse],
     Asked = [{Q, Wanted} || {QName, Type, Class, _Unicast, _} = Q <- Questions,
@@ -162,6 +209,7 @@ wanted(host, Type) when Type =:= a; Type =:= aaaa -> [Type];
 wanted({instance_of, S}, any) -> [{srv, S}, {txt, S}];
 wanted({instance_of, S}, Type) when Type =:= srv; Type =:= txt -> [{Type, S}];
 wanted({type_of, S}, Type) when Type =:= ptr; Type =:= any -> [{instance, S}];
+wanted({subtype_of, Sub, S}, Type) when Type =:= ptr; Type =:= any -> [{subtype, Sub, S}];
 wanted({enumeration, T}, Type) when Type =:= ptr; Type =:= any -> [{type, T}];
 wanted({reverse, Ip}, Type) when Type =:= ptr; Type =:= any -> [{ptr, Ip}];
 wanted(_What, _Type) -> [].
@@ -187,11 +235,15 @@ answer({srv, S}, {Name, _, _}, TTL, Flush) -> [srv(S, Name, TTL, Flush)];
 answer({txt, S}, _Link, TTL, Flush) -> [txt_record(S, TTL, Flush)];
 answer({instance, S}, _Link, TTL, _Flush) ->
     [scoped_ipv6_dns:pointer_record(type_name(S), instance_name(S), TTL, false)];
+answer({subtype, Sub, S}, _Link, TTL, _Flush) ->
+    [scoped_ipv6_dns:pointer_record(Sub, instance_name(S), TTL, false)];
 answer({type, T}, _Link, TTL, _Flush) ->
     [scoped_ipv6_dns:pointer_record(?ENUMERATION, T, TTL, false)].
 
 additional({instance, S}, {Name, _, _} = Link, TTL, Flush) ->
     [srv(S, Name, TTL, Flush), txt_record(S, TTL, Flush) | addresses(Link, TTL, Flush, [aaaa, a])];
+additional({subtype, _Sub, S}, Link, TTL, Flush) ->
+    additional({instance, S}, Link, TTL, Flush);
 additional({srv, _S}, Link, TTL, Flush) ->
     addresses(Link, TTL, Flush, [aaaa, a]);
 additional(_Wanted, _Link, _TTL, _Flush) ->
@@ -209,11 +261,13 @@ distinct(Records, Sent) ->
     lists:reverse(Kept).
 
 %% @doc Whether what was asked includes a shared record, one other hosts
-%% may answer with too (a type's or the enumeration's PTR): RFC 6762
-%% section 6 then has the answer wait a random 20 to 120 ms.
+%% may answer with too (a type's, a subtype's or the enumeration's PTR):
+%% RFC 6762 section 6 then has the answer wait a random 20 to 120 ms.
 -spec shared([wanted()]) -> boolean().
 shared(Wanted) ->
-    lists:any(fun({instance, _}) -> true; ({type, _}) -> true; (_) -> false end, Wanted).
+    lists:any(fun({instance, _}) -> true; ({subtype, _, _}) -> true; ({type, _}) -> true;
+                 (_) -> false
+              end, Wanted).
 
 %% @doc `Records' without those the question already lists among its
 %% known answers with at least half of `TTL' left (section 7.1).
@@ -322,11 +376,11 @@ unique({Name, _, Services} = Link, TTL, Flush) ->
     addresses(Link, TTL, Flush, [a, aaaa]) ++
         lists:append([[srv(S, Name, TTL, Flush), txt_record(S, TTL, Flush)] || S <- Services]).
 
-%% The shared records: each service's PTR from its type, and each type's
-%% from the enumeration name (RFC 6763 section 9).
+%% The shared records: each service's PTR from its type and from each of
+%% its subtypes, and each type's from the enumeration name (RFC 6763
+%% sections 7.1 and 9).
 shared({_, _, Services}, TTL) ->
-    [scoped_ipv6_dns:pointer_record(type_name(S), instance_name(S), TTL, false)
-     || S <- Services] ++
+    lists:append([pointers(S, TTL) || S <- Services]) ++
         [scoped_ipv6_dns:pointer_record(?ENUMERATION, T, TTL, false) || T <- types(Services)].
 
 %% The names we claim alone, lower case, with what they are.
@@ -343,20 +397,29 @@ addresses({Name, Ips, _}, TTL, Flush, Types) ->
      || Aaaa, {_, _, _, _, _, _, _, _} = Ip <- Ips] ++
         [scoped_ipv6_dns:address_record(Name, a, Ip, TTL, Flush) || A, {_, _, _, _} = Ip <- Ips].
 
-srv({_, _, Port, _} = S, Host, TTL, Flush) ->
+%% A service's PTR records: from its type and from each of its subtypes.
+pointers(S, TTL) ->
+    [scoped_ipv6_dns:pointer_record(Owner, instance_name(S), TTL, false)
+     || Owner <- [type_name(S) | subtype_names(S)]].
+
+srv(#{port := Port} = S, Host, TTL, Flush) ->
     scoped_ipv6_dns:record(instance_name(S), srv, {0, 0, Port, Host}, TTL, Flush).
 
-txt_record({_, _, _, Txt} = S, TTL, Flush) ->
+txt_record(#{txt := Txt} = S, TTL, Flush) ->
     scoped_ipv6_dns:record(instance_name(S), txt, Txt, TTL, Flush).
 
 %% `Web._http._tcp.local': the instance's label, escaped as inet_dns
 %% names are (a dot or backslash in it is one character of the label).
-instance_name({Instance, Type, _, _}) ->
+instance_name(#{instance := Instance, type := Type}) ->
     {ok, Label} = scoped_ipv6_browse_answers:instance_label(Instance),
     Label ++ "." ++ Type ++ ".local".
 
-type_name({_, Type, _, _}) ->
+type_name(#{type := Type}) ->
     Type ++ ".local".
+
+%% `_printer._sub._http._tcp.local' for each subtype.
+subtype_names(#{type := Type, subtypes := Labels}) ->
+    [Label ++ "._sub." ++ Type ++ ".local" || Label <- Labels].
 
 types(Services) ->
     lists:usort([scoped_ipv6_dns:lower(type_name(S)) || S <- Services]).

@@ -44,14 +44,16 @@
 %% aggregation is not done.
 %%
 %% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
-%% port => 80, name => "Web", txt => ["path=/"]}]' in the settings, each
+%% port => 80, name => "Web", txt => ["path=/"], subtypes => ["_printer"]}]'
+%% in the settings, each
 %% service's instance name (`Web._http._tcp.local', the host's label when
 %% no name is given) is probed with the host name and renamed on a
 %% conflict as avahi does (`Web #2'); its SRV (the port, on the name the
-%% link has) and TXT records are ours alone, its type's PTR and the
-%% enumeration PTR (`_services._dns-sd._udp.local') shared. A browse (PTR
-%% for the type) is answered with the SRV, TXT and addresses along
-%% (section 12).
+%% link has) and TXT records are ours alone, the PTRs of its type and
+%% subtypes (`_printer._sub._http._tcp.local') and the enumeration PTR
+%% (`_services._dns-sd._udp.local') shared. A browse (PTR for the type or
+%% a subtype) is answered with the SRV, TXT and addresses along (section
+%% 12).
 %%
 %% Services change while it runs (advertise/1, withdraw/1): a new one is
 %% probed on each link, which keeps answering for its host name and the
@@ -267,7 +269,8 @@ handle_call(names, _From, State) ->
 handle_call(services, _From, State) ->
     {reply, maps:from_list([{I, [#{name => unicode:characters_to_list(Instance), type => Type,
                                    port => Port, txt => [list_to_binary(T) || T <- Txt, T =/= ""]}
-                                 || {Instance, Type, Port, Txt} <- Services]}
+                                 || #{instance := Instance, type := Type, port := Port,
+                                      txt := Txt} <- Services]}
                             || {I, {_, _, Services}} <- serving(State)]),
      State};
 handle_call({advertise, Config}, _From, State) ->
@@ -682,13 +685,11 @@ rename(host, Index, #{names := Names} = State) ->
     State#{names := Names#{Index => Next}};
 rename({instance, N}, Index, #{instances := Instances} = State) ->
     Services = services(State, Index),
-    {Taken, Type, Port, Txt} = lists:nth(N, Services),
+    #{instance := Taken, type := Type} = Service = lists:nth(N, Services),
     Next = scoped_ipv6_mdns_records:alternative_instance(Taken),
     logger:warning("scoped_ipv6: service ~ts (~ts) is taken on link ~p: trying ~ts there",
                    [Taken, Type, Index, Next]),
-    Renamed = lists:sublist(Services, N - 1) ++ [{Next, Type, Port, Txt}] ++
-        lists:nthtail(N, Services),
-    State#{instances := Instances#{Index => Renamed}}.
+    State#{instances := Instances#{Index => replace(N, Service#{instance := Next}, Services)}}.
 
 %% The name claimed on link `Index'.
 name(#{names := Names, name := Name}, Index) ->
@@ -721,9 +722,9 @@ label(#{name := Name}) ->
 
 %% The position of the service with this type and instance name (as
 %% configured, in any case), 0 for none.
-position({Instance, Type, _, _}, Services) ->
+position(#{instance := Instance, type := Type}, Services) ->
     Key = fun(I, T) -> {string:casefold(I), scoped_ipv6_dns:lower(T)} end,
-    Keys = [Key(I, T) || {I, T, _, _} <- Services],
+    Keys = [Key(I, T) || #{instance := I, type := T} <- Services],
     case lists:search(fun({_N, K}) -> K =:= Key(Instance, Type) end,
                       lists:zip(lists:seq(1, length(Keys)), Keys)) of
         {value, {N, _}} -> N;
@@ -755,16 +756,21 @@ added(Service, #{services := Services, instances := Instances, state := Links,
               end
       end, Grown, maps:to_list(Links)).
 
-%% A new port or TXT for the Nth service: announced at once where the
-%% link answers (section 8.4: no probe, the name is ours already).
-changed(N, {_, _, Port, Txt}, #{services := Services, instances := Instances,
-                                state := Links} = State) ->
+%% A new port, TXT or subtypes for the Nth service: announced at once
+%% where the link answers (section 8.4: no probe, the name is ours
+%% already), with goodbyes for the subtypes it no longer has.
+changed(N, New, #{services := Services, instances := Instances, state := Links} = State) ->
     Update = fun(List) ->
-                     {Instance, Type, _, _} = lists:nth(N, List),
-                     replace(N, {Instance, Type, Port, Txt}, List)
+                     replace(N, maps:merge(lists:nth(N, List),
+                                           maps:with([port, txt, subtypes], New)), List)
              end,
     Next = State#{services := Update(Services), instances := maps:map(fun(_I, L) -> Update(L) end,
                                                                       Instances)},
+    #{subtypes := Before} = lists:nth(N, Services),
+    Gone = Before -- maps:get(subtypes, New),
+    [send_multicast(I, scoped_ipv6_mdns_records:subtype_withdrawal(lists:nth(N, Answered), Gone),
+                    State)
+     || Gone =/= [], {I, {_, _, Answered}} <- serving(State), length(Answered) >= N],
     case Next =:= State of
         true -> State;
         %% A link probing again announces everything when it is done.

@@ -183,7 +183,8 @@ responder_services_test_() ->
     {ok, Probe} = scoped_ipv6_dns:read_message(R:probe(Link, 120)),
     [%% The settings: the host's label by default, an empty TXT as one
      %% empty string (section 6.1); what RFC 6763 does not allow, refused.
-     ?_assertEqual({ok, {<<"device">>, "_SSH._tcp", 22, [""]}}, {ok, Ssh}),
+     ?_assertEqual({ok, #{instance => <<"device">>, type => "_SSH._tcp", port => 22,
+                          txt => [""], subtypes => []}}, {ok, Ssh}),
      ?_assertEqual(error, R:service(#{type => "_http._sctp", port => 1}, "d")),
      ?_assertEqual(error, R:service(#{type => "_sixteen-letterss._tcp", port => 1}, "d")),
      ?_assertEqual(error, R:service(#{type => "http._tcp", port => 1}, "d")),
@@ -271,6 +272,48 @@ b"}, "d")),
      ?_assertEqual(<<(binary:copy(<<"é"/utf8>>, 30))/binary, " #2">>,
                    R:alternative_instance(binary:copy(<<"é"/utf8>>, 31)))].
 
+%% Subtypes (RFC 6763 section 7.1): each label as a browse takes it in
+%% `_printer._sub._http._tcp', each once; a PTR question for one gets the
+%% instance (shared, so delayed) with its SRV, TXT and addresses, the
+%% announcement and the goodbyes carry their PTRs.
+responder_subtypes_test_() ->
+    R = scoped_ipv6_mdns_records,
+    Service = fun(Subtypes) -> R:service(#{type => "_http._tcp", port => 80, name => "Web",
+                                           subtypes => Subtypes}, "device") end,
+    {ok, Web} = Service(["_printer", <<"_Scan">>, "_printer"]),
+    Link = {"device.local", [?LL(1)], [Web]},
+    Q = fun(Name) -> {Name, ptr, in, false, query} end,
+    Keys = fun(Records) -> lists:sort([scoped_ipv6_dns:record_key(Rr) || Rr <- Records]) end,
+    Ptrs = fun(Packet) ->
+                   {ok, #{records := Records}} = scoped_ipv6_dns:read_message(Packet),
+                   lists:sort([Rr || {_, ptr, _} = Rr <- Records])
+           end,
+    {Asked, Wanted} = R:asked([Q("_scan._sub._http._tcp.local")], Link),
+    {Answers, Extra} = R:answers(Link, 120, true, Wanted),
+    [?_assertEqual(["_Scan", "_printer"], maps:get(subtypes, Web)),
+     ?_assertEqual(error, Service(["_a.b"])),
+     ?_assertEqual(error, Service(["_a\\b"])),
+     ?_assertEqual(error, Service([""])),
+     ?_assertEqual(error, Service([lists:duplicate(64, $a)])),
+     ?_assertEqual(error, Service([foo])),
+     ?_assertEqual(error, Service("_printer")),
+     ?_assertEqual([Q("_scan._sub._http._tcp.local")], Asked),
+     ?_assertEqual([{subtype, "_Scan._sub._http._tcp.local", Web}], Wanted),
+     ?_assert(R:shared(Wanted)),
+     ?_assertEqual([{"_scan._sub._http._tcp.local", ptr, "Web._http._tcp.local"}], Keys(Answers)),
+     ?_assertEqual([{"device.local", aaaa, ?LL(1)},
+                    {"web._http._tcp.local", srv, {0, 0, 80, "device.local"}},
+                    {"web._http._tcp.local", txt, [""]}], Keys(Extra)),
+     ?_assertEqual({[], []}, R:asked([Q("_other._sub._http._tcp.local")], Link)),
+     ?_assertEqual([{"_http._tcp.local", ptr, "Web._http._tcp.local"},
+                    {"_printer._sub._http._tcp.local", ptr, "Web._http._tcp.local"},
+                    {"_scan._sub._http._tcp.local", ptr, "Web._http._tcp.local"},
+                    {"_services._dns-sd._udp.local", ptr, "_http._tcp.local"}],
+                   Ptrs(R:announcement(Link, 120))),
+     ?_assertEqual([{"_printer._sub._http._tcp.local", ptr, "Web._http._tcp.local"}],
+                   Ptrs(R:subtype_withdrawal(Web, ["_printer"]))),
+     ?_assertEqual(4, length(Ptrs(R:withdrawal({"device.local", [?LL(1)], []}, Web))))].
+
 %% A service withdrawn while the responder runs: goodbyes (TTL 0) for its
 %% SRV and TXT (flushed) and its type's PTR to it, and the enumeration's
 %% PTR to its type only when no service left on the link has that type;
@@ -299,8 +342,8 @@ withdrawal_test_() ->
                                {{"web._http._tcp.local", txt, [""]}, 0, true},
                                {{"_http._tcp.local", ptr, "Web._http._tcp.local"}, 0, false}]),
                    Goodbye({"device.local", [?LL(1)], [Api]}, Web)),
-     ?_assertEqual(#{type => "_http._tcp", port => 81, name => "Api", txt => ["v=1"]},
-                   R:config(Api)),
+     ?_assertEqual(#{type => "_http._tcp", port => 81, name => "Api", txt => ["v=1"],
+                     subtypes => []}, R:config(Api)),
      ?_assertEqual({ok, Web}, R:service(R:config(Web), "other"))].
 
 %% The responder's settings: services read with the host's label as the
@@ -315,7 +358,8 @@ responder_config_test_() ->
              end,
     Ssh = #{type => "_ssh._tcp", port => 22},
     [?_assertEqual({ok, {"device.local", all, []}}, Config(#{name => "device"})),
-     ?_assertEqual({ok, {"Dev.local", ["usb0"], [{<<"Dev">>, "_ssh._tcp", 22, [""]}]}},
+     ?_assertEqual({ok, {"Dev.local", ["usb0"], [#{instance => <<"Dev">>, type => "_ssh._tcp",
+                                                   port => 22, txt => [""], subtypes => []}]}},
                    Config(#{name => <<"Dev.local">>, links => ["usb0"], services => [Ssh]})),
      ?_assertEqual(none, Config(#{name => "device",
                                   services => [Ssh, #{type => "_ssh._sctp", port => 22}]})),

@@ -640,7 +640,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert_raise ArgumentError, fn -> ScopedIPv6.mdns_advertise([]) end
 
       assert Application.get_env(:scoped_ipv6, :mdns_responder).services ==
-               [%{type: ~c"_ipp._tcp", port: 6310, name: ~c"Printer", txt: []}]
+               [%{type: ~c"_ipp._tcp", port: 6310, name: ~c"Printer", txt: [], subtypes: []}]
 
       restart()
       wait_announced(2)
@@ -648,6 +648,38 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
       assert ScopedIPv6.mdns_services() ==
                {:ok, %{a => printer_at.("Printer #2"), b => printer_at.("Printer")}}
+    end
+
+    # RFC 6763 section 7.1: python-zeroconf browses a service by its
+    # subtype; a change of subtypes while the responder runs is announced,
+    # and the PTR of the one dropped gets its goodbye.
+    test "subtypes: browsed by python-zeroconf, changed while it runs" do
+      {:ok, eth0} = peer_if_index("sip6-a")
+      printer = "_printer._sub._http._tcp.local."
+      watch = Peer.start_dnssd("sip6-a", ["watch", "#{eth0}", printer])
+      web = %{type: "_http._tcp", port: 8080, name: "Web"}
+
+      start_responder(%{
+        name: "device",
+        links: ["linkA"],
+        services: [Map.put(web, :subtypes, ["_printer"])]
+      })
+
+      wait_announced(1)
+      assert Peer.next_line(watch, 5_000) == "added Web._http._tcp.local."
+
+      assert [%{name: "Web._http._tcp.local.", port: "8080"}] =
+               zeroconf_browse("sip6-a", eth0, printer)
+
+      assert zeroconf_browse("sip6-a", eth0, "_scanner._sub._http._tcp.local.") == []
+
+      assert ScopedIPv6.mdns_advertise(Map.put(web, :subtypes, ["_scanner"])) == :ok
+      assert Peer.next_line(watch, 5_000) == "removed Web._http._tcp.local."
+
+      assert [%{name: "Web._http._tcp.local."}] =
+               zeroconf_browse("sip6-a", eth0, "_scanner._sub._http._tcp.local.")
+
+      assert ScopedIPv6.mdns_advertise(Map.put(web, :subtypes, ["_a.b"])) == {:error, :einval}
     end
 
     # RFC 6762 section 5.5: a query sent to one of our addresses is taken
