@@ -204,9 +204,9 @@ init({Name, Links, Services}) ->
                       %% Index => the name claimed there, when not `name'.
                       names => #{},
                       services => Services,
-                      %% {Family, Index} => how many shared answers wait
-                      %% to go out there (delay/4).
-                      delayed => #{},
+                      %% Ref => {Family, Index, Answers, Additional}: the
+                      %% shared answers waiting to go out (delay/5).
+                      waiting => #{},
                       %% {Family, Index, record key} => when it was last
                       %% multicast in an answer (multicast_answer/7).
                       multicast => #{},
@@ -340,10 +340,20 @@ handle_info({announce, Index, N}, #{state := Links} = State) ->
         _ ->
             {noreply, State}
     end;
-handle_info({send, Family, Index, Packet}, #{delayed := Delayed, state := Links} = State) ->
-    _ = maps:get(Index, Links, gone) =:= announced andalso
-        send_multicast(Family, Index, Packet, State),
-    {noreply, State#{delayed := Delayed#{{Family, Index} => maps:get({Family, Index}, Delayed) - 1}}};
+handle_info({send, Ref}, #{waiting := Waiting} = State) ->
+    case maps:take(Ref, Waiting) of
+        {{Family, Index, [_ | _] = Answers, Additional}, Left} ->
+            %% Sent while the link still answers (not gone, not probing
+            %% anew since), and only what no other host sent meanwhile.
+            _ = lists:keymember(Index, 1, serving(State)) andalso
+                send_multicast(Family, Index,
+                               scoped_ipv6_dns:answer_message(0, [], Answers, Additional), State),
+            {noreply, State#{waiting := Left}};
+        {_Suppressed, Left} ->
+            {noreply, State#{waiting := Left}};
+        error ->
+            {noreply, State}
+    end;
 handle_info(_Message, State) ->
     {noreply, State}.
 
@@ -535,15 +545,16 @@ handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
                 true -> probe_from(Index, ?PROBE_DEFER, Answered);
                 false -> Answered
             end;
-        {ok, #{reply := true, records := Records}} ->
+        {ok, #{reply := true, records := Records, known := Answered}} ->
             %% Announcing or announced.
             %% RFC 6762 section 9: after we announced, another host's claim
             %% to our name: the link is probed again. If that host answers
             %% a probe, the name is its there (conflict/3); if not, we
             %% announce again.
+            Heard = suppress(Family, Index, Answered, State),
             case scoped_ipv6_mdns_records:claimed(Records, Link) of
-                true -> probe_from(Index, 0, State);
-                false -> State
+                true -> probe_from(Index, 0, Heard);
+                false -> Heard
             end;
         _ ->
             State
@@ -628,14 +639,14 @@ multicast_answer(Family, Index, Records, Additional, Interval, Shared,
             Stamped = lists:foldl(fun(R, Acc) ->
                                           Acc#{{Family, Index, scoped_ipv6_dns:record_key(R)} => Now}
                                   end, recent(Sent, Now), Fresh ++ Extra),
-            Packet = scoped_ipv6_dns:answer_message(0, [], Fresh, Extra),
             Next = State#{multicast := Stamped},
             case Shared of
                 true ->
-                    delay(Family, Index, Packet, Next);
+                    delay(Family, Index, Fresh, Extra, Next);
                 false ->
                     %% RFC 6762 section 6: the family it was asked on.
-                    send_multicast(Family, Index, Packet, Next),
+                    send_multicast(Family, Index, scoped_ipv6_dns:answer_message(0, [], Fresh, Extra),
+                                   Next),
                     Next
             end
     end.
@@ -646,16 +657,33 @@ multicast_answer(Family, Index, Records, Additional, Interval, Shared,
 %% ?MAX_DELAYED wait per link and family: a flood of questions costs no
 %% memory. (The same answer cannot wait twice: its records were counted
 %% as multicast when it was delayed, for longer than the delay.)
-delay(Family, Index, Packet, #{delayed := Delayed} = State) ->
-    Waiting = maps:get({Family, Index}, Delayed, 0),
-    case Waiting >= ?MAX_DELAYED of
+delay(Family, Index, Answers, Additional, #{waiting := Waiting} = State) ->
+    Here = [Ref || {Ref, {F, I, _, _}} <- maps:to_list(Waiting), F =:= Family, I =:= Index],
+    case length(Here) >= ?MAX_DELAYED of
         true ->
             State;
         false ->
+            Ref = make_ref(),
             erlang:send_after(?SHARED_DELAY_MIN + rand:uniform(?SHARED_DELAY_SPAN + 1) - 1, self(),
-                              {send, Family, Index, Packet}),
-            State#{delayed := Delayed#{{Family, Index} => Waiting + 1}}
+                              {send, Ref}),
+            State#{waiting := Waiting#{Ref => {Family, Index, Answers, Additional}}}
     end.
+
+%% RFC 6762 section 7.4: an answer of ours still waiting that another host
+%% has just sent on the link, with a TTL no less than ours, is as good as
+%% sent: it is not sent again. `Answered' is that host's answer records
+%% with their TTLs (scoped_ipv6_dns:read_message/1's `known').
+suppress(Family, Index, Answered, #{waiting := Waiting} = State) ->
+    Sent = [Key || {Key, TTL} <- Answered, TTL >= ?TTL],
+    Left = fun(Answers) ->
+                   [R || R <- Answers, not lists:member(scoped_ipv6_dns:record_key(R), Sent)]
+           end,
+    State#{waiting := maps:map(fun(_Ref, {F, I, Answers, Additional}) when F =:= Family,
+                                                                          I =:= Index ->
+                                       {F, I, Left(Answers), Additional};
+                                  (_Ref, Entry) ->
+                                       Entry
+                               end, Waiting)}.
 
 %% Someone else answers for names of ours on this link while we probe:
 %% the link probes again, each taken name replaced by the next (section

@@ -520,6 +520,36 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert String.to_integer(ms) >= 20
     end
 
+    # RFC 6762 section 7.4: a shared answer of ours still waiting (20 to
+    # 120 ms) that another responder sends first, with a TTL no less than
+    # ours, is not sent again; with a shorter TTL, or nobody else's, it is.
+    # A second between questions: a record is multicast at most once a
+    # second.
+    test "an answer another host just gave is not sent again (duplicate answer suppression)" do
+      start_responder(%{
+        name: "device",
+        links: ["linkA"],
+        services: [%{type: "_http._tcp", port: 8080}]
+      })
+
+      wait_announced(1)
+
+      ask = fn ttl ->
+        Peer.run("sip6-a", "mdns-dup-answer", [
+          "eth0",
+          "_services._dns-sd._udp.local",
+          "_http._tcp.local",
+          ttl
+        ])
+      end
+
+      assert ask.("none") == ["answers 1"]
+      Process.sleep(1_100)
+      assert ask.("4500") == ["answers 0"]
+      Process.sleep(1_100)
+      assert ask.("10") == ["answers 1"]
+    end
+
     # RFC 6762 section 6: a record is multicast at most once a second on a
     # link. A neighbour asking 10 times in 200 ms gets one answer (two if
     # a busy machine spreads them over a second), not ten: it cannot make

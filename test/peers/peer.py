@@ -499,6 +499,33 @@ def mdns_time(ifname, name, qtype):
         say("silent")
 
 
+def mdns_dup_answer(ifname, name, target, ttl):
+    """A multicast PTR question (QM, from port 5353) for NAME, followed at
+    once, unless TTL is "none", by an answer to it as another responder
+    would send it: NAME PTR TARGET with TTL. Prints "answers N": how many
+    multicast answers from fe80::1 (the host under test) carry a PTR to
+    TARGET (its first labels, however the name is compressed) within
+    400 ms."""
+    s, group = mdns_socket(ifname)
+    question = bytes(4) + struct.pack("!HHHH", 1, 0, 0, 0) + dns_name(name) + struct.pack("!HH", 12, 1)
+    s.sendto(question, group)
+    if ttl != "none":
+        s.sendto(mdns_reply(bytes(2), [rr(name.encode(), 12, wire_name(target.encode()), int(ttl))]),
+                 group)
+    labels = b"".join(bytes([len(l)]) + l.encode() for l in target.split(".")[:2])
+    deadline = time.monotonic() + 0.4
+    count = 0
+    while (left := deadline - time.monotonic()) > 0:
+        s.settimeout(left)
+        try:
+            message, peer = s.recvfrom(9000)
+        except socket.timeout:
+            break
+        if peer[0].split("%")[0] == "fe80::1" and message[2] & 0x80 and labels in message:
+            count += 1
+    say("answers", count)
+
+
 def mdns_flood_ask(ifname, name, qtype, count):
     """COUNT multicast questions (QM, from port 5353) for NAME of type
     QTYPE, 20 ms apart; prints "answers N": the multicast answers whose
@@ -728,6 +755,7 @@ ROLES = {
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
     "mdns-flood-ask": mdns_flood_ask,
+    "mdns-dup-answer": mdns_dup_answer,
     "mdns-hostile": mdns_hostile,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
