@@ -196,27 +196,19 @@ init({Name, Links, Services}) ->
     process_flag(trap_exit, true),
     case open(inet6) of
         {ok, Socket} ->
-            State = #{socket => Socket, name => Name, links => Links,
+            State = #{socket => Socket, links => Links,
                       %% IPv4 (224.0.0.251) too, on the links with an IPv4
                       %% address (`joined4'), where this host has IPv4.
                       socket4 => case open(inet) of {ok, S4} -> S4; {error, _} -> none end,
                       pending4 => undefined, joined4 => [],
-                      %% Index => the name claimed there, when not `name'.
-                      names => #{},
-                      services => Services,
+                      %% The names and services claimed on each link.
+                      claims => scoped_ipv6_mdns_claims:new(Name, Services),
                       %% Ref => {Family, Index, Answers, Additional}: the
                       %% shared answers waiting to go out (delay/5).
                       waiting => #{},
                       %% {Family, Index, record key} => when it was last
                       %% multicast in an answer (multicast_answer/7).
                       multicast => #{},
-                      %% Index => the services with the instance names
-                      %% claimed there, when not `services'.
-                      instances => #{},
-                      %% Index => K: the link probes again for services
-                      %% added while it runs, and answers meanwhile for
-                      %% its name and its first K services (serving/1).
-                      confirmed => #{},
                       %% Index => the times of the last conflicts there.
                       conflicts => #{},
                       %% Index => probing | {announcing, N} | announced
@@ -278,11 +270,11 @@ handle_call({advertise, Config}, _From, State) ->
         {ok, Service} -> {reply, ok, remember(advertised(Service, State))};
         error -> {reply, {error, einval}, State}
     end;
-handle_call({withdraw, Config}, _From, #{services := Services} = State) ->
+handle_call({withdraw, Config}, _From, #{claims := Claims} = State) ->
     Named = maps:merge(#{port => 0}, maps:with([type, name], Config)),
     case scoped_ipv6_mdns_records:service(Named, label(State)) of
         {ok, Service} ->
-            case position(Service, Services) of
+            case scoped_ipv6_mdns_claims:find(Claims, Service) of
                 0 -> {reply, {error, not_found}, State};
                 N -> {reply, ok, remember(withdrawn(N, State))}
             end;
@@ -322,7 +314,7 @@ handle_info({probe, Index, N, Sequence}, #{state := Links, probes := Probes} = S
         {probing, Sequence} ->
             self() ! {announce, Index, 0},
             {noreply, State#{state := Links#{Index => {announcing, 0}},
-                             confirmed := maps:remove(Index, maps:get(confirmed, State))}};
+                             claims := scoped_ipv6_mdns_claims:unconfirm(claims(State), Index)}};
         _ ->
             {noreply, State}
     end;
@@ -533,7 +525,7 @@ handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
         {ok, #{reply := false, authority := Authority} = Msg} when LinkState =:= probing ->
             %% Probing again for services added while it runs, the link
             %% still answers for what it had announced.
-            Answered = case maps:find(Index, maps:get(confirmed, State)) of
+            Answered = case scoped_ipv6_mdns_claims:confirmed(claims(State), Index) of
                            {ok, K} -> question(Msg, Index, confirmed(Link, K),
                                                {Family, From, Port}, State);
                            error -> State
@@ -691,11 +683,12 @@ suppress(Family, Index, Answered, #{waiting := Waiting} = State) ->
 %% (section 8.1).
 conflict([], _Index, State) ->
     State;
-conflict(Taken, Index, #{conflicts := Conflicts, confirmed := Confirmed} = State) ->
+conflict(Taken, Index, #{conflicts := Conflicts, claims := Claims} = State) ->
     %% A name renamed is not confirmed: the link answers again once it
     %% has probed for it.
     Renamed = lists:foldl(fun(Owned, Acc) -> rename(Owned, Index, Acc) end,
-                          State#{confirmed := maps:remove(Index, Confirmed)}, Taken),
+                          State#{claims := scoped_ipv6_mdns_claims:unconfirm(Claims, Index)},
+                          Taken),
     Now = erlang:monotonic_time(millisecond),
     Recent = [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD],
     Delay = case length(Recent) >= ?CONFLICT_LIMIT of
@@ -706,35 +699,36 @@ conflict(Taken, Index, #{conflicts := Conflicts, confirmed := Confirmed} = State
                Renamed#{conflicts := Conflicts#{Index => lists:sublist([Now | Recent],
                                                                        ?CONFLICT_LIMIT)}}).
 
-rename(host, Index, #{names := Names} = State) ->
-    Taken = name(State, Index),
-    Next = scoped_ipv6_mdns_records:alternative(Taken),
+rename(host, Index, #{claims := Claims} = State) ->
+    {Taken, Next, Renamed} = scoped_ipv6_mdns_claims:rename_host(Claims, Index),
     logger:warning("scoped_ipv6: ~ts is taken on link ~p: trying ~ts there", [Taken, Index, Next]),
-    State#{names := Names#{Index => Next}};
-rename({instance, N}, Index, #{instances := Instances} = State) ->
-    Services = services(State, Index),
-    #{instance := Taken, type := Type} = Service = lists:nth(N, Services),
-    Next = scoped_ipv6_mdns_records:alternative_instance(Taken),
+    State#{claims := Renamed};
+rename({instance, N}, Index, #{claims := Claims} = State) ->
+    {#{instance := Taken, type := Type}, Next, Renamed} =
+        scoped_ipv6_mdns_claims:rename_instance(Claims, Index, N),
     logger:warning("scoped_ipv6: service ~ts (~ts) is taken on link ~p: trying ~ts there",
                    [Taken, Type, Index, Next]),
-    State#{instances := Instances#{Index => replace(N, Service#{instance := Next}, Services)}}.
+    State#{claims := Renamed}.
+
+claims(#{claims := Claims}) ->
+    Claims.
 
 %% The name claimed on link `Index'.
-name(#{names := Names, name := Name}, Index) ->
-    maps:get(Index, Names, Name).
+name(State, Index) ->
+    scoped_ipv6_mdns_claims:name(claims(State), Index).
 
 %% The services on link `Index', with the instance names claimed there.
-services(#{instances := Instances, services := Services}, Index) ->
-    maps:get(Index, Instances, Services).
+services(State, Index) ->
+    scoped_ipv6_mdns_claims:services(claims(State), Index).
 
 %% --- services added, changed and withdrawn while it runs ----------------------
 
 %% The links that answer now, each as on_link/2 gives it: those announced
 %% or announcing, and those probing again with the services they had
 %% announced (`confirmed').
-serving(#{state := Links, confirmed := Confirmed} = State) ->
+serving(#{state := Links, claims := Claims} = State) ->
     lists:sort([{I, Link} || {I, L} <- maps:to_list(Links),
-                             Link <- case {L, maps:find(I, Confirmed)} of
+                             Link <- case {L, scoped_ipv6_mdns_claims:confirmed(Claims, I)} of
                                          {probing, {ok, K}} -> [confirmed(on_link(State, I), K)];
                                          {probing, error} -> [];
                                          _ -> [on_link(State, I)]
@@ -744,75 +738,53 @@ serving(#{state := Links, confirmed := Confirmed} = State) ->
 confirmed({Name, Ips, Services}, K) ->
     {Name, Ips, lists:sublist(Services, K)}.
 
-%% The host's label: the instance name of a service that gives none.
-label(#{name := Name}) ->
-    hd(string:split(Name, ".")).
+label(State) ->
+    scoped_ipv6_mdns_claims:label(claims(State)).
 
-%% The position of the service with this type and instance name (as
-%% configured, in any case), 0 for none.
-position(#{instance := Instance, type := Type}, Services) ->
-    Key = fun(I, T) -> {string:casefold(I), scoped_ipv6_dns:lower(T)} end,
-    Keys = [Key(I, T) || #{instance := I, type := T} <- Services],
-    case lists:search(fun({_N, K}) -> K =:= Key(Instance, Type) end,
-                      lists:zip(lists:seq(1, length(Keys)), Keys)) of
-        {value, {N, _}} -> N;
-        false -> 0
-    end.
-
-advertised(Service, #{services := Services} = State) ->
-    case position(Service, Services) of
+advertised(Service, #{claims := Claims} = State) ->
+    case scoped_ipv6_mdns_claims:find(Claims, Service) of
         0 -> added(Service, State);
         N -> changed(N, Service, State)
     end.
 
 %% A new service: each link probes for it (section 8.1) and keeps
 %% answering for what it had announced; then announces everything.
-added(Service, #{services := Services, instances := Instances, state := Links,
-                 confirmed := Confirmed} = State) ->
-    Grown = State#{services := Services ++ [Service],
-                   instances := maps:map(fun(_I, List) -> List ++ [Service] end, Instances)},
+added(Service, #{claims := Claims, state := Links} = State) ->
+    Grown = State#{claims := scoped_ipv6_mdns_claims:add(Claims, Service)},
     lists:foldl(
       fun({I, L}, Acc) ->
-              K = case L of
-                      probing -> maps:get(I, Confirmed, none);
-                      _Announced -> length(services(State, I))
-                  end,
               Probing = probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc),
-              case K of
-                  none -> Probing;
-                  _ -> Probing#{confirmed := (maps:get(confirmed, Probing))#{I => K}}
+              Had = case L of
+                        probing -> scoped_ipv6_mdns_claims:confirmed(Claims, I);
+                        _Announced -> {ok, length(services(State, I))}
+                    end,
+              case Had of
+                  {ok, K} -> Probing#{claims := scoped_ipv6_mdns_claims:confirm(claims(Probing),
+                                                                                I, K)};
+                  error -> Probing
               end
       end, Grown, maps:to_list(Links)).
 
 %% A new port, TXT or subtypes for the Nth service: announced at once
 %% where the link answers (section 8.4: no probe, the name is ours
 %% already), with goodbyes for the subtypes it no longer has.
-changed(N, New, #{services := Services, instances := Instances, state := Links} = State) ->
-    Update = fun(List) ->
-                     replace(N, maps:merge(lists:nth(N, List),
-                                           maps:with([port, txt, subtypes], New)), List)
-             end,
-    Next = State#{services := Update(Services), instances := maps:map(fun(_I, L) -> Update(L) end,
-                                                                      Instances)},
-    #{subtypes := Before} = lists:nth(N, Services),
-    Gone = Before -- maps:get(subtypes, New),
+changed(N, New, #{claims := Claims, state := Links} = State) ->
+    {Gone, Updated} = scoped_ipv6_mdns_claims:update(Claims, N, New),
     [send_multicast(I, scoped_ipv6_mdns_records:subtype_withdrawal(lists:nth(N, Answered), Gone),
                     State)
      || Gone =/= [], {I, {_, _, Answered}} <- serving(State), length(Answered) >= N],
-    case Next =:= State of
+    case Updated =:= Claims of
         true -> State;
         %% A link probing again announces everything when it is done.
-        false -> announce_again([I || {I, L} <- maps:to_list(Links), L =/= probing], Next)
+        false -> announce_again([I || {I, L} <- maps:to_list(Links), L =/= probing],
+                                State#{claims := Updated})
     end.
 
 %% The Nth service withdrawn: goodbyes for its records where the link
 %% had answered for it.
-withdrawn(N, #{services := Services, instances := Instances, confirmed := Confirmed} = State) ->
+withdrawn(N, #{claims := Claims} = State) ->
     Before = serving(State),
-    Next = State#{services := remove(N, Services),
-                  instances := maps:map(fun(_I, L) -> remove(N, L) end, Instances),
-                  confirmed := maps:map(fun(_I, K) when K >= N -> K - 1; (_I, K) -> K end,
-                                        Confirmed)},
+    Next = State#{claims := scoped_ipv6_mdns_claims:remove(Claims, N)},
     [send_multicast(I, scoped_ipv6_mdns_records:withdrawal(on_link(Next, I),
                                                           lists:nth(N, Answered)), Next)
      || {I, {_, _, Answered}} <- Before, length(Answered) >= N],
@@ -822,17 +794,12 @@ announce_again(Indexes, #{state := Links} = State) ->
     [self() ! {announce, I, 0} || I <- Indexes],
     State#{state := maps:merge(Links, maps:from_list([{I, {announcing, 0}} || I <- Indexes]))}.
 
-replace(N, New, List) ->
-    lists:sublist(List, N - 1) ++ [New] ++ lists:nthtail(N, List).
-
-remove(N, List) ->
-    lists:sublist(List, N - 1) ++ lists:nthtail(N, List).
-
 %% The services now in the application environment too: a responder
 %% restarted by its supervisor advertises them.
-remember(#{services := Services} = State) ->
+remember(State) ->
     case application:get_env(scoped_ipv6, mdns_responder) of
         {ok, #{} = Config} ->
+            Services = scoped_ipv6_mdns_claims:configured(claims(State)),
             application:set_env(scoped_ipv6, mdns_responder,
                                 Config#{services => [scoped_ipv6_mdns_records:config(S)
                                                      || S <- Services]});

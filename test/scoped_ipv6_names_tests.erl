@@ -314,6 +314,49 @@ responder_subtypes_test_() ->
                    Ptrs(R:subtype_withdrawal(Web, ["_printer"]))),
      ?_assertEqual(4, length(Ptrs(R:withdrawal({"device.local", [?LL(1)], []}, Web))))].
 
+%% What each link claims: names and instance names renamed per link, a
+%% service known by type and instance name in any case, added last on
+%% every link, updated with its per-link name kept, removed with the
+%% links' confirmed counts following.
+claims_test_() ->
+    C = scoped_ipv6_mdns_claims,
+    R = scoped_ipv6_mdns_records,
+    {ok, Web} = R:service(#{type => "_http._tcp", port => 80, name => "Web"}, "device"),
+    {ok, Ssh} = R:service(#{type => "_ssh._tcp", port => 22}, "device"),
+    {ok, Ssh2} = R:service(#{type => "_SSH._tcp", port => 2222, name => "DEVICE",
+                             subtypes => ["_a"]}, "x"),
+    Start = C:new("device.local", [Web, Ssh]),
+    {"device.local", "device-2.local", Host} = C:rename_host(Start, 3),
+    {Web, <<"Web #2">>, Renamed} = C:rename_instance(Host, 3, 1),
+    Names = fun(Claims, I) -> [N || #{instance := N} <- C:services(Claims, I)] end,
+    {Gone, Updated} = C:update(C:add(Renamed, Ssh2#{type := "_other._tcp"}), 2,
+                               Ssh#{port := 23, subtypes := ["_b"]}),
+    [?_assertEqual("device", C:label(Start)),
+     ?_assertEqual("device-2.local", C:name(Host, 3)),
+     ?_assertEqual("device.local", C:name(Host, 4)),
+     ?_assertEqual([<<"Web #2">>, <<"device">>], Names(Renamed, 3)),
+     ?_assertEqual([<<"Web">>, <<"device">>], Names(Renamed, 4)),
+     ?_assertEqual(2, C:find(Start, Ssh2)),
+     ?_assertEqual(0, C:find(Start, Ssh2#{type := "_other._tcp"})),
+     ?_assertEqual([<<"Web #2">>, <<"device">>, <<"DEVICE">>],
+                   Names(C:add(Renamed, Ssh2#{type := "_other._tcp"}), 3)),
+     ?_assertEqual([], Gone),
+     ?_assertEqual([23, 23], [P || I <- [3, 4], #{port := P, type := "_ssh._tcp"}
+                                                     <- C:services(Updated, I)]),
+     ?_assertEqual([<<"Web #2">>], Names(element(2, C:update(C:remove(Renamed, 2), 1, Web)), 3)),
+     ?_assertEqual({["_b"], [["_c"]]},
+                   begin
+                       {G, U} = C:update(Updated, 2, Ssh#{subtypes := ["_c"]}),
+                       {G, [S || #{type := "_ssh._tcp", subtypes := S} <- C:services(U, 4)]}
+                   end),
+     %% A link that had announced the service removed had one less.
+     ?_assertEqual([{3, {ok, 0}}, {4, {ok, 0}}, {5, error}],
+                   [{I, C:confirmed(C:remove(C:confirm(C:confirm(Start, 3, 1), 4, 0), 1), I)}
+                    || I <- [3, 4, 5]]),
+     ?_assertEqual({ok, 1}, C:confirmed(C:remove(C:confirm(Start, 3, 2), 2), 3)),
+     ?_assertEqual(error, C:confirmed(C:unconfirm(C:confirm(Start, 3, 2), 3), 3)),
+     ?_assertEqual([Web, Ssh], C:configured(Renamed))].
+
 %% A service withdrawn while the responder runs: goodbyes (TTL 0) for its
 %% SRV and TXT (flushed) and its type's PTR to it, and the enumeration's
 %% PTR to its type only when no service left on the link has that type;
