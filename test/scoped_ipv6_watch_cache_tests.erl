@@ -63,6 +63,11 @@ cache_flush_replaces_older_records_test() ->
     ?assertMatch([#{port := 81, addresses := [_, _]}], services(C2, 5999)),
     C3 = scoped_ipv6_watch_cache:expire(6000, C2),
     ?assertMatch([#{port := 81, addresses := [Other]}], services(C3, 6000)),
+    %% A new TXT within a second of the old one (kept, section 10.2) is
+    %% the one seen.
+    C5 = scoped_ipv6_watch_cache:add([txt(["a=2"], 120, true)], 800, C0),
+    ?assertMatch([#{txt := [<<"a=2">>]}], services(C5, 800)),
+    ?assertEqual(5, scoped_ipv6_watch_cache:size(scoped_ipv6_watch_cache:expire(60000, C5))),
     %% Without the bit, records add up.
     C4 = scoped_ipv6_watch_cache:add([aaaa(Other, 120, false)], 5000, C0),
     ?assertMatch([#{addresses := [_, _]}],
@@ -140,7 +145,22 @@ bounded_test() ->
         [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", srv, {0, 0, 1, "h.local"}, 120}, false}
          || N <- lists:seq(1, 100)],
     C3 = scoped_ipv6_watch_cache:add(Ptrs, 0, scoped_ipv6_watch_cache:new()),
-    ?assertEqual(64, length(services(C3, 0))).
+    ?assertEqual(64, length(services(C3, 0))),
+    %% The same records again, in another order: the same 64, which a
+    %% neighbour repeating its flood cannot churn.
+    C4 = scoped_ipv6_watch_cache:add(lists:reverse(Ptrs), 1000, C3),
+    ?assertEqual(services(C3, 0), services(C4, 1000)).
+
+%% Large records: at most 64 KiB of names and data, whatever their count.
+bytes_bounded_test() ->
+    Big = [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", txt,
+             [lists:duplicate(255, $x) || _ <- lists:seq(1, 30)], 120}, false}
+           || N <- lists:seq(1, 100)],
+    C = scoped_ipv6_watch_cache:add(Big, 0, scoped_ipv6_watch_cache:new()),
+    ?assert(scoped_ipv6_watch_cache:size(C) < 10),
+    ?assert(scoped_ipv6_watch_cache:bytes(C) =< 65536),
+    %% What goes frees its weight.
+    ?assertEqual(0, scoped_ipv6_watch_cache:bytes(scoped_ipv6_watch_cache:expire(120000, C))).
 
 %% Malformed records (as a hostile packet could decode) are dropped.
 malformed_records_are_dropped_test() ->
