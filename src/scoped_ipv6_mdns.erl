@@ -21,11 +21,12 @@
 %%
 %% Also the shared port 5353 itself, for those that listen on it (the
 %% responder, scoped_ipv6_mdns_responder, and continuous browsing,
-%% scoped_ipv6_watch): the socket (listen/1), the link a packet arrived on
-%% (arrival/1), and whether its sender may be believed (from_link/4).
+%% scoped_ipv6_watch): the socket (listen/1), and whether a packet's
+%% sender may be believed (from_link/4; the link it arrived on is
+%% scoped_ipv6_cmsg:received_on/1's).
 -module(scoped_ipv6_mdns).
 
--export([query/4, ask/2, listen/1, arrival/1, from_link/4]).
+-export([query/4, ask/2, listen/1, from_link/4]).
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
 -define(GROUP4, {224, 0, 0, 251}).
@@ -291,18 +292,6 @@ listen(Family) ->
         {error, _} = Error ->
             Error
     end.
-
-%% @doc The interface a packet (socket:recvmsg/5's map) arrived on and the
-%% address it was sent to, scoped by that interface when it needs a scope
-%% (IPV6_PKTINFO, read by scoped_ipv6_cmsg). `{0, none}' without one.
--spec arrival(map()) -> {non_neg_integer(), scoped_ipv6:address() | none}.
-arrival(#{ctrl := Ctrl}) ->
-    case scoped_ipv6_cmsg:pktinfo(Ctrl) of
-        {ok, {To, Index}} -> {Index, To};
-        error -> {0, none}
-    end;
-arrival(_) ->
-    {0, none}.
 
 %% @doc Whether a packet that arrived on link `Index', sent to `To', came
 %% from that link (RFC 6762 sections 5.5 and 11): sent to ff02::fb or

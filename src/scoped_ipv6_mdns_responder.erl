@@ -415,7 +415,7 @@ arm(Family, State, Budget) ->
         {ok, #{addr := From, iov := Iov} = Msg} ->
             %% A packet this code cannot handle is dropped; the responder
             %% stays up for the others.
-            Next = try handle(From, scoped_ipv6_mdns:arrival(Msg), iolist_to_binary(Iov), State)
+            Next = try handle(From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov), State)
                    catch Class:Reason ->
                            logger:warning("scoped_ipv6: mDNS packet dropped: ~0tp", [{Class, Reason}]),
                            State

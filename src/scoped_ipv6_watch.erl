@@ -212,7 +212,7 @@ arm(Family, State, 0) ->
 arm(Family, State, Budget) ->
     case socket:recvmsg(socket_of(Family, State), ?MAX_MESSAGE, 0, [], nowait) of
         {ok, #{addr := From, iov := Iov} = Msg} ->
-            Next = take(Family, From, scoped_ipv6_mdns:arrival(Msg), iolist_to_binary(Iov), State),
+            Next = take(Family, From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov), State),
             arm(Family, Next, Budget - 1);
         {select, _} ->
             State;
