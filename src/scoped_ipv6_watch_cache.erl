@@ -23,7 +23,7 @@
 %% diff/2's.
 -module(scoped_ipv6_watch_cache).
 
--export([new/0, add/3, expire/2, records/2, known/3, due/2, next/1, size/1, bytes/1, diff/2]).
+-export([new/0, add/3, expire/2, records/2, known/3, due/2, next/1, count/1, bytes/1, diff/2]).
 
 -define(MAX_RECORDS, 512).
 -define(MAX_BYTES, 65536).
@@ -54,8 +54,9 @@
 new() ->
     {0, #{}}.
 
--spec size(cache()) -> non_neg_integer().
-size({_Bytes, Cache}) ->
+%% @doc How many records are held.
+-spec count(cache()) -> non_neg_integer().
+count({_Bytes, Cache}) ->
     map_size(Cache).
 
 %% @doc What the records held weigh against ?MAX_BYTES.

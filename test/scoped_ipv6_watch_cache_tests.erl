@@ -24,14 +24,14 @@ services(Cache, Now) ->
 
 held_for_the_ttl_then_gone_test() ->
     C = scoped_ipv6_watch_cache:add(web(10), 0, scoped_ipv6_watch_cache:new()),
-    ?assertEqual(4, scoped_ipv6_watch_cache:size(C)),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(C)),
     ?assertMatch([#{name := "Web", port := 80, txt := [<<"a=1">>], addresses := [?LL2]}],
                  services(C, 9999)),
     %% The TTL given to the services is what is left.
     ?assertEqual([{?TYPE, ptr, ?WEB, 4}],
                  [R || {_, ptr, _, _} = R <- scoped_ipv6_watch_cache:records(6000, C)]),
-    ?assertEqual(4, scoped_ipv6_watch_cache:size(scoped_ipv6_watch_cache:expire(9999, C))),
-    ?assertEqual(0, scoped_ipv6_watch_cache:size(scoped_ipv6_watch_cache:expire(10000, C))),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(9999, C))),
+    ?assertEqual(0, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(10000, C))),
     ?assertEqual([], services(C, 10000)).
 
 %% Section 10.1: a goodbye leaves the record one second, then it goes; a
@@ -40,11 +40,11 @@ goodbye_goes_after_a_second_test() ->
     C0 = scoped_ipv6_watch_cache:add(web(120), 0, scoped_ipv6_watch_cache:new()),
     C1 = scoped_ipv6_watch_cache:add([ptr(0), {{?TYPE, ptr, "Other._http._tcp.local", 0}, false}],
                                      5000, C0),
-    ?assertEqual(4, scoped_ipv6_watch_cache:size(C1)),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(C1)),
     ?assertMatch([_], services(scoped_ipv6_watch_cache:expire(5999, C1), 5999)),
     C2 = scoped_ipv6_watch_cache:expire(6000, C1),
     ?assertEqual([], services(C2, 6000)),
-    ?assertEqual(3, scoped_ipv6_watch_cache:size(C2)),
+    ?assertEqual(3, scoped_ipv6_watch_cache:count(C2)),
     %% It is due no refresh in its last second.
     ?assertEqual({[], C1}, scoped_ipv6_watch_cache:due(5500, C1)).
 
@@ -67,7 +67,7 @@ cache_flush_replaces_older_records_test() ->
     %% the one seen.
     C5 = scoped_ipv6_watch_cache:add([txt(["a=2"], 120, true)], 800, C0),
     ?assertMatch([#{txt := [<<"a=2">>]}], services(C5, 800)),
-    ?assertEqual(5, scoped_ipv6_watch_cache:size(scoped_ipv6_watch_cache:expire(60000, C5))),
+    ?assertEqual(5, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(60000, C5))),
     %% Without the bit, records add up.
     C4 = scoped_ipv6_watch_cache:add([aaaa(Other, 120, false)], 5000, C0),
     ?assertMatch([#{addresses := [_, _]}],
@@ -129,16 +129,16 @@ bounded_test() ->
     Flood = [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", txt, ["n"], 120}, false}
              || N <- lists:seq(1, 2000)],
     C = scoped_ipv6_watch_cache:add(Flood, 0, scoped_ipv6_watch_cache:new()),
-    ?assertEqual(512, scoped_ipv6_watch_cache:size(C)),
+    ?assertEqual(512, scoped_ipv6_watch_cache:count(C)),
     C1 = scoped_ipv6_watch_cache:add(web(120), 1, C),
-    ?assertEqual(512, scoped_ipv6_watch_cache:size(C1)),
+    ?assertEqual(512, scoped_ipv6_watch_cache:count(C1)),
     Again = scoped_ipv6_watch_cache:add([hd(Flood)], 2000, C),
-    ?assertEqual(512, scoped_ipv6_watch_cache:size(Again)),
+    ?assertEqual(512, scoped_ipv6_watch_cache:count(Again)),
     %% The one received again outlives the others.
-    ?assertEqual(1, scoped_ipv6_watch_cache:size(scoped_ipv6_watch_cache:expire(121000, Again))),
+    ?assertEqual(1, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(121000, Again))),
     %% Expired records make room.
     C2 = scoped_ipv6_watch_cache:add(web(120), 120000, scoped_ipv6_watch_cache:expire(120000, C)),
-    ?assertEqual(4, scoped_ipv6_watch_cache:size(C2)),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(C2)),
     %% Services stay at 64 a link whatever is held.
     Ptrs = [{{?TYPE, ptr, "I" ++ integer_to_list(N) ++ "._http._tcp.local", 120}, false}
             || N <- lists:seq(1, 100)] ++
@@ -157,7 +157,7 @@ bytes_bounded_test() ->
              [lists:duplicate(255, $x) || _ <- lists:seq(1, 30)], 120}, false}
            || N <- lists:seq(1, 100)],
     C = scoped_ipv6_watch_cache:add(Big, 0, scoped_ipv6_watch_cache:new()),
-    ?assert(scoped_ipv6_watch_cache:size(C) < 10),
+    ?assert(scoped_ipv6_watch_cache:count(C) < 10),
     ?assert(scoped_ipv6_watch_cache:bytes(C) =< 65536),
     %% What goes frees its weight.
     ?assertEqual(0, scoped_ipv6_watch_cache:bytes(scoped_ipv6_watch_cache:expire(120000, C))).
@@ -166,4 +166,4 @@ bytes_bounded_test() ->
 malformed_records_are_dropped_test() ->
     C = scoped_ipv6_watch_cache:add([{{bad, ptr, x, 1}, false}, {nonsense}, {{"n", txt, [], -1}, true}],
                                     0, scoped_ipv6_watch_cache:new()),
-    ?assertEqual(0, scoped_ipv6_watch_cache:size(C)).
+    ?assertEqual(0, scoped_ipv6_watch_cache:count(C)).

@@ -86,6 +86,44 @@ defmodule ScopedIPv6.TestbedWatchTest do
     end
   end
 
+  # The watch shares port 5353 with this host's own responder
+  # (SO_REUSEADDR): both hear the link.
+  describe "beside our responder" do
+    setup do
+      Application.put_env(:scoped_ipv6, :mdns_responder, %{name: "device", links: ["linkA"]})
+      restart()
+
+      on_exit(fn ->
+        Application.delete_env(:scoped_ipv6, :mdns_responder)
+        restart()
+      end)
+    end
+
+    defp restart do
+      :ok = Application.stop(:scoped_ipv6)
+      :ok = Application.start(:scoped_ipv6)
+    end
+
+    test "a python-zeroconf service is up while the responder runs" do
+      assert Process.whereis(:scoped_ipv6_mdns_responder)
+      {:ok, watch} = ScopedIPv6.watch("_beside._tcp", links: ["linkA"])
+
+      Peer.start_dnssd("sip6-a", [
+        "register",
+        "#{peer_if_index("sip6-a")}",
+        "_beside._tcp.local.",
+        "Beside",
+        "beside-host.local.",
+        "7162"
+      ])
+
+      link = index("linkA")
+      assert {:up, %{name: "Beside", port: 7162, txt: [], link: ^link}} = event(watch, 5_000)
+      assert Process.whereis(:scoped_ipv6_mdns_responder)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
   describe "avahi" do
     setup do
       avahis =
@@ -221,6 +259,28 @@ defmodule ScopedIPv6.TestbedWatchTest do
         "10 replies of 40 instances each (PTR, SRV, TXT), to every query of a continuous browse",
         "64 up, no more; the watch process under 4 MB after GC"
       )
+    end
+
+    test "malformed, truncated, looping and mismatched replies: no crash, no atom, no service" do
+      peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "garbage", "fe80::99"])
+      {:ok, watch} = ScopedIPv6.watch("_victim._tcp", links: ["linkH"])
+      [{_, pid, _, _}] = watches()
+      assert "query from " <> _ = Peer.next_line(peer, 2_000)
+      assert "sent 121" = Peer.next_line(peer, 2_000)
+      # The first burst loads what code it needs (which makes atoms); the
+      # next ones (1 s and 3 s on) must make none.
+      assert event(watch, 500) == :timeout
+      atoms = :erlang.system_info(:atom_count)
+
+      for _ <- 1..2 do
+        assert "query from " <> _ = Peer.next_line(peer, 3_000)
+        assert "sent 121" = Peer.next_line(peer, 2_000)
+      end
+
+      assert event(watch, 1_000) == :timeout
+      assert :erlang.system_info(:atom_count) == atoms
+      assert Process.alive?(pid)
+      :ok = ScopedIPv6.unwatch(watch)
     end
 
     test "unwatch: nothing more comes; the owner's exit ends the watch", %{h: h} do
