@@ -212,7 +212,15 @@ arm(Family, State, 0) ->
 arm(Family, State, Budget) ->
     case socket:recvmsg(socket_of(Family, State), ?MAX_MESSAGE, 0, [], nowait) of
         {ok, #{addr := From, iov := Iov} = Msg} ->
-            Next = take(Family, From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov), State),
+            %% A packet this code cannot handle is dropped (as the
+            %% responder does); the watch runs on.
+            Next = try take(Family, From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov),
+                            State)
+                   catch Class:Reason ->
+                           logger:warning("scoped_ipv6: mDNS packet dropped by a watch: ~0tp",
+                                          [{Class, Reason}]),
+                           State
+                   end,
             arm(Family, Next, Budget - 1);
         {select, _} ->
             State;

@@ -153,7 +153,7 @@ known(Owner, Now, {_Bytes, Cache}) ->
     Held = [{N, ptr, D, (X - Now) div 1000}
             || {{O, ptr, _}, #entry{name = N, data = D, ttl = TTL, expires = X}}
                    <- lists:sort(maps:to_list(Cache)),
-               O =:= Owner, (X - Now) * 2 > TTL * 1000, TTL > 0],
+               O =:= Owner, is_list(D), (X - Now) * 2 > TTL * 1000, TTL > 0],
     lists:sublist(Held, ?MAX_KNOWN).
 
 %% @doc The questions due at `Now' for the records the services need,

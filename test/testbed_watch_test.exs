@@ -239,6 +239,33 @@ defmodule ScopedIPv6.TestbedWatchTest do
       :ok = ScopedIPv6.unwatch(watch)
     end
 
+    # mdns_ipv4: 224.0.0.251 is watched too; without it, an IPv4-only
+    # responder is not heard.
+    test "over IPv4 with mdns_ipv4, and not without", %{h: h} do
+      Links.ipv4("linkH", "sip6-h", "10.14.0.1/24", "10.14.0.2/24")
+      peer = Peer.start("sip6-h", "dnssd4", ["eth0", "10.14.0.2"])
+      {:ok, v6} = ScopedIPv6.watch("_four._tcp", links: ["linkH"])
+      {:ok, v4} = ScopedIPv6.watch("_four._tcp", links: ["linkH"], mdns_ipv4: true)
+      assert "answered" = Peer.next_line(peer, 2_000)
+
+      assert event(v4, 2_000) ==
+               {:up,
+                %{
+                  name: "Four",
+                  type: "_four._tcp",
+                  host: "four-host.local",
+                  port: 7143,
+                  txt: ["f=4"],
+                  addresses: [{10, 14, 0, 2}],
+                  link: h
+                }}
+
+      # The watch without mdns_ipv4 has no IPv4 socket: it hears nothing.
+      assert event(v6, 1_500) == :timeout
+      :ok = ScopedIPv6.unwatch(v4)
+      :ok = ScopedIPv6.unwatch(v6)
+    end
+
     test "a flood of instances: at most 64 up, memory bounded", %{h: h} do
       peer = Peer.start("sip6-h", "dnssd-flood", ["eth0"])
       :erlang.garbage_collect()

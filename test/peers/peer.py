@@ -78,6 +78,11 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               falls silent; prints, for each query, "asked"
                               and the types asked, then "known" and the PTR
                               targets of its known-answer section
+  dnssd4 IF ADDR              over IPv4 only (224.0.0.251 on IF): to each PTR
+                              question for _four._tcp, a multicast answer from
+                              port 5353 with the service "Four" (port 7143, TXT
+                              f=4, host four-host.local at A ADDR); prints
+                              "answered" for each
   icmp6-error TYPE/CODE...    answer the n-th ICMPv6 echo request with the n-th
                               ICMPv6 error, quoting the request as RFC 4443 asks
                               (the kernel's own echo replies off in the namespace);
@@ -738,6 +743,30 @@ def dnssd_short(ifname, ttl):
             s.sendto(mdns_reply(bytes(2), answers, additional), group)
 
 
+def dnssd4(ifname, addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", 5353))
+    mreqn = socket.inet_aton("224.0.0.251") + socket.inet_aton("0.0.0.0") \
+        + struct.pack("@i", socket.if_nametoindex(ifname))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, mreqn)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    instance = b"Four._four._tcp.local"
+    answers = [rr(b"_four._tcp.local", 12, wire_name(instance))]
+    additional = [rr(instance, 33, srv_data(7143, b"four-host.local")),
+                  rr(instance, 16, txt_data(b"f=4")),
+                  rr(b"four-host.local", 1, socket.inet_aton(addr))]
+    say("ready")
+    while True:
+        query, _peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        if (b"_four._tcp.local", 12) in questions(query):
+            s.sendto(mdns_reply(bytes(2), answers, additional), ("224.0.0.251", 5353))
+            say("answered")
+
+
 def dnssd_flood(ifname):
     s, _group = mdns_socket(ifname)
     host = rr(b"flood-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"))
@@ -762,6 +791,7 @@ ROLES = {
     "dnssd-bare": dnssd_bare,
     "dnssd-flood": dnssd_flood,
     "dnssd-short": dnssd_short,
+    "dnssd4": dnssd4,
     "mdns-announce": mdns_announce,
     "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,
