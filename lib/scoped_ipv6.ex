@@ -284,6 +284,46 @@ defmodule ScopedIPv6 do
     end
   end
 
+  @doc """
+  Watches a DNS-SD type on each link until `unwatch/1` or until the caller
+  exits; see `:scoped_ipv6.watch/2` for the whole story. The caller gets
+  `{:scoped_ipv6_watch, ref, {:up, service}}` when a service comes (its
+  SRV record is known), `{:scoped_ipv6_watch, ref, {:changed, service}}`
+  when its port, host, TXT or addresses change, and
+  `{:scoped_ipv6_watch, ref, {:down, service}}` when it says goodbye or its
+  records run out. `service` has `browse/2`'s shape (`:name`, `:type`,
+  `:host` as strings, `:port`, `:txt`, `:addresses`, `:link`): an instance
+  on two links is two services.
+
+  The watch keeps asking (after 20 to 120 ms, then 1 s, 2 s, 4 s... apart,
+  up to an hour, with the answers it holds as known answers) and asks a
+  record again at 80 % of its TTL. Options: `links: [scope]`,
+  `mdns_ipv4: boolean` (false). `"_services._dns-sd._udp"` is
+  `{:error, :einval}`; without the application, `{:error, :not_running}`.
+
+      iex> ScopedIPv6.watch("http")
+      {:error, :einval}
+      iex> ScopedIPv6.watch("_http._tcp", links: ["lo"])
+      {:error, :no_link}
+      iex> ScopedIPv6.watch("_services._dns-sd._udp")
+      {:error, :einval}
+  """
+  @spec watch(String.t() | charlist(), keyword()) :: {:ok, reference()} | {:error, reason()}
+  def watch(type, opts \\ []) when is_list(opts) do
+    call(:watch, [type, [{:text, :binary} | opts]])
+  end
+
+  @doc """
+  Ends a watch the calling process started with `watch/2`: its messages
+  still in the mailbox are removed, and none comes after. A watch that
+  already ended is `:ok` too.
+
+      iex> ScopedIPv6.unwatch(make_ref())
+      :ok
+  """
+  @spec unwatch(reference()) :: :ok
+  def unwatch(ref), do: call(:unwatch, [ref])
+
   defp texts(map) do
     Map.new(map, fn
       {key, text} when key in [:name, :type, :host] -> {key, List.to_string(text)}

@@ -35,9 +35,11 @@
 
 -export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
          interfaces/0, needs_scope/1, peername/1, sockname/1, ping/1, ping/2,
-         mdns_names/0, mdns_services/0, mdns_advertise/1, mdns_withdraw/1, browse/1, browse/2, format_error/1]).
+         mdns_names/0, mdns_services/0, mdns_advertise/1, mdns_withdraw/1, browse/1, browse/2,
+         watch/1, watch/2, unwatch/1, format_error/1]).
 
--export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0, service/0]).
+-export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0, service/0,
+              watch_event/0]).
 
 -type scope() :: 0..4294967295 | string() | binary().
 -type scoped_address() :: {inet:ip6_address(), scope()}.
@@ -53,6 +55,9 @@
 -type service() :: #{name := string(), type := string(), host := string(),
                      port := inet:port_number(), txt := [binary()],
                      addresses := [address()], link := pos_integer()}.
+%% What a watch (watch/2) sends its owner, as `{scoped_ipv6_watch, WatchRef,
+%% Event}'.
+-type watch_event() :: {up | changed | down, service()}.
 %% Every reason this library returns in `{error, Reason}', each rendered by
 %% format_error/1. The last group comes from the distribution carrier's
 %% choice of link (scoped_ipv6_dist) and epmd queries (scoped_ipv6_epmd).
@@ -342,6 +347,90 @@ browse(Type, Opts) when is_list(Opts) ->
 browse(Type, Opts) ->
     erlang:error(badarg, [Type, Opts]).
 
+%% @equiv watch(Type, [])
+-spec watch(string() | binary()) -> {ok, reference()} | {error, reason()}.
+watch(Type) ->
+    watch(Type, []).
+
+%% @doc Watches a DNS-SD type (RFC 6763) on each link for as long as the
+%% calling process wants: where {@link browse/2} answers once, a watch
+%% keeps asking (RFC 6762 section 5.2: after 20-120 ms, then 1 s, 2 s,
+%% 4 s... apart, up to an hour, listing the answers already held, section
+%% 7.1), keeps the answers until their TTL runs out (asking again at 80 %
+%% of it, section 10), and sends the caller a message as services come,
+%% change and go:
+%%
+%% <ul>
+%%   <li>`{scoped_ipv6_watch, WatchRef, {up, Service}}': a service is there
+%%       (its SRV record came);</li>
+%%   <li>`{scoped_ipv6_watch, WatchRef, {changed, Service}}': its port,
+%%       host, TXT or addresses changed;</li>
+%%   <li>`{scoped_ipv6_watch, WatchRef, {down, Service}}': it said goodbye
+%%       (gone a second later, as RFC 6762 section 10.1 asks), or its
+%%       records ran out; `Service' as it was last.</li>
+%% </ul>
+%%
+%% `Service' has browse/2's shape (`name', `type', `host', `port', `txt',
+%% `addresses' with link-local ones scoped, `link'): an instance on two
+%% links is two services. The watch listens on port 5353 (shared with
+%% this host's responders, avahi's too) and believes an answer only from
+%% the link it arrived on, for that link. The links are those asked when
+%% the watch starts. At most 64 services and 512 records a link.
+%%
+%% `Type' as for browse/2, subtypes too; `"_services._dns-sd._udp"' is
+%% `{error, einval}' (browse/2 lists the types). Options: `{links,
+%% [Scope]}', `{mdns_ipv4, Bool}' as for browse/2, and `{text, binary}'
+%% for `name', `type' and `host' as UTF-8 binaries rather than strings
+%% (what ScopedIPv6.watch/2 gives). Another option, or a type that is not
+%% text, raises `badarg'. `{error, no_link}' when no link can be watched,
+%% `{error, not_running}' without the scoped_ipv6 application, or an
+%% `inet:posix()' when port 5353 cannot be opened.
+%%
+%% The watch ends with {@link unwatch/1}, or when the caller exits. It is
+%% monitored by the caller: if it ends on its own (the application
+%% stopped), the caller gets `{'DOWN', WatchRef, process, Pid, Reason}'.
+%%
+%% ```
+%% {ok, _} = application:ensure_all_started(scoped_ipv6),
+%% {ok, Watch} = scoped_ipv6:watch("_nobody-here._tcp", [{links, ["eth0"]}]),
+%% ok = scoped_ipv6:unwatch(Watch),
+%% {error, einval} = scoped_ipv6:watch("http"),
+%% {error, no_link} = scoped_ipv6:watch("_http._tcp", [{links, ["lo"]}]).
+%% '''
+%%
+%% With python-zeroconf registering `Web A' on port 8080 at `fe80::2'
+%% behind `eth0' (tested in test/testbed_watch_test.exs): `receive
+%% {scoped_ipv6_watch, Watch, {up, #{name := "Web A", port := 8080, addresses
+%% := [{{16#fe80,0,0,0,0,0,0,2}, Eth0}]}}} -> ok end', then `{changed, _}'
+%% when it updates its TXT and `{down, _}' when it unregisters.
+-spec watch(string() | binary(), [{links, [scope()]} | {mdns_ipv4, boolean()} |
+                                  {text, list | binary}]) ->
+    {ok, reference()} | {error, reason()}.
+watch(Type, Opts) when is_list(Opts) ->
+    case scoped_ipv6_watch:start(Type, Opts) of
+        {badarg, _} -> erlang:error(badarg, [Type, Opts]);
+        Result -> Result
+    end;
+watch(Type, Opts) ->
+    erlang:error(badarg, [Type, Opts]).
+
+%% @doc Ends a watch the calling process started with {@link watch/2}; its
+%% messages still in the caller's mailbox are removed, and none comes
+%% after (as `erlang:demonitor(Ref, [flush])'). A watch that already
+%% ended, or another process's, is left alone: `ok' all the same.
+%%
+%% ```
+%% {ok, _} = application:ensure_all_started(scoped_ipv6),
+%% {ok, Watch} = scoped_ipv6:watch("_nobody-here._tcp", [{links, ["eth0"]}]),
+%% ok = scoped_ipv6:unwatch(Watch),
+%% ok = scoped_ipv6:unwatch(Watch).
+%% '''
+-spec unwatch(reference()) -> ok.
+unwatch(WatchRef) when is_reference(WatchRef) ->
+    scoped_ipv6_watch:stop(WatchRef);
+unwatch(WatchRef) ->
+    erlang:error(badarg, [WatchRef]).
+
 %% @doc The index of the interface with this name.
 %%
 %% ```
@@ -493,8 +582,8 @@ format_error(closed) ->
 format_error(not_owner) ->
     "only the socket's controlling process may do this";
 format_error(not_running) ->
-    "no multicast DNS responder runs here (set mdns_responder in the scoped_ipv6 "
-    "application env)";
+    "not running: the scoped_ipv6 application is not started (watch/2), or no multicast "
+    "DNS responder runs here (set mdns_responder in the scoped_ipv6 application env)";
 format_error(noport) ->
     "epmd there knows no node of that name";
 format_error(bad_epmd_reply) ->

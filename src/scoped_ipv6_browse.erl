@@ -10,7 +10,7 @@
 %% What the answers mean is scoped_ipv6_browse_answers'.
 -module(scoped_ipv6_browse).
 
--export([browse/2]).
+-export([browse/2, link_services/3]).
 
 -define(DEFAULT_TIMEOUT, 2000).
 -define(DEFAULT_SETTLE, 250).
@@ -140,9 +140,15 @@ results(#{enumeration := true}, PerLink) ->
     [#{type => T, link => I}
      || {I, Records} <- PerLink, T <- scoped_ipv6_browse_answers:types(Records)];
 results(Type, PerLink) ->
-    [Service#{addresses := scoped_ipv6_names:ordered([{I, Ip} || Ip <- Ips]), link => I}
-     || {I, Records} <- PerLink,
-        #{addresses := Ips} = Service <- scoped_ipv6_browse_answers:services(Type, Records)].
+    lists:append([link_services(Type, I, Records) || {I, Records} <- PerLink]).
+
+%% @doc The services link `Index''s records describe, as browse/2 gives
+%% them (scoped_ipv6_watch shows the same).
+-spec link_services(scoped_ipv6_browse_answers:service_type(), pos_integer(),
+                    [scoped_ipv6_browse_answers:answer_record()]) -> [map()].
+link_services(Type, Index, Records) ->
+    [Service#{addresses := scoped_ipv6_names:ordered([{Index, Ip} || Ip <- Ips]), link => Index}
+     || #{addresses := Ips} = Service <- scoped_ipv6_browse_answers:services(Type, Records)].
 
 now_ms() ->
     erlang:monotonic_time(millisecond).

@@ -19,7 +19,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([arrival/2, ask_bit/1, pktinfo/1, hoplimit/1, items/1, interface/1, encode/2]).
+-export([arrival/2, received_on/1, ask_bit/1, pktinfo/1, hoplimit/1, items/1, interface/1, encode/2]).
 
 %% What a socket asked to learn, as a bit mask (kept in an atomics array):
 %% the RFC 3542 items, and gen_udp's IPv4 names for the hop limit and the
@@ -151,6 +151,19 @@ source(Source) when ?is_scoped_address(Source); ?is_ip6_address(Source); ?is_ip4
     end;
 source(_) ->
     {error, badarg}.
+
+%% @doc The interface a datagram (socket:recvmsg/5's map) arrived on and
+%% the address it was sent to (pktinfo/1), as the mDNS listeners
+%% (scoped_ipv6_mdns_responder, scoped_ipv6_watch) read it: `{Index, To}',
+%% `{0, none}' without one.
+-spec received_on(map()) -> {non_neg_integer(), scoped_ipv6:address() | none}.
+received_on(#{ctrl := Ctrl}) ->
+    case pktinfo(Ctrl) of
+        {ok, {To, Index}} -> {Index, To};
+        error -> {0, none}
+    end;
+received_on(_) ->
+    {0, none}.
 
 %% @doc Where a datagram arrived: `{ok, {Destination, IfIndex}}', the
 %% destination scoped by the interface when it needs a scope (what the

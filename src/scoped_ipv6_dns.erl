@@ -18,7 +18,8 @@
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
          record/5, address_record/5, pointer_record/4, reverse_name/1, probe_message/2,
          answer_message/3, answer_message/4, read_message/1, record_key/1, lower/1,
-         questions_message/2, parse_records/2, is_address/2]).
+         questions_message/2, questions_message/3, parse_records/2, parse_flagged/2,
+         is_address/2]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
 -define(MAX_LABEL, 63).
@@ -231,9 +232,17 @@ parse_reply(Packet, Id, {Name, Types}) ->
 %% asked for as it came.
 -spec questions_message(0..65535, [{name(), ptr | srv | txt | a | aaaa}]) -> binary().
 questions_message(Id, Questions) ->
+    questions_message(Id, Questions, []).
+
+%% @doc The same with `Known' (records from record/5) in the answer
+%% section: the answers the asker holds already (RFC 6762 section 7.1),
+%% which responders then leave out.
+-spec questions_message(0..65535, [{name(), ptr | srv | txt | a | aaaa}], [tuple()]) -> binary().
+questions_message(Id, Questions, Known) ->
     Header = inet_dns:make_header([{id, Id}]),
     Qs = [question(Name, Type, false) || {Name, Type} <- Questions],
-    iolist_to_binary(inet_dns:encode(inet_dns:make_msg([{header, Header}, {qdlist, Qs}]))).
+    iolist_to_binary(inet_dns:encode(inet_dns:make_msg([{header, Header}, {qdlist, Qs},
+                                                        {anlist, Known}]))).
 
 %% @doc The records of class IN in a reply's answer and additional
 %% sections, as `{Owner, Type, Data, TTL}': the owner as inet_dns gives it
@@ -245,9 +254,21 @@ questions_message(Id, Questions) ->
     {ok, [{name(), atom() | integer(), term(), non_neg_integer()}]} |
     {error, formerr | truncated | nxdomain | no_recovery | mismatch}.
 parse_records(Packet, Id) ->
+    case parse_flagged(Packet, Id) of
+        {ok, Flagged} -> {ok, [R || {R, _Flush} <- Flagged]};
+        {error, _} = Error -> Error
+    end.
+
+%% @doc parse_records/2's records, each with its cache-flush bit (RFC 6762
+%% section 10.2): `{{Owner, Type, Data, TTL}, Flush}'.
+-spec parse_flagged(binary(), 0..65535 | any) ->
+    {ok, [{{name(), atom() | integer(), term(), non_neg_integer()}, boolean()}]} |
+    {error, formerr | truncated | nxdomain | no_recovery | mismatch}.
+parse_flagged(Packet, Id) ->
     case reply_records(Packet, Id) of
         {ok, Records} ->
-            {ok, [{rr_domain(R), inet_dns:rr(R, type), inet_dns:rr(R, data), inet_dns:rr(R, ttl)}
+            {ok, [{{rr_domain(R), inet_dns:rr(R, type), inet_dns:rr(R, data), inet_dns:rr(R, ttl)},
+                   cache_flush(R)}
                   || R <- Records, inet_dns:record_type(R) =:= rr, inet_dns:rr(R, class) =:= in]};
         {error, _} = Error ->
             Error

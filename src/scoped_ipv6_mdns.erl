@@ -18,9 +18,15 @@
 %% Two callers: host names (query/4, for scoped_ipv6_names) and DNS-SD
 %% browsing (ask/2, for scoped_ipv6_browse), which asks other questions
 %% and reads other records, the same way on the same sockets.
+%%
+%% Also the shared port 5353 itself, for those that listen on it (the
+%% responder, scoped_ipv6_mdns_responder, and continuous browsing,
+%% scoped_ipv6_watch): the socket (listen/1), and whether a packet's
+%% sender may be believed (from_link/4; the link it arrived on is
+%% scoped_ipv6_cmsg:received_on/1's).
 -module(scoped_ipv6_mdns).
 
--export([query/4, ask/2]).
+-export([query/4, ask/2, listen/1, from_link/4]).
 
 -define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
 -define(GROUP4, {224, 0, 0, 251}).
@@ -261,6 +267,46 @@ add(Record, Known, #{key := Key, max := Max}) ->
         false when length(Known) < Max -> [{K, Record} | Known];
         false -> Known
     end.
+
+%% @doc Port 5353 of `Family' (`reuseaddr': shared with other responders
+%% and queriers on this host, avahi's too), the arrival link and address
+%% told (PKTINFO), our own multicast not looped back, sent with the TTL
+%% RFC 6762 asks. No group joined yet.
+-spec listen(inet | inet6) -> {ok, socket:socket()} | {error, term()}.
+listen(Family) ->
+    case socket:open(Family, dgram, udp) of
+        {ok, S} ->
+            Setup = case Family of
+                        inet6 -> [{{socket, reuseaddr}, true}, {{ipv6, v6only}, true},
+                                  {{ipv6, recvpktinfo}, true}, {{ipv6, multicast_hops}, 255},
+                                  {{ipv6, multicast_loop}, false}];
+                        inet -> [{{socket, reuseaddr}, true}, {{ip, pktinfo}, true},
+                                 {{ip, multicast_ttl}, 255}, {{ip, multicast_loop}, false}]
+                    end,
+            case lists:all(fun({O, V}) -> socket:setopt(S, O, V) =:= ok end, Setup) andalso
+                socket:bind(S, #{family => Family, addr => any, port => ?PORT}) of
+                ok -> {ok, S};
+                {error, _} = Error -> socket:close(S), Error;
+                false -> socket:close(S), {error, einval}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Whether a packet that arrived on link `Index', sent to `To', came
+%% from that link (RFC 6762 sections 5.5 and 11): sent to ff02::fb or
+%% 224.0.0.251, yes (no router forwards them); sent to an address of ours,
+%% only from a source on the link, link-local or within one of its
+%% prefixes (scoped_ipv6_addr:from_link/3, given `Interfaces' as
+%% scoped_ipv6_addr:interfaces/0 gives them).
+-spec from_link(map(), non_neg_integer(), scoped_ipv6:address() | none, [map()]) -> boolean().
+from_link(_From, Index, {?GROUP, Index}, _Interfaces) ->
+    true;
+from_link(_From, _Index, ?GROUP4, _Interfaces) ->
+    true;
+from_link(From, Index, _To, Interfaces) ->
+    {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
+    scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
 now_ms() ->
     erlang:monotonic_time(millisecond).

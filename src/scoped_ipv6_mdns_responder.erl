@@ -194,12 +194,12 @@ start_link(Config) ->
 -spec init(config()) -> {ok, map()} | ignore.
 init({Name, Links, Services}) ->
     process_flag(trap_exit, true),
-    case open(inet6) of
+    case scoped_ipv6_mdns:listen(inet6) of
         {ok, Socket} ->
             State = #{socket => Socket, links => Links,
                       %% IPv4 (224.0.0.251) too, on the links with an IPv4
                       %% address (`joined4'), where this host has IPv4.
-                      socket4 => case open(inet) of {ok, S4} -> S4; {error, _} -> none end,
+                      socket4 => case scoped_ipv6_mdns:listen(inet) of {ok, S4} -> S4; {error, _} -> none end,
                       pending4 => undefined, joined4 => [],
                       %% The names and services claimed on each link.
                       claims => scoped_ipv6_mdns_claims:new(Name, Services),
@@ -228,28 +228,6 @@ init({Name, Links, Services}) ->
             logger:warning("scoped_ipv6: mDNS responder for ~ts not started: ~0tp",
                            [Name, Reason]),
             ignore
-    end.
-
-%% Port 5353 of `Family', the arrival link and address told (PKTINFO), our
-%% own multicast not looped back, sent with the TTL RFC 6762 asks.
-open(Family) ->
-    case socket:open(Family, dgram, udp) of
-        {ok, S} ->
-            Setup = case Family of
-                        inet6 -> [{{socket, reuseaddr}, true}, {{ipv6, v6only}, true},
-                                  {{ipv6, recvpktinfo}, true}, {{ipv6, multicast_hops}, 255},
-                                  {{ipv6, multicast_loop}, false}];
-                        inet -> [{{socket, reuseaddr}, true}, {{ip, pktinfo}, true},
-                                 {{ip, multicast_ttl}, 255}, {{ip, multicast_loop}, false}]
-                    end,
-            case lists:all(fun({O, V}) -> socket:setopt(S, O, V) =:= ok end, Setup) andalso
-                socket:bind(S, #{family => Family, addr => any, port => ?PORT}) of
-                ok -> {ok, S};
-                {error, _} = Error -> socket:close(S), Error;
-                false -> socket:close(S), {error, einval}
-            end;
-        {error, _} = Error ->
-            Error
     end.
 
 %% @private gen_server callback.
@@ -489,7 +467,7 @@ arm(Family, State, Budget) ->
         {ok, #{addr := From, iov := Iov} = Msg} ->
             %% A packet this code cannot handle is dropped; the responder
             %% stays up for the others.
-            Next = try handle(From, arrival(Msg), iolist_to_binary(Iov), State)
+            Next = try handle(From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov), State)
                    catch Class:Reason ->
                            logger:warning("scoped_ipv6: mDNS packet dropped: ~0tp", [{Class, Reason}]),
                            State
@@ -501,22 +479,12 @@ arm(Family, State, Budget) ->
             State
     end.
 
-%% The interface a packet arrived on and the address it was sent to,
-%% scoped by that interface when it needs a scope (IPV6_PKTINFO, read by
-%% scoped_ipv6_cmsg). `{0, none}' without one.
-arrival(#{ctrl := Ctrl}) ->
-    case scoped_ipv6_cmsg:pktinfo(Ctrl) of
-        {ok, {To, Index}} -> {Index, To};
-        error -> {0, none}
-    end;
-arrival(_) ->
-    {0, none}.
-
 handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
        #{state := Links} = State) ->
     LinkState = maps:get(Index, Links, gone),
     Link = on_link(State, Index),
-    case LinkState =/= gone andalso from_link(From, Index, To, State) andalso
+    case LinkState =/= gone andalso
+        scoped_ipv6_mdns:from_link(From, Index, To, maps:get(interfaces, State)) andalso
         scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false} = Msg} when LinkState =/= probing ->
             question(Msg, Index, Link, {Family, From, Port}, State);
@@ -553,17 +521,6 @@ handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
     end;
 handle(_From, _Arrival, _Packet, State) ->
     State.
-
-%% Sent to ff02::fb or 224.0.0.251: from the link. Sent to us: only from link `Index'
-%% (RFC 6762 section 5.5; scoped_ipv6_addr:from_link/3).
-from_link(_From, Index, {?GROUP, Index}, _State) ->
-    true;
-from_link(_From, _Index, ?GROUP4, _State) ->
-    %% 224.0.0.0/24 is never forwarded: from the arrival link.
-    true;
-from_link(From, Index, _To, #{interfaces := Interfaces}) ->
-    {Source, _Port} = scoped_ipv6_addr:from_sockaddr(From),
-    scoped_ipv6_addr:from_link(Source, Index, Interfaces).
 
 question(#{id := Id, questions := Questions, known := Known, authority := Authority}, Index,
          Link, {Family, From, Port}, State) ->

@@ -21,4 +21,8 @@ init([]) ->
                     none ->
                         []
                 end,
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Cache | Responder]}}.
+    %% Continuous browses (scoped_ipv6:watch/2), one child each.
+    Watches = #{id => scoped_ipv6_watch_sup, start => {scoped_ipv6_watch_sup, start_link, []},
+                type => supervisor},
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10},
+          [Cache, Watches | Responder]}}.

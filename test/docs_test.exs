@@ -11,6 +11,7 @@ defmodule ScopedIPv6.DocsTest do
     {:scoped_ipv6_udp, :open, 2, "A UDP socket bound to"},
     {:scoped_ipv6_udp, :send, 5, "ancillary data"},
     {:scoped_ipv6, :ping, 2, "ICMPv6 echo request"},
+    {:scoped_ipv6, :watch, 2, "Watches a DNS-SD type"},
     {:scoped_ipv6_epmd, :port_please, 3, "The distribution port"}
   ]
 

@@ -13,6 +13,7 @@ h_shows_the_erlang_functions_documentation_test_() ->
                              {scoped_ipv6_udp, send, 5, "ancillary data"},
                              {scoped_ipv6, ping, 2, "ICMPv6 echo request"},
                              {scoped_ipv6, browse, 2, "DNS-SD type"},
+                             {scoped_ipv6, watch, 2, "Watches a DNS-SD type"},
                              {scoped_ipv6, mdns_services, 0, "instance name claimed"},
                              {scoped_ipv6_epmd, port_please, 3, "The distribution port"}]].
 

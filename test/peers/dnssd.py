@@ -19,11 +19,20 @@ a testbed peer namespace, on one interface, over IPv6 only.
                                it did not have (a new TXT, say: but also
                                an address it heard on another socket,
                                which python-zeroconf keeps apart)
+  register IFINDEX TYPE NAME HOST PORT [TXT...]
+                               register the instance NAME of TYPE
+                               (`_http._tcp.local.`) at HOST (`x.local.`,
+                               fe80::2) with the TXT strings given, print
+                               "ready"; then for each line read:
+                               "txt K=V..." updates the TXT record (print
+                               "updated"), "goodbye" unregisters (print
+                               "unregistered"); EOF unregisters too
 """
 import sys
 import time
 
-from zeroconf import IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf, ZeroconfServiceTypes
+from zeroconf import (IPVersion, ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf,
+                      ZeroconfServiceTypes)
 
 
 def zeroconf(ifindex):
@@ -78,7 +87,39 @@ def watch(ifindex, service_type, updates=None):
         time.sleep(1)
 
 
-ROLES = {"browse": browse, "types": types, "watch": watch}
+def properties(strings):
+    # key=value strings as python-zeroconf takes them; a key without "="
+    # is a boolean attribute (RFC 6763 section 6.4).
+    props = {}
+    for text in strings:
+        key, eq, value = text.partition("=")
+        if key:
+            props[key.encode()] = value.encode() if eq else None
+    return props
+
+
+def register(ifindex, service_type, name, host, port, *txt):
+    zc = zeroconf(ifindex)
+    info = ServiceInfo(service_type, name + "." + service_type, port=int(port),
+                       properties=properties(txt), server=host, parsed_addresses=["fe80::2"])
+    zc.register_service(info)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if words[:1] == ["txt"]:
+            info = ServiceInfo(service_type, name + "." + service_type, port=int(port),
+                               properties=properties(words[1:]), server=host,
+                               parsed_addresses=["fe80::2"])
+            zc.update_service(info)
+            print("updated", flush=True)
+        elif words[:1] == ["goodbye"]:
+            break
+    zc.unregister_service(info)
+    print("unregistered", flush=True)
+    zc.close()
+
+
+ROLES = {"browse": browse, "types": types, "watch": watch, "register": register}
 
 if __name__ == "__main__":
     ROLES[sys.argv[1]](*sys.argv[2:])

@@ -70,6 +70,19 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               ("Flood N", _flood._tcp, with SRV and TXT, host
                               flood-host.local at fe80::2), every one another
                               instance; prints "sent 10"
+  dnssd-short IF TTL          a DNS-SD responder on IF that answers only the
+                              first PTR question for _short._tcp, by multicast
+                              from port 5353, with the service "Short One"
+                              (port 7142, TXT s=1, host short-host.local at
+                              fe80::2), every record with TTL seconds, then
+                              falls silent; prints, for each query, "asked"
+                              and the types asked, then "known" and the PTR
+                              targets of its known-answer section
+  dnssd4 IF ADDR              over IPv4 only (224.0.0.251 on IF): to each PTR
+                              question for _four._tcp, a multicast answer from
+                              port 5353 with the service "Four" (port 7143, TXT
+                              f=4, host four-host.local at A ADDR); prints
+                              "answered" for each
   icmp6-error TYPE/CODE...    answer the n-th ICMPv6 echo request with the n-th
                               ICMPv6 error, quoting the request as RFC 4443 asks
                               (the kernel's own echo replies off in the namespace);
@@ -725,6 +738,70 @@ def dnssd_bare(ifname):
             s.sendto(mdns_reply(query[:2], answers), peer)
 
 
+def known_answers(message):
+    """The PTR targets in a query's answer section (its known answers,
+    RFC 6762 section 7.1)."""
+    qdcount, ancount = struct.unpack("!HH", message[4:8])
+    offset = 12
+    for _ in range(qdcount):
+        _name, offset = read_name(message, offset)
+        offset += 4
+    found = []
+    for _ in range(ancount):
+        _name, offset = read_name(message, offset)
+        rtype, _rclass, _ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
+        offset += 10
+        if rtype == 12:
+            found.append(read_name(message, offset)[0].decode())
+        offset += rdlength
+    return found
+
+
+def dnssd_short(ifname, ttl):
+    s, group = mdns_socket(ifname)
+    instance = b"Short One._short._tcp.local"
+    ttl = int(ttl)
+    answers = [rr(b"_short._tcp.local", 12, wire_name(instance), ttl)]
+    additional = [rr(instance, 33, srv_data(7142, b"short-host.local"), ttl),
+                  rr(instance, 16, txt_data(b"s=1"), ttl),
+                  rr(b"short-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"), ttl)]
+    answered = False
+    say("ready")
+    while True:
+        query, _peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        asked = questions(query)
+        say("asked", *[TYPES.get(t, str(t)) for _, t in asked], "known", *known_answers(query))
+        if not answered and (b"_short._tcp.local", 12) in asked:
+            answered = True
+            s.sendto(mdns_reply(bytes(2), answers, additional), group)
+
+
+def dnssd4(ifname, addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", 5353))
+    mreqn = socket.inet_aton("224.0.0.251") + socket.inet_aton("0.0.0.0") \
+        + struct.pack("@i", socket.if_nametoindex(ifname))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, mreqn)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    instance = b"Four._four._tcp.local"
+    answers = [rr(b"_four._tcp.local", 12, wire_name(instance))]
+    additional = [rr(instance, 33, srv_data(7143, b"four-host.local")),
+                  rr(instance, 16, txt_data(b"f=4")),
+                  rr(b"four-host.local", 1, socket.inet_aton(addr))]
+    say("ready")
+    while True:
+        query, _peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        if (b"_four._tcp.local", 12) in questions(query):
+            s.sendto(mdns_reply(bytes(2), answers, additional), ("224.0.0.251", 5353))
+            say("answered")
+
+
 def dnssd_flood(ifname):
     s, _group = mdns_socket(ifname)
     host = rr(b"flood-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"))
@@ -748,6 +825,8 @@ def dnssd_flood(ifname):
 ROLES = {
     "dnssd-bare": dnssd_bare,
     "dnssd-flood": dnssd_flood,
+    "dnssd-short": dnssd_short,
+    "dnssd4": dnssd4,
     "mdns-announce": mdns_announce,
     "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,

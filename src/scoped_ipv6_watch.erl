@@ -1,0 +1,369 @@
+%% @private
+%% Continuous DNS-SD browsing (RFC 6763 section 5, RFC 6762 section 5.2):
+%% one process per watch, under scoped_ipv6_watch_sup, that keeps asking
+%% the links for a service type and tells its owner as services come,
+%% change and go.
+%%
+%% - Port 5353 (scoped_ipv6_mdns:listen/1, shared with the responder and
+%%   avahi), ff02::fb joined on each link watched (224.0.0.251 too with
+%%   `mdns_ipv4'); a response counts from port 5353, from the link it
+%%   arrived on (scoped_ipv6_mdns:from_link/4, RFC 6762 section 11), and
+%%   only for that link.
+%% - The PTR question after 20-120 ms, then 1 s, 2 s, 4 s... apart, up to
+%%   an hour, from port 5353 (multicast answers), with the PTRs held as
+%%   known answers (section 7.1).
+%% - Each link's records in a scoped_ipv6_watch_cache (section 10: goodbyes,
+%%   cache flush, refresh at 80-95 % of the TTL, expiry); what the records
+%%   leave out (scoped_ipv6_browse_answers:missing/2) is asked of that
+%%   link, each question at most every second and three times.
+%% - After every message (at most ?BATCH datagrams are read at a time), what
+%%   is due is done, and each link's services (scoped_ipv6_browse:link_services/3)
+%%   compared with those last told: `up', `changed', `down'.
+%%
+%% The owner's side (start/2, stop/1) runs in the owner: the events go to
+%% an alias of its monitor on the watch (erlang:monitor/3 `{alias,
+%% demonitor}'), so that once stop/1 has demonitored nothing more can
+%% arrive, and what had arrived is flushed.
+-module(scoped_ipv6_watch).
+-behaviour(gen_server).
+
+-export([start/2, stop/1]).
+-export([start_link/4, init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+-define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
+-define(GROUP4, {224, 0, 0, 251}).
+-define(PORT, 5353).
+-define(MAX_MESSAGE, 9000).
+-define(BATCH, 64).
+%% RFC 6762 section 5.2.
+-define(FIRST_MIN, 20).
+-define(FIRST_SPAN, 100).
+-define(FIRST_INTERVAL, 1000).
+-define(MAX_INTERVAL, 3600000).
+%% A question the answers leave open: again after a second, three times.
+-define(RETRY, 1000).
+-define(TRIES, 3).
+-define(MAX_QUESTIONS, 32).
+
+%% --- the owner's side ------------------------------------------------------------
+
+%% @doc Starts a watch of `Type' for the calling process: `{ok, Ref}',
+%% `{error, Reason}', or `{badarg, What}' (the public caller raises).
+-spec start(term(), term()) -> {ok, reference()} | {error, term()} | {badarg, term()}.
+start(Type, Opts) ->
+    case options(Opts, #{links => default, mdns_ipv4 => false, text => list}) of
+        {ok, Options} ->
+            case scoped_ipv6_browse_answers:service_type(Type) of
+                {ok, #{enumeration := false} = ServiceType} -> on_links(ServiceType, Options);
+                {ok, #{enumeration := true}} -> {error, einval};
+                einval -> {error, einval};
+                badarg -> {badarg, Type}
+            end;
+        {badarg, _} = Bad ->
+            Bad
+    end.
+
+%% `{links, _}' and `{mdns_ipv4, _}' as browse/2 and getaddrs/2 read them
+%% (scoped_ipv6_names:mdns_option/2); `{text, list | binary}'.
+options([], Options) ->
+    {ok, Options};
+options([{text, T} | Rest], Options) when T =:= list; T =:= binary ->
+    options(Rest, Options#{text := T});
+options([{Key, _} = Option | Rest], Options) when Key =:= links; Key =:= mdns_ipv4 ->
+    case scoped_ipv6_names:mdns_option(Option, Options) of
+        {ok, Next} -> options(Rest, Next);
+        error -> {badarg, Option}
+    end;
+options([Option | _], _Options) ->
+    {badarg, Option};
+options(Bad, _Options) ->
+    {badarg, Bad}.
+
+on_links(Type, #{text := Text} = Options) ->
+    case whereis(scoped_ipv6_watch_sup) =/= undefined andalso
+        scoped_ipv6_names:mdns_links(Options) of
+        false ->
+            {error, not_running};
+        {ok, []} ->
+            {error, no_link};
+        {ok, Links} ->
+            try supervisor:start_child(scoped_ipv6_watch_sup, [self(), Type, Links, Text]) of
+                {ok, Pid} ->
+                    Ref = erlang:monitor(process, Pid, [{alias, demonitor}]),
+                    Pid ! {owner_alias, Ref},
+                    put({?MODULE, Ref}, Pid),
+                    {ok, Ref};
+                {error, _} = Error ->
+                    Error
+            catch
+                exit:{noproc, _} -> {error, not_running};
+                exit:{shutdown, _} -> {error, not_running}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Ends the caller's watch `Ref' (another's, or one that ended, is
+%% left alone): after it returns, no message of that watch is in the
+%% caller's mailbox, and none comes.
+-spec stop(reference()) -> ok.
+stop(Ref) ->
+    %% Demonitoring deactivates the alias the events come to.
+    erlang:demonitor(Ref, [flush]),
+    case erase({?MODULE, Ref}) of
+        Pid when is_pid(Pid) ->
+            try supervisor:terminate_child(scoped_ipv6_watch_sup, Pid)
+            catch exit:_ -> exit(Pid, kill)
+            end;
+        undefined ->
+            ok
+    end,
+    flush(Ref).
+
+flush(Ref) ->
+    receive
+        {scoped_ipv6_watch, Ref, _} -> flush(Ref)
+    after 0 ->
+        ok
+    end.
+
+%% --- the watch --------------------------------------------------------------------
+
+-spec start_link(pid(), scoped_ipv6_browse_answers:service_type(),
+                 [{pos_integer(), inet:ip_address()}], list | binary) ->
+    {ok, pid()} | {error, term()}.
+start_link(Owner, Type, Links, Text) ->
+    gen_server:start_link(?MODULE, {Owner, Type, Links, Text}, []).
+
+%% @private gen_server callback.
+-spec init({pid(), map(), [{pos_integer(), inet:ip_address()}], list | binary}) ->
+    {ok, map(), non_neg_integer()} | {stop, term()}.
+init({Owner, Type, Links, Text}) ->
+    V6 = lists:usort([I || {I, {_, _, _, _, _, _, _, _}} <- Links]),
+    V4 = lists:usort([I || {I, {_, _, _, _}} <- Links]),
+    case scoped_ipv6_mdns:listen(inet6) of
+        {ok, S} ->
+            [scoped_ipv6_sockopts:set_membership(S, add_membership, ?GROUP, I) || I <- V6],
+            S4 = case V4 =/= [] andalso scoped_ipv6_mdns:listen(inet) of
+                     {ok, Socket4} ->
+                         [scoped_ipv6_sockopts:set_membership(Socket4, add_membership, ?GROUP4, I)
+                          || I <- V4],
+                         Socket4;
+                     _ ->
+                         none
+                 end,
+            erlang:monitor(process, Owner),
+            Now = now_ms(),
+            Indexes = lists:usort(V6 ++ V4),
+            State = #{owner => Owner, alias => undefined, type => Type, text => Text,
+                      socket => S, socket4 => S4, v6 => V6, v4 => V4,
+                      interfaces => interfaces(),
+                      caches => maps:from_list([{I, scoped_ipv6_watch_cache:new()} || I <- Indexes]),
+                      %% Index => #{Name => Service}: what the owner was told.
+                      shown => maps:from_list([{I, #{}} || I <- Indexes]),
+                      %% {Index, Question} => {Tries, LastMs}: open questions asked.
+                      asked => #{},
+                      query_at => Now + ?FIRST_MIN + rand:uniform(?FIRST_SPAN + 1) - 1,
+                      interval => ?FIRST_INTERVAL},
+            tick(arm(inet, arm(inet6, State)));
+        {error, Reason} ->
+            {stop, Reason}
+    end.
+
+%% @private gen_server callback.
+-spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map(), timeout()}.
+handle_call(_Request, _From, State) ->
+    {reply, {error, einval}, State, 0}.
+
+%% @private gen_server callback.
+-spec handle_cast(term(), map()) -> {noreply, map(), timeout()}.
+handle_cast(_Message, State) ->
+    {noreply, State, 0}.
+
+%% @private gen_server callback.
+-spec handle_info(term(), map()) -> {noreply, map(), timeout()} | {stop, normal, map()}.
+handle_info({'DOWN', _, process, Owner, _}, #{owner := Owner} = State) ->
+    {stop, normal, State};
+handle_info({owner_alias, Alias}, State) ->
+    next(tick(State#{alias := Alias}));
+handle_info({'$socket', S, select, _}, #{socket := S} = State) ->
+    next(tick(arm(inet6, State)));
+handle_info({'$socket', S, select, _}, #{socket4 := S} = State) ->
+    next(tick(arm(inet, State)));
+handle_info({rearm, Family}, State) ->
+    next(tick(arm(Family, State)));
+handle_info(_Timeout, State) ->
+    next(tick(State)).
+
+next({ok, State, Timeout}) -> {noreply, State, Timeout}.
+
+%% --- reading -------------------------------------------------------------------------
+
+%% At most ?BATCH datagrams, then the timers get their turn (a message to
+%% itself stands for the select): a flood cannot starve them.
+arm(inet, #{socket4 := none} = State) ->
+    State;
+arm(Family, State) ->
+    arm(Family, State, ?BATCH).
+
+arm(Family, State, 0) ->
+    self() ! {rearm, Family},
+    State;
+arm(Family, State, Budget) ->
+    case socket:recvmsg(socket_of(Family, State), ?MAX_MESSAGE, 0, [], nowait) of
+        {ok, #{addr := From, iov := Iov} = Msg} ->
+            %% A packet this code cannot handle is dropped (as the
+            %% responder does); the watch runs on.
+            Next = try take(Family, From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov),
+                            State)
+                   catch Class:Reason ->
+                           logger:warning("scoped_ipv6: mDNS packet dropped by a watch: ~0tp",
+                                          [{Class, Reason}]),
+                           State
+                   end,
+            arm(Family, Next, Budget - 1);
+        {select, _} ->
+            State;
+        {error, _} ->
+            State
+    end.
+
+%% A response from port 5353 (RFC 6762 section 6), from a watched link,
+%% from that link: its records about the type go into the link's cache.
+take(Family, #{port := ?PORT} = From, {Index, To}, Packet,
+     #{type := Type, caches := Caches, interfaces := Interfaces} = State) ->
+    case lists:member(Index, maps:get(family_key(Family), State)) andalso
+        scoped_ipv6_mdns:from_link(From, Index, To, Interfaces) andalso
+        scoped_ipv6_dns:parse_flagged(Packet, any) of
+        {ok, Flagged} ->
+            Relevant = [F || {R, _} = F <- Flagged, scoped_ipv6_browse_answers:relevant(Type, R)],
+            Cache = scoped_ipv6_watch_cache:add(Relevant, now_ms(), maps:get(Index, Caches)),
+            State#{caches := Caches#{Index := Cache}};
+        _ ->
+            State
+    end;
+take(_Family, _From, _Arrival, _Packet, State) ->
+    State.
+
+%% --- timers, questions, events ----------------------------------------------------------
+
+%% Everything due now: expiry, the PTR question, refreshes and open
+%% questions, then what the owner is told. Returns the time to the next.
+tick(#{caches := Caches0, query_at := QueryAt, interval := Interval} = State0) ->
+    Now = now_ms(),
+    Caches = maps:map(fun(_I, C) -> scoped_ipv6_watch_cache:expire(Now, C) end, Caches0),
+    Browse = Now >= QueryAt,
+    State1 = case Browse of
+                 true -> State0#{caches := Caches, query_at := Now + Interval,
+                                 interval := min(2 * Interval, ?MAX_INTERVAL),
+                                 interfaces := interfaces()};
+                 false -> State0#{caches := Caches}
+             end,
+    State2 = maps:fold(fun(I, _C, St) -> ask(I, Browse, Now, St) end, State1, Caches),
+    State3 = tell(State2),
+    {ok, State3, timeout(Now, State3)}.
+
+%% Link `Index''s questions now: the PTR (with known answers) when
+%% `Browse', the records due for refresh, and what is still missing.
+ask(Index, Browse, Now, #{type := #{question := Q, owner := Owner} = Type, caches := Caches,
+                          asked := Asked} = State) ->
+    {Due, Cache} = scoped_ipv6_watch_cache:due(Now, maps:get(Index, Caches)),
+    Missing = scoped_ipv6_browse_answers:missing(Type, scoped_ipv6_watch_cache:records(Now, Cache)),
+    Open = [M || M <- Missing,
+                 case maps:find({Index, M}, Asked) of
+                     {ok, {Tries, Last}} -> Tries < ?TRIES andalso Now - Last >= ?RETRY;
+                     error -> true
+                 end],
+    Still = maps:filter(fun({I, M}, _) -> I =/= Index orelse lists:member(M, Missing) end, Asked),
+    Counted = lists:foldl(fun(M, Acc) ->
+                                  {Tries, _} = maps:get({Index, M}, Acc, {0, 0}),
+                                  Acc#{{Index, M} => {Tries + 1, Now}}
+                          end, Still, Open),
+    IsOwner = fun({N, ptr}) -> scoped_ipv6_dns:lower(N) =:= Owner; (_) -> false end,
+    Refresh = [D || D <- Due, not (Browse andalso IsOwner(D))],
+    Questions = [{Q, ptr} || Browse] ++ uniq(Refresh ++ Open),
+    Known = case Browse orelse lists:any(IsOwner, Refresh) of
+                true -> [scoped_ipv6_dns:record(N, ptr, D, TTL, false)
+                         || {N, ptr, D, TTL} <- scoped_ipv6_watch_cache:known(Owner, Now, Cache)];
+                false -> []
+            end,
+    send(Index, Questions, Known, State),
+    State#{caches := Caches#{Index := Cache}, asked := Counted}.
+
+%% In messages of at most ?MAX_QUESTIONS questions; the known answers in
+%% the first.
+send(_Index, [], _Known, _State) ->
+    ok;
+send(Index, Questions, Known, State) ->
+    {First, Rest} = lists:split(min(?MAX_QUESTIONS, length(Questions)), Questions),
+    Packet = scoped_ipv6_dns:questions_message(0, First, Known),
+    multicast(Index, Packet, State),
+    send(Index, Rest, [], State).
+
+multicast(Index, Packet, #{socket := S, socket4 := S4, v6 := V6, v4 := V4}) ->
+    _ = lists:member(Index, V6) andalso
+        socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
+                                   scope_id => Index, flowinfo => 0}),
+    _ = lists:member(Index, V4) andalso S4 =/= none andalso
+        begin
+            %% IP_PKTINFO's interface chooses the link.
+            {ok, Ctrl} = scoped_ipv6_cmsg:encode([{pktinfo, {{0, 0, 0, 0}, Index}}], inet),
+            socket:sendmsg(S4, #{addr => #{family => inet, addr => ?GROUP4, port => ?PORT},
+                                 iov => [Packet], ctrl => Ctrl})
+        end,
+    ok.
+
+%% Each link's services now against those the owner was told (once the
+%% owner's alias is here).
+tell(#{alias := undefined} = State) ->
+    State;
+tell(#{alias := Alias, type := Type, caches := Caches, shown := Shown, text := Text} = State) ->
+    Now = now_ms(),
+    New = maps:map(fun(I, Cache) ->
+                           Records = scoped_ipv6_watch_cache:records(Now, Cache),
+                           maps:from_list([{Name, S} || #{name := Name} = S
+                                                            <- scoped_ipv6_browse:link_services(
+                                                                 Type, I, Records)])
+                   end, Caches),
+    [Alias ! {scoped_ipv6_watch, Alias, {Event, text(Service, Text)}}
+     || I <- lists:sort(maps:keys(New)),
+        {Event, Service} <- scoped_ipv6_watch_cache:diff(maps:get(I, Shown), maps:get(I, New))],
+    State#{shown := New}.
+
+text(Service, list) ->
+    Service;
+text(Service, binary) ->
+    maps:map(fun(K, V) when K =:= name; K =:= type; K =:= host -> unicode:characters_to_binary(V);
+                (_K, V) -> V
+             end, Service).
+
+timeout(Now, #{query_at := QueryAt, caches := Caches, asked := Asked}) ->
+    Retries = [Last + ?RETRY || {_, {Tries, Last}} <- maps:to_list(Asked), Tries < ?TRIES],
+    Next = lists:min([QueryAt | Retries] ++
+                         [scoped_ipv6_watch_cache:next(C) || C <- maps:values(Caches)]),
+    max(0, Next - Now).
+
+%% --- helpers -----------------------------------------------------------------------------
+
+socket_of(inet6, #{socket := S}) -> S;
+socket_of(inet, #{socket4 := S4}) -> S4.
+
+family_key(inet6) -> v6;
+family_key(inet) -> v4.
+
+interfaces() ->
+    case scoped_ipv6_addr:interfaces() of
+        {ok, Interfaces} -> Interfaces;
+        {error, _} -> []
+    end.
+
+uniq(List) ->
+    lists:reverse(lists:foldl(fun(X, Acc) ->
+                                      case lists:member(X, Acc) of
+                                          true -> Acc;
+                                          false -> [X | Acc]
+                                      end
+                              end, [], List)).
+
+now_ms() ->
+    erlang:monotonic_time(millisecond).

@@ -1,0 +1,221 @@
+%% @private
+%% One link's multicast DNS cache for a continuous browse (RFC 6762
+%% section 10), without sockets or clocks (the time is an argument, in
+%% ms): records keyed by lower-case name, type and data, each with when it
+%% came and its TTL.
+%%
+%% - A goodbye (TTL 0) leaves its record one more second (section 10.1).
+%% - A record with the cache-flush bit gives the other records of its name
+%%   and type one more second, unless they came within the last second
+%%   (section 10.2: the rest of the same answer).
+%% - A record the services need (PTR, SRV and TXT, and the addresses of
+%%   SRV targets) is due to be asked again at 80, 85, 90 and 95 % of its
+%%   TTL (section 5.2), and goes at 100 %.
+%% - Known answers (section 7.1): the PTRs held with more than half their
+%%   TTL left.
+%%
+%% At most ?MAX_RECORDS records, of at most ?MAX_BYTES bytes (their names
+%% and data in the external term format: about a sixteenth of the memory
+%% they take as strings): a neighbour flooding the link costs time, never
+%% memory; when full, new records are not kept.
+%% Which records matter and what they describe is
+%% scoped_ipv6_browse_answers'; what changed between two readings is
+%% diff/2's.
+-module(scoped_ipv6_watch_cache).
+
+-export([new/0, add/3, expire/2, records/2, known/3, due/2, next/1, count/1, bytes/1, diff/2]).
+
+-define(MAX_RECORDS, 512).
+-define(MAX_BYTES, 65536).
+-define(MAX_KNOWN, 64).
+%% Section 10.1 and 10.2: what is left to a goodbye or a flushed record.
+-define(GRACE, 1000).
+%% Section 5.2: percentages of the TTL at which a record is asked again.
+-define(REFRESH, [80, 85, 90, 95]).
+
+-record(entry, {name :: string(), type :: atom() | integer(), data :: term(),
+                ttl :: non_neg_integer(), received :: integer(),
+                %% ms at which it goes
+                expires :: integer(),
+                %% refresh queries sent for it since it came (0..4)
+                asked :: 0..4,
+                %% in its last second (a goodbye, or flushed)
+                leaving = false :: boolean(),
+                %% when its key first came: a record received again keeps
+                %% its place, so that the first 64 instances stay the same
+                order :: integer()}).
+
+%% The bytes held (weight/2), and the entries.
+-opaque cache() :: {non_neg_integer(), #{{string(), atom() | integer(), term()} => #entry{}}}.
+-type wire() :: {{string(), atom() | integer(), term(), non_neg_integer()}, boolean()}.
+-export_type([cache/0]).
+
+-spec new() -> cache().
+new() ->
+    {0, #{}}.
+
+%% @doc How many records are held.
+-spec count(cache()) -> non_neg_integer().
+count({_Bytes, Cache}) ->
+    map_size(Cache).
+
+%% @doc What the records held weigh against ?MAX_BYTES.
+-spec bytes(cache()) -> non_neg_integer().
+bytes({Bytes, _Cache}) ->
+    Bytes.
+
+weight(#entry{name = Name, data = Data}) ->
+    erlang:external_size(Name) + erlang:external_size(Data).
+
+%% @doc Records as read from one answer (`{{Owner, Type, Data, TTL},
+%% Flush}', scoped_ipv6_dns:parse_flagged/2), received at `Now'.
+-spec add([wire()], integer(), cache()) -> cache().
+add(Records, Now, Cache) ->
+    lists:foldl(fun(R, Acc) -> add_one(R, Now, Acc) end, Cache, Records).
+
+add_one({{Name, Type, Data, 0}, _Flush}, Now, {Bytes, Cache}) when is_list(Name) ->
+    Key = key(Name, Type, Data),
+    case maps:find(Key, Cache) of
+        {ok, E} -> {Bytes, Cache#{Key := goodbye(E, Now)}};
+        error -> {Bytes, Cache}
+    end;
+add_one({{Name, Type, Data, TTL}, Flush}, Now, {Bytes, Cache})
+  when is_list(Name), is_integer(TTL), TTL > 0, is_boolean(Flush) ->
+    Key = key(Name, Type, Data),
+    Flushed = case Flush of
+                  true -> flush(Key, Now, Cache);
+                  false -> Cache
+              end,
+    Entry = #entry{name = Name, type = Type, data = Data, ttl = TTL, received = Now,
+                   expires = Now + TTL * 1000, asked = 0},
+    Weight = weight(Entry),
+    case maps:find(Key, Flushed) of
+        {ok, #entry{order = Order} = Old} ->
+            %% The same name, type and data: the same weight.
+            {Bytes + Weight - weight(Old), Flushed#{Key := Entry#entry{order = Order}}};
+        error when map_size(Flushed) < ?MAX_RECORDS, Bytes + Weight =< ?MAX_BYTES ->
+            %% Only the order, never a value read: the rules stay pure.
+            Order = erlang:unique_integer([monotonic]),
+            {Bytes + Weight, Flushed#{Key => Entry#entry{order = Order}}};
+        error ->
+            {Bytes, Flushed}
+    end;
+add_one(_Malformed, _Now, Cache) ->
+    Cache.
+
+%% One second left, and nothing more asked for it.
+goodbye(#entry{expires = Expires} = E, Now) ->
+    E#entry{expires = min(Expires, Now + ?GRACE), asked = length(?REFRESH), leaving = true}.
+
+%% The other records of the name and type, received over a second ago.
+flush({Owner, Type, _} = Key, Now, Cache) ->
+    maps:map(fun({O, T, _} = K, #entry{received = R} = E)
+                   when O =:= Owner, T =:= Type, K =/= Key, R < Now - ?GRACE ->
+                     goodbye(E, Now);
+                (_K, E) ->
+                     E
+             end, Cache).
+
+%% @doc Without the records that have gone by `Now'.
+-spec expire(integer(), cache()) -> cache().
+expire(Now, {Bytes, Cache}) ->
+    {Kept, Gone} = maps:fold(fun(K, #entry{expires = X} = E, {In, Out}) when X > Now ->
+                                     {In#{K => E}, Out};
+                                (_K, E, {In, Out}) ->
+                                     {In, Out + weight(E)}
+                             end, {#{}, 0}, Cache),
+    {Bytes - Gone, Kept}.
+
+%% @doc The records held at `Now', as scoped_ipv6_browse_answers reads
+%% them (`{Owner, Type, Data, TTL}', the TTL what is left, at least 1 s),
+%% in the order their keys first came, those in their last second after
+%% the others (a new SRV
+%% or TXT that flushed the old one is the one services/2 takes).
+-spec records(integer(), cache()) -> [{string(), atom() | integer(), term(), pos_integer()}].
+records(Now, {_Bytes, Cache}) ->
+    Live = lists:sort([{L, place(E), E} || #entry{expires = X, leaving = L} = E
+                                               <- maps:values(Cache), X > Now]),
+    [{N, T, D, max(1, (X - Now) div 1000)}
+     || {_, _, #entry{name = N, type = T, data = D, expires = X}} <- Live].
+
+%% An instance's SRV and TXT: the newest first (services/2 takes the
+%% first), so that a new one that came within a second of the old one,
+%% which section 10.2 keeps, is seen at once. The others in the order
+%% their keys first came.
+place(#entry{type = T, received = R, order = O}) when T =:= srv; T =:= txt -> {-R, O};
+place(#entry{order = O}) -> O.
+
+%% @doc The known answers for a PTR question to `Owner' (lower case):
+%% the PTRs from it held with more than half their TTL left, with what
+%% is left (section 7.1), at most 64.
+-spec known(string(), integer(), cache()) -> [{string(), ptr, string(), pos_integer()}].
+known(Owner, Now, {_Bytes, Cache}) ->
+    Held = [{N, ptr, D, (X - Now) div 1000}
+            || {{O, ptr, _}, #entry{name = N, data = D, ttl = TTL, expires = X}}
+                   <- lists:sort(maps:to_list(Cache)),
+               O =:= Owner, is_list(D), (X - Now) * 2 > TTL * 1000, TTL > 0],
+    lists:sublist(Held, ?MAX_KNOWN).
+
+%% @doc The questions due at `Now' for the records the services need,
+%% each `{Name, Type}' once, and the cache with them counted as asked.
+-spec due(integer(), cache()) -> {[{string(), atom() | integer()}], cache()}.
+due(Now, {Bytes, Cache}) ->
+    Needed = needed(Cache),
+    {Questions, Due} =
+        maps:fold(fun(K, E, {Qs, Acc}) ->
+                          case Needed(K, E) andalso passed(E, Now) of
+                              Asked when is_integer(Asked), Asked > E#entry.asked ->
+                                  Q = {E#entry.name, E#entry.type},
+                                  {[Q || not lists:member(Q, Qs)] ++ Qs,
+                                   Acc#{K := E#entry{asked = Asked}}};
+                              _ ->
+                                  {Qs, Acc}
+                          end
+                  end, {[], Cache}, Cache),
+    {Questions, {Bytes, Due}}.
+
+%% How many of the refresh points have passed at `Now'.
+passed(#entry{received = R, ttl = TTL}, Now) ->
+    length([P || P <- ?REFRESH, Now >= point(R, TTL, P)]).
+
+point(Received, TTL, Percent) ->
+    Received + TTL * 10 * Percent.
+
+%% PTR, SRV and TXT (all of them about the type: relevant/2 kept no
+%% other), and the addresses of the hosts an SRV names.
+needed(Cache) ->
+    Targets = maps:from_list([{scoped_ipv6_dns:lower(T), true}
+                              || #entry{type = srv, data = {_, _, _, T}} <- maps:values(Cache),
+                                 is_list(T)]),
+    fun({_O, T, _}, _E) when T =:= ptr; T =:= srv; T =:= txt -> true;
+       ({O, _T, _}, _E) -> maps:is_key(O, Targets)
+    end.
+
+%% @doc When something is next due: a record going, or one to ask again;
+%% `infinity' when nothing is held.
+-spec next(cache()) -> integer() | infinity.
+next({_Bytes, Cache}) ->
+    Needed = needed(Cache),
+    Times = lists:append(
+              [[X | [point(R, TTL, lists:nth(A + 1, ?REFRESH))
+                     || A < length(?REFRESH), Needed(K, E)]]
+               || {K, #entry{expires = X, received = R, ttl = TTL, asked = A} = E}
+                      <- maps:to_list(Cache)]),
+    lists:min([infinity | Times]).
+
+%% @doc What changed from `Old' to `New' (services by name, as the watch
+%% shows them): `{up, S}' for a name new in `New', `{changed, S}' for one
+%% in both that differs (port, host, TXT, addresses), `{down, S}' for one
+%% gone (as it was last), in name order, downs first.
+-spec diff(#{term() => map()}, #{term() => map()}) ->
+    [{up | changed | down, map()}].
+diff(Old, New) ->
+    [{down, S} || {K, S} <- lists:sort(maps:to_list(Old)), not maps:is_key(K, New)] ++
+        lists:append([case maps:find(K, Old) of
+                          error -> [{up, S}];
+                          {ok, S} -> [];
+                          {ok, _Other} -> [{changed, S}]
+                      end || {K, S} <- lists:sort(maps:to_list(New))]).
+
+key(Name, Type, Data) ->
+    {scoped_ipv6_dns:lower(Name), Type, Data}.

@@ -1,0 +1,169 @@
+%% The continuous browse's cache rules (RFC 6762 sections 5.2, 7.1, 10),
+%% with the time given: no sockets, no clocks.
+-module(scoped_ipv6_watch_cache_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-define(TYPE, "_http._tcp.local").
+-define(WEB, "Web._http._tcp.local").
+-define(LL2, {16#fe80, 0, 0, 0, 0, 0, 0, 2}).
+
+ptr(TTL) -> {{?TYPE, ptr, ?WEB, TTL}, false}.
+srv(Port, TTL, Flush) -> {{?WEB, srv, {0, 0, Port, "host.local"}, TTL}, Flush}.
+txt(Strings, TTL, Flush) -> {{?WEB, txt, Strings, TTL}, Flush}.
+aaaa(Ip, TTL, Flush) -> {{"host.local", aaaa, Ip, TTL}, Flush}.
+
+web(TTL) -> [ptr(TTL), srv(80, TTL, true), txt(["a=1"], TTL, true), aaaa(?LL2, TTL, true)].
+
+types(Cache, Now) ->
+    lists:sort([{T, D} || {_, T, D, _} <- scoped_ipv6_watch_cache:records(Now, Cache)]).
+
+services(Cache, Now) ->
+    {ok, Type} = scoped_ipv6_browse_answers:service_type("_http._tcp"),
+    scoped_ipv6_browse_answers:services(Type, scoped_ipv6_watch_cache:records(Now, Cache)).
+
+held_for_the_ttl_then_gone_test() ->
+    C = scoped_ipv6_watch_cache:add(web(10), 0, scoped_ipv6_watch_cache:new()),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(C)),
+    ?assertMatch([#{name := "Web", port := 80, txt := [<<"a=1">>], addresses := [?LL2]}],
+                 services(C, 9999)),
+    %% The TTL given to the services is what is left.
+    ?assertEqual([{?TYPE, ptr, ?WEB, 4}],
+                 [R || {_, ptr, _, _} = R <- scoped_ipv6_watch_cache:records(6000, C)]),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(9999, C))),
+    ?assertEqual(0, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(10000, C))),
+    ?assertEqual([], services(C, 10000)).
+
+%% Section 10.1: a goodbye leaves the record one second, then it goes; a
+%% goodbye for a record never held is nothing.
+goodbye_goes_after_a_second_test() ->
+    C0 = scoped_ipv6_watch_cache:add(web(120), 0, scoped_ipv6_watch_cache:new()),
+    C1 = scoped_ipv6_watch_cache:add([ptr(0), {{?TYPE, ptr, "Other._http._tcp.local", 0}, false}],
+                                     5000, C0),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(C1)),
+    ?assertMatch([_], services(scoped_ipv6_watch_cache:expire(5999, C1), 5999)),
+    C2 = scoped_ipv6_watch_cache:expire(6000, C1),
+    ?assertEqual([], services(C2, 6000)),
+    ?assertEqual(3, scoped_ipv6_watch_cache:count(C2)),
+    %% It is due no refresh in its last second.
+    ?assertEqual({[], C1}, scoped_ipv6_watch_cache:due(5500, C1)).
+
+%% Section 10.2: a record with the cache-flush bit gives the others of its
+%% name and type one second, unless they came within the last second.
+cache_flush_replaces_older_records_test() ->
+    Other = {16#fe80, 0, 0, 0, 0, 0, 0, 3},
+    C0 = scoped_ipv6_watch_cache:add(web(120), 0, scoped_ipv6_watch_cache:new()),
+    %% Within a second: both addresses kept (one answer in two packets).
+    C1 = scoped_ipv6_watch_cache:add([aaaa(Other, 120, true)], 500, C0),
+    ?assertEqual([?LL2, Other],
+                 lists:sort([D || {aaaa, D} <- types(scoped_ipv6_watch_cache:expire(60000, C1),
+                                                     60000)])),
+    %% Later: the old address and the old port go a second after.
+    C2 = scoped_ipv6_watch_cache:add([aaaa(Other, 120, true), srv(81, 120, true)], 5000, C0),
+    ?assertMatch([#{port := 81, addresses := [_, _]}], services(C2, 5999)),
+    C3 = scoped_ipv6_watch_cache:expire(6000, C2),
+    ?assertMatch([#{port := 81, addresses := [Other]}], services(C3, 6000)),
+    %% A new TXT within a second of the old one (kept, section 10.2) is
+    %% the one seen.
+    C5 = scoped_ipv6_watch_cache:add([txt(["a=2"], 120, true)], 800, C0),
+    ?assertMatch([#{txt := [<<"a=2">>]}], services(C5, 800)),
+    ?assertEqual(5, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(60000, C5))),
+    %% Without the bit, records add up.
+    C4 = scoped_ipv6_watch_cache:add([aaaa(Other, 120, false)], 5000, C0),
+    ?assertMatch([#{addresses := [_, _]}],
+                 services(scoped_ipv6_watch_cache:expire(6000, C4), 6000)).
+
+%% Section 7.1: the PTRs with more than half their TTL left.
+known_answers_are_the_ptrs_with_half_their_ttl_left_test() ->
+    C0 = scoped_ipv6_watch_cache:add(web(100), 0, scoped_ipv6_watch_cache:new()),
+    C1 = scoped_ipv6_watch_cache:add([{{?TYPE, ptr, "Late._http._tcp.local", 100}, false}],
+                                     40000, C0),
+    ?assertEqual([{?TYPE, ptr, "Late._http._tcp.local", 80}],
+                 scoped_ipv6_watch_cache:known("_http._tcp.local", 60000, C1)),
+    ?assertEqual([{?TYPE, ptr, "Late._http._tcp.local", 91}, {?TYPE, ptr, ?WEB, 51}],
+                 scoped_ipv6_watch_cache:known("_http._tcp.local", 49000, C1)),
+    %% Half left exactly is not more than half.
+    ?assertEqual([{?TYPE, ptr, "Late._http._tcp.local", 90}],
+                 scoped_ipv6_watch_cache:known("_http._tcp.local", 50000, C1)),
+    ?assertEqual([], scoped_ipv6_watch_cache:known("_ipp._tcp.local", 0, C1)).
+
+%% Section 5.2: asked again at 80, 85, 90, 95 % of the TTL, each once;
+%% an answer starts it over.
+refresh_at_80_85_90_95_percent_test() ->
+    C0 = scoped_ipv6_watch_cache:add(web(100), 0, scoped_ipv6_watch_cache:new()),
+    ?assertEqual(80000, scoped_ipv6_watch_cache:next(C0)),
+    ?assertEqual({[], C0}, scoped_ipv6_watch_cache:due(79999, C0)),
+    {Q1, C1} = scoped_ipv6_watch_cache:due(80000, C0),
+    ?assertEqual(lists:sort([{?TYPE, ptr}, {?WEB, srv}, {?WEB, txt}, {"host.local", aaaa}]),
+                 lists:sort(Q1)),
+    ?assertEqual({[], C1}, scoped_ipv6_watch_cache:due(84999, C1)),
+    ?assertEqual(85000, scoped_ipv6_watch_cache:next(C1)),
+    {Q2, C2} = scoped_ipv6_watch_cache:due(95000, C1),
+    ?assertEqual(4, length(Q2)),
+    %% All four points passed: nothing more to ask, only the expiry left.
+    ?assertEqual({[], C2}, scoped_ipv6_watch_cache:due(99999, C2)),
+    ?assertEqual(100000, scoped_ipv6_watch_cache:next(C2)),
+    C3 = scoped_ipv6_watch_cache:add([srv(80, 100, true)], 96000, C2),
+    ?assertEqual({[{?WEB, srv}], ok},
+                 begin {Q, _} = scoped_ipv6_watch_cache:due(176000, C3), {Q, ok} end).
+
+%% An address no SRV points to is not worth asking for again.
+only_needed_records_are_refreshed_test() ->
+    Stray = {{"stray.local", aaaa, ?LL2, 100}, false},
+    C = scoped_ipv6_watch_cache:add([Stray], 0, scoped_ipv6_watch_cache:new()),
+    ?assertEqual({[], C}, scoped_ipv6_watch_cache:due(90000, C)),
+    ?assertEqual(100000, scoped_ipv6_watch_cache:next(C)).
+
+diff_up_changed_down_test() ->
+    A = #{name => "A", port => 1},
+    B = #{name => "B", port => 2},
+    ?assertEqual([{up, A}, {up, B}], scoped_ipv6_watch_cache:diff(#{}, #{"A" => A, "B" => B})),
+    ?assertEqual([], scoped_ipv6_watch_cache:diff(#{"A" => A}, #{"A" => A})),
+    A2 = A#{port := 3},
+    ?assertEqual([{down, B}, {changed, A2}],
+                 scoped_ipv6_watch_cache:diff(#{"A" => A, "B" => B}, #{"A" => A2})),
+    ?assertEqual([{down, A}], scoped_ipv6_watch_cache:diff(#{"A" => A}, #{})).
+
+%% A flood: at most 512 records; a record held is still replaced.
+bounded_test() ->
+    Flood = [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", txt, ["n"], 120}, false}
+             || N <- lists:seq(1, 2000)],
+    C = scoped_ipv6_watch_cache:add(Flood, 0, scoped_ipv6_watch_cache:new()),
+    ?assertEqual(512, scoped_ipv6_watch_cache:count(C)),
+    C1 = scoped_ipv6_watch_cache:add(web(120), 1, C),
+    ?assertEqual(512, scoped_ipv6_watch_cache:count(C1)),
+    Again = scoped_ipv6_watch_cache:add([hd(Flood)], 2000, C),
+    ?assertEqual(512, scoped_ipv6_watch_cache:count(Again)),
+    %% The one received again outlives the others.
+    ?assertEqual(1, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(121000, Again))),
+    %% Expired records make room.
+    C2 = scoped_ipv6_watch_cache:add(web(120), 120000, scoped_ipv6_watch_cache:expire(120000, C)),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(C2)),
+    %% Services stay at 64 a link whatever is held.
+    Ptrs = [{{?TYPE, ptr, "I" ++ integer_to_list(N) ++ "._http._tcp.local", 120}, false}
+            || N <- lists:seq(1, 100)] ++
+        [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", srv, {0, 0, 1, "h.local"}, 120}, false}
+         || N <- lists:seq(1, 100)],
+    C3 = scoped_ipv6_watch_cache:add(Ptrs, 0, scoped_ipv6_watch_cache:new()),
+    ?assertEqual(64, length(services(C3, 0))),
+    %% The same records again, in another order: the same 64, which a
+    %% neighbour repeating its flood cannot churn.
+    C4 = scoped_ipv6_watch_cache:add(lists:reverse(Ptrs), 1000, C3),
+    ?assertEqual(services(C3, 0), services(C4, 1000)).
+
+%% Large records: at most 64 KiB of names and data, whatever their count.
+bytes_bounded_test() ->
+    Big = [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", txt,
+             [lists:duplicate(255, $x) || _ <- lists:seq(1, 30)], 120}, false}
+           || N <- lists:seq(1, 100)],
+    C = scoped_ipv6_watch_cache:add(Big, 0, scoped_ipv6_watch_cache:new()),
+    ?assert(scoped_ipv6_watch_cache:count(C) < 10),
+    ?assert(scoped_ipv6_watch_cache:bytes(C) =< 65536),
+    %% What goes frees its weight.
+    ?assertEqual(0, scoped_ipv6_watch_cache:bytes(scoped_ipv6_watch_cache:expire(120000, C))).
+
+%% Malformed records (as a hostile packet could decode) are dropped.
+malformed_records_are_dropped_test() ->
+    C = scoped_ipv6_watch_cache:add([{{bad, ptr, x, 1}, false}, {nonsense}, {{"n", txt, [], -1}, true}],
+                                    0, scoped_ipv6_watch_cache:new()),
+    ?assertEqual(0, scoped_ipv6_watch_cache:count(C)).

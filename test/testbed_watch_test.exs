@@ -1,0 +1,399 @@
+defmodule ScopedIPv6.TestbedWatchTest do
+  # Continuous DNS-SD browsing (ScopedIPv6.watch/2; RFC 6763 section 5,
+  # RFC 6762 sections 5.2, 7.1, 10) against responders that are not our
+  # code: python-zeroconf (Debian's python3-zeroconf) registering,
+  # updating and unregistering a service; avahi-daemon's static services
+  # on both links; and Python responders on raw sockets
+  # (test/peers/peer.py) for short TTLs, known answers and floods.
+  use ExUnit.Case, async: false
+  @moduletag :testbed
+  @moduletag timeout: 120_000
+
+  alias ScopedIPv6.Test.{Avahi, Links, Peer, ReliabilityTable}
+
+  @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
+
+  setup do
+    :ok = Application.ensure_started(:scoped_ipv6)
+    :ok
+  end
+
+  defp index(name), do: ScopedIPv6.if_index!(name)
+
+  defp peer_if_index(ns) do
+    {out, 0} = System.cmd("ip", ~w(netns exec #{ns} cat /sys/class/net/eth0/ifindex))
+    out |> String.trim() |> String.to_integer()
+  end
+
+  # The next event of `watch`, within `timeout` ms.
+  defp event(watch, timeout) do
+    receive do
+      {:scoped_ipv6_watch, ^watch, event} -> event
+    after
+      timeout -> :timeout
+    end
+  end
+
+  defp watches, do: Supervisor.which_children(:scoped_ipv6_watch_sup)
+
+  describe "python-zeroconf" do
+    defp register(ns, type, name, host, port, txt) do
+      Peer.start_dnssd(ns, ["register", "#{peer_if_index(ns)}", type, name, host, port | txt])
+    end
+
+    # The same instance registered in sip6-a and sip6-b: one service a
+    # link, each told apart by its scope and followed on its own.
+    test "registered on both links: up on each, changed with its TXT, down after its goodbye" do
+      {a, b} = {index("linkA"), index("linkB")}
+      {:ok, watch} = ScopedIPv6.watch("_watch._tcp", links: ["linkA", "linkB"])
+      za = register("sip6-a", "_watch._tcp.local.", "Zero Conf", "zc-a.local.", "7160", ["v=1"])
+      zb = register("sip6-b", "_watch._tcp.local.", "Zero Conf", "zc-b.local.", "7160", ["v=1"])
+      ups = for _ <- 1..2, do: event(watch, 5_000)
+
+      service = fn link, host ->
+        %{
+          name: "Zero Conf",
+          type: "_watch._tcp",
+          host: host,
+          port: 7160,
+          txt: ["v=1"],
+          addresses: [{@ll2, link}],
+          link: link
+        }
+      end
+
+      assert Enum.sort_by(ups, fn {:up, s} -> s.link end) ==
+               [{:up, service.(a, "zc-a.local")}, {:up, service.(b, "zc-b.local")}]
+
+      # Nothing more while nothing changes. (Also: the TXT update comes
+      # over a second after the old TXT's last announcement, so that its
+      # cache-flush bit retires the old one, RFC 6762 section 10.2.)
+      assert event(watch, 2_000) == :timeout
+      Port.command(za, "txt v=2 path=/x\n")
+      assert "updated" = Peer.next_line(za, 5_000)
+      assert {:changed, changed} = event(watch, 3_000)
+      assert Enum.sort(changed.txt) == ["path=/x", "v=2"]
+      assert Map.delete(changed, :txt) == Map.delete(service.(a, "zc-a.local"), :txt)
+
+      # RFC 6762 section 10.1: a goodbye leaves its records one second,
+      # counted from when it arrives, after the command that sends it.
+      for {zc, link} <- [{zb, b}, {za, a}] do
+        sent = System.monotonic_time(:millisecond)
+        Port.command(zc, "goodbye\n")
+        assert {:down, %{name: "Zero Conf", link: ^link}} = event(watch, 4_000)
+        took = System.monotonic_time(:millisecond) - sent
+        assert took in 1_000..3_000, "#{took} ms"
+        assert "unregistered" = Peer.next_line(zc, 5_000)
+      end
+
+      assert event(watch, 500) == :timeout
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
+  # The watch shares port 5353 with this host's own responder
+  # (SO_REUSEADDR): both hear the link.
+  describe "beside our responder" do
+    setup do
+      Application.put_env(:scoped_ipv6, :mdns_responder, %{name: "device", links: ["linkA"]})
+      restart()
+
+      on_exit(fn ->
+        Application.delete_env(:scoped_ipv6, :mdns_responder)
+        restart()
+      end)
+    end
+
+    defp restart do
+      :ok = Application.stop(:scoped_ipv6)
+      :ok = Application.start(:scoped_ipv6)
+    end
+
+    test "a python-zeroconf service is up while the responder runs" do
+      assert Process.whereis(:scoped_ipv6_mdns_responder)
+      {:ok, watch} = ScopedIPv6.watch("_beside._tcp", links: ["linkA"])
+
+      Peer.start_dnssd("sip6-a", [
+        "register",
+        "#{peer_if_index("sip6-a")}",
+        "_beside._tcp.local.",
+        "Beside",
+        "beside-host.local.",
+        "7162"
+      ])
+
+      link = index("linkA")
+      assert {:up, %{name: "Beside", port: 7162, txt: [], link: ^link}} = event(watch, 5_000)
+      assert Process.whereis(:scoped_ipv6_mdns_responder)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
+  describe "avahi" do
+    setup do
+      avahis =
+        for {ns, host, name} <- [
+              {"sip6-a", "peer-a.local", "Web A"},
+              {"sip6-b", "peer-b.local", "Web B"}
+            ] do
+          Avahi.start(ns, [{host, "fe80::2"}],
+            services: [%{name: name, type: "_wa._tcp", port: 7161, host: host, txt: ["k=v"]}]
+          )
+        end
+
+      on_exit(fn -> Enum.each(avahis, &stop_avahi/1) end)
+      %{avahis: avahis}
+    end
+
+    defp stop_avahi({os_pid, dir}) do
+      System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
+      File.rm_rf(dir)
+    end
+
+    test "static services on both links: one up a link, each with its scope; down when avahi stops",
+         %{avahis: avahis} do
+      {:ok, watch} = ScopedIPv6.watch("_wa._tcp")
+      a = index("linkA")
+      b = index("linkB")
+
+      ups =
+        for _ <- 1..2 do
+          assert {:up, s} = event(watch, 5_000)
+          s
+        end
+
+      assert Enum.sort_by(ups, & &1.link) == [
+               %{
+                 name: "Web A",
+                 type: "_wa._tcp",
+                 host: "peer-a.local",
+                 port: 7161,
+                 txt: ["k=v"],
+                 addresses: [{@ll2, a}],
+                 link: a
+               },
+               %{
+                 name: "Web B",
+                 type: "_wa._tcp",
+                 host: "peer-b.local",
+                 port: 7161,
+                 txt: ["k=v"],
+                 addresses: [{@ll2, b}],
+                 link: b
+               }
+             ]
+
+      # avahi says goodbye as it stops (SIGTERM).
+      stop_avahi(hd(avahis))
+      assert {:down, %{name: "Web A", link: ^a}} = event(watch, 5_000)
+      assert event(watch, 1_000) == :timeout
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
+  describe "responders avahi is not" do
+    setup do
+      Links.add_peer("linkH", "sip6-h")
+      %{h: index("linkH")}
+    end
+
+    # The responder answers once, with a 3 s TTL, then never again: the
+    # watch asks for each record at 80-95 % of its TTL (RFC 6762 section
+    # 5.2), hears nothing, and drops the service when its TTL runs out. Its
+    # second PTR query lists the PTR it holds as a known answer (7.1).
+    test "short TTLs, then silence: refresh queries, then down at expiry; known answers",
+         %{h: h} do
+      peer = Peer.start("sip6-h", "dnssd-short", ["eth0", "3"])
+      {:ok, watch} = ScopedIPv6.watch("_short._tcp", links: ["linkH"])
+      assert "asked PTR known" = Peer.next_line(peer, 1_000)
+      assert {:up, service} = event(watch, 1_000)
+      up = System.monotonic_time(:millisecond)
+
+      assert service == %{
+               name: "Short One",
+               type: "_short._tcp",
+               host: "short-host.local",
+               port: 7142,
+               txt: ["s=1"],
+               addresses: [{@ll2, h}],
+               link: h
+             }
+
+      # The next PTR query (1 s after the first), with the PTR held.
+      assert "asked PTR known Short One._short._tcp.local" = Peer.next_line(peer, 2_000)
+      assert {:down, %{name: "Short One"}} = event(watch, 4_000)
+      took = System.monotonic_time(:millisecond) - up
+      assert took in 2_500..3_800, "#{took} ms"
+
+      # What the peer heard before the expiry: the refresh queries for the
+      # PTR, SRV, TXT and the host's AAAA, at 80, 85, 90 and 95 %.
+      heard = lines(peer, [])
+
+      asked =
+        Enum.flat_map(heard, &(&1 |> String.split() |> Enum.take_while(fn w -> w != "known" end)))
+
+      for type <- ["SRV", "TXT", "AAAA"] do
+        assert Enum.count(asked, &(&1 == type)) >= 3, "#{type}: #{inspect(heard)}"
+      end
+
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # mdns_ipv4: 224.0.0.251 is watched too; without it, an IPv4-only
+    # responder is not heard.
+    test "over IPv4 with mdns_ipv4, and not without", %{h: h} do
+      Links.ipv4("linkH", "sip6-h", "10.14.0.1/24", "10.14.0.2/24")
+      peer = Peer.start("sip6-h", "dnssd4", ["eth0", "10.14.0.2"])
+      {:ok, v6} = ScopedIPv6.watch("_four._tcp", links: ["linkH"])
+      {:ok, v4} = ScopedIPv6.watch("_four._tcp", links: ["linkH"], mdns_ipv4: true)
+      assert "answered" = Peer.next_line(peer, 2_000)
+
+      assert event(v4, 2_000) ==
+               {:up,
+                %{
+                  name: "Four",
+                  type: "_four._tcp",
+                  host: "four-host.local",
+                  port: 7143,
+                  txt: ["f=4"],
+                  addresses: [{10, 14, 0, 2}],
+                  link: h
+                }}
+
+      # The watch without mdns_ipv4 has no IPv4 socket: it hears nothing.
+      assert event(v6, 1_500) == :timeout
+      :ok = ScopedIPv6.unwatch(v4)
+      :ok = ScopedIPv6.unwatch(v6)
+    end
+
+    test "a flood of instances: at most 64 up, memory bounded", %{h: h} do
+      peer = Peer.start("sip6-h", "dnssd-flood", ["eth0"])
+      :erlang.garbage_collect()
+      before = :erlang.memory(:total)
+      {:ok, watch} = ScopedIPv6.watch("_flood._tcp", links: ["linkH"])
+      assert "sent 10" = Peer.next_line(peer, 2_000)
+      # The second query (1 s on) floods again, with the known answers.
+      assert "sent 10" = Peer.next_line(peer, 3_000)
+      ups = collect(watch, [], 1_500)
+      assert length(ups) == 64
+      assert Enum.all?(ups, &match?({:up, %{port: 7141, link: ^h, addresses: [{@ll2, ^h}]}}, &1))
+      [{_, pid, _, _}] = watches()
+      assert Process.alive?(pid)
+      :erlang.garbage_collect(pid)
+      {:memory, bytes} = Process.info(pid, :memory)
+      assert bytes < 4_000_000, "#{bytes} bytes"
+      :erlang.garbage_collect()
+      assert :erlang.memory(:total) - before < 5_000_000
+      :ok = ScopedIPv6.unwatch(watch)
+
+      ReliabilityTable.record(
+        "DNS-SD flood to a watch",
+        "10 replies of 40 instances each (PTR, SRV, TXT), to every query of a continuous browse",
+        "64 up, no more; the watch process under 4 MB after GC"
+      )
+    end
+
+    test "malformed, truncated, looping and mismatched replies: no crash, no atom, no service" do
+      peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "garbage", "fe80::99"])
+      {:ok, watch} = ScopedIPv6.watch("_victim._tcp", links: ["linkH"])
+      [{_, pid, _, _}] = watches()
+      assert "query from " <> _ = Peer.next_line(peer, 2_000)
+      assert "sent 121" = Peer.next_line(peer, 2_000)
+      # The first burst loads what code it needs (which makes atoms); the
+      # next ones (1 s and 3 s on) must make none.
+      assert event(watch, 500) == :timeout
+      atoms = :erlang.system_info(:atom_count)
+
+      for _ <- 1..2 do
+        assert "query from " <> _ = Peer.next_line(peer, 3_000)
+        assert "sent 121" = Peer.next_line(peer, 2_000)
+      end
+
+      assert event(watch, 1_000) == :timeout
+      assert :erlang.system_info(:atom_count) == atoms
+      assert Process.alive?(pid)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    test "unwatch: nothing more comes; the owner's exit ends the watch", %{h: h} do
+      peer = Peer.start("sip6-h", "dnssd-short", ["eth0", "120"])
+      {:ok, watch} = ScopedIPv6.watch("_short._tcp", links: ["linkH"])
+      assert [{_, pid, _, _}] = watches()
+      assert "asked PTR known" = Peer.next_line(peer, 1_000)
+      # Up, left in the mailbox: unwatch takes it out.
+      wait_mailbox(watch, 50)
+      assert [{:scoped_ipv6_watch, ^watch, {:up, %{link: ^h}}}] = pending(watch)
+      :ok = ScopedIPv6.unwatch(watch)
+      assert pending(watch) == []
+      refute Process.alive?(pid)
+      refute_receive {:scoped_ipv6_watch, _, _}, 500
+      assert watches() == []
+
+      # A watch whose owner exits ends with it.
+      test = self()
+
+      owner =
+        spawn(fn ->
+          {:ok, w} = ScopedIPv6.watch("_short._tcp", links: ["linkH"])
+          send(test, {:watching, w})
+          Process.sleep(:infinity)
+        end)
+
+      assert_receive {:watching, _}, 2_000
+      [{_, watcher, _, _}] = watches()
+      ref = Process.monitor(watcher)
+      Process.exit(owner, :kill)
+      assert_receive {:DOWN, ^ref, :process, ^watcher, _}, 2_000
+      assert watches() == []
+    end
+  end
+
+  test "bad types and options; not running" do
+    assert ScopedIPv6.watch("http") == {:error, :einval}
+    assert ScopedIPv6.watch("_services._dns-sd._udp") == {:error, :einval}
+
+    assert ScopedIPv6.watch("_http._tcp", links: ["nosuch0"]) ==
+             {:error, {:no_such_interface, "nosuch0"}}
+
+    assert_raise ArgumentError, fn -> ScopedIPv6.watch(:_http) end
+    assert_raise ArgumentError, fn -> ScopedIPv6.watch("_http._tcp", timeout: 100) end
+    assert_raise ArgumentError, fn -> ScopedIPv6.watch("_http._tcp", links: :all) end
+    assert_raise ArgumentError, fn -> ScopedIPv6.unwatch(:nope) end
+    assert {:ok, w} = ScopedIPv6.watch("_http._tcp", links: ["linkA"])
+    :ok = ScopedIPv6.unwatch(w)
+
+    :ok = Application.stop(:scoped_ipv6)
+
+    try do
+      assert ScopedIPv6.watch("_http._tcp") == {:error, :not_running}
+    after
+      :ok = Application.start(:scoped_ipv6)
+    end
+  end
+
+  defp collect(watch, acc, timeout) do
+    case event(watch, timeout) do
+      :timeout -> Enum.reverse(acc)
+      event -> collect(watch, [event | acc], timeout)
+    end
+  end
+
+  # The watch's messages waiting in the mailbox, not taken out.
+  defp pending(watch) do
+    {:messages, messages} = Process.info(self(), :messages)
+    for {:scoped_ipv6_watch, ^watch, _} = m <- messages, do: m
+  end
+
+  defp wait_mailbox(_watch, 0), do: flunk("no message came")
+
+  defp wait_mailbox(watch, tries) do
+    if pending(watch) == [], do: Process.sleep(20) && wait_mailbox(watch, tries - 1)
+  end
+
+  defp lines(peer, acc) do
+    case Peer.next_line(peer, 300) do
+      :timeout -> Enum.reverse(acc)
+      line -> lines(peer, [line | acc])
+    end
+  end
+end
