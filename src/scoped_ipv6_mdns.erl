@@ -26,21 +26,16 @@
 %% scoped_ipv6_cmsg:received_on/1's).
 -module(scoped_ipv6_mdns).
 
+-include("scoped_ipv6_mdns.hrl").
+
 -export([query/4, ask/2, listen/1, from_link/4]).
 
--define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
--define(GROUP4, {224, 0, 0, 251}).
--define(PORT, 5353).
-%% RFC 6762 section 17: a multicast DNS message is at most 9,000 bytes;
-%% a longer one is cut and then fails to decode.
--define(MAX_MESSAGE, 9000).
 %% At most this many addresses are kept from one link: a flood of
 %% answers costs time, never memory.
 -define(MAX_PER_LINK, 16).
 %% A link that has not answered is asked again after 1 s, then 2 s...
 %% (RFC 6762 section 5.2's intervals).
 -define(RESEND, 1000).
--define(BATCH, 64).
 
 -type answer() :: {inet:ip_address(), TTL :: non_neg_integer(), Flush :: boolean()}.
 -type own() :: inet:ip_address().

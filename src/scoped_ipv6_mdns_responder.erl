@@ -65,12 +65,11 @@
 -module(scoped_ipv6_mdns_responder).
 -behaviour(gen_server).
 
+-include("scoped_ipv6_mdns.hrl").
+
 -export([start_link/1, config/0, names/0, services/0, advertise/1, withdraw/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
--define(GROUP4, {224, 0, 0, 251}).
--define(PORT, 5353).
 -define(TTL, 120).
 -define(LEGACY_TTL, 10).
 -define(PROBE_WAIT, 250).
@@ -81,8 +80,6 @@
 -define(CONFLICT_WAIT, 5000).
 -define(ANNOUNCE_WAIT, 1000).
 -define(POLL, 1000).
--define(MAX_MESSAGE, 9000).
--define(BATCH, 64).
 %% RFC 6762 section 6: shared answers wait 20 to 120 ms.
 -define(SHARED_DELAY_MIN, 20).
 -define(SHARED_DELAY_SPAN, 100).

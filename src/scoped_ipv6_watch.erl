@@ -27,14 +27,11 @@
 -module(scoped_ipv6_watch).
 -behaviour(gen_server).
 
+-include("scoped_ipv6_mdns.hrl").
+
 -export([start/2, stop/1]).
 -export([start_link/4, init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--define(GROUP, {16#ff02, 0, 0, 0, 0, 0, 0, 16#fb}).
--define(GROUP4, {224, 0, 0, 251}).
--define(PORT, 5353).
--define(MAX_MESSAGE, 9000).
--define(BATCH, 64).
 %% RFC 6762 section 5.2.
 -define(FIRST_MIN, 20).
 -define(FIRST_SPAN, 100).
