@@ -374,8 +374,11 @@ watch(Type) ->
 %% `addresses' with link-local ones scoped, `link'): an instance on two
 %% links is two services. The watch listens on port 5353 (shared with
 %% this host's responders, avahi's too) and believes an answer only from
-%% the link it arrived on, for that link. The links are those asked when
-%% the watch starts. At most 64 services and 512 records a link.
+%% the link it arrived on, for that link. The links are looked at again
+%% every second: a link that appears (all of them by default, or one named
+%% in `links', made again) is joined and asked at once; the services of a
+%% link that goes away go `down'. At most 64 services and 512 records a
+%% link.
 %%
 %% `Type' as for browse/2, subtypes too; `"_services._dns-sd._udp"' is
 %% `{error, einval}' (browse/2 lists the types). Options: `{links,

@@ -30,7 +30,7 @@
 -include("scoped_ipv6_mdns.hrl").
 
 -export([start/2, stop/1]).
--export([start_link/4, init/1, handle_call/3, handle_cast/2, handle_info/2]).
+-export([start_link/5, init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 %% RFC 6762 section 5.2.
 -define(FIRST_MIN, 20).
@@ -41,6 +41,8 @@
 -define(RETRY, 1000).
 -define(TRIES, 3).
 -define(MAX_QUESTIONS, 32).
+%% The links are looked at again every second (as the responder does).
+-define(POLL, 1000).
 
 %% --- the owner's side ------------------------------------------------------------
 
@@ -84,7 +86,8 @@ on_links(Type, #{text := Text} = Options) ->
         {ok, []} ->
             {error, no_link};
         {ok, Links} ->
-            try supervisor:start_child(scoped_ipv6_watch_sup, [self(), Type, Links, Text]) of
+            Linked = maps:with([links, mdns_ipv4], Options),
+            try supervisor:start_child(scoped_ipv6_watch_sup, [self(), Type, Links, Text, Linked]) of
                 {ok, Pid} ->
                     Ref = erlang:monitor(process, Pid, [{alias, demonitor}]),
                     Pid ! {owner_alias, Ref},
@@ -127,15 +130,15 @@ flush(Ref) ->
 %% --- the watch --------------------------------------------------------------------
 
 -spec start_link(pid(), scoped_ipv6_browse_answers:service_type(),
-                 [{pos_integer(), inet:ip_address()}], list | binary) ->
+                 [{pos_integer(), inet:ip_address()}], list | binary, map()) ->
     {ok, pid()} | {error, term()}.
-start_link(Owner, Type, Links, Text) ->
-    gen_server:start_link(?MODULE, {Owner, Type, Links, Text}, []).
+start_link(Owner, Type, Links, Text, Linked) ->
+    gen_server:start_link(?MODULE, {Owner, Type, Links, Text, Linked}, []).
 
 %% @private gen_server callback.
--spec init({pid(), map(), [{pos_integer(), inet:ip_address()}], list | binary}) ->
+-spec init({pid(), map(), [{pos_integer(), inet:ip_address()}], list | binary, map()}) ->
     {ok, map(), non_neg_integer()} | {stop, term()}.
-init({Owner, Type, Links, Text}) ->
+init({Owner, Type, Links, Text, Linked}) ->
     V6 = lists:usort([I || {I, {_, _, _, _, _, _, _, _}} <- Links]),
     V4 = lists:usort([I || {I, {_, _, _, _}} <- Links]),
     case scoped_ipv6_mdns:listen(inet6) of
@@ -161,7 +164,10 @@ init({Owner, Type, Links, Text}) ->
                       %% {Index, Question} => {Tries, LastMs}: open questions asked.
                       asked => #{},
                       query_at => Now + ?FIRST_MIN + rand:uniform(?FIRST_SPAN + 1) - 1,
-                      interval => ?FIRST_INTERVAL},
+                      interval => ?FIRST_INTERVAL,
+                      %% The `links' and `mdns_ipv4' options: which links
+                      %% to watch, looked at every ?POLL ms (relink/2).
+                      linked => Linked, poll_at => Now + ?POLL},
             tick(arm(inet, arm(inet6, State)));
         {error, Reason} ->
             {stop, Reason}
@@ -246,8 +252,13 @@ take(_Family, _From, _Arrival, _Packet, State) ->
 
 %% Everything due now: expiry, the PTR question, refreshes and open
 %% questions, then what the owner is told. Returns the time to the next.
-tick(#{caches := Caches0, query_at := QueryAt, interval := Interval} = State0) ->
+tick(#{poll_at := PollAt} = Before) ->
     Now = now_ms(),
+    #{caches := Caches0, query_at := QueryAt, interval := Interval} = State0 =
+        case Now >= PollAt of
+            true -> relink(Now, Before#{poll_at := Now + ?POLL});
+            false -> Before
+        end,
     Caches = maps:map(fun(_I, C) -> scoped_ipv6_watch_cache:expire(Now, C) end, Caches0),
     Browse = Now >= QueryAt,
     State1 = case Browse of
@@ -314,7 +325,7 @@ multicast(Index, Packet, #{socket := S, socket4 := S4, v6 := V6, v4 := V4}) ->
 %% owner's alias is here).
 tell(#{alias := undefined} = State) ->
     State;
-tell(#{alias := Alias, type := Type, caches := Caches, shown := Shown, text := Text} = State) ->
+tell(#{type := Type, caches := Caches, shown := Shown} = State) ->
     Now = now_ms(),
     New = maps:map(fun(I, Cache) ->
                            Records = scoped_ipv6_watch_cache:records(Now, Cache),
@@ -322,10 +333,16 @@ tell(#{alias := Alias, type := Type, caches := Caches, shown := Shown, text := T
                                                             <- scoped_ipv6_browse:link_services(
                                                                  Type, I, Records)])
                    end, Caches),
-    [Alias ! {scoped_ipv6_watch, Alias, {Event, text(Service, Text)}}
+    [tell_owner(State, Event, Service)
      || I <- lists:sort(maps:keys(New)),
         {Event, Service} <- scoped_ipv6_watch_cache:diff(maps:get(I, Shown), maps:get(I, New))],
     State#{shown := New}.
+
+%% One event to the owner (once its alias is here).
+tell_owner(#{alias := undefined}, _Event, _Service) ->
+    ok;
+tell_owner(#{alias := Alias, text := Text}, Event, Service) ->
+    Alias ! {scoped_ipv6_watch, Alias, {Event, text(Service, Text)}}.
 
 text(Service, list) ->
     Service;
@@ -334,11 +351,72 @@ text(Service, binary) ->
                 (_K, V) -> V
              end, Service).
 
-timeout(Now, #{query_at := QueryAt, caches := Caches, asked := Asked}) ->
+timeout(Now, #{query_at := QueryAt, poll_at := PollAt, caches := Caches, asked := Asked}) ->
     Retries = [Last + ?RETRY || {_, {Tries, Last}} <- maps:to_list(Asked), Tries < ?TRIES],
-    Next = lists:min([QueryAt | Retries] ++
+    Next = lists:min([QueryAt, PollAt | Retries] ++
                          [scoped_ipv6_watch_cache:next(C) || C <- maps:values(Caches)]),
     max(0, Next - Now).
+
+%% --- links that come and go ---------------------------------------------------------------
+
+%% The links as the options choose them now: a new one (a USB gadget
+%% plugged in) is joined and asked at once, the questions' intervals
+%% starting over as at the start (RFC 6762 section 5.2); one gone (a
+%% named link deleted, or down) is left, its services `down'.
+relink(Now, #{linked := Linked, socket := S, socket4 := S4, v6 := V6, v4 := V4} = State) ->
+    case links_now(Linked) of
+        keep ->
+            State;
+        Links ->
+            NewV6 = lists:usort([I || {I, {_, _, _, _, _, _, _, _}} <- Links]),
+            NewV4 = case S4 of
+                        none -> [];
+                        _ -> lists:usort([I || {I, {_, _, _, _}} <- Links])
+                    end,
+            Member = fun(Socket, Group, How, Indexes) ->
+                             [scoped_ipv6_sockopts:set_membership(Socket, How, Group, I)
+                              || I <- Indexes]
+                     end,
+            _ = Member(S, ?GROUP, add_membership, NewV6 -- V6),
+            _ = Member(S, ?GROUP, drop_membership, V6 -- NewV6),
+            _ = S4 =/= none andalso Member(S4, ?GROUP4, add_membership, NewV4 -- V4),
+            _ = S4 =/= none andalso Member(S4, ?GROUP4, drop_membership, V4 -- NewV4),
+            Before = lists:usort(V6 ++ V4),
+            After = lists:usort(NewV6 ++ NewV4),
+            Gone = Before -- After,
+            Next = lists:foldl(fun gone/2, State#{v6 := NewV6, v4 := NewV4,
+                                                  interfaces := interfaces()}, Gone),
+            case After -- Before of
+                [] ->
+                    Next;
+                Added ->
+                    #{caches := Caches, shown := Shown} = Next,
+                    Next#{caches := maps:merge(Caches, maps:from_list(
+                                                         [{I, scoped_ipv6_watch_cache:new()}
+                                                          || I <- Added])),
+                          shown := maps:merge(Shown, maps:from_list([{I, #{}} || I <- Added])),
+                          query_at := Now + ?FIRST_MIN + rand:uniform(?FIRST_SPAN + 1) - 1,
+                          interval := ?FIRST_INTERVAL}
+            end
+    end.
+
+%% Link `Index' is no longer watched: what the owner was told of it goes
+%% down.
+gone(Index, #{caches := Caches, shown := Shown, asked := Asked} = State) ->
+    _ = [tell_owner(State, down, Service) || Service <- maps:values(maps:get(Index, Shown, #{}))],
+    State#{caches := maps:remove(Index, Caches), shown := maps:remove(Index, Shown),
+           asked := maps:filter(fun({I, _}, _) -> I =/= Index end, Asked)}.
+
+%% The links the options choose now. Named links one by one, so that one
+%% deleted leaves the others; `keep' when the interfaces cannot be read.
+links_now(#{links := default} = Linked) ->
+    case scoped_ipv6_names:mdns_links(Linked) of
+        {ok, Links} -> Links;
+        {error, _} -> keep
+    end;
+links_now(#{links := Scopes} = Linked) ->
+    lists:append([Links || Scope <- Scopes,
+                           {ok, Links} <- [scoped_ipv6_names:mdns_links(Linked#{links := [Scope]})]]).
 
 %% --- helpers -----------------------------------------------------------------------------
 

@@ -191,6 +191,62 @@ defmodule ScopedIPv6.TestbedWatchTest do
     end
   end
 
+  describe "links that come and go" do
+    # A link that appears after the watch started (a USB gadget plugged
+    # in) is joined and asked; when it goes, what was found on it goes
+    # down. python-zeroconf registers on the new link.
+    test "a link added after the watch started is watched; deleted, its services go down" do
+      {:ok, watch} = ScopedIPv6.watch("_late._tcp")
+      assert event(watch, 1_500) == :timeout
+      Links.add_peer("linkL", "sip6-l")
+      l = index("linkL")
+
+      Peer.start_dnssd("sip6-l", [
+        "register",
+        "#{peer_if_index("sip6-l")}",
+        "_late._tcp.local.",
+        "Late One",
+        "late.local.",
+        "7170"
+      ])
+
+      assert {:up, %{name: "Late One", port: 7170, link: ^l, addresses: [{@ll2, ^l}]}} =
+               event(watch, 5_000)
+
+      {_, 0} = System.cmd("ip", ~w(link del linkL))
+      assert {:down, %{name: "Late One", link: ^l}} = event(watch, 3_000)
+      assert event(watch, 1_500) == :timeout
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # A named link, deleted (its namespace with it) and made again under
+    # the same name, with another index: watched again, at its new index.
+    test "a named link deleted and made again is watched again" do
+      Links.add_peer("linkM", "sip6-m")
+      before = index("linkM")
+      {:ok, watch} = ScopedIPv6.watch("_late._tcp", links: ["linkM", "linkA"])
+      {_, 0} = System.cmd("ip", ~w(link del linkM))
+      {_, 0} = System.cmd("ip", ~w(netns del sip6-m))
+      assert {:error, _} = ScopedIPv6.if_index("linkM")
+      Process.sleep(1_500)
+      Links.add_peer("linkM", "sip6-m")
+      m = index("linkM")
+
+      Peer.start_dnssd("sip6-m", [
+        "register",
+        "#{peer_if_index("sip6-m")}",
+        "_late._tcp.local.",
+        "Back Again",
+        "back.local.",
+        "7171"
+      ])
+
+      assert m != before
+      assert {:up, %{name: "Back Again", link: ^m}} = event(watch, 5_000)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
   describe "responders avahi is not" do
     setup do
       Links.add_peer("linkH", "sip6-h")
