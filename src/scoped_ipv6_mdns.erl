@@ -28,7 +28,7 @@
 
 -include("scoped_ipv6_mdns.hrl").
 
--export([query/4, ask/2, listen/1, from_link/4]).
+-export([query/4, ask/2, listen/1, read/3, from_link/4]).
 
 %% At most this many addresses are kept from one link: a flood of
 %% answers costs time, never memory.
@@ -286,6 +286,40 @@ listen(Family) ->
             end;
         {error, _} = Error ->
             Error
+    end.
+
+%% @doc Reads what waits on a socket of listen/1, at most ?BATCH
+%% datagrams (then the caller's timers and other messages get their turn:
+%% a neighbour flooding the link cannot starve them), giving each to
+%% `Handle' as socket:recvmsg/5 gives it (its sender in `addr', its
+%% arrival in `ctrl': scoped_ipv6_cmsg:received_on/1 reads it) with its
+%% bytes. A datagram `Handle'
+%% cannot handle (it raises) is dropped with a warning; the reading goes
+%% on. Returns why it stopped: `more' (the batch is used up: read again
+%% soon), `{select, Info}' (nothing more: a select message will come) or
+%% `error'.
+-spec read(socket:socket(),
+           fun((socket:msg_recv(), binary(), Acc) -> Acc),
+           Acc) -> {more | {select, term()} | error, Acc}.
+read(S, Handle, Acc) ->
+    read(S, Handle, Acc, ?BATCH).
+
+read(_S, _Handle, Acc, 0) ->
+    {more, Acc};
+read(S, Handle, Acc, Budget) ->
+    case socket:recvmsg(S, ?MAX_MESSAGE, 0, [], nowait) of
+        {ok, #{iov := Iov} = Msg} ->
+            Next = try Handle(Msg, iolist_to_binary(Iov), Acc)
+                   catch Class:Reason ->
+                           logger:warning("scoped_ipv6: mDNS packet dropped: ~0tp",
+                                          [{Class, Reason}]),
+                           Acc
+                   end,
+            read(S, Handle, Next, Budget - 1);
+        {select, Info} ->
+            {{select, Info}, Acc};
+        {error, _} ->
+            {error, Acc}
     end.
 
 %% @doc Whether a packet that arrived on link `Index', sent to `To', came

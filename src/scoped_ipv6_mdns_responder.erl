@@ -449,31 +449,23 @@ pending_key(inet) -> pending4.
 
 %% --- questions ------------------------------------------------------------------
 
-%% At most ?BATCH packets at a time, then the other messages (probes,
-%% polls) get their turn: a flood cannot starve them.
+%% What waits, a batch at a time (scoped_ipv6_mdns:read/3); after a full
+%% batch the other messages (probes, polls) get their turn: a flood
+%% cannot starve them.
 arm(inet, #{socket4 := none} = State) ->
     State;
 arm(Family, State) ->
-    arm(Family, State, ?BATCH).
-
-arm(Family, State, 0) ->
-    self() ! {rearm, Family},
-    State#{pending_key(Family) := undefined};
-arm(Family, State, Budget) ->
-    case socket:recvmsg(socket_of(Family, State), ?MAX_MESSAGE, 0, [], nowait) of
-        {ok, #{addr := From, iov := Iov} = Msg} ->
-            %% A packet this code cannot handle is dropped; the responder
-            %% stays up for the others.
-            Next = try handle(From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov), State)
-                   catch Class:Reason ->
-                           logger:warning("scoped_ipv6: mDNS packet dropped: ~0tp", [{Class, Reason}]),
-                           State
-                   end,
-            arm(Family, Next, Budget - 1);
-        {select, SelectInfo} ->
-            State#{pending_key(Family) := SelectInfo};
-        {error, _} ->
-            State
+    Handle = fun(#{addr := From} = Msg, Packet, St) ->
+                     handle(From, scoped_ipv6_cmsg:received_on(Msg), Packet, St)
+             end,
+    case scoped_ipv6_mdns:read(socket_of(Family, State), Handle, State) of
+        {more, Next} ->
+            self() ! {rearm, Family},
+            Next#{pending_key(Family) := undefined};
+        {{select, SelectInfo}, Next} ->
+            Next#{pending_key(Family) := SelectInfo};
+        {error, Next} ->
+            Next
     end.
 
 handle(#{family := Family, port := Port} = From, {Index, To}, Packet,

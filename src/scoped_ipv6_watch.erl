@@ -202,33 +202,21 @@ next({ok, State, Timeout}) -> {noreply, State, Timeout}.
 
 %% --- reading -------------------------------------------------------------------------
 
-%% At most ?BATCH datagrams, then the timers get their turn (a message to
-%% itself stands for the select): a flood cannot starve them.
+%% What waits, a batch at a time (scoped_ipv6_mdns:read/3); after a full
+%% batch, a message to itself stands for the select, so that the timers
+%% get their turn: a flood cannot starve them.
 arm(inet, #{socket4 := none} = State) ->
     State;
 arm(Family, State) ->
-    arm(Family, State, ?BATCH).
-
-arm(Family, State, 0) ->
-    self() ! {rearm, Family},
-    State;
-arm(Family, State, Budget) ->
-    case socket:recvmsg(socket_of(Family, State), ?MAX_MESSAGE, 0, [], nowait) of
-        {ok, #{addr := From, iov := Iov} = Msg} ->
-            %% A packet this code cannot handle is dropped (as the
-            %% responder does); the watch runs on.
-            Next = try take(Family, From, scoped_ipv6_cmsg:received_on(Msg), iolist_to_binary(Iov),
-                            State)
-                   catch Class:Reason ->
-                           logger:warning("scoped_ipv6: mDNS packet dropped by a watch: ~0tp",
-                                          [{Class, Reason}]),
-                           State
-                   end,
-            arm(Family, Next, Budget - 1);
-        {select, _} ->
-            State;
-        {error, _} ->
-            State
+    Take = fun(#{addr := From} = Msg, Packet, St) ->
+                   take(Family, From, scoped_ipv6_cmsg:received_on(Msg), Packet, St)
+           end,
+    case scoped_ipv6_mdns:read(socket_of(Family, State), Take, State) of
+        {more, Next} ->
+            self() ! {rearm, Family},
+            Next;
+        {_SelectOrError, Next} ->
+            Next
     end.
 
 %% A response from port 5353 (RFC 6762 section 6), from a watched link,
