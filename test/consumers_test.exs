@@ -359,8 +359,13 @@ defmodule ScopedIPv6.ConsumersTest do
 
   # Outside the repository, so that nothing built there (a _checkouts link
   # back to us, above all) is seen by our own build tools.
+  # Fresh for this run: the OS pid in the name (unique_integer starts
+  # again in every VM, so a run killed before its on_exit left a directory
+  # the next run would reuse), and emptied first all the same.
   defp tmp_dir(name) do
-    dir = Path.join(System.tmp_dir!(), "scoped_ipv6_#{name}_#{System.unique_integer([:positive])}")
+    unique = "#{System.pid()}_#{System.unique_integer([:positive])}"
+    dir = Path.join(System.tmp_dir!(), "scoped_ipv6_#{name}_#{unique}")
+    File.rm_rf!(dir)
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf!(dir) end)
     dir
