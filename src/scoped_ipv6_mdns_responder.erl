@@ -196,7 +196,10 @@ init({Name, Links, Services}) ->
             State = #{socket => Socket, links => Links,
                       %% IPv4 (224.0.0.251) too, on the links with an IPv4
                       %% address (`joined4'), where this host has IPv4.
-                      socket4 => case scoped_ipv6_mdns:listen(inet) of {ok, S4} -> S4; {error, _} -> none end,
+                      socket4 => case scoped_ipv6_mdns:listen(inet) of
+                                     {ok, S4} -> S4;
+                                     {error, _} -> none
+                                 end,
                       pending4 => undefined, joined4 => [],
                       %% The names and services claimed on each link.
                       claims => scoped_ipv6_mdns_claims:new(Name, Services),
@@ -312,7 +315,7 @@ handle_info({send, Ref}, #{waiting := Waiting} = State) ->
         {{Family, Index, [_ | _] = Answers, Additional}, Left} ->
             %% Sent while the link still answers (not gone, not probing
             %% anew since), and only what no other host sent meanwhile.
-            _ = lists:keymember(Index, 1, serving(State)) andalso
+            _ = answering(Index, State) =/= none andalso
                 send_multicast(Family, Index,
                                scoped_ipv6_dns:answer_message(0, [], Answers, Additional), State),
             {noreply, State#{waiting := Left}};
@@ -341,8 +344,6 @@ poll(#{socket := S, links := Wanted, state := Links, interfaces := Before} = Sta
     Usable = usable(Wanted),
     Changed = [I || {I, announced} <- maps:to_list(Links),
                     lists:sort(link_addresses(Before, I)) =/= lists:sort(link_addresses(Usable, I))],
-    [self() ! {announce, I, 0} || I <- Changed],
-    Announcing = maps:from_list([{I, {announcing, 0}} || I <- Changed]),
     Here = [I || #{index := I} <- Usable],
     Gone = [I || I <- maps:keys(Links), not lists:member(I, Here)],
     New = [I || I <- Here, not maps:is_key(I, Links)],
@@ -352,8 +353,8 @@ poll(#{socket := S, links := Wanted, state := Links, interfaces := Before} = Sta
     %% RFC 6762 section 8.1: a random 0-250 ms before the first probe, so
     %% that hosts started together do not probe in step.
     lists:foldl(fun(I, Acc) -> probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc) end,
-                join4(State#{state := maps:merge(maps:without(Gone, Links), Announcing),
-                             interfaces := Usable}), Joined).
+                join4(announce_again(Changed, State#{state := maps:without(Gone, Links),
+                                                     interfaces := Usable})), Joined).
 
 %% 224.0.0.251 joined on the served links with an IPv4 address, left on
 %% the others.
@@ -671,14 +672,18 @@ services(State, Index) ->
 
 %% The links that answer now, each as on_link/2 gives it: those announced
 %% or announcing, and those probing again with the services they had
-%% announced (`confirmed').
-serving(#{state := Links, claims := Claims} = State) ->
-    lists:sort([{I, Link} || {I, L} <- maps:to_list(Links),
-                             Link <- case {L, scoped_ipv6_mdns_claims:confirmed(Claims, I)} of
-                                         {probing, {ok, K}} -> [confirmed(on_link(State, I), K)];
-                                         {probing, error} -> [];
-                                         _ -> [on_link(State, I)]
-                                     end]).
+%% announced (`confirmed'), in index order.
+serving(#{state := Links} = State) ->
+    [{I, Link} || I <- lists:sort(maps:keys(Links)), {ok, Link} <- [answering(I, State)]].
+
+%% What link `Index' answers for now (as on_link/2 gives it), or `none'.
+answering(Index, #{state := Links} = State) ->
+    case {maps:get(Index, Links, gone), scoped_ipv6_mdns_claims:confirmed(claims(State), Index)} of
+        {gone, _} -> none;
+        {probing, {ok, K}} -> {ok, confirmed(on_link(State, Index), K)};
+        {probing, error} -> none;
+        _ -> {ok, on_link(State, Index)}
+    end.
 
 %% The link with its first K services: those announced before a new one.
 confirmed({Name, Ips, Services}, K) ->
