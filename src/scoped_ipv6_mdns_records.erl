@@ -109,9 +109,8 @@ subtypes(_Labels, _Type) ->
 subtype(Label, Type) ->
     try unicode:characters_to_list(Label) of
         Text when is_list(Text) ->
-            Sub = Text ++ "._sub." ++ Type,
-            Question = Sub ++ ".local",
-            case scoped_ipv6_browse_answers:service_type(Sub) of
+            Question = subtype_name(Text, Type),
+            case scoped_ipv6_browse_answers:service_type(Question) of
                 {ok, #{display := Type, question := Question}} -> {ok, Text};
                 _ -> error
             end;
@@ -419,7 +418,10 @@ type_name(#{type := Type}) ->
 
 %% `_printer._sub._http._tcp.local' for each subtype.
 subtype_names(#{type := Type, subtypes := Labels}) ->
-    [Label ++ "._sub." ++ Type ++ ".local" || Label <- Labels].
+    [subtype_name(Label, Type) || Label <- Labels].
+
+subtype_name(Label, Type) ->
+    Label ++ "._sub." ++ Type ++ ".local".
 
 types(Services) ->
     lists:usort([scoped_ipv6_dns:lower(type_name(S)) || S <- Services]).
