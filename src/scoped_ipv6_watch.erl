@@ -139,36 +139,31 @@ start_link(Owner, Type, Links, Text, Linked) ->
 -spec init({pid(), map(), [{pos_integer(), inet:ip_address()}], list | binary, map()}) ->
     {ok, map(), non_neg_integer()} | {stop, term()}.
 init({Owner, Type, Links, Text, Linked}) ->
-    V6 = lists:usort([I || {I, {_, _, _, _, _, _, _, _}} <- Links]),
-    V4 = lists:usort([I || {I, {_, _, _, _}} <- Links]),
     case scoped_ipv6_mdns:listen(inet6) of
         {ok, S} ->
-            [scoped_ipv6_sockopts:set_membership(S, add_membership, ?GROUP, I) || I <- V6],
-            S4 = case V4 =/= [] andalso scoped_ipv6_mdns:listen(inet) of
-                     {ok, Socket4} ->
-                         [scoped_ipv6_sockopts:set_membership(Socket4, add_membership, ?GROUP4, I)
-                          || I <- V4],
-                         Socket4;
-                     _ ->
-                         none
+            %% IPv4 when a link is asked over IPv4 from the start.
+            S4 = case lists:any(fun({_I, Own}) -> tuple_size(Own) =:= 4 end, Links) andalso
+                     scoped_ipv6_mdns:listen(inet) of
+                     {ok, Socket4} -> Socket4;
+                     _ -> none
                  end,
             erlang:monitor(process, Owner),
             Now = now_ms(),
-            Indexes = lists:usort(V6 ++ V4),
+            %% No link yet: watched/3 joins them, as it joins links that
+            %% come later.
             State = #{owner => Owner, alias => undefined, type => Type, text => Text,
-                      socket => S, socket4 => S4, v6 => V6, v4 => V4,
-                      interfaces => interfaces(),
-                      caches => maps:from_list([{I, scoped_ipv6_watch_cache:new()} || I <- Indexes]),
+                      socket => S, socket4 => S4, v6 => [], v4 => [], interfaces => [],
+                      %% Index => the link's records.
+                      caches => #{},
                       %% Index => #{Name => Service}: what the owner was told.
-                      shown => maps:from_list([{I, #{}} || I <- Indexes]),
+                      shown => #{},
                       %% {Index, Question} => {Tries, LastMs}: open questions asked.
                       asked => #{},
-                      query_at => Now + ?FIRST_MIN + rand:uniform(?FIRST_SPAN + 1) - 1,
-                      interval => ?FIRST_INTERVAL,
+                      query_at => Now, interval => ?FIRST_INTERVAL,
                       %% The `links' and `mdns_ipv4' options: which links
                       %% to watch, looked at every ?POLL ms (relink/2).
                       linked => Linked, poll_at => Now + ?POLL},
-            tick(arm(inet, arm(inet6, State)));
+            tick(arm(inet, arm(inet6, watched(Links, Now, State))));
         {error, Reason} ->
             {stop, Reason}
     end.
@@ -351,41 +346,45 @@ timeout(Now, #{query_at := QueryAt, poll_at := PollAt, caches := Caches, asked :
 %% plugged in) is joined and asked at once, the questions' intervals
 %% starting over as at the start (RFC 6762 section 5.2); one gone (a
 %% named link deleted, or down) is left, its services `down'.
-relink(Now, #{linked := Linked, socket := S, socket4 := S4, v6 := V6, v4 := V4} = State) ->
+relink(Now, #{linked := Linked} = State) ->
     case links_now(Linked) of
-        keep ->
-            State;
-        Links ->
-            NewV6 = lists:usort([I || {I, {_, _, _, _, _, _, _, _}} <- Links]),
-            NewV4 = case S4 of
-                        none -> [];
-                        _ -> lists:usort([I || {I, {_, _, _, _}} <- Links])
-                    end,
-            Member = fun(Socket, Group, How, Indexes) ->
-                             [scoped_ipv6_sockopts:set_membership(Socket, How, Group, I)
-                              || I <- Indexes]
-                     end,
-            _ = Member(S, ?GROUP, add_membership, NewV6 -- V6),
-            _ = Member(S, ?GROUP, drop_membership, V6 -- NewV6),
-            _ = S4 =/= none andalso Member(S4, ?GROUP4, add_membership, NewV4 -- V4),
-            _ = S4 =/= none andalso Member(S4, ?GROUP4, drop_membership, V4 -- NewV4),
-            Before = lists:usort(V6 ++ V4),
-            After = lists:usort(NewV6 ++ NewV4),
-            Gone = Before -- After,
-            Next = lists:foldl(fun gone/2, State#{v6 := NewV6, v4 := NewV4,
-                                                  interfaces := interfaces()}, Gone),
-            case After -- Before of
-                [] ->
-                    Next;
-                Added ->
-                    #{caches := Caches, shown := Shown} = Next,
-                    Next#{caches := maps:merge(Caches, maps:from_list(
-                                                         [{I, scoped_ipv6_watch_cache:new()}
-                                                          || I <- Added])),
-                          shown := maps:merge(Shown, maps:from_list([{I, #{}} || I <- Added])),
-                          query_at := Now + ?FIRST_MIN + rand:uniform(?FIRST_SPAN + 1) - 1,
-                          interval := ?FIRST_INTERVAL}
-            end
+        keep -> State;
+        Links -> watched(Links, Now, State)
+    end.
+
+%% `Links' (`{Index, Own}', as scoped_ipv6_names:mdns_links/1 gives them)
+%% are the links watched from now: those new joined, with a cache each,
+%% and asked at once; those gone left.
+watched(Links, Now, #{socket := S, socket4 := S4, v6 := V6, v4 := V4} = State) ->
+    NewV6 = lists:usort([I || {I, {_, _, _, _, _, _, _, _}} <- Links]),
+    NewV4 = case S4 of
+                none -> [];
+                _ -> lists:usort([I || {I, {_, _, _, _}} <- Links])
+            end,
+    Member = fun(Socket, Group, How, Indexes) ->
+                     [scoped_ipv6_sockopts:set_membership(Socket, How, Group, I)
+                      || I <- Indexes]
+             end,
+    _ = Member(S, ?GROUP, add_membership, NewV6 -- V6),
+    _ = Member(S, ?GROUP, drop_membership, V6 -- NewV6),
+    _ = S4 =/= none andalso Member(S4, ?GROUP4, add_membership, NewV4 -- V4),
+    _ = S4 =/= none andalso Member(S4, ?GROUP4, drop_membership, V4 -- NewV4),
+    Before = lists:usort(V6 ++ V4),
+    After = lists:usort(NewV6 ++ NewV4),
+    Gone = Before -- After,
+    Next = lists:foldl(fun gone/2, State#{v6 := NewV6, v4 := NewV4,
+                                          interfaces := interfaces()}, Gone),
+    case After -- Before of
+        [] ->
+            Next;
+        Added ->
+            #{caches := Caches, shown := Shown} = Next,
+            Next#{caches := maps:merge(Caches, maps:from_list(
+                                                 [{I, scoped_ipv6_watch_cache:new()}
+                                                  || I <- Added])),
+                  shown := maps:merge(Shown, maps:from_list([{I, #{}} || I <- Added])),
+                  query_at := Now + ?FIRST_MIN + rand:uniform(?FIRST_SPAN + 1) - 1,
+                  interval := ?FIRST_INTERVAL}
     end.
 
 %% Link `Index' is no longer watched: what the owner was told of it goes
