@@ -36,11 +36,13 @@ defmodule ScopedIPv6.TestbedWatchTest do
 
   defp watches, do: Supervisor.which_children(:scoped_ipv6_watch_sup)
 
-  describe "python-zeroconf" do
-    defp register(ns, type, name, host, port, txt) do
-      Peer.start_dnssd(ns, ["register", "#{peer_if_index(ns)}", type, name, host, port | txt])
-    end
+  # python-zeroconf registering an instance in namespace `ns`
+  # (test/peers/dnssd.py's register role).
+  defp register(ns, type, name, host, port, txt) do
+    Peer.start_dnssd(ns, ["register", "#{peer_if_index(ns)}", type, name, host, port | txt])
+  end
 
+  describe "python-zeroconf" do
     # The same instance registered in sip6-a and sip6-b: one service a
     # link, each told apart by its scope and followed on its own.
     test "registered on both links: up on each, changed with its TXT, down after its goodbye" do
@@ -201,14 +203,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       Links.add_peer("linkL", "sip6-l")
       l = index("linkL")
 
-      Peer.start_dnssd("sip6-l", [
-        "register",
-        "#{peer_if_index("sip6-l")}",
-        "_late._tcp.local.",
-        "Late One",
-        "late.local.",
-        "7170"
-      ])
+      register("sip6-l", "_late._tcp.local.", "Late One", "late.local.", "7170", [])
 
       assert {:up, %{name: "Late One", port: 7170, link: ^l, addresses: [{@ll2, ^l}]}} =
                event(watch, 5_000)
@@ -232,14 +227,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       Links.add_peer("linkM", "sip6-m")
       m = index("linkM")
 
-      Peer.start_dnssd("sip6-m", [
-        "register",
-        "#{peer_if_index("sip6-m")}",
-        "_late._tcp.local.",
-        "Back Again",
-        "back.local.",
-        "7171"
-      ])
+      register("sip6-m", "_late._tcp.local.", "Back Again", "back.local.", "7171", [])
 
       assert m != before
       assert {:up, %{name: "Back Again", link: ^m}} = event(watch, 5_000)
