@@ -342,9 +342,11 @@ terminate(_Reason, #{socket := S} = State) ->
 %% addresses changed announced again.
 poll(#{socket := S, links := Wanted, state := Links, interfaces := Before} = State) ->
     Usable = usable(Wanted),
-    Changed = [I || {I, announced} <- maps:to_list(Links),
-                    lists:sort(link_addresses(Before, I)) =/= lists:sort(link_addresses(Usable, I))],
     Here = [I || #{index := I} <- Usable],
+    %% Announced again: the links still here whose addresses changed (one
+    %% gone has none left, and is dropped below, not announced).
+    Changed = [I || {I, announced} <- maps:to_list(Links), lists:member(I, Here),
+                    lists:sort(link_addresses(Before, I)) =/= lists:sort(link_addresses(Usable, I))],
     Gone = [I || I <- maps:keys(Links), not lists:member(I, Here)],
     New = [I || I <- Here, not maps:is_key(I, Links)],
     [scoped_ipv6_sockopts:set_membership(S, drop_membership, ?GROUP, I) || I <- Gone],
