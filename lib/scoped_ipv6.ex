@@ -228,10 +228,11 @@ defmodule ScopedIPv6 do
   @doc """
   Advertises a DNS-SD service while the responder runs, as if it were in
   its settings' `services`: `%{type: "_http._tcp", port: 80, name: "Web",
-  txt: ["path=/"]}` (`name` defaults to the host's label). Each link
-  probes for the instance name (renamed `"Web #2"` there if another host
-  has it), then announces it; a service already advertised with that type
-  and name gets the new port and TXT, announced at once. See
+  txt: ["path=/"], subtypes: ["_printer"]}` (`name` defaults to the host's
+  label). Each link probes for the instance name (renamed `"Web #2"` there
+  if another host has it), then announces it; a service already
+  advertised with that type and name gets the new port, TXT and subtypes,
+  announced at once. See
   `:scoped_ipv6.mdns_advertise/1`. `{:error, :einval}` for a bad service,
   `{:error, :not_running}` without a responder.
 
@@ -239,7 +240,7 @@ defmodule ScopedIPv6 do
       {:error, :not_running}
   """
   @spec mdns_advertise(map()) :: :ok | {:error, :einval | :not_running}
-  def mdns_advertise(service), do: :scoped_ipv6.mdns_advertise(service)
+  def mdns_advertise(service), do: call(:mdns_advertise, [service])
 
   @doc """
   Stops advertising the service of this type and instance name
@@ -252,7 +253,7 @@ defmodule ScopedIPv6 do
       {:error, :not_running}
   """
   @spec mdns_withdraw(map()) :: :ok | {:error, :einval | :not_found | :not_running}
-  def mdns_withdraw(service), do: :scoped_ipv6.mdns_withdraw(service)
+  def mdns_withdraw(service), do: call(:mdns_withdraw, [service])
 
   @doc """
   The services of a DNS-SD type (RFC 6763) on each link, found by multicast
