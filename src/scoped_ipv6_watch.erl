@@ -17,8 +17,9 @@
 %%   leave out (scoped_ipv6_browse_answers:missing/2) is asked of that
 %%   link, each question at most every second and three times.
 %% - After every message (at most ?BATCH datagrams are read at a time), what
-%%   is due is done, and each link's services (scoped_ipv6_browse:link_services/3)
-%%   compared with those last told: `up', `changed', `down'.
+%%   is due is done, and the services (scoped_ipv6_browse:link_services/3)
+%%   of each link whose records changed (came, or expired) compared with
+%%   those last told: `up', `changed', `down'.
 %%
 %% The owner's side (start/2, stop/1) runs in the owner: the events go to
 %% an alias of its monitor on the watch (erlang:monitor/3 `{alias,
@@ -157,6 +158,8 @@ init({Owner, Type, Links, Text, Linked}) ->
                       caches => #{},
                       %% Index => #{Name => Service}: what the owner was told.
                       shown => #{},
+                      %% Index => true: links whose records changed since.
+                      changed => #{},
                       %% {Index, Question} => {Tries, LastMs}: open questions asked.
                       asked => #{},
                       query_at => Now, interval => ?FIRST_INTERVAL,
@@ -224,7 +227,7 @@ take(Family, #{port := ?PORT} = From, {Index, To}, Packet,
         {ok, Flagged} ->
             Relevant = [F || {R, _} = F <- Flagged, scoped_ipv6_browse_answers:relevant(Type, R)],
             Cache = scoped_ipv6_watch_cache:add(Relevant, now_ms(), maps:get(Index, Caches)),
-            State#{caches := Caches#{Index := Cache}};
+            changed(Index, State#{caches := Caches#{Index := Cache}});
         _ ->
             State
     end;
@@ -237,22 +240,36 @@ take(_Family, _From, _Arrival, _Packet, State) ->
 %% questions, then what the owner is told. Returns the time to the next.
 tick(#{poll_at := PollAt} = Before) ->
     Now = now_ms(),
-    #{caches := Caches0, query_at := QueryAt, interval := Interval} = State0 =
-        case Now >= PollAt of
-            true -> relink(Now, Before#{poll_at := Now + ?POLL});
-            false -> Before
-        end,
-    Caches = maps:map(fun(_I, C) -> scoped_ipv6_watch_cache:expire(Now, C) end, Caches0),
+    State0 = case Now >= PollAt of
+                 true -> relink(Now, Before#{poll_at := Now + ?POLL});
+                 false -> Before
+             end,
+    #{caches := Caches, query_at := QueryAt, interval := Interval} = Expired =
+        expire(Now, State0),
     Browse = Now >= QueryAt,
     State1 = case Browse of
-                 true -> State0#{caches := Caches, query_at := Now + Interval,
-                                 interval := min(2 * Interval, ?MAX_INTERVAL),
-                                 interfaces := interfaces()};
-                 false -> State0#{caches := Caches}
+                 true -> Expired#{query_at := Now + Interval,
+                                  interval := min(2 * Interval, ?MAX_INTERVAL),
+                                  interfaces := interfaces()};
+                 false -> Expired
              end,
     State2 = maps:fold(fun(I, _C, St) -> ask(I, Browse, Now, St) end, State1, Caches),
     State3 = tell(State2),
     {ok, State3, timeout(Now, State3)}.
+
+%% Without the records gone by `Now'; a link that lost some has changed.
+expire(Now, #{caches := Caches} = State) ->
+    maps:fold(fun(I, C, St) ->
+                      Kept = scoped_ipv6_watch_cache:expire(Now, C),
+                      Next = St#{caches := (maps:get(caches, St))#{I := Kept}},
+                      case scoped_ipv6_watch_cache:count(Kept) =:= scoped_ipv6_watch_cache:count(C) of
+                          true -> Next;
+                          false -> changed(I, Next)
+                      end
+              end, State, Caches).
+
+changed(Index, #{changed := Changed} = State) ->
+    State#{changed := Changed#{Index => true}}.
 
 %% Link `Index''s questions now: the PTR (with known answers) when
 %% `Browse', the records due for refresh, and what is still missing.
@@ -304,22 +321,22 @@ multicast(Index, Packet, #{socket := S, socket4 := S4, v6 := V6, v4 := V4}) ->
         end,
     ok.
 
-%% Each link's services now against those the owner was told (once the
-%% owner's alias is here).
+%% The services of each link whose records changed, against those the
+%% owner was told (once the owner's alias is here).
 tell(#{alias := undefined} = State) ->
     State;
-tell(#{type := Type, caches := Caches, shown := Shown} = State) ->
+tell(#{type := Type, caches := Caches, shown := Shown, changed := Changed} = State) ->
     Now = now_ms(),
-    New = maps:map(fun(I, Cache) ->
-                           Records = scoped_ipv6_watch_cache:records(Now, Cache),
+    New = maps:map(fun(I, true) ->
+                           Records = scoped_ipv6_watch_cache:records(Now, maps:get(I, Caches)),
                            maps:from_list([{Name, S} || #{name := Name} = S
                                                             <- scoped_ipv6_browse:link_services(
                                                                  Type, I, Records)])
-                   end, Caches),
+                   end, maps:with(maps:keys(Caches), Changed)),
     [tell_owner(State, Event, Service)
      || I <- lists:sort(maps:keys(New)),
         {Event, Service} <- scoped_ipv6_watch_cache:diff(maps:get(I, Shown), maps:get(I, New))],
-    State#{shown := New}.
+    State#{shown := maps:merge(Shown, New), changed := #{}}.
 
 %% One event to the owner (once its alias is here).
 tell_owner(#{alias := undefined}, _Event, _Service) ->
@@ -389,9 +406,10 @@ watched(Links, Now, #{socket := S, socket4 := S4, v6 := V6, v4 := V4} = State) -
 
 %% Link `Index' is no longer watched: what the owner was told of it goes
 %% down.
-gone(Index, #{caches := Caches, shown := Shown, asked := Asked} = State) ->
+gone(Index, #{caches := Caches, shown := Shown, changed := Changed, asked := Asked} = State) ->
     _ = [tell_owner(State, down, Service) || Service <- maps:values(maps:get(Index, Shown, #{}))],
     State#{caches := maps:remove(Index, Caches), shown := maps:remove(Index, Shown),
+           changed := maps:remove(Index, Changed),
            asked := maps:filter(fun({I, _}, _) -> I =/= Index end, Asked)}.
 
 %% The links the options choose now. Named links one by one, so that one
