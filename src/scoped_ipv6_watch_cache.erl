@@ -1,7 +1,7 @@
 %% @private
 %% One link's multicast DNS cache for a continuous browse (RFC 6762
 %% section 10), without sockets or clocks (the time is an argument, in
-%% ms): records keyed by lower-case name, type and data, each with when it
+%% ms; the one thing drawn at random is section 5.2's 2 %): records keyed by lower-case name, type and data, each with when it
 %% came and its TTL.
 %%
 %% - A goodbye (TTL 0) leaves its record one more second (section 10.1).
@@ -10,7 +10,9 @@
 %%   (section 10.2: the rest of the same answer).
 %% - A record the services need (PTR, SRV and TXT, and the addresses of
 %%   SRV targets) is due to be asked again at 80, 85, 90 and 95 % of its
-%%   TTL (section 5.2), and goes at 100 %.
+%%   TTL, each point with a random 0 to 2 % of the TTL added (section
+%%   5.2: hosts that heard the same answer do not all ask at once), and
+%%   goes at 100 %.
 %% - Known answers (section 7.1): the PTRs held with more than half their
 %%   TTL left.
 %%
@@ -30,8 +32,10 @@
 -define(MAX_KNOWN, 64).
 %% Section 10.1 and 10.2: what is left to a goodbye or a flushed record.
 -define(GRACE, 1000).
-%% Section 5.2: percentages of the TTL at which a record is asked again.
+%% Section 5.2: percentages of the TTL at which a record is asked again,
+%% and the random variation added to each, in hundredths of the TTL.
 -define(REFRESH, [80, 85, 90, 95]).
+-define(VARIATION, 2).
 
 -record(entry, {name :: string(), type :: atom() | integer(), data :: term(),
                 ttl :: non_neg_integer(), received :: integer(),
@@ -39,6 +43,8 @@
                 expires :: integer(),
                 %% refresh queries sent for it since it came (0..4)
                 asked :: 0..4,
+                %% ms at which each is due (?REFRESH, varied)
+                points :: [integer()],
                 %% in its last second (a goodbye, or flushed)
                 leaving = false :: boolean(),
                 %% when its key first came: a record received again keeps
@@ -87,7 +93,7 @@ add_one({{Name, Type, Data, TTL}, Flush}, Now, {Bytes, Cache})
                   false -> Cache
               end,
     Entry = #entry{name = Name, type = Type, data = Data, ttl = TTL, received = Now,
-                   expires = Now + TTL * 1000, asked = 0},
+                   expires = Now + TTL * 1000, asked = 0, points = points(Now, TTL)},
     Weight = weight(Entry),
     case maps:find(Key, Flushed) of
         {ok, #entry{order = Order} = Old} ->
@@ -175,11 +181,14 @@ due(Now, {Bytes, Cache}) ->
     {Questions, {Bytes, Due}}.
 
 %% How many of the refresh points have passed at `Now'.
-passed(#entry{received = R, ttl = TTL}, Now) ->
-    length([P || P <- ?REFRESH, Now >= point(R, TTL, P)]).
+passed(#entry{points = Points}, Now) ->
+    length([P || P <- Points, Now >= P]).
 
-point(Received, TTL, Percent) ->
-    Received + TTL * 10 * Percent.
+%% When a record received at `Now' with `TTL' is due to be asked again:
+%% at each percentage of the TTL, plus up to ?VARIATION % more.
+points(Now, TTL) ->
+    Span = TTL * 10 * ?VARIATION,
+    [Now + TTL * 10 * Percent + rand:uniform(Span + 1) - 1 || Percent <- ?REFRESH].
 
 %% PTR, SRV and TXT (all of them about the type: relevant/2 kept no
 %% other), and the addresses of the hosts an SRV names.
@@ -197,9 +206,8 @@ needed(Cache) ->
 next({_Bytes, Cache}) ->
     Needed = needed(Cache),
     Times = lists:append(
-              [[X | [point(R, TTL, lists:nth(A + 1, ?REFRESH))
-                     || A < length(?REFRESH), Needed(K, E)]]
-               || {K, #entry{expires = X, received = R, ttl = TTL, asked = A} = E}
+              [[X | [lists:nth(A + 1, Points) || A < length(?REFRESH), Needed(K, E)]]
+               || {K, #entry{expires = X, points = Points, asked = A} = E}
                       <- maps:to_list(Cache)]),
     lists:min([infinity | Times]).
 
