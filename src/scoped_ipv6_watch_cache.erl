@@ -134,22 +134,21 @@ expire(Now, {Bytes, Cache}) ->
 
 %% @doc The records held at `Now', as scoped_ipv6_browse_answers reads
 %% them (`{Owner, Type, Data, TTL}', the TTL what is left, at least 1 s),
-%% in the order their keys first came, those in their last second after
-%% the others (a new SRV
-%% or TXT that flushed the old one is the one services/2 takes).
+%% in place/1's order.
 -spec records(integer(), cache()) -> [{string(), atom() | integer(), term(), pos_integer()}].
 records(Now, {_Bytes, Cache}) ->
-    Live = lists:sort([{L, place(E), E} || #entry{expires = X, leaving = L} = E
-                                               <- maps:values(Cache), X > Now]),
+    Live = lists:sort([{place(E), E} || #entry{expires = X} = E <- maps:values(Cache), X > Now]),
     [{N, T, D, max(1, (X - Now) div 1000)}
-     || {_, _, #entry{name = N, type = T, data = D, expires = X}} <- Live].
+     || {_, #entry{name = N, type = T, data = D, expires = X}} <- Live].
 
 %% An instance's SRV and TXT: the newest first (services/2 takes the
 %% first), so that a new one that came within a second of the old one,
-%% which section 10.2 keeps, is seen at once. The others in the order
-%% their keys first came.
+%% which section 10.2 keeps, is seen at once; the newest even in its last
+%% second, so that a goodbye for it does not bring the older one back
+%% (no more current than when the new one came). The others in the order
+%% their keys first came, those in their last second after the rest.
 place(#entry{type = T, received = R, order = O}) when T =:= srv; T =:= txt -> {-R, O};
-place(#entry{order = O}) -> O.
+place(#entry{leaving = L, order = O}) -> {L, O}.
 
 %% @doc The known answers for a PTR question to `Owner' (lower case):
 %% the PTRs from it held with more than half their TTL left, with what

@@ -68,6 +68,10 @@ cache_flush_replaces_older_records_test() ->
     C5 = scoped_ipv6_watch_cache:add([txt(["a=2"], 120, true)], 800, C0),
     ?assertMatch([#{txt := [<<"a=2">>]}], services(C5, 800)),
     ?assertEqual(5, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(60000, C5))),
+    %% A goodbye for that new TXT (the service withdrawn) does not bring
+    %% back the old one for the goodbye's last second.
+    C6 = scoped_ipv6_watch_cache:add([txt(["a=2"], 0, true)], 900, C5),
+    ?assertMatch([#{txt := [<<"a=2">>]}], services(C6, 1000)),
     %% Without the bit, records add up.
     C4 = scoped_ipv6_watch_cache:add([aaaa(Other, 120, false)], 5000, C0),
     ?assertMatch([#{addresses := [_, _]}],
