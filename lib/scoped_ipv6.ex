@@ -294,7 +294,8 @@ defmodule ScopedIPv6 do
   `{:scoped_ipv6_watch, ref, {:down, service}}` when it says goodbye or its
   records run out. `service` has `browse/2`'s shape (`:name`, `:type`,
   `:host` as strings, `:port`, `:txt`, `:addresses`, `:link`): an instance
-  on two links is two services.
+  on two links is two services. This host's own services (`mdns_advertise/1`)
+  are seen too.
 
   The watch keeps asking (after 20 to 120 ms, then 1 s, 2 s, 4 s... apart,
   up to an hour, with the answers it holds as known answers) and asks a

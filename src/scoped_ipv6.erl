@@ -377,8 +377,9 @@ watch(Type) ->
 %% the link it arrived on, for that link. The links are looked at again
 %% every second: a link that appears (all of them by default, or one named
 %% in `links', made again) is joined and asked at once; the services of a
-%% link that goes away go `down'. At most 64 services and 512 records a
-%% link.
+%% link that goes away go `down'. This host's own services (its
+%% responder's, mdns_advertise/1) are seen too, on each link they are
+%% advertised on. At most 64 services and 512 records a link.
 %%
 %% `Type' as for browse/2, subtypes too; `"_services._dns-sd._udp"' is
 %% `{error, einval}' (browse/2 lists the types). Options: `{links,

@@ -23,7 +23,8 @@
 %% responder, scoped_ipv6_mdns_responder, and continuous browsing,
 %% scoped_ipv6_watch): the socket (listen/1), and whether a packet's
 %% sender may be believed (from_link/4; the link it arrived on is
-%% scoped_ipv6_cmsg:received_on/1's).
+%% scoped_ipv6_cmsg:received_on/1's; what they send is
+%% scoped_ipv6_mdns_multicast's).
 -module(scoped_ipv6_mdns).
 
 -include("scoped_ipv6_mdns.hrl").

@@ -13,3 +13,6 @@
 %% timers and other messages get their turn, so that a neighbour flooding
 %% the link cannot starve them.
 -define(BATCH, 64).
+%% A multicast message this host sent on a link, given to its other
+%% processes on port 5353 (scoped_ipv6_mdns_multicast:send/4).
+-define(LOOPED(Family, Index, Packet), {scoped_ipv6_mdns_looped, Family, Index, Packet}).

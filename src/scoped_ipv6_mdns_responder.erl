@@ -220,6 +220,7 @@ init({Name, Links, Services}) ->
                       %% The links served, as scoped_ipv6_addr:interfaces/0
                       %% gives them (their addresses, with prefixes).
                       interfaces => []},
+            ok = scoped_ipv6_mdns_multicast:join(responder),
             self() ! poll,
             {ok, arm(inet, arm(inet6, State))};
         {error, Reason} ->
@@ -279,6 +280,13 @@ handle_info({rearm, Family}, State) ->
     case maps:get(pending_key(Family), State) of
         undefined -> {noreply, arm(Family, State)};
         _Waiting -> {noreply, State}
+    end;
+handle_info(?LOOPED(Family, Index, Packet), #{joined4 := Joined4} = State) ->
+    %% A question of this host's own watches (scoped_ipv6_mdns_multicast),
+    %% answered as one from the link, to the group.
+    case Family =:= inet6 orelse lists:member(Index, Joined4) of
+        true -> {noreply, handle_message(group(Family, Index), Index, Packet, State)};
+        false -> {noreply, State}
     end;
 handle_info(poll, State) ->
     erlang:send_after(?POLL, self(), poll),
@@ -435,14 +443,16 @@ send_multicast(Index, Packet, #{joined4 := Joined4} = State) ->
     _ = lists:member(Index, Joined4) andalso send_multicast(inet, Index, Packet, State),
     ok.
 
-send_multicast(inet6, Index, Packet, #{socket := S}) ->
-    socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
-                               scope_id => Index, flowinfo => 0});
-send_multicast(inet, Index, Packet, #{socket4 := S4}) ->
-    %% IP_PKTINFO's interface chooses the link.
-    {ok, Ctrl} = scoped_ipv6_cmsg:encode([{pktinfo, {{0, 0, 0, 0}, Index}}], inet),
-    socket:sendmsg(S4, #{addr => #{family => inet, addr => ?GROUP4, port => ?PORT},
-                         iov => [Packet], ctrl => Ctrl}).
+%% Sent on the link, and given to this host's watches.
+send_multicast(Family, Index, Packet, State) ->
+    scoped_ipv6_mdns_multicast:send(socket_of(Family, State), Family, Index, Packet).
+
+%% Where a question of this host's watches (scoped_ipv6_mdns_multicast) is
+%% taken to come from.
+group(inet6, Index) ->
+    #{family => inet6, addr => ?GROUP, port => ?PORT, scope_id => Index, flowinfo => 0};
+group(inet, _Index) ->
+    #{family => inet, addr => ?GROUP4, port => ?PORT}.
 
 socket_of(inet6, #{socket := S}) -> S;
 socket_of(inet, #{socket4 := S4}) -> S4.
@@ -471,13 +481,20 @@ arm(Family, State) ->
             Next
     end.
 
-handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
-       #{state := Links} = State) ->
+%% A datagram from the link it arrived on (section 11).
+handle(From, {Index, To}, Packet, State) ->
+    case scoped_ipv6_mdns:from_link(From, Index, To, maps:get(interfaces, State)) of
+        true -> handle_message(From, Index, Packet, State);
+        false -> State
+    end;
+handle(_From, _Arrival, _Packet, State) ->
+    State.
+
+handle_message(#{family := Family, port := Port} = From, Index, Packet,
+               #{state := Links} = State) ->
     LinkState = maps:get(Index, Links, gone),
     Link = on_link(State, Index),
-    case LinkState =/= gone andalso
-        scoped_ipv6_mdns:from_link(From, Index, To, maps:get(interfaces, State)) andalso
-        scoped_ipv6_dns:read_message(Packet) of
+    case LinkState =/= gone andalso scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false} = Msg} when LinkState =/= probing ->
             question(Msg, Index, Link, {Family, From, Port}, State);
         {ok, #{reply := true, records := Records}} when LinkState =:= probing ->
@@ -510,9 +527,7 @@ handle(#{family := Family, port := Port} = From, {Index, To}, Packet,
             end;
         _ ->
             State
-    end;
-handle(_From, _Arrival, _Packet, State) ->
-    State.
+    end.
 
 question(#{id := Id, questions := Questions, known := Known, authority := Authority}, Index,
          Link, {Family, From, Port}, State) ->

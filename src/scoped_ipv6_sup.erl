@@ -21,8 +21,12 @@ init([]) ->
                     none ->
                         []
                 end,
+    %% What the responder and the watches multicast, each given the
+    %% other's (a pg scope): before both, which join it.
+    Multicast = #{id => scoped_ipv6_mdns_multicast,
+                  start => {scoped_ipv6_mdns_multicast, start_link, []}},
     %% Continuous browses (scoped_ipv6:watch/2), one child each.
     Watches = #{id => scoped_ipv6_watch_sup, start => {scoped_ipv6_watch_sup, start_link, []},
                 type => supervisor},
     {ok, {#{strategy => one_for_one, intensity => 5, period => 10},
-          [Cache, Watches | Responder]}}.
+          [Cache, Multicast, Watches | Responder]}}.

@@ -9,6 +9,9 @@
 %%   `mdns_ipv4'); a response counts from port 5353, from the link it
 %%   arrived on (scoped_ipv6_mdns:from_link/4, RFC 6762 section 11), and
 %%   only for that link.
+%% - This host's own responder hears the questions, and its answers come
+%%   back, through scoped_ipv6_mdns_multicast: a watch sees this host's services
+%%   too, as avahi's and python-zeroconf's browsers do.
 %% - The PTR question after 20-120 ms, then 1 s, 2 s, 4 s... apart, up to
 %%   an hour, from port 5353 (multicast answers), with the PTRs held as
 %%   known answers (section 7.1).
@@ -149,6 +152,7 @@ init({Owner, Type, Links, Text, Linked}) ->
                      _ -> none
                  end,
             erlang:monitor(process, Owner),
+            ok = scoped_ipv6_mdns_multicast:join(watch),
             Now = now_ms(),
             %% No link yet: watched/3 joins them, as it joins links that
             %% come later.
@@ -193,6 +197,9 @@ handle_info({'$socket', S, select, _}, #{socket4 := S} = State) ->
     next(tick(arm(inet, State)));
 handle_info({rearm, Family}, State) ->
     next(tick(arm(Family, State)));
+handle_info(?LOOPED(Family, Index, Packet), State) ->
+    %% This host's responder's answer (scoped_ipv6_mdns_multicast).
+    next(tick(received(Family, Index, Packet, State)));
 handle_info(_Timeout, State) ->
     next(tick(State)).
 
@@ -217,12 +224,21 @@ arm(Family, State) ->
             Next
     end.
 
-%% A response from port 5353 (RFC 6762 section 6), from a watched link,
-%% from that link: its records about the type go into the link's cache.
+%% A response from port 5353 (RFC 6762 section 6), from the link it
+%% arrived on (section 11).
 take(Family, #{port := ?PORT} = From, {Index, To}, Packet,
-     #{type := Type, caches := Caches, interfaces := Interfaces} = State) ->
+     #{interfaces := Interfaces} = State) ->
+    case scoped_ipv6_mdns:from_link(From, Index, To, Interfaces) of
+        true -> received(Family, Index, Packet, State);
+        false -> State
+    end;
+take(_Family, _From, _Arrival, _Packet, State) ->
+    State.
+
+%% A response on a watched link: its records about the type go into the
+%% link's cache.
+received(Family, Index, Packet, #{type := Type, caches := Caches} = State) ->
     case lists:member(Index, maps:get(family_key(Family), State)) andalso
-        scoped_ipv6_mdns:from_link(From, Index, To, Interfaces) andalso
         scoped_ipv6_dns:parse_flagged(Packet, any) of
         {ok, Flagged} ->
             Relevant = [F || {R, _} = F <- Flagged, scoped_ipv6_browse_answers:relevant(Type, R)],
@@ -230,9 +246,7 @@ take(Family, #{port := ?PORT} = From, {Index, To}, Packet,
             changed(Index, State#{caches := Caches#{Index := Cache}});
         _ ->
             State
-    end;
-take(_Family, _From, _Arrival, _Packet, State) ->
-    State.
+    end.
 
 %% --- timers, questions, events ----------------------------------------------------------
 
@@ -308,17 +322,11 @@ send(Index, Questions, Known, State) ->
     multicast(Index, Packet, State),
     send(Index, Rest, [], State).
 
+%% To the link, and to this host's responder (scoped_ipv6_mdns_multicast:send/4).
 multicast(Index, Packet, #{socket := S, socket4 := S4, v6 := V6, v4 := V4}) ->
-    _ = lists:member(Index, V6) andalso
-        socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
-                                   scope_id => Index, flowinfo => 0}),
+    _ = lists:member(Index, V6) andalso scoped_ipv6_mdns_multicast:send(S, inet6, Index, Packet),
     _ = lists:member(Index, V4) andalso S4 =/= none andalso
-        begin
-            %% IP_PKTINFO's interface chooses the link.
-            {ok, Ctrl} = scoped_ipv6_cmsg:encode([{pktinfo, {{0, 0, 0, 0}, Index}}], inet),
-            socket:sendmsg(S4, #{addr => #{family => inet, addr => ?GROUP4, port => ?PORT},
-                                 iov => [Packet], ctrl => Ctrl})
-        end,
+        scoped_ipv6_mdns_multicast:send(S4, inet, Index, Packet),
     ok.
 
 %% The services of each link whose records changed, against those the

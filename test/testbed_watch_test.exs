@@ -106,6 +106,21 @@ defmodule ScopedIPv6.TestbedWatchTest do
       end)
     end
 
+    # Until the responder has announced on `link` (its link states).
+    defp announced(link, ms) do
+      case :gen_server.call(:scoped_ipv6_mdns_responder, :links) do
+        %{^link => :announced} ->
+          :ok
+
+        _states when ms > 0 ->
+          Process.sleep(50)
+          announced(link, ms - 50)
+
+        states ->
+          flunk("not announced on #{link}: #{inspect(states)}")
+      end
+    end
+
     defp restart do
       :ok = Application.stop(:scoped_ipv6)
       :ok = Application.start(:scoped_ipv6)
@@ -128,6 +143,48 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert {:up, %{name: "Beside", port: 7162, txt: [], link: ^link}} = event(watch, 5_000)
       assert Process.whereis(:scoped_ipv6_mdns_responder)
       :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # This host's own services, as avahi's and python-zeroconf's browsers
+    # list theirs: a watch running when the service is advertised sees the
+    # announcement, one started later asks and is answered, both see the
+    # change and the goodbye. (Our sockets do not loop multicast back;
+    # scoped_ipv6_mdns_multicast gives each the other's messages.)
+    test "sees this host's own services come, change and go" do
+      link = index("linkA")
+      {:ok, early} = ScopedIPv6.watch("_own._tcp", links: ["linkA"])
+      own = %{type: "_own._tcp", name: "Own", port: 7163, txt: ["v=1"]}
+      assert ScopedIPv6.mdns_advertise(own) == :ok
+
+      expected = %{
+        name: "Own",
+        type: "_own._tcp",
+        host: "device.local",
+        port: 7163,
+        txt: ["v=1"],
+        # linkA's addresses: its link-local one, scoped, and its ULA.
+        addresses: [{{0xFE80, 0, 0, 0, 0, 0, 0, 1}, link}, {0xFD00, 0xA, 0, 0, 0, 0, 0, 1}],
+        link: link
+      }
+
+      assert event(early, 5_000) == {:up, expected}
+
+      # Announced: what the late watch sees answers its question.
+      announced(link, 5_000)
+      {:ok, late} = ScopedIPv6.watch("_own._tcp", links: ["linkA"])
+      assert event(late, 5_000) == {:up, expected}
+
+      assert ScopedIPv6.mdns_advertise(%{own | txt: ["v=2"]}) == :ok
+      changed = %{expected | txt: ["v=2"]}
+      assert event(early, 5_000) == {:changed, changed}
+      assert event(late, 5_000) == {:changed, changed}
+
+      assert ScopedIPv6.mdns_withdraw(%{type: "_own._tcp", name: "Own"}) == :ok
+      assert event(early, 5_000) == {:down, changed}
+      assert event(late, 5_000) == {:down, changed}
+      assert event(early, 1_500) == :timeout
+      :ok = ScopedIPv6.unwatch(early)
+      :ok = ScopedIPv6.unwatch(late)
     end
   end
 
