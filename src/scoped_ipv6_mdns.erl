@@ -131,13 +131,19 @@ in_order(Links, Asked) ->
 %% link's own IPv4 address and sends from it (IP_MULTICAST_IF); unlike
 %% IPv6 link-local addresses, two links with the same IPv4 address are not
 %% told apart.
+%%
+%% The question is looped back (IP(V6)_MULTICAST_LOOP, the OS default):
+%% this host's own responders on port 5353 (ours, avahi) hear it as from
+%% the link and answer by unicast, from our own address with the link's
+%% scope, so that this host's names and services are found as a
+%% neighbour's are.
 open(_Index, {_, _, _, _} = Own) ->
     open(inet, [{{ip, multicast_if}, Own}, {{ip, multicast_ttl}, 255},
-                {{ip, multicast_loop}, false}],
+                {{ip, multicast_loop}, true}],
          #{family => inet, addr => Own, port => 0});
 open(Index, Own) ->
     open(inet6, [{{ipv6, v6only}, true}, {{ipv6, multicast_if}, Index},
-                 {{ipv6, multicast_hops}, 255}, {{ipv6, multicast_loop}, false}],
+                 {{ipv6, multicast_hops}, 255}, {{ipv6, multicast_loop}, true}],
          scoped_ipv6_addr:to_sockaddr(Own, 0, Index)).
 
 open(Family, Setup, Bind) ->

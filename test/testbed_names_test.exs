@@ -422,7 +422,6 @@ defmodule ScopedIPv6.TestbedNamesTest do
       # Only its own name.
       assert peer_lookup(avahi["sip6-a"], "other.local") == nil
       # A second BEAM host on linkA finds it with this library alone.
-      # (A host does not hear its own answers: multicast loop is off.)
       ebin = Application.app_dir(:scoped_ipv6, "ebin")
 
       code =
@@ -432,6 +431,40 @@ defmodule ScopedIPv6.TestbedNamesTest do
       {out, 0} = System.cmd("ip", ~w(netns exec sip6-a erl -noshell -pa #{ebin} -eval) ++ [code])
       {:ok, eth0} = peer_if_index("sip6-a")
       assert out == "{ok,[{{65152,0,0,0,0,0,0,1},#{eth0}},{64768,10,0,0,0,0,0,1}]}\n"
+    end
+
+    # The one-shot querier's question loops back to this host's port 5353
+    # (multicast loop on), so this host's own name and services are found
+    # as a neighbour's: on each link, scoped with it.
+    test "this host's own name and services are found, on each link" do
+      start_responder(%{
+        name: "device",
+        links: ["linkA", "linkB"],
+        services: [%{type: "_own._tcp", name: "Own", port: 7164}]
+      })
+
+      wait_announced(2)
+      {a, b} = {index("linkA"), index("linkB")}
+      ll1 = {0xFE80, 0, 0, 0, 0, 0, 0, 1}
+      {ula_a, ula_b} = {{0xFD00, 0xA, 0, 0, 0, 0, 0, 1}, {0xFD00, 0xB, 0, 0, 0, 0, 0, 1}}
+
+      assert ScopedIPv6.getaddrs("device.local", cache: false) ==
+               {:ok, [{ll1, a}, ula_a, {ll1, b}, ula_b]}
+
+      own = fn link, addresses ->
+        %{
+          name: "Own",
+          type: "_own._tcp",
+          host: "device.local",
+          port: 7164,
+          txt: [],
+          addresses: addresses,
+          link: link
+        }
+      end
+
+      assert ScopedIPv6.browse("_own._tcp") ==
+               {:ok, [own.(a, [{ll1, a}, ula_a]), own.(b, [{ll1, b}, ula_b])]}
     end
 
     # RFC 6762 section 9: avahi in sip6-a holds taken.local, so there we
