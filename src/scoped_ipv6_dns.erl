@@ -131,7 +131,9 @@ answer_message(Id, Questions, Records, Additional) ->
                              {anlist, Records}, {arlist, Additional}]),
     iolist_to_binary(inet_dns:encode(Msg)).
 
-%% @doc A message as plain terms: whether it is a reply, its id, its
+%% @doc A message as plain terms: whether it is a reply, whether it is
+%% truncated (the TC bit: a query's known answers go on in the next
+%% messages, RFC 6762 section 7.2), its id, its
 %% questions (`{Name, Type, Class, Unicast, _}': the name in lower case,
 %% `Unicast' the QU bit; the last element is for answer_message/3), and
 %% the names (lower case), types and data (an address for A and AAAA) of
@@ -140,7 +142,8 @@ answer_message(Id, Questions, Records, Additional) ->
 %% records of class IN with their TTL (a query's known answers, section
 %% 7.1). `error' for what does not decode.
 -spec read_message(binary()) ->
-    {ok, #{reply := boolean(), id := 0..65535, questions := [question()],
+    {ok, #{reply := boolean(), truncated := boolean(), id := 0..65535,
+           questions := [question()],
            records := [{name(), atom() | integer(), term()}],
            authority := [{name(), atom() | integer(), term()}],
            known := [{{name(), atom() | integer(), term()}, non_neg_integer()}]}} | error.
@@ -149,6 +152,7 @@ read_message(Packet) ->
         {ok, Msg} ->
             Header = inet_dns:msg(Msg, header),
             {ok, #{reply => inet_dns:header(Header, qr) =:= true,
+                   truncated => inet_dns:header(Header, tc) =:= true,
                    id => inet_dns:header(Header, id),
                    questions => [{lower(text(inet_dns:dns_query(Q, domain))),
                                   inet_dns:dns_query(Q, type), inet_dns:dns_query(Q, class),

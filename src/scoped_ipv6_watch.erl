@@ -19,6 +19,14 @@
 %%   cache flush, refresh at 80-95 % of the TTL, expiry); what the records
 %%   leave out (scoped_ipv6_browse_answers:missing/2) is asked of that
 %%   link, each question at most every second and three times.
+%% - Other hosts' queries on a link (port 5353, QM questions, not
+%%   truncated; heard/3): one that asks our PTR question and lists no
+%%   known answer to it we would not list stands for our next PTR
+%%   question there, which is not sent, the schedule going on as if it
+%%   was (section 7.3; refresh and open questions are sent still); and
+%%   the records they should draw out are in doubt, flushed when two such
+%%   queries go unanswered ten seconds (section 10.5). The rules are the
+%%   cache's.
 %% - After every message (at most ?BATCH datagrams are read at a time), what
 %%   is due is done, and the services (scoped_ipv6_browse:link_services/3)
 %%   of each link whose records changed (came, or expired) compared with
@@ -166,6 +174,9 @@ init({Owner, Type, Links, Text, Linked}) ->
                       changed => #{},
                       %% {Index, Question} => {Tries, LastMs}: open questions asked.
                       asked => #{},
+                      %% Index => true: another host asked our PTR question
+                      %% there since we last did (heard/3).
+                      duplicated => #{},
                       query_at => Now, interval => ?FIRST_INTERVAL,
                       %% The `links' and `mdns_ipv4' options: which links
                       %% to watch, looked at every ?POLL ms (relink/2).
@@ -224,7 +235,7 @@ arm(Family, State) ->
             Next
     end.
 
-%% A response from port 5353 (RFC 6762 section 6), from the link it
+%% A message from port 5353 (RFC 6762 section 6), from the link it
 %% arrived on (section 11).
 take(Family, #{port := ?PORT} = From, {Index, To}, Packet,
      #{interfaces := Interfaces} = State) ->
@@ -235,8 +246,8 @@ take(Family, #{port := ?PORT} = From, {Index, To}, Packet,
 take(_Family, _From, _Arrival, _Packet, State) ->
     State.
 
-%% A response on a watched link: its records about the type go into the
-%% link's cache.
+%% A message on a watched link: a response's records about the type go
+%% into the link's cache; a query is another host's (heard/3).
 received(Family, Index, Packet, #{type := Type, caches := Caches} = State) ->
     case lists:member(Index, maps:get(family_key(Family), State)) andalso
         scoped_ipv6_dns:parse_flagged(Packet, any) of
@@ -244,6 +255,32 @@ received(Family, Index, Packet, #{type := Type, caches := Caches} = State) ->
             Relevant = [F || {R, _} = F <- Flagged, scoped_ipv6_browse_answers:relevant(Type, R)],
             Cache = scoped_ipv6_watch_cache:add(Relevant, now_ms(), maps:get(Index, Caches)),
             changed(Index, State#{caches := Caches#{Index := Cache}});
+        {error, mismatch} ->
+            %% A query (QR clear, refused before decoding): none of its
+            %% records go into the cache.
+            heard(Index, Packet, State);
+        _ ->
+            State
+    end.
+
+%% Another host's query on link `Index', from port 5353: its QM questions
+%% and known answers, unless more known answers follow (TC, section 7.2),
+%% put the records they ask for in doubt (section 10.5), and it may stand
+%% for our next PTR question there (section 7.3, ask/4).
+heard(Index, Packet, #{type := #{owner := Owner}, caches := Caches,
+                       duplicated := Duplicated} = State) ->
+    case scoped_ipv6_dns:read_message(Packet) of
+        {ok, #{reply := false, truncated := false, questions := Asked, known := Listed}} ->
+            Questions = [{Name, Type} || {Name, Type, in, false, _} <- Asked],
+            Known = [Key || {Key, _TTL} <- Listed],
+            Now = now_ms(),
+            Cache = maps:get(Index, Caches),
+            Doubted = scoped_ipv6_watch_cache:queried(Questions, Known, Now, Cache),
+            Next = State#{caches := Caches#{Index := Doubted}},
+            case scoped_ipv6_watch_cache:duplicate(Owner, Questions, Known, Now, Cache) of
+                true -> Next#{duplicated := Duplicated#{Index => true}};
+                false -> Next
+            end;
         _ ->
             State
     end.
@@ -286,7 +323,11 @@ changed(Index, #{changed := Changed} = State) ->
     State#{changed := Changed#{Index => true}}.
 
 %% Link `Index''s questions now: the PTR (with known answers) when
-%% `Browse', the records due for refresh, and what is still missing.
+%% `Browse', the records due for refresh, and what is still missing. A
+%% PTR question another host asked there since we last did (heard/3)
+%% stands for ours (section 7.3): ours is not sent.
+ask(Index, true, Now, #{duplicated := Duplicated} = State) when is_map_key(Index, Duplicated) ->
+    ask(Index, false, Now, State#{duplicated := maps:remove(Index, Duplicated)});
 ask(Index, Browse, Now, #{type := #{question := Q, owner := Owner} = Type, caches := Caches,
                           asked := Asked} = State) ->
     {Due, Cache} = scoped_ipv6_watch_cache:due(Now, maps:get(Index, Caches)),
@@ -414,11 +455,13 @@ watched(Links, Now, #{socket := S, socket4 := S4, v6 := V6, v4 := V4} = State) -
 
 %% Link `Index' is no longer watched: what the owner was told of it goes
 %% down.
-gone(Index, #{caches := Caches, shown := Shown, changed := Changed, asked := Asked} = State) ->
+gone(Index, #{caches := Caches, shown := Shown, changed := Changed, asked := Asked,
+              duplicated := Duplicated} = State) ->
     _ = [tell_owner(State, down, Service) || Service <- maps:values(maps:get(Index, Shown, #{}))],
     State#{caches := maps:remove(Index, Caches), shown := maps:remove(Index, Shown),
            changed := maps:remove(Index, Changed),
-           asked := maps:filter(fun({I, _}, _) -> I =/= Index end, Asked)}.
+           asked := maps:filter(fun({I, _}, _) -> I =/= Index end, Asked),
+           duplicated := maps:remove(Index, Duplicated)}.
 
 %% The links the options choose now. Named links one by one, so that one
 %% deleted leaves the others; `keep' when the interfaces cannot be read.

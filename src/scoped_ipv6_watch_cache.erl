@@ -15,6 +15,15 @@
 %%   goes at 100 %.
 %% - Known answers (section 7.1): the PTRs held with more than half their
 %%   TTL left.
+%% - Another host's query that asks our PTR question and lists no known
+%%   answer we would not list stands for our next one (section 7.3).
+%% - Passive observation of failures (section 10.5): a record another
+%%   host's query should draw out (asked by name and type, or type ANY,
+%%   and not among its known answers) is in doubt from that query; a
+%%   second such query within ten seconds of the first makes it go ten
+%%   seconds after the first, unless a response brings it again (which
+%%   makes a new entry, the doubt gone). One time and a count of at most
+%%   two an entry: a neighbour flooding queries costs no memory.
 %%
 %% At most ?MAX_RECORDS records, of at most ?MAX_BYTES bytes (their names
 %% and data in the external term format: about a sixteenth of the memory
@@ -25,7 +34,8 @@
 %% diff/2's.
 -module(scoped_ipv6_watch_cache).
 
--export([new/0, add/3, expire/2, records/2, known/3, due/2, next/1, count/1, bytes/1, diff/2]).
+-export([new/0, add/3, expire/2, records/2, known/3, due/2, next/1, count/1, bytes/1, diff/2,
+         queried/4, duplicate/5]).
 
 -define(MAX_RECORDS, 512).
 -define(MAX_BYTES, 65536).
@@ -36,6 +46,8 @@
 %% and the random variation added to each, in hundredths of the TTL.
 -define(REFRESH, [80, 85, 90, 95]).
 -define(VARIATION, 2).
+%% Section 10.5: how long a record queried for may go unanswered.
+-define(POOF, 10000).
 
 -record(entry, {name :: string(), type :: atom() | integer(), data :: term(),
                 ttl :: non_neg_integer(), received :: integer(),
@@ -49,7 +61,11 @@
                 leaving = false :: boolean(),
                 %% when its key first came: a record received again keeps
                 %% its place, so that the first 64 instances stay the same
-                order :: integer()}).
+                order :: integer(),
+                %% section 10.5: when the first query since it came that
+                %% should have drawn it out was heard, and how many such
+                %% queries (1, or 2 for two or more)
+                doubted = none :: none | {integer(), 1 | 2}}).
 
 %% The bytes held (weight/2), and the entries.
 -opaque cache() :: {non_neg_integer(), #{{string(), atom() | integer(), term()} => #entry{}}}.
@@ -160,6 +176,57 @@ known(Owner, Now, {_Bytes, Cache}) ->
                    <- lists:sort(maps:to_list(Cache)),
                O =:= Owner, is_list(D), (X - Now) * 2 > TTL * 1000, TTL > 0],
     lists:sublist(Held, ?MAX_KNOWN).
+
+%% @doc Section 7.3: whether another host's query, its QM `Questions'
+%% (`{Name, Type}', the name in lower case) and its `Known' answers
+%% (`{Name, Type, Data}'), as read at `Now', stands for our PTR question
+%% to `Owner' (lower case): it asks it, and lists no known answer to it
+%% that we would not list ourselves (known/3), so that its answers are
+%% all ours would draw. Known answers to other questions cannot keep an
+%% answer to ours back.
+-spec duplicate(string(), [{string(), atom() | integer()}],
+                [{string(), atom() | integer(), term()}], integer(), cache()) -> boolean().
+duplicate(Owner, Questions, Known, Now, Cache) ->
+    Ours = [same(N, ptr, D) || {N, ptr, D, _TTL} <- known(Owner, Now, Cache)],
+    lists:member({Owner, ptr}, Questions) andalso
+        lists:all(fun(K) -> lists:member(K, Ours) end,
+                  [K || {N, ptr, D} <- Known, {O, _, _} = K <- [same(N, ptr, D)], O =:= Owner]).
+
+%% @doc Section 10.5: another host's query, as duplicate/5 takes it, heard
+%% at `Now': each record held that it asks for (by name and type, or
+%% type ANY) and does not list as a known answer, which a responder would
+%% multicast, is in doubt; doubted by a second query within ?POOF ms of
+%% the first, it goes ?POOF ms after the first, unless it comes again.
+-spec queried([{string(), atom() | integer()}], [{string(), atom() | integer(), term()}],
+              integer(), cache()) -> cache().
+queried([], _Known, _Now, Cache) ->
+    Cache;
+queried(Questions, Known, Now, {Bytes, Cache}) ->
+    Asked = maps:from_list([{Q, true} || Q <- Questions]),
+    Listed = maps:from_list([{same(N, T, D), true} || {N, T, D} <- Known]),
+    Doubted = maps:map(fun({O, T, _}, #entry{leaving = false, name = N, data = D} = E)
+                             when is_map_key({O, T}, Asked); is_map_key({O, any}, Asked) ->
+                               case is_map_key(same(N, T, D), Listed) of
+                                   true -> E;
+                                   false -> doubt(E, Now)
+                               end;
+                          (_K, E) ->
+                               E
+                       end, Cache),
+    {Bytes, Doubted}.
+
+%% One more query the record should have answered, at `Now'.
+doubt(#entry{doubted = {First, _}, expires = Expires} = E, Now) when Now < First + ?POOF ->
+    E#entry{doubted = {First, 2}, expires = min(Expires, First + ?POOF)};
+doubt(E, Now) ->
+    E#entry{doubted = {Now, 1}}.
+
+%% A record as queries and known answers name it: names in lower case,
+%% and the name a PTR points to.
+same(Name, ptr, Data) when is_list(Data) ->
+    {scoped_ipv6_dns:lower(Name), ptr, scoped_ipv6_dns:lower(Data)};
+same(Name, Type, Data) ->
+    {scoped_ipv6_dns:lower(Name), Type, Data}.
 
 %% @doc The questions due at `Now' for the records the services need,
 %% each `{Name, Type}' once, and the cache with them counted as asked.

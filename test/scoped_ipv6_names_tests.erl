@@ -112,6 +112,20 @@ query_message_test() ->
                  scoped_ipv6_dns:read_message(Plain)),
     ?assertMatch({ok, _}, inet_dns:decode(Plain)).
 
+%% A query's known answers (RFC 6762 section 7.1) are no answers: what
+%% takes records from replies refuses a query (a watch caches none of
+%% them); read_message/1 gives them, and the TC bit (section 7.2).
+query_known_answers_test() ->
+    Known = [scoped_ipv6_dns:record("_http._tcp.local", ptr, "Web._http._tcp.local", 120, false)],
+    Query = scoped_ipv6_dns:questions_message(0, [{"_http._tcp.local", ptr}], Known),
+    ?assertEqual({error, mismatch}, scoped_ipv6_dns:parse_flagged(Query, any)),
+    ?assertMatch({ok, #{reply := false, truncated := false,
+                        known := [{{"_http._tcp.local", ptr, "Web._http._tcp.local"}, 120}]}},
+                 scoped_ipv6_dns:read_message(Query)),
+    <<Id:16, Flags:16, Rest/binary>> = Query,
+    ?assertMatch({ok, #{truncated := true}},
+                 scoped_ipv6_dns:read_message(<<Id:16, (Flags bor 16#0200):16, Rest/binary>>)).
+
 %% The responder's messages: a probe carries the records it claims in the
 %% authority section; an answer echoes the questions it was given.
 responder_messages_test() ->

@@ -189,3 +189,85 @@ malformed_records_are_dropped_test() ->
     C = scoped_ipv6_watch_cache:add([{{bad, ptr, x, 1}, false}, {nonsense}, {{"n", txt, [], -1}, true}],
                                     0, scoped_ipv6_watch_cache:new()),
     ?assertEqual(0, scoped_ipv6_watch_cache:count(C)).
+
+%% Section 7.3: another host's query stands for ours when it asks our PTR
+%% question and lists no known answer to it we would not list ourselves.
+duplicate_question_test() ->
+    Empty = scoped_ipv6_watch_cache:new(),
+    Ours = {?TYPE, ptr},
+    Dup = fun(Questions, Known, Cache) ->
+                  scoped_ipv6_watch_cache:duplicate(?TYPE, Questions, Known, 1000, Cache)
+          end,
+    ?assert(Dup([Ours], [], Empty)),
+    ?assert(Dup([{"other.local", aaaa}, Ours], [], Empty)),
+    ?assertNot(Dup([{?TYPE, srv}], [], Empty)),
+    ?assertNot(Dup([{"_ipp._tcp.local", ptr}], [], Empty)),
+    %% A known answer we do not hold would keep back an answer we want.
+    ?assertNot(Dup([Ours], [{?TYPE, ptr, "web._http._tcp.local"}], Empty)),
+    C = scoped_ipv6_watch_cache:add(web(100), 0, Empty),
+    %% One we hold (names compared in lower case), or fewer: ours is
+    %% answered as fully as if we asked.
+    ?assert(Dup([Ours], [{?TYPE, ptr, "web._http._tcp.local"}], C)),
+    ?assert(Dup([Ours], [], C)),
+    %% One we hold with less than half its TTL left: we would not list it.
+    ?assertNot(scoped_ipv6_watch_cache:duplicate(?TYPE, [Ours], [{?TYPE, ptr, ?WEB}], 50000, C)),
+    %% Known answers to other questions do not matter.
+    ?assert(Dup([Ours, {"host.local", aaaa}], [{"host.local", aaaa, ?LL2}], Empty)).
+
+%% Section 10.5: two queries that should have drawn a record out, and no
+%% response with it within ten seconds of the first: it goes then, though
+%% its TTL has not run out.
+unanswered_queries_flush_a_record_test() ->
+    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, scoped_ipv6_watch_cache:new()),
+    Ask = [{?TYPE, ptr}],
+    C1 = scoped_ipv6_watch_cache:queried(Ask, [], 1000, C0),
+    %% One query is not enough.
+    ?assertMatch([_], services(scoped_ipv6_watch_cache:expire(60000, C1), 60000)),
+    C2 = scoped_ipv6_watch_cache:queried(Ask, [], 2000, C1),
+    ?assertEqual(11000, scoped_ipv6_watch_cache:next(C2)),
+    ?assertMatch([_], services(scoped_ipv6_watch_cache:expire(10999, C2), 10999)),
+    C3 = scoped_ipv6_watch_cache:expire(11000, C2),
+    ?assertEqual([], services(C3, 11000)),
+    %% Only the PTR was asked for: the rest stays its TTL.
+    ?assertEqual(3, scoped_ipv6_watch_cache:count(C3)),
+    %% More queries do not move the time.
+    C4 = scoped_ipv6_watch_cache:queried(Ask, [], 9000, C2),
+    ?assertEqual(11000, scoped_ipv6_watch_cache:next(C4)).
+
+%% The doubt ends when the record comes again; queries ten seconds apart
+%% are not two within ten seconds; a record listed as a known answer, or
+%% one asked for by another name or type, is not expected.
+answered_or_known_records_stay_test() ->
+    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, scoped_ipv6_watch_cache:new()),
+    Ask = [{?TYPE, ptr}],
+    Answered = scoped_ipv6_watch_cache:add([ptr(4500)], 1500,
+                                           scoped_ipv6_watch_cache:queried(Ask, [], 1000, C0)),
+    C1 = scoped_ipv6_watch_cache:queried(Ask, [], 2000, Answered),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(60000, C1))),
+    Apart = scoped_ipv6_watch_cache:queried(Ask, [], 11000,
+                                            scoped_ipv6_watch_cache:queried(Ask, [], 1000, C0)),
+    ?assertEqual(4, scoped_ipv6_watch_cache:count(scoped_ipv6_watch_cache:expire(60000, Apart))),
+    Known = [{?TYPE, ptr, "web._http._tcp.local"}],
+    Listed = scoped_ipv6_watch_cache:queried(Ask, Known, 2000,
+                                             scoped_ipv6_watch_cache:queried(Ask, Known, 1000, C0)),
+    ?assertEqual(C0, Listed),
+    Other = [{"_ipp._tcp.local", ptr}, {?TYPE, txt}],
+    ?assertEqual(C0, scoped_ipv6_watch_cache:queried(Other, [], 2000,
+                                                     scoped_ipv6_watch_cache:queried(Other, [], 1000, C0))),
+    %% Type ANY asks for every record of the name: the SRV and TXT go.
+    Any = [{"web._http._tcp.local", any}],
+    C2 = scoped_ipv6_watch_cache:queried(Any, [], 2000,
+                                         scoped_ipv6_watch_cache:queried(Any, [], 1000, C0)),
+    ?assertEqual([aaaa, ptr], [T || {T, _} <- types(scoped_ipv6_watch_cache:expire(11000, C2), 11000)]).
+
+%% A flood of queries holds no more than the records do.
+queries_cost_no_memory_test() ->
+    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, scoped_ipv6_watch_cache:new()),
+    Questions = [{"q" ++ integer_to_list(N) ++ ".local", ptr} || N <- lists:seq(1, 200)],
+    Flooded = lists:foldl(fun(T, C) -> scoped_ipv6_watch_cache:queried(Questions, [], T, C) end,
+                          C0, lists:seq(1, 1000)),
+    ?assertEqual(C0, Flooded),
+    Asked = lists:foldl(fun(T, C) -> scoped_ipv6_watch_cache:queried([{?TYPE, ptr}], [], T, C) end,
+                        C0, lists:seq(1, 1000)),
+    ?assertEqual(erts_debug:flat_size(scoped_ipv6_watch_cache:queried([{?TYPE, ptr}], [], 2, C0)),
+                 erts_debug:flat_size(Asked)).

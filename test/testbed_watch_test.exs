@@ -449,6 +449,75 @@ defmodule ScopedIPv6.TestbedWatchTest do
     end
   end
 
+  describe "other hosts' queries" do
+    # RFC 6762 section 7.3: a host in sip6-a asks our PTR question every
+    # 0.5 s, listing no known answer: it stands for ours, which is not
+    # sent (the first may go out before the host is first heard). Without
+    # the rule, ours go out 20-120 ms, 1 s and 3 s after the start.
+    test "the same PTR question asked by another host: ours are not sent" do
+      peer = Peer.start("sip6-a", "mdns-repeat-ask", ["eth0", "_dup._tcp.local", "0.5", "0"])
+      {:ok, watch} = ScopedIPv6.watch("_dup._tcp", links: ["linkA"])
+      heard = heard_ptr(peer, 5_500)
+      assert length(heard) <= 1, inspect(heard)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # A known answer we do not hold would keep back an answer we want: that
+    # host's question does not stand for ours.
+    test "the same PTR question listing a known answer we lack: ours are sent" do
+      peer =
+        Peer.start("sip6-a", "mdns-repeat-ask", [
+          "eth0",
+          "_dup._tcp.local",
+          "0.5",
+          "0",
+          "Elsewhere._dup._tcp.local"
+        ])
+
+      {:ok, watch} = ScopedIPv6.watch("_dup._tcp", links: ["linkA"])
+      heard = heard_ptr(peer, 5_500)
+      assert length(heard) >= 3, inspect(heard)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # RFC 6762 section 10.5: python-zeroconf registers (its PTR's TTL is
+    # 75 minutes, its SRV's 2), then is killed (no goodbye); another host
+    # asks the PTR twice, 1 s apart, and nothing answers: the service goes
+    # down ten seconds after the first question.
+    test "a responder gone without a goodbye: down ten seconds after two unanswered queries" do
+      a = index("linkA")
+      {:ok, watch} = ScopedIPv6.watch("_poof._tcp", links: ["linkA"])
+      zc = register("sip6-a", "_poof._tcp.local.", "Vanishing", "vanish.local.", "7180", [])
+      assert {:up, %{name: "Vanishing", link: ^a}} = event(watch, 5_000)
+      Peer.stop(zc)
+      asker = Peer.start("sip6-a", "mdns-repeat-ask", ["eth0", "_poof._tcp.local", "1", "2"])
+      assert "asked" = Peer.next_line(asker, 1_000)
+      first = System.monotonic_time(:millisecond)
+      assert {:down, %{name: "Vanishing", link: ^a}} = event(watch, 13_000)
+      took = System.monotonic_time(:millisecond) - first
+      assert took in 9_500..11_000, "#{took} ms"
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
+  # The PTR queries the host sent that `peer` (mdns-repeat-ask) heard
+  # within `ms`.
+  defp heard_ptr(peer, ms) do
+    deadline = System.monotonic_time(:millisecond) + ms
+    heard_until(peer, deadline, [])
+  end
+
+  defp heard_until(peer, deadline, acc) do
+    case Peer.next_line(peer, max(0, deadline - System.monotonic_time(:millisecond))) do
+      :timeout -> Enum.reverse(acc)
+      "heard " <> types = line -> heard_until(peer, deadline, add_ptr(types, line, acc))
+      _asked -> heard_until(peer, deadline, acc)
+    end
+  end
+
+  defp add_ptr(types, line, acc),
+    do: if("PTR" in String.split(types), do: [line | acc], else: acc)
+
   test "bad types and options; not running" do
     assert ScopedIPv6.watch("http") == {:error, :einval}
     assert ScopedIPv6.watch("_services._dns-sd._udp") == {:error, :einval}

@@ -50,6 +50,13 @@ prints "ready" once it listens, then one line per event, unbuffered.
   mdns-flood-ask IF NAME QTYPE N  N multicast questions for NAME, 20 ms apart;
                               print "answers K", the answers for NAME heard
                               within 1.5 s
+  mdns-repeat-ask IF NAME EVERY COUNT [KNOWN...]  a multicast PTR question
+                              for NAME (QM, from port 5353) every EVERY
+                              seconds, COUNT times (0: as long as it runs),
+                              each KNOWN instance name listed as a known
+                              answer (TTL 120); prints "asked" for each sent,
+                              and "heard" and the types asked for each query
+                              from fe80::1 (the host under test)
   mdns-probe-race IF NAME ADDR  on the first probe for NAME, probe for it too,
                               claiming AAAA ADDR; print "probe MS" for each
                               probe for NAME (ms after the first) and
@@ -567,6 +574,31 @@ def mdns_flood_ask(ifname, name, qtype, count):
     say("answers", answers)
 
 
+def mdns_repeat_ask(ifname, name, every, count, *known):
+    s, group = mdns_socket(ifname)
+    answers = [rr(name.encode(), 12, wire_name(k.encode())) for k in known]
+    query = (bytes(4) + struct.pack("!HHHH", 1, len(answers), 0, 0) + dns_name(name)
+             + struct.pack("!HH", 12, 1) + b"".join(answers))
+    every, count = float(every), int(count)
+    sent, next_at = 0, time.monotonic()
+    say("ready")
+    while True:
+        more = count == 0 or sent < count
+        if more and time.monotonic() >= next_at:
+            s.sendto(query, group)
+            sent += 1
+            next_at += every
+            say("asked")
+            continue
+        s.settimeout(max(0.001, next_at - time.monotonic()) if more else None)
+        try:
+            message, peer = s.recvfrom(9000)
+        except socket.timeout:
+            continue
+        if peer[0].split("%")[0] == "fe80::1" and len(message) >= 12 and not message[2] & 0x80:
+            say("heard", *[TYPES.get(t, str(t)) for _, t in questions(message)])
+
+
 def mdns_probe_race(ifname, name, addr):
     s, group = mdns_socket(ifname)
     wanted = dns_name(name).lower()
@@ -831,6 +863,7 @@ ROLES = {
     "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,
     "mdns-probe-race": mdns_probe_race,
+    "mdns-repeat-ask": mdns_repeat_ask,
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
     "mdns-flood-ask": mdns_flood_ask,
