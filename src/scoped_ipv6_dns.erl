@@ -18,7 +18,8 @@
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
          record/5, address_record/5, pointer_record/4, reverse_name/1, probe_message/2,
          answer_message/3, answer_message/4, read_message/1, record_key/1, lower/1,
-         questions_message/2, questions_message/3, parse_records/2, parse_flagged/2,
+         questions_message/2, questions_message/3, questions_messages/3, parse_records/2,
+         parse_flagged/2,
          is_address/2]).
 
 %% RFC 1035: a label is at most 63 bytes, a name 255 on the wire (253 as text).
@@ -243,7 +244,52 @@ questions_message(Id, Questions) ->
 %% which responders then leave out.
 -spec questions_message(0..65535, [{name(), ptr | srv | txt | a | aaaa}], [tuple()]) -> binary().
 questions_message(Id, Questions, Known) ->
-    Header = inet_dns:make_header([{id, Id}]),
+    mdns_query(Id, Questions, Known, false).
+
+%% @doc The same as messages of at most `Max' bytes (RFC 6762 section
+%% 7.2): the questions with as many known answers as fit, then messages
+%% of known answers alone; each but the last with the TC bit, which tells
+%% responders that more known answers follow. A message goes over `Max'
+%% only when its questions, or one known answer, do alone. Id 0.
+-spec questions_messages([{name(), ptr | srv | txt | a | aaaa}], [tuple()], pos_integer()) ->
+    [binary()].
+questions_messages(Questions, Known, Max) ->
+    case mdns_query(0, Questions, Known, false) of
+        Whole when byte_size(Whole) =< Max; Known =:= [] ->
+            [Whole];
+        _TooLong ->
+            Fit = fitting(fun(N) -> mdns_query(0, Questions, lists:sublist(Known, N), true) end,
+                          Max, 0, length(Known)),
+            {Now, Later} = lists:split(Fit, Known),
+            [mdns_query(0, Questions, Now, true) | known_messages(Later, Max)]
+    end.
+
+%% The known answers that did not fit with the questions, in messages of
+%% their own (at least one answer each).
+known_messages(Known, Max) ->
+    case mdns_query(0, [], Known, false) of
+        Last when byte_size(Last) =< Max ->
+            [Last];
+        _TooLong ->
+            Fit = max(1, fitting(fun(N) -> mdns_query(0, [], lists:sublist(Known, N), true) end,
+                                 Max, 0, length(Known))),
+            {Now, Later} = lists:split(Fit, Known),
+            [mdns_query(0, [], Now, true) | known_messages(Later, Max)]
+    end.
+
+%% The most of `Low'..`High' for which `Message' is at most `Max' bytes
+%% (a message only grows with more records); `Low' fits.
+fitting(_Message, _Max, Low, High) when Low >= High ->
+    Low;
+fitting(Message, Max, Low, High) ->
+    Mid = (Low + High + 1) div 2,
+    case byte_size(Message(Mid)) =< Max of
+        true -> fitting(Message, Max, Mid, High);
+        false -> fitting(Message, Max, Low, Mid - 1)
+    end.
+
+mdns_query(Id, Questions, Known, Truncated) ->
+    Header = inet_dns:make_header([{id, Id}, {tc, Truncated}]),
     Qs = [question(Name, Type, false) || {Name, Type} <- Questions],
     iolist_to_binary(inet_dns:encode(inet_dns:make_msg([{header, Header}, {qdlist, Qs},
                                                         {anlist, Known}]))).

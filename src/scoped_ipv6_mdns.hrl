@@ -9,6 +9,11 @@
 %% Section 17: a multicast DNS message is at most 9,000 bytes; a longer
 %% one is cut and then fails to decode.
 -define(MAX_MESSAGE, 9000).
+%% Section 17: a message should fit the link's MTU unfragmented. 1440
+%% bytes fit a 1500-byte Ethernet MTU over IPv6 and IPv4 alike (Apple's
+%% mDNSResponder keeps its messages to the same); a query's known answers
+%% beyond it go on in further messages (section 7.2).
+-define(MTU_MESSAGE, 1440).
 %% At most this many datagrams are read at a time; then the process's
 %% timers and other messages get their turn, so that a neighbour flooding
 %% the link cannot starve them.

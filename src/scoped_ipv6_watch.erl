@@ -353,14 +353,16 @@ ask(Index, Browse, Now, #{type := #{question := Q, owner := Owner} = Type, cache
     send(Index, Questions, Known, State),
     State#{caches := Caches#{Index := Cache}, asked := Counted}.
 
-%% In messages of at most ?MAX_QUESTIONS questions; the known answers in
-%% the first.
+%% In messages of at most ?MAX_QUESTIONS questions; the known answers
+%% with the first, going on in messages of their own, one after the
+%% other, when they do not fit in ?MTU_MESSAGE bytes (RFC 6762 section
+%% 7.2: the TC bit tells responders that more follow).
 send(_Index, [], _Known, _State) ->
     ok;
 send(Index, Questions, Known, State) ->
     {First, Rest} = lists:split(min(?MAX_QUESTIONS, length(Questions)), Questions),
-    Packet = scoped_ipv6_dns:questions_message(0, First, Known),
-    multicast(Index, Packet, State),
+    _ = [multicast(Index, Packet, State)
+         || Packet <- scoped_ipv6_dns:questions_messages(First, Known, ?MTU_MESSAGE)],
     send(Index, Rest, [], State).
 
 %% To the link, and to this host's responder (scoped_ipv6_mdns_multicast:send/4).

@@ -126,6 +126,33 @@ query_known_answers_test() ->
     ?assertMatch({ok, #{truncated := true}},
                  scoped_ipv6_dns:read_message(<<Id:16, (Flags bor 16#0200):16, Rest/binary>>)).
 
+%% RFC 6762 section 7.2: known answers that do not fit in one message go
+%% on in messages of their own, each but the last with the TC bit, none
+%% over the limit, all of them once and in order.
+query_known_answers_split_test() ->
+    Question = [{"_http._tcp.local", ptr}],
+    Known = [scoped_ipv6_dns:record("_http._tcp.local", ptr,
+                                    "Instance number " ++ integer_to_list(N) ++ "._http._tcp.local",
+                                    4500, false)
+             || N <- lists:seq(1, 64)],
+    Messages = scoped_ipv6_dns:questions_messages(Question, Known, 1440),
+    Read = [begin {ok, M} = scoped_ipv6_dns:read_message(P), M end || P <- Messages],
+    ?assert(length(Messages) >= 2, length(Messages)),
+    ?assert(lists:all(fun(P) -> byte_size(P) =< 1440 end, Messages)),
+    ?assertEqual([true || _ <- tl(Messages)] ++ [false], [T || #{truncated := T} <- Read]),
+    ?assertMatch([#{questions := [{"_http._tcp.local", ptr, in, false, _}]} | _], Read),
+    ?assertEqual([[] || _ <- tl(Read)], [Q || #{questions := Q} <- tl(Read)]),
+    ?assertEqual([{"_http._tcp.local", ptr,
+                   "Instance number " ++ integer_to_list(N) ++ "._http._tcp.local"}
+                  || N <- lists:seq(1, 64)],
+                 [K || #{known := Ks} <- Read, {K, 4500} <- Ks]),
+    %% Full messages: the first known answer of the next one did not fit.
+    ?assert(lists:all(fun(P) -> byte_size(P) > 1440 - 60 end, lists:droplast(Messages))),
+    %% What fits is one message, without the bit.
+    [One] = scoped_ipv6_dns:questions_messages(Question, lists:sublist(Known, 3), 1440),
+    ?assertEqual(scoped_ipv6_dns:questions_message(0, Question, lists:sublist(Known, 3)), One),
+    ?assertMatch({ok, #{truncated := false}}, scoped_ipv6_dns:read_message(One)).
+
 %% The responder's messages: a probe carries the records it claims in the
 %% authority section; an answer echoes the questions it was given.
 responder_messages_test() ->

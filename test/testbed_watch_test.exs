@@ -34,6 +34,21 @@ defmodule ScopedIPv6.TestbedWatchTest do
     end
   end
 
+  # dnssd-many's lines for the next query that lists known answers,
+  # through the message without the TC bit.
+  defp known_answer_messages(peer, messages) do
+    line = Peer.next_line(peer, 3_000)
+    ["query", size, "tc", tc, "questions", questions, "known", known] = String.split(line)
+    [size, tc, questions, known] = Enum.map([size, tc, questions, known], &String.to_integer/1)
+    message = %{size: size, tc: tc, questions: questions, known: known}
+
+    cond do
+      messages == [] and known == 0 -> known_answer_messages(peer, [])
+      tc == 1 -> known_answer_messages(peer, [message | messages])
+      true -> Enum.reverse([message | messages])
+    end
+  end
+
   defp watches, do: Supervisor.which_children(:scoped_ipv6_watch_sup)
 
   # python-zeroconf registering an instance in namespace `ns`
@@ -337,6 +352,28 @@ defmodule ScopedIPv6.TestbedWatchTest do
         assert Enum.count(asked, &(&1 == type)) >= 3, "#{type}: #{inspect(heard)}"
       end
 
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # RFC 6762 section 7.2: 60 instances held, the next PTR query's known
+    # answers do not fit in one 1440-byte message: the question with as
+    # many as fit and the TC bit, then known answers alone, the last
+    # without the bit; all 60 listed.
+    test "known answers beyond one message go on in the next, with the TC bit" do
+      peer = Peer.start("sip6-h", "dnssd-many", ["eth0", "60"])
+      {:ok, watch} = ScopedIPv6.watch("_many._tcp", links: ["linkH"])
+      assert "query " <> _ = Peer.next_line(peer, 1_000)
+      ups = for _ <- 1..60, do: event(watch, 2_000)
+      assert Enum.all?(ups, &match?({:up, %{type: "_many._tcp", port: 7165}}, &1))
+
+      # The next PTR query, 1 s after the first.
+      messages = known_answer_messages(peer, [])
+      assert length(messages) >= 2, inspect(messages)
+      assert Enum.all?(messages, fn %{size: size} -> size <= 1440 end), inspect(messages)
+      assert [%{questions: 1} | rest] = messages
+      assert Enum.all?(rest, &(&1.questions == 0)), inspect(messages)
+      assert Enum.map(messages, & &1.tc) == List.duplicate(1, length(rest)) ++ [0]
+      assert messages |> Enum.map(& &1.known) |> Enum.sum() == 60
       :ok = ScopedIPv6.unwatch(watch)
     end
 

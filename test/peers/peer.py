@@ -854,8 +854,36 @@ def dnssd_flood(ifname):
         say("sent", 10)
 
 
+def dnssd_many(ifname, count):
+    """Answers the first PTR question for _many._tcp.local with `count`
+    instances (TTL 4500, 20 to a reply), then tells of every query it
+    hears: its size, TC bit, questions and known answers (RFC 6762 7.2)."""
+    s, group = mdns_socket(ifname)
+    host = rr(b"many-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"), 4500)
+    names = [b"Many Instance %d._many._tcp.local" % (i + 1) for i in range(int(count))]
+    answered = False
+    say("ready")
+    while True:
+        query, _peer = s.recvfrom(9000)
+        if len(query) < 12 or query[2] & 0x80:
+            continue
+        asked = questions(query)
+        say("query", len(query), "tc", (query[2] >> 1) & 1, "questions", len(asked),
+            "known", len(known_answers(query)))
+        if not answered and (b"_many._tcp.local", 12) in asked:
+            answered = True
+            for first in range(0, len(names), 20):
+                part = names[first:first + 20]
+                answers = [rr(b"_many._tcp.local", 12, wire_name(n), 4500) for n in part]
+                additional = [host] + [r for n in part for r in
+                                       (rr(n, 33, srv_data(7165, b"many-host.local"), 4500),
+                                        rr(n, 16, txt_data(b"m=1"), 4500))]
+                s.sendto(mdns_reply(bytes(2), answers, additional), group)
+
+
 ROLES = {
     "dnssd-bare": dnssd_bare,
+    "dnssd-many": dnssd_many,
     "dnssd-flood": dnssd_flood,
     "dnssd-short": dnssd_short,
     "dnssd4": dnssd4,
