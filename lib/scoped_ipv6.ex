@@ -300,15 +300,16 @@ defmodule ScopedIPv6 do
   The watch keeps asking (after 20 to 120 ms, then 1 s, 2 s, 4 s... apart,
   up to an hour, with the answers it holds as known answers) and asks a
   record again at 80 % of its TTL. Options: `links: [scope]`,
-  `mdns_ipv4: boolean` (false). `"_services._dns-sd._udp"` is
-  `{:error, :einval}`; without the application, `{:error, :not_running}`.
+  `mdns_ipv4: boolean` (false). `"_services._dns-sd._udp"` watches the
+  service types on each link (`%{type: t, link: i}`, `:up` and `:down`);
+  without the application, `{:error, :not_running}`.
 
       iex> ScopedIPv6.watch("http")
       {:error, :einval}
       iex> ScopedIPv6.watch("_http._tcp", links: ["lo"])
       {:error, :no_link}
-      iex> ScopedIPv6.watch("_services._dns-sd._udp")
-      {:error, :einval}
+      iex> ScopedIPv6.watch("_services._dns-sd._udp", links: ["lo"])
+      {:error, :no_link}
   """
   @spec watch(String.t() | charlist(), keyword()) :: {:ok, reference()} | {:error, reason()}
   def watch(type, opts \\ []) when is_list(opts) do

@@ -381,8 +381,9 @@ watch(Type) ->
 %% responder's, mdns_advertise/1) are seen too, on each link they are
 %% advertised on. At most 64 services and 512 records a link.
 %%
-%% `Type' as for browse/2, subtypes too; `"_services._dns-sd._udp"' is
-%% `{error, einval}' (browse/2 lists the types). Options: `{links,
+%% `Type' as for browse/2, subtypes too; `"_services._dns-sd._udp"'
+%% watches the service types on each link instead: `#{type, link}' maps,
+%% `up' and `down' (RFC 6763 section 9). Options: `{links,
 %% [Scope]}', `{mdns_ipv4, Bool}' as for browse/2, and `{text, binary}'
 %% for `name', `type' and `host' as UTF-8 binaries rather than strings
 %% (what ScopedIPv6.watch/2 gives). Another option, or a type that is not

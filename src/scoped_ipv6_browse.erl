@@ -10,7 +10,7 @@
 %% What the answers mean is scoped_ipv6_browse_answers'.
 -module(scoped_ipv6_browse).
 
--export([browse/2, link_services/3]).
+-export([browse/2, link_results/3]).
 
 -define(DEFAULT_TIMEOUT, 2000).
 -define(DEFAULT_SETTLE, 250).
@@ -136,19 +136,22 @@ follow_up(Type, Links, PerLink, #{deadline := Deadline} = Ask, Rounds) ->
 %% Links in the order asked, each link's services by name; addresses
 %% scoped with the link they were found on where they need a scope, in
 %% the order host-name lookups give them (scoped_ipv6_names:ordered/1).
-results(#{enumeration := true}, PerLink) ->
-    [#{type => T, link => I}
-     || {I, Records} <- PerLink, T <- scoped_ipv6_browse_answers:types(Records)];
 results(Type, PerLink) ->
-    lists:append([link_services(Type, I, Records) || {I, Records} <- PerLink]).
+    [Result || {I, Records} <- PerLink, {_Key, Result} <- link_results(Type, I, Records)].
 
-%% @doc The services link `Index''s records describe, as browse/2 gives
-%% them (scoped_ipv6_watch shows the same).
--spec link_services(scoped_ipv6_browse_answers:service_type(), pos_integer(),
-                    [scoped_ipv6_browse_answers:answer_record()]) -> [map()].
-link_services(Type, Index, Records) ->
-    [Service#{addresses := scoped_ipv6_names:ordered([{Index, Ip} || Ip <- Ips]), link => Index}
-     || #{addresses := Ips} = Service <- scoped_ipv6_browse_answers:services(Type, Records)].
+%% @doc What link `Index''s records show, as browse/2 gives it, each with
+%% what tells it apart on the link (scoped_ipv6_watch compares them):
+%% for `_services._dns-sd._udp' the types (`#{type, link}', by type),
+%% for another type its services (by instance name).
+-spec link_results(scoped_ipv6_browse_answers:service_type(), pos_integer(),
+                   [scoped_ipv6_browse_answers:answer_record()]) -> [{string(), map()}].
+link_results(#{enumeration := true}, Index, Records) ->
+    [{T, #{type => T, link => Index}} || T <- scoped_ipv6_browse_answers:types(Records)];
+link_results(Type, Index, Records) ->
+    [{Name, Service#{addresses := scoped_ipv6_names:ordered([{Index, Ip} || Ip <- Ips]),
+                     link => Index}}
+     || #{name := Name, addresses := Ips} = Service
+            <- scoped_ipv6_browse_answers:services(Type, Records)].
 
 now_ms() ->
     erlang:monotonic_time(millisecond).

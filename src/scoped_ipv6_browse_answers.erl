@@ -148,10 +148,12 @@ seed(#{owner := Owner, display := Display}, Label) ->
     [{Owner, ptr, Label ++ "." ++ Display ++ ".local", 1}].
 
 %% @doc Whether a record can matter to a browse for `Type': a PTR from the
-%% type's name, an SRV or TXT of one of its instances, an address. The
-%% rest is dropped as it is read, so that it takes no room.
+%% type's name, an SRV or TXT of one of its instances, an address (for
+%% `_services._dns-sd._udp', only the PTRs). The rest is dropped as it is
+%% read, so that it takes no room.
 -spec relevant(service_type(), answer_record()) -> boolean().
 relevant(#{owner := Owner}, {Name, ptr, _, _}) -> lower(Name) =:= Owner;
+relevant(#{enumeration := true}, _Record) -> false;
 relevant(#{suffix := Suffix}, {Name, Type, _, _}) when Type =:= srv; Type =:= txt ->
     lists:suffix(Suffix, lower(Name));
 relevant(_Type, {_, Type, Data, _}) -> scoped_ipv6_dns:is_address(Type, Data).

@@ -28,9 +28,10 @@
 %%   queries go unanswered ten seconds (section 10.5). The rules are the
 %%   cache's.
 %% - After every message (at most ?BATCH datagrams are read at a time), what
-%%   is due is done, and the services (scoped_ipv6_browse:link_services/3)
-%%   of each link whose records changed (came, or expired) compared with
-%%   those last told: `up', `changed', `down'.
+%%   is due is done, and the services (scoped_ipv6_browse:link_results/3;
+%%   the types for `_services._dns-sd._udp') of each link whose records
+%%   changed (came, or expired) compared with those last told: `up',
+%%   `changed', `down'.
 %%
 %% The owner's side (start/2, stop/1) runs in the owner: the events go to
 %% an alias of its monitor on the watch (erlang:monitor/3 `{alias,
@@ -65,8 +66,7 @@ start(Type, Opts) ->
     case options(Opts, #{links => default, mdns_ipv4 => false, text => list}) of
         {ok, Options} ->
             case scoped_ipv6_browse_answers:service_type(Type) of
-                {ok, #{enumeration := false} = ServiceType} -> on_links(ServiceType, Options);
-                {ok, #{enumeration := true}} -> {error, einval};
+                {ok, ServiceType} -> on_links(ServiceType, Options);
                 einval -> {error, einval};
                 badarg -> {badarg, Type}
             end;
@@ -380,9 +380,7 @@ tell(#{type := Type, caches := Caches, shown := Shown, changed := Changed} = Sta
     Now = now_ms(),
     New = maps:map(fun(I, true) ->
                            Records = scoped_ipv6_watch_cache:records(Now, maps:get(I, Caches)),
-                           maps:from_list([{Name, S} || #{name := Name} = S
-                                                            <- scoped_ipv6_browse:link_services(
-                                                                 Type, I, Records)])
+                           maps:from_list(scoped_ipv6_browse:link_results(Type, I, Records))
                    end, maps:with(maps:keys(Caches), Changed)),
     [tell_owner(State, Event, Service)
      || I <- lists:sort(maps:keys(New)),
