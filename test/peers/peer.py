@@ -349,11 +349,7 @@ def mdns4_answer(ifname, src, addr):
     reply = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     reply.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     reply.bind((src, 5353))
-    say("ready")
-    while True:
-        query, peer = listen.recvfrom(9000)
-        if len(query) < 12 or query[2] & 0x80:
-            continue
+    for query, peer in queries(listen):
         end = 12
         while end < len(query) and query[end] != 0:
             end += query[end] + 1
@@ -627,13 +623,9 @@ def mdns_probe_race(ifname, name, addr):
 def mdns_hostile(ifname, mode, addr):
     s, _group = mdns_socket(ifname)
     rng = random.Random(13)
-    queries = 0
-    say("ready")
-    while True:
-        query, peer = s.recvfrom(9000)
-        if len(query) < 12 or query[2] & 0x80:
-            continue
-        queries += 1
+    count = 0
+    for query, peer in queries(s):
+        count += 1
         qid = query[:2]
         # The first question: its name, type and class, as sent.
         end = 12
@@ -650,7 +642,7 @@ def mdns_hostile(ifname, mode, addr):
         replies = []
         if mode == "second":
             # Silent to the first query: only a querier that asks again hears.
-            if queries % 2 == 1:
+            if count % 2 == 1:
                 continue
             replies.append(answer(addr))
         elif mode == "garbage":
@@ -713,6 +705,16 @@ def read_name(message, offset):
             offset += 1 + length
 
 
+def queries(s):
+    """Says ready, then gives each query (QR clear) s receives, with its
+    sender."""
+    say("ready")
+    while True:
+        query, peer = s.recvfrom(9000)
+        if len(query) >= 12 and not query[2] & 0x80:
+            yield query, peer
+
+
 def questions(message):
     count = struct.unpack("!H", message[4:6])[0]
     offset, found = 12, []
@@ -758,11 +760,7 @@ def dnssd_bare(ifname):
         (b"bare-host.local", 28): rr(b"bare-host.local", 28,
                                      socket.inet_pton(socket.AF_INET6, "fe80::2")),
     }
-    say("ready")
-    while True:
-        query, peer = s.recvfrom(9000)
-        if len(query) < 12 or query[2] & 0x80:
-            continue
+    for query, peer in queries(s):
         asked = questions(query)
         say("asked", *[TYPES.get(t, str(t)) for _, t in asked])
         answers = [records[q] for q in asked if q in records]
@@ -798,11 +796,7 @@ def dnssd_short(ifname, ttl):
                   rr(instance, 16, txt_data(b"s=1"), ttl),
                   rr(b"short-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"), ttl)]
     answered = False
-    say("ready")
-    while True:
-        query, _peer = s.recvfrom(9000)
-        if len(query) < 12 or query[2] & 0x80:
-            continue
+    for query, _peer in queries(s):
         asked = questions(query)
         say("asked", *[TYPES.get(t, str(t)) for _, t in asked], "known", *known_answers(query))
         if not answered and (b"_short._tcp.local", 12) in asked:
@@ -824,11 +818,7 @@ def dnssd4(ifname, addr):
     additional = [rr(instance, 33, srv_data(7143, b"four-host.local")),
                   rr(instance, 16, txt_data(b"f=4")),
                   rr(b"four-host.local", 1, socket.inet_aton(addr))]
-    say("ready")
-    while True:
-        query, _peer = s.recvfrom(9000)
-        if len(query) < 12 or query[2] & 0x80:
-            continue
+    for query, _peer in queries(s):
         if (b"_four._tcp.local", 12) in questions(query):
             s.sendto(mdns_reply(bytes(2), answers, additional), ("224.0.0.251", 5353))
             say("answered")
@@ -837,11 +827,7 @@ def dnssd4(ifname, addr):
 def dnssd_flood(ifname):
     s, _group = mdns_socket(ifname)
     host = rr(b"flood-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"))
-    say("ready")
-    while True:
-        query, peer = s.recvfrom(9000)
-        if len(query) < 12 or query[2] & 0x80:
-            continue
+    for query, peer in queries(s):
         if (b"_flood._tcp.local", 12) not in questions(query):
             continue
         for p in range(10):
@@ -862,11 +848,7 @@ def dnssd_many(ifname, count):
     host = rr(b"many-host.local", 28, socket.inet_pton(socket.AF_INET6, "fe80::2"), 4500)
     names = [b"Many Instance %d._many._tcp.local" % (i + 1) for i in range(int(count))]
     answered = False
-    say("ready")
-    while True:
-        query, _peer = s.recvfrom(9000)
-        if len(query) < 12 or query[2] & 0x80:
-            continue
+    for query, _peer in queries(s):
         asked = questions(query)
         say("query", len(query), "tc", (query[2] >> 1) & 1, "questions", len(asked),
             "known", len(known_answers(query)))
