@@ -654,14 +654,14 @@ conflict(Taken, Index, #{conflicts := Conflicts, claims := Claims} = State) ->
                           State#{claims := scoped_ipv6_mdns_claims:unconfirm(Claims, Index)},
                           Taken),
     Now = erlang:monotonic_time(millisecond),
-    Recent = [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD],
+    %% This one counted: the fifteenth makes the next probe wait.
+    Recent = [Now | [T || T <- maps:get(Index, Conflicts, []), Now - T < ?CONFLICT_PERIOD]],
     Delay = case length(Recent) >= ?CONFLICT_LIMIT of
                 true -> ?CONFLICT_WAIT;
                 false -> 0
             end,
     probe_from(Index, Delay,
-               Renamed#{conflicts := Conflicts#{Index => lists:sublist([Now | Recent],
-                                                                       ?CONFLICT_LIMIT)}}).
+               Renamed#{conflicts := Conflicts#{Index => lists:sublist(Recent, ?CONFLICT_LIMIT)}}).
 
 rename(host, Index, #{claims := Claims} = State) ->
     {Taken, Next, Renamed} = scoped_ipv6_mdns_claims:rename_host(Claims, Index),

@@ -900,6 +900,29 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert length(probe_race("linkU", "sip6-u", "fd00::1")) == 3
     end
 
+    # RFC 6762 section 8.1: a neighbour that claims every name we probe
+    # for. Fifteen conflicts come as fast as we probe (device, device-2,
+    # ... device-15); after the fifteenth within 10 s, each new probe
+    # waits five seconds.
+    test "after fifteen conflicts within ten seconds, five seconds before each probe" do
+      Links.add_peer("linkC", "sip6-c")
+      peer = Peer.start("sip6-c", "mdns-claim-all", ["eth0", "device", "fe80::2"])
+      start_responder(%{name: "device", links: ["linkC"]})
+      claims = for _ <- 1..16, do: Peer.next_line(peer, 8_000)
+
+      times =
+        for {"claimed " <> rest, n} <- Enum.with_index(claims, 1) do
+          [name, ms] = String.split(rest)
+          assert name == if(n == 1, do: "device.local", else: "device-#{n}.local")
+          String.to_integer(ms)
+        end
+
+      gaps = Enum.zip_with(Enum.drop(times, 1), times, &(&1 - &2))
+      {before, [after_limit]} = Enum.split(gaps, 14)
+      assert Enum.all?(before, &(&1 < 1_000)), inspect(times)
+      assert after_limit >= 5_000, inspect(times)
+    end
+
     test "stops answering on a link that goes away" do
       Links.add_peer("linkR", "sip6-r")
 

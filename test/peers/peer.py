@@ -480,6 +480,26 @@ def mdns_claim(ifname, name, addr):
             say("defended")
 
 
+def mdns_claim_all(ifname, prefix, addr):
+    """Claims every .local name starting with `prefix` that is probed for,
+    answering the probe at once with `addr`, and tells each claim with the
+    ms since the first: a responder that is always in conflict (RFC 6762
+    section 8.1's rate limit)."""
+    s, group = mdns_socket(ifname)
+    first = None
+    for query, _peer in queries(s):
+        authority = struct.unpack("!H", query[8:10])[0]
+        if authority == 0:
+            continue
+        name, _end = read_name(query, 12)
+        text = name.decode(errors="replace").lower()
+        if text.startswith(prefix) and text.endswith(".local"):
+            s.sendto(mdns_answer(text, addr), group)
+            now = time.monotonic()
+            first = now if first is None else first
+            say("claimed", text, int((now - first) * 1000))
+
+
 def mdns_watch(ifname, name, addr):
     s, _group = mdns_socket(ifname)
     wanted = dns_name(name).lower()
@@ -872,6 +892,7 @@ ROLES = {
     "mdns-announce": mdns_announce,
     "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,
+    "mdns-claim-all": mdns_claim_all,
     "mdns-probe-race": mdns_probe_race,
     "mdns-repeat-ask": mdns_repeat_ask,
     "mdns-watch": mdns_watch,
