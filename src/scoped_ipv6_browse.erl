@@ -91,9 +91,8 @@ found(#{question := Question}, any, Links, Ask) ->
     Browse = Ask#{complete => fun(_Index, _Records) -> false end},
     scoped_ipv6_mdns:ask([{I, Own, [{Question, ptr}]} || {I, Own} <- Links], Browse);
 found(Type, Label, Links, _Ask) ->
-    %% Each link once (it may come twice: over IPv6 and IPv4), in order.
-    Indexes = lists:foldr(fun({I, _Own}, Acc) -> [I | lists:delete(I, Acc)] end, [], Links),
-    {ok, [{I, scoped_ipv6_browse_answers:seed(Type, Label)} || I <- Indexes]}.
+    {ok, [{I, scoped_ipv6_browse_answers:seed(Type, Label)}
+          || I <- scoped_ipv6_mdns:link_order(Links)]}.
 
 %% The records that matter to this browse, as read from an answer.
 read(Type, Packet, Id) ->

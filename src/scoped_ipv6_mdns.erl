@@ -29,7 +29,7 @@
 
 -include("scoped_ipv6_mdns.hrl").
 
--export([query/4, ask/2, listen/1, read/3, from_link/4]).
+-export([query/4, ask/2, link_order/1, listen/1, read/3, from_link/4]).
 
 %% At most this many addresses are kept from one link: a flood of
 %% answers costs time, never memory.
@@ -97,7 +97,7 @@ run(Asks, #{deadline := Deadline} = Options) ->
                                     State, Sockets),
                 Answers = wait(Armed),
                 {ok, [{Index, [R || {_, R} <- lists:reverse(Records)]}
-                      || Index <- in_order(Links, Asked),
+                      || Index <- link_order(Links), lists:member(Index, Asked),
                          {ok, Records} <- [maps:find(Index, Answers)]]}
         end
     after
@@ -118,14 +118,12 @@ isolated(Fun) ->
             {error, Reason}
     end.
 
-%% The links' indexes in the order given, each once.
-in_order(Links, Asked) ->
-    lists:foldr(fun({I, _}, Acc) ->
-                        case lists:member(I, Asked) of
-                            true -> [I | lists:delete(I, Acc)];
-                            false -> Acc
-                        end
-                end, [], Links).
+%% @doc The indexes of `Links' (`{Index, Own}'; a link may come twice,
+%% over IPv6 and IPv4) in the order given, each once, where it first
+%% comes.
+-spec link_order([{pos_integer(), own()}]) -> [pos_integer()].
+link_order(Links) ->
+    lists:foldr(fun({I, _}, Acc) -> [I | lists:delete(I, Acc)] end, [], Links).
 
 %% IPv4: there is no scope to bind to, so the socket is bound to the
 %% link's own IPv4 address and sends from it (IP_MULTICAST_IF); unlike
