@@ -583,6 +583,8 @@ answer_held(Query, Index, Source, State) ->
         none -> State
     end.
 
+%% A query answered: `now' as it arrives, or `waited' when it was held
+%% (answer_held/4), which then takes no shared answer's delay.
 question(Msg, Index, Link, Source, State) ->
     question(Msg, Index, Link, Source, now, State).
 
