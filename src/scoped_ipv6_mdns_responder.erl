@@ -40,8 +40,11 @@
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
 %% answered with our name there. A record is multicast on a link at most
 %% once a second in answer to questions (every 250 ms to a probe), and an
-%% answer with shared records waits 20 to 120 ms (section 6). Response
-%% aggregation is not done.
+%% answer with shared records waits 20 to 120 ms (section 6). A query
+%% with TC set (its known answers go on in the next packets) waits 400 to
+%% 500 ms instead, the same querier's packets meanwhile adding theirs
+%% (section 7.2, scoped_ipv6_mdns_deferred). Response aggregation is not
+%% done.
 %%
 %% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
 %% port => 80, name => "Web", txt => ["path=/"], subtypes => ["_printer"]}]'
@@ -84,6 +87,10 @@
 -define(SHARED_DELAY_MIN, 20).
 -define(SHARED_DELAY_SPAN, 100).
 -define(MAX_DELAYED, 8).
+%% RFC 6762 section 7.2: a query whose known answers go on in the next
+%% packets (TC) waits 400 to 500 ms for them.
+-define(HOLD_MIN, 400).
+-define(HOLD_SPAN, 100).
 %% RFC 6762 section 6: a record multicast at most once a second on a link,
 %% every 250 ms in answer to a probe.
 -define(MULTICAST_INTERVAL, 1000).
@@ -206,6 +213,9 @@ init({Name, Links, Services}) ->
                       %% Ref => {Family, Index, Answers, Additional}: the
                       %% shared answers waiting to go out (delay/5).
                       waiting => #{},
+                      %% The queries with TC set held for the rest of
+                      %% their known answers (query/5).
+                      held => scoped_ipv6_mdns_deferred:new(),
                       %% {Family, Index, record key} => when it was last
                       %% multicast in an answer (multicast_answer/7).
                       multicast => #{},
@@ -317,6 +327,11 @@ handle_info({announce, Index, N}, #{state := Links} = State) ->
             end;
         _ ->
             {noreply, State}
+    end;
+handle_info({held, Key, Ref, Index, Source}, #{held := Held} = State) ->
+    case scoped_ipv6_mdns_deferred:take(Held, Key, Ref) of
+        {ok, Query, Left} -> {noreply, answer_held(Query, Index, Source, State#{held := Left})};
+        none -> {noreply, State}
     end;
 handle_info({send, Ref}, #{waiting := Waiting} = State) ->
     case maps:take(Ref, Waiting) of
@@ -496,15 +511,15 @@ handle_message(#{family := Family, port := Port} = From, Index, Packet,
     Link = on_link(State, Index),
     case LinkState =/= gone andalso scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false} = Msg} when LinkState =/= probing ->
-            question(Msg, Index, Link, {Family, From, Port}, State);
+            query(Msg, Index, Link, {Family, From, Port}, State);
         {ok, #{reply := true, records := Records}} when LinkState =:= probing ->
             conflict(scoped_ipv6_mdns_records:taken(Records, Link), Index, State);
         {ok, #{reply := false, authority := Authority} = Msg} when LinkState =:= probing ->
             %% Probing again for services added while it runs, the link
             %% still answers for what it had announced.
             Answered = case scoped_ipv6_mdns_claims:confirmed(claims(State), Index) of
-                           {ok, K} -> question(Msg, Index, confirmed(Link, K),
-                                               {Family, From, Port}, State);
+                           {ok, K} -> query(Msg, Index, confirmed(Link, K),
+                                            {Family, From, Port}, State);
                            error -> State
                        end,
             %% RFC 6762 section 8.2: another host probing for our name as
@@ -529,8 +544,52 @@ handle_message(#{family := Family, port := Port} = From, Index, Packet,
             State
     end.
 
+%% RFC 6762 section 7.2: a query with TC set, for something of ours, is
+%% held a random 400 to 500 ms, and what the same querier sends meanwhile
+%% joins it (scoped_ipv6_mdns_deferred says which and how much); then it
+%% is answered with all the known answers (answer_held/4). When its link
+%% holds too many already, it is answered at once.
+query(Msg, Index, Link, {Family, #{addr := Addr}, Port} = Source, #{held := Held} = State) ->
+    Key = {Family, Index, Addr, Port},
+    case scoped_ipv6_mdns_deferred:join(Held, Key, Msg) of
+        {ok, Joined} ->
+            State#{held := Joined};
+        none ->
+            Ref = make_ref(),
+            case to_hold(Msg, Link, Port) andalso
+                     scoped_ipv6_mdns_deferred:hold(Held, Key, Ref, Msg) of
+                {ok, Holding} ->
+                    erlang:send_after(?HOLD_MIN + rand:uniform(?HOLD_SPAN + 1) - 1, self(),
+                                      {held, Key, Ref, Index, Source}),
+                    State#{held := Holding};
+                _NotHeld ->
+                    question(Msg, Index, Link, Source, State)
+            end
+    end.
+
+%% Whether a query is one to hold, and asks for something of ours: others
+%% are not answered anyway.
+to_hold(#{questions := Questions} = Msg, Link, Port) ->
+    scoped_ipv6_mdns_deferred:holds(Msg, Port) andalso
+        element(1, scoped_ipv6_mdns_records:asked(Questions, Link)) =/= [].
+
+%% A held query answered, as the link now answers (nothing if it is gone,
+%% what it had announced if it probes again). It has waited 400 to 500
+%% ms: in place of the 20 to 120 ms of a shared answer (section 6), not
+%% on top of them.
+answer_held(Query, Index, Source, State) ->
+    case answering(Index, State) of
+        {ok, Link} -> question(Query, Index, Link, Source, waited, State);
+        none -> State
+    end.
+
+%% A query answered: `now' as it arrives, or `waited' when it was held
+%% (answer_held/4), which then takes no shared answer's delay.
+question(Msg, Index, Link, Source, State) ->
+    question(Msg, Index, Link, Source, now, State).
+
 question(#{id := Id, questions := Questions, known := Known, authority := Authority}, Index,
-         Link, {Family, From, Port}, State) ->
+         Link, {Family, From, Port}, When, State) ->
     S = socket_of(Family, State),
     {Ours, Wanted} = scoped_ipv6_mdns_records:asked(Questions, Link),
     case Ours of
@@ -563,8 +622,8 @@ question(#{id := Id, questions := Questions, known := Known, authority := Author
                                    [] -> ?MULTICAST_INTERVAL;
                                    _ -> ?PROBE_DEFENSE_INTERVAL
                                end,
-                    multicast_answer(Family, Index, Records, Additional, Interval,
-                                     scoped_ipv6_mdns_records:shared(Wanted), State)
+                    Shared = When =:= now andalso scoped_ipv6_mdns_records:shared(Wanted),
+                    multicast_answer(Family, Index, Records, Additional, Interval, Shared, State)
             end
     end.
 

@@ -57,6 +57,17 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answer (TTL 120); prints "asked" for each sent,
                               and "heard" and the types asked for each query
                               from fe80::1 (the host under test)
+  mdns-tc-ask IF NAME FIRST LATER  a multicast PTR question for NAME (QM,
+                              from port 5353) with TC set and known answers
+                              FIRST, then 150 ms later a known-answer-only
+                              packet (TC clear) with LATER (each a comma-separated
+                              list of instance labels, "-" for none; the
+                              instances LABEL.NAME, TTL 120); prints
+                              "answer MS LABEL..." for each multicast answer
+                              from fe80::1 (the host under test) with PTRs for
+                              NAME heard within 1.5 s: the ms after the first
+                              packet and the instances' labels, sorted; or
+                              "silent"
   mdns-probe-race IF NAME ADDR  on the first probe for NAME, probe for it too,
                               claiming AAAA ADDR; print "probe MS" for each
                               probe for NAME (ms after the first) and
@@ -615,6 +626,40 @@ def mdns_repeat_ask(ifname, name, every, count, *known):
             say("heard", *[TYPES.get(t, str(t)) for _, t in questions(message)])
 
 
+def mdns_tc_ask(ifname, name, first, later):
+    """Multipacket known-answer suppression (RFC 6762 section 7.2), the
+    querier's side: a query whose known answers go on in a second packet."""
+    s, group = mdns_socket(ifname)
+    owner = name.encode()
+
+    def known(labels):
+        return [] if labels == "-" else \
+            [rr(owner, 12, wire_name(label.encode() + b"." + owner)) for label in labels.split(",")]
+
+    first, later = known(first), known(later)
+    start = time.monotonic()
+    s.sendto(b"\0\0\x02\0" + struct.pack("!HHHH", 1, len(first), 0, 0) + dns_name(name)
+             + struct.pack("!HH", 12, 1) + b"".join(first), group)
+    time.sleep(0.15)
+    s.sendto(bytes(4) + struct.pack("!HHHH", 0, len(later), 0, 0) + b"".join(later), group)
+    heard = False
+    while (left := start + 1.5 - time.monotonic()) > 0:
+        s.settimeout(left)
+        try:
+            message, peer = s.recvfrom(9000)
+        except socket.timeout:
+            break
+        if peer[0].split("%")[0] != "fe80::1" or not message[2] & 0x80:
+            continue
+        labels = sorted(target[:-len(owner) - 1].decode() for found, target in ptr_answers(message)
+                        if found.lower() == owner.lower())
+        if labels:
+            heard = True
+            say("answer", int((time.monotonic() - start) * 1000), *labels)
+    if not heard:
+        say("silent")
+
+
 def mdns_probe_race(ifname, name, addr):
     s, group = mdns_socket(ifname)
     wanted = dns_name(name).lower()
@@ -791,6 +836,11 @@ def dnssd_bare(ifname):
 def known_answers(message):
     """The PTR targets in a query's answer section (its known answers,
     RFC 6762 section 7.1)."""
+    return [target.decode() for _owner, target in ptr_answers(message)]
+
+
+def ptr_answers(message):
+    """The PTR records in a message's answer section, as (owner, target)."""
     qdcount, ancount = struct.unpack("!HH", message[4:8])
     offset = 12
     for _ in range(qdcount):
@@ -798,11 +848,11 @@ def known_answers(message):
         offset += 4
     found = []
     for _ in range(ancount):
-        _name, offset = read_name(message, offset)
+        owner, offset = read_name(message, offset)
         rtype, _rclass, _ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
         offset += 10
         if rtype == 12:
-            found.append(read_name(message, offset)[0].decode())
+            found.append((owner, read_name(message, offset)[0]))
         offset += rdlength
     return found
 
@@ -894,6 +944,7 @@ ROLES = {
     "mdns-claim": mdns_claim,
     "mdns-claim-all": mdns_claim_all,
     "mdns-probe-race": mdns_probe_race,
+    "mdns-tc-ask": mdns_tc_ask,
     "mdns-repeat-ask": mdns_repeat_ask,
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
