@@ -23,7 +23,7 @@
 
 -include("scoped_ipv6_mdns.hrl").
 
--export([start_link/0, join/1, send/4]).
+-export([start_link/0, join/1, send/4, send/5]).
 
 -type role() :: responder | watch.
 
@@ -41,16 +41,26 @@ join(Role) ->
 %% scoped_ipv6_mdns:listen/1) to the group on link `Index', and gives it
 %% to the other members it is for.
 -spec send(socket:socket(), inet | inet6, pos_integer(), binary()) -> ok.
-send(S, inet6, Index, Packet) ->
-    _ = socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
-                                   scope_id => Index, flowinfo => 0}),
-    loop(inet6, Index, Packet);
-send(S, inet, Index, Packet) ->
+send(S, Family, Index, Packet) ->
+    send(S, Family, Index, [Packet], Packet).
+
+%% @doc The same for one message sent as several (`Packets', RFC 6762
+%% section 7.2: known answers beyond one MTU, with the TC bit): the
+%% others are given it whole (`Whole'), as the hand-over has no MTU, and
+%% answer it at once, as one message.
+-spec send(socket:socket(), inet | inet6, pos_integer(), [binary()], binary()) -> ok.
+send(S, Family, Index, Packets, Whole) ->
+    _ = [send_one(S, Family, Index, P) || P <- Packets],
+    loop(Family, Index, Whole).
+
+send_one(S, inet6, Index, Packet) ->
+    socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
+                               scope_id => Index, flowinfo => 0});
+send_one(S, inet, Index, Packet) ->
     %% IP_PKTINFO's interface chooses the link.
     {ok, Ctrl} = scoped_ipv6_cmsg:encode([{pktinfo, {{0, 0, 0, 0}, Index}}], inet),
-    _ = socket:sendmsg(S, #{addr => #{family => inet, addr => ?GROUP4, port => ?PORT},
-                            iov => [Packet], ctrl => Ctrl}),
-    loop(inet, Index, Packet).
+    socket:sendmsg(S, #{addr => #{family => inet, addr => ?GROUP4, port => ?PORT},
+                        iov => [Packet], ctrl => Ctrl}).
 
 loop(Family, Index, Packet) ->
     Looped = ?LOOPED(Family, Index, Packet),

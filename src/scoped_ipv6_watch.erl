@@ -361,15 +361,17 @@ send(_Index, [], _Known, _State) ->
     ok;
 send(Index, Questions, Known, State) ->
     {First, Rest} = lists:split(min(?MAX_QUESTIONS, length(Questions)), Questions),
-    _ = [multicast(Index, Packet, State)
-         || Packet <- scoped_ipv6_dns:questions_messages(First, Known, ?MTU_MESSAGE)],
+    multicast(Index, scoped_ipv6_dns:questions_messages(First, Known, ?MTU_MESSAGE),
+              scoped_ipv6_dns:questions_message(0, First, Known), State),
     send(Index, Rest, [], State).
 
-%% To the link, and to this host's responder (scoped_ipv6_mdns_multicast:send/4).
-multicast(Index, Packet, #{socket := S, socket4 := S4, v6 := V6, v4 := V4}) ->
-    _ = lists:member(Index, V6) andalso scoped_ipv6_mdns_multicast:send(S, inet6, Index, Packet),
+%% To the link, and whole to this host's responder
+%% (scoped_ipv6_mdns_multicast:send/5).
+multicast(Index, Packets, Whole, #{socket := S, socket4 := S4, v6 := V6, v4 := V4}) ->
+    _ = lists:member(Index, V6) andalso
+        scoped_ipv6_mdns_multicast:send(S, inet6, Index, Packets, Whole),
     _ = lists:member(Index, V4) andalso S4 =/= none andalso
-        scoped_ipv6_mdns_multicast:send(S4, inet, Index, Packet),
+        scoped_ipv6_mdns_multicast:send(S4, inet, Index, Packets, Whole),
     ok.
 
 %% The services of each link whose records changed, against those the
