@@ -317,6 +317,18 @@ defmodule ScopedIPv6 do
   end
 
   @doc """
+  The services (or, for `"_services._dns-sd._udp"`, the types) a watch of
+  the calling process sees now: what its `:up` and `:changed` messages
+  told, less what went `:down`, in link order, then by name.
+  `{:error, :not_found}` for a watch that ended, or another process's.
+
+      iex> ScopedIPv6.watched(make_ref())
+      {:error, :not_found}
+  """
+  @spec watched(reference()) :: {:ok, [map()]} | {:error, :not_found}
+  def watched(ref), do: call(:watched, [ref])
+
+  @doc """
   Ends a watch the calling process started with `watch/2`: its messages
   still in the mailbox are removed, and none comes after. A watch that
   already ended is `:ok` too.

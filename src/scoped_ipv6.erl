@@ -36,7 +36,7 @@
 -export([parse/1, ntoa/1, resolve/1, getaddrs/1, getaddrs/2, if_index/1, if_name/1,
          interfaces/0, needs_scope/1, peername/1, sockname/1, ping/1, ping/2,
          mdns_names/0, mdns_services/0, mdns_advertise/1, mdns_withdraw/1, browse/1, browse/2,
-         watch/1, watch/2, unwatch/1, format_error/1]).
+         watch/1, watch/2, watched/1, unwatch/1, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0, service/0,
               watch_event/0]).
@@ -418,6 +418,27 @@ watch(Type, Opts) when is_list(Opts) ->
     end;
 watch(Type, Opts) ->
     erlang:error(badarg, [Type, Opts]).
+
+%% @doc The services (or, for `"_services._dns-sd._udp"', the types) a
+%% watch of the calling process sees now: what its `up' and `changed'
+%% messages told, less what went `down', in link order, then by name.
+%% The same set the messages build up, for a caller that would rather
+%% ask than keep it. `{error, not_found}' for a watch that ended, or
+%% another process's.
+%%
+%% ```
+%% {ok, _} = application:ensure_all_started(scoped_ipv6),
+%% {ok, Watch} = scoped_ipv6:watch("_nobody-here._tcp", [{links, ["eth0"]}]),
+%% {ok, []} = scoped_ipv6:watched(Watch),
+%% ok = scoped_ipv6:unwatch(Watch),
+%% {error, not_found} = scoped_ipv6:watched(Watch).
+%% '''
+-spec watched(reference()) -> {ok, [service() | #{type := string(), link := pos_integer()}]} |
+                              {error, not_found}.
+watched(WatchRef) when is_reference(WatchRef) ->
+    scoped_ipv6_watch:seen(WatchRef);
+watched(WatchRef) ->
+    erlang:error(badarg, [WatchRef]).
 
 %% @doc Ends a watch the calling process started with {@link watch/2}; its
 %% messages still in the caller's mailbox are removed, and none comes

@@ -42,7 +42,7 @@
 
 -include("scoped_ipv6_mdns.hrl").
 
--export([start/2, stop/1]).
+-export([start/2, seen/1, stop/1]).
 -export([start_link/5, init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 %% RFC 6762 section 5.2.
@@ -113,6 +113,19 @@ on_links(Type, #{text := Text} = Options) ->
             end;
         {error, _} = Error ->
             Error
+    end.
+
+%% @doc What the caller's watch `Ref' has told it, and not taken back:
+%% `{error, not_found}' for another's, or one that ended.
+-spec seen(reference()) -> {ok, [map()]} | {error, not_found}.
+seen(Ref) ->
+    case get({?MODULE, Ref}) of
+        Pid when is_pid(Pid) ->
+            try gen_server:call(Pid, seen)
+            catch exit:_ -> {error, not_found}
+            end;
+        undefined ->
+            {error, not_found}
     end.
 
 %% @doc Ends the caller's watch `Ref' (another's, or one that ended, is
@@ -188,6 +201,10 @@ init({Owner, Type, Links, Text, Linked}) ->
 
 %% @private gen_server callback.
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map(), timeout()}.
+handle_call(seen, _From, #{shown := Shown, text := Text} = State) ->
+    Seen = [text(Service, Text) || I <- lists:sort(maps:keys(Shown)),
+                                   {_Key, Service} <- lists:sort(maps:to_list(maps:get(I, Shown)))],
+    {reply, {ok, Seen}, State, 0};
 handle_call(_Request, _From, State) ->
     {reply, {error, einval}, State, 0}.
 

@@ -82,6 +82,10 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert Enum.sort_by(ups, fn {:up, s} -> s.link end) ==
                [{:up, service.(a, "zc-a.local")}, {:up, service.(b, "zc-b.local")}]
 
+      # What the messages told, asked for: link order.
+      assert ScopedIPv6.watched(watch) ==
+               {:ok, [service.(a, "zc-a.local"), service.(b, "zc-b.local")]}
+
       # Nothing more while nothing changes. (Also: the TXT update comes
       # over a second after the old TXT's last announcement, so that its
       # cache-flush bit retires the old one, RFC 6762 section 10.2.)
@@ -91,6 +95,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert {:changed, changed} = event(watch, 3_000)
       assert Enum.sort(changed.txt) == ["path=/x", "v=2"]
       assert Map.delete(changed, :txt) == Map.delete(service.(a, "zc-a.local"), :txt)
+      assert ScopedIPv6.watched(watch) == {:ok, [changed, service.(b, "zc-b.local")]}
 
       # RFC 6762 section 10.1: a goodbye leaves its records one second,
       # counted from when it arrives, after the command that sends it.
@@ -104,7 +109,11 @@ defmodule ScopedIPv6.TestbedWatchTest do
       end
 
       assert event(watch, 500) == :timeout
+      assert ScopedIPv6.watched(watch) == {:ok, []}
+      # Another process's watch is not found; nor one that ended.
+      assert Task.await(Task.async(fn -> ScopedIPv6.watched(watch) end)) == {:error, :not_found}
       :ok = ScopedIPv6.unwatch(watch)
+      assert ScopedIPv6.watched(watch) == {:error, :not_found}
     end
   end
 
@@ -282,6 +291,9 @@ defmodule ScopedIPv6.TestbedWatchTest do
                {:up, %{type: "_wa._tcp", link: a}},
                {:up, %{type: "_wa._tcp", link: b}}
              ]
+
+      assert ScopedIPv6.watched(watch) ==
+               {:ok, [%{type: "_wa._tcp", link: a}, %{type: "_wa._tcp", link: b}]}
 
       stop_avahi(hd(avahis))
       assert event(watch, 5_000) == {:down, %{type: "_wa._tcp", link: a}}
@@ -590,6 +602,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
     assert_raise ArgumentError, fn -> ScopedIPv6.watch("_http._tcp", timeout: 100) end
     assert_raise ArgumentError, fn -> ScopedIPv6.watch("_http._tcp", links: :all) end
     assert_raise ArgumentError, fn -> ScopedIPv6.unwatch(:nope) end
+    assert_raise ArgumentError, fn -> ScopedIPv6.watched(:nope) end
     assert {:ok, w} = ScopedIPv6.watch("_http._tcp", links: ["linkA"])
     :ok = ScopedIPv6.unwatch(w)
 
