@@ -10,11 +10,12 @@
 %%   arrived on (scoped_ipv6_mdns:from_link/4, RFC 6762 section 11), and
 %%   only for that link.
 %% - This host's own responder hears the questions, and its answers come
-%%   back, through scoped_ipv6_mdns_multicast: a watch sees this host's services
-%%   too, as avahi's and python-zeroconf's browsers do.
+%%   back, through scoped_ipv6_mdns_multicast: a watch sees this host's
+%%   services too, as avahi's and python-zeroconf's browsers do.
 %% - The PTR question after 20-120 ms, then 1 s, 2 s, 4 s... apart, up to
 %%   an hour, from port 5353 (multicast answers), with the PTRs held as
-%%   known answers (section 7.1).
+%%   known answers (section 7.1), going on in further messages when they
+%%   do not fit in one (section 7.2).
 %% - Each link's records in a scoped_ipv6_watch_cache (section 10: goodbyes,
 %%   cache flush, refresh at 80-95 % of the TTL, expiry); what the records
 %%   leave out (scoped_ipv6_browse_answers:missing/2) is asked of that
