@@ -32,6 +32,8 @@
 %% keep every scoped one, up to ?MAX_SERVERS).
 -define(MAX_CONF, 65536).
 -define(MAX_SERVERS, 8).
+%% The TC bit of a message's flags (RFC 1035 section 4.1.1).
+-define(TC, 16#0200).
 
 -type name() :: string().
 -type answer() :: {inet:ip_address(), non_neg_integer()}.
@@ -148,12 +150,17 @@ answer_message(Id, Questions, Records, Additional) ->
            records := [{name(), atom() | integer(), term()}],
            authority := [{name(), atom() | integer(), term()}],
            known := [{{name(), atom() | integer(), term()}, non_neg_integer()}]}} | error.
-read_message(Packet) ->
-    case decode(Packet) of
+read_message(<<Id:16, Flags:16, Sections/binary>>) ->
+    %% The TC bit is read here, and cleared for inet_dns: in multicast DNS
+    %% a query with TC is whole, its known answers going on in the next
+    %% messages (RFC 6762 section 7.2), and a response's TC means nothing
+    %% (section 18.5); OTP 27's inet_dns refuses TC over complete sections.
+    Truncated = Flags band ?TC =/= 0,
+    case decode(<<Id:16, (Flags band bnot ?TC):16, Sections/binary>>) of
         {ok, Msg} ->
             Header = inet_dns:msg(Msg, header),
             {ok, #{reply => inet_dns:header(Header, qr) =:= true,
-                   truncated => inet_dns:header(Header, tc) =:= true,
+                   truncated => Truncated,
                    id => inet_dns:header(Header, id),
                    questions => [{lower(text(inet_dns:dns_query(Q, domain))),
                                   inet_dns:dns_query(Q, type), inet_dns:dns_query(Q, class),
@@ -171,7 +178,9 @@ read_message(Packet) ->
                                 inet_dns:rr(R, class) =:= in]}};
         error ->
             error
-    end.
+    end;
+read_message(_Short) ->
+    error.
 
 %% @doc A record as read_message/1 gives records: its name (lower case),
 %% type and data; the same for one made by address_record/5.
