@@ -6,7 +6,7 @@ defmodule ScopedIPv6.ReliabilityTest do
   @moduletag :testbed
   @moduletag timeout: 600_000
 
-  alias ScopedIPv6.Test.{Descriptors, Links, Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Descriptors, Links, LiveMemory, Peer, ReliabilityTable}
   alias ScopedIPv6.{TCP, UDP}
 
   # SCOPED_IPV6_SOAK_CYCLES may lower it while working on the suite.
@@ -23,7 +23,7 @@ defmodule ScopedIPv6.ReliabilityTest do
     run_cycles(kinds, 20)
     settle()
     fds = Descriptors.open()
-    memory = beam_memory()
+    memory = LiveMemory.now()
 
     # Two halves: a leak grows with cycles, the allocators' own settling
     # does not. The second half must leave memory flat (a leak of 20 bytes
@@ -36,13 +36,13 @@ defmodule ScopedIPv6.ReliabilityTest do
     run_cycles(kinds, per_kind)
     wait_until(fn -> Descriptors.opened_since(fds) == [] end, "fds back to the baseline after half")
     settle()
-    half = beam_memory()
+    half = LiveMemory.now()
     run_cycles(kinds, per_kind)
     send(restarter, {:stop, self()})
     restarts = receive(do: ({:restarts, n} -> n))
     wait_until(fn -> Descriptors.opened_since(fds) == [] end, "fds back to the baseline")
     settle()
-    full = beam_memory()
+    full = LiveMemory.now()
 
     assert total(full) - total(half) < 1_000_000,
            "BEAM memory grew by #{total(full) - total(half)} bytes in the second half: #{moved(half, full)}"
@@ -498,45 +498,7 @@ defmodule ScopedIPv6.ReliabilityTest do
     {String.to_integer(soft), hard}
   end
 
-  # Memory held by what is alive: every process (heap, stack, messages),
-  # every port, ETS, binaries (the NIF's resources among them) and atoms.
-  # A leak shows there. :erlang.memory(:total) also counts what the
-  # allocators have not yet taken back from processes that ended or were
-  # just collected: its processes part read 1.8 MB apart twice a second
-  # apart, at rest, while what the live processes held moved by 33 KB.
-  defp beam_memory do
-    Enum.each(Process.list(), &:erlang.garbage_collect/1)
-
-    processes = for pid <- Process.list(), bytes = process_bytes(pid), do: bytes
-
-    ports =
-      for port <- :erlang.ports(), {:memory, bytes} <- [:erlang.port_info(port, :memory)], do: bytes
-
-    Map.new(
-      [processes: Enum.sum(processes), ports: Enum.sum(ports)] ++
-        :erlang.memory([:ets, :binary, :atom_used])
-    )
-  end
-
-  # A process's memory less the free space in its heaps: the size the VM
-  # gives a heap after a collection depends on the heap's history, not only
-  # on what it holds (the code server's was 121,536, 46,422 and 75,113
-  # words at the three readings of one run on OTP 29).
-  defp process_bytes(pid) do
-    case Process.info(pid, [:memory, :garbage_collection_info]) do
-      [memory: bytes, garbage_collection_info: gc] ->
-        free =
-          gc[:heap_block_size] - gc[:heap_size] - gc[:stack_size] +
-            gc[:old_heap_block_size] - gc[:old_heap_size]
-
-        bytes - free * :erlang.system_info(:wordsize)
-
-      nil ->
-        nil
-    end
-  end
-
-  defp total(memory), do: Enum.sum(Map.values(memory))
+  defp total(memory), do: LiveMemory.total(memory)
 
   # What moved, largest first: "processes +12 KiB, binary -3 KiB".
   defp moved(from, to) do

@@ -8,7 +8,7 @@ defmodule ScopedIPv6.TestbedBrowseTest do
   @moduletag :testbed
   @moduletag timeout: 120_000
 
-  alias ScopedIPv6.Test.{Avahi, Links, Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Avahi, Links, LiveMemory, Peer, ReliabilityTable}
 
   @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
   @port 7150
@@ -210,8 +210,7 @@ defmodule ScopedIPv6.TestbedBrowseTest do
 
     test "a flood of instances is bounded", %{h: h} do
       peer = Peer.start("sip6-h", "dnssd-flood", ["eth0"])
-      :erlang.garbage_collect()
-      before = :erlang.memory(:total)
+      before = LiveMemory.total()
       started = System.monotonic_time(:millisecond)
 
       {:ok, found} = ScopedIPv6.browse("_flood._tcp", links: ["linkH"], timeout: 3_000)
@@ -223,8 +222,7 @@ defmodule ScopedIPv6.TestbedBrowseTest do
       assert Enum.map(found, & &1.name) == Enum.sort(Enum.map(1..64, &"Flood #{&1}"))
       assert Enum.all?(found, &(&1.txt == ["n=" <> &1.name]))
       assert took < 3_000, "#{took} ms"
-      :erlang.garbage_collect()
-      assert :erlang.memory(:total) - before < 5_000_000
+      assert LiveMemory.total() - before < 5_000_000
 
       ReliabilityTable.record(
         "DNS-SD answer flood",

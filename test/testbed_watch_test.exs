@@ -9,7 +9,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
   @moduletag :testbed
   @moduletag timeout: 120_000
 
-  alias ScopedIPv6.Test.{Avahi, Links, Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Avahi, Links, LiveMemory, Peer, ReliabilityTable}
 
   @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
 
@@ -443,8 +443,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
 
     test "a flood of instances: at most 64 up, memory bounded", %{h: h} do
       peer = Peer.start("sip6-h", "dnssd-flood", ["eth0"])
-      :erlang.garbage_collect()
-      before = :erlang.memory(:total)
+      before = LiveMemory.total()
       {:ok, watch} = ScopedIPv6.watch("_flood._tcp", links: ["linkH"])
       assert "sent 10" = Peer.next_line(peer, 2_000)
       # The second query (1 s on) floods again, with the known answers.
@@ -457,8 +456,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       :erlang.garbage_collect(pid)
       {:memory, bytes} = Process.info(pid, :memory)
       assert bytes < 4_000_000, "#{bytes} bytes"
-      :erlang.garbage_collect()
-      assert :erlang.memory(:total) - before < 5_000_000
+      assert LiveMemory.total() - before < 5_000_000
       :ok = ScopedIPv6.unwatch(watch)
 
       ReliabilityTable.record(
