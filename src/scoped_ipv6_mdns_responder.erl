@@ -616,16 +616,30 @@ question(#{id := Id, questions := Questions, known := Known, authority := Author
                                       From),
                     State;
                 {_, false} ->
-                    %% A probe's question is answered at most every 250 ms,
-                    %% others every second (section 6).
-                    Interval = case Authority of
-                                   [] -> ?MULTICAST_INTERVAL;
-                                   _ -> ?PROBE_DEFENSE_INTERVAL
-                               end,
-                    Shared = When =:= now andalso scoped_ipv6_mdns_records:shared(Wanted),
-                    multicast_answer(Family, Index, Records, Additional, Interval, Shared, State)
+                    How = multicast_how(Questions, Wanted, Authority, When),
+                    multicast_answer(Family, Index, Records, Additional, How, State)
             end
     end.
+
+%% How a multicast answer goes out: a probe's defense at once (sections 6
+%% and 8.1: the prober waits only 250 ms), an answer that may collide with
+%% other hosts' after a random 20 to 120 ms (scoped_ipv6_mdns_records:
+%% delayed/2), others at once. A held query (section 7.2) has waited
+%% already.
+multicast_how(_Questions, _Wanted, [_ | _], _When) ->
+    defend;
+multicast_how(Questions, Wanted, [], now) ->
+    case scoped_ipv6_mdns_records:delayed(Questions, Wanted) of
+        true -> delay;
+        false -> soon
+    end;
+multicast_how(_Questions, _Wanted, [], waited) ->
+    soon.
+
+%% A probe's question is answered at most every 250 ms, others every
+%% second (section 6).
+interval(defend) -> ?PROBE_DEFENSE_INTERVAL;
+interval(_How) -> ?MULTICAST_INTERVAL.
 
 %% The records multicast within the last interval: older ones no longer
 %% matter, and are forgotten.
@@ -639,9 +653,9 @@ recent(Sent, Now) ->
 %% when no answer is left. (Announcements are not counted: a question
 %% right after one is answered.) An answer other hosts may give too (a
 %% shared record) waits first (delay/4).
-multicast_answer(Family, Index, Records, Additional, Interval, Shared,
-                 #{multicast := Sent} = State) ->
+multicast_answer(Family, Index, Records, Additional, How, #{multicast := Sent} = State) ->
     Now = erlang:monotonic_time(millisecond),
+    Interval = interval(How),
     Due = fun(R) ->
                   Key = {Family, Index, scoped_ipv6_dns:record_key(R)},
                   Now - maps:get(Key, Sent, Now - Interval) >= Interval
@@ -655,10 +669,10 @@ multicast_answer(Family, Index, Records, Additional, Interval, Shared,
                                           Acc#{{Family, Index, scoped_ipv6_dns:record_key(R)} => Now}
                                   end, recent(Sent, Now), Fresh ++ Extra),
             Next = State#{multicast := Stamped},
-            case Shared of
-                true ->
+            case How of
+                delay ->
                     delay(Family, Index, Fresh, Extra, Next);
-                false ->
+                _Now ->
                     %% RFC 6762 section 6: the family it was asked on.
                     send_multicast(Family, Index, scoped_ipv6_dns:answer_message(0, [], Fresh, Extra),
                                    Next),
