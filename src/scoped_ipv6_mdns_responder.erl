@@ -40,11 +40,16 @@
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
 %% answered with our name there. A record is multicast on a link at most
 %% once a second in answer to questions (every 250 ms to a probe), and an
-%% answer with shared records waits 20 to 120 ms (section 6). A query
-%% with TC set (its known answers go on in the next packets) waits 400 to
-%% 500 ms instead, the same querier's packets meanwhile adding theirs
-%% (section 7.2, scoped_ipv6_mdns_deferred). Response aggregation is not
-%% done.
+%% answer with shared records waits 20 to 120 ms (section 6), and so
+%% does every answer to a query of several questions (section 6.3); a
+%% probe's defense never waits. A query with TC set (its known answers go
+%% on in the next packets) waits 400 to 500 ms instead, the same querier's
+%% packets meanwhile adding theirs (section 7.2,
+%% scoped_ipv6_mdns_deferred). Answers are aggregated (section 6.4,
+%% scoped_ipv6_mdns_waiting): one joins a message already waiting on the
+%% link when they fit one packet, and one that would go at once joins a
+%% waiting message too; what another host sends meanwhile leaves it
+%% (section 7.4).
 %%
 %% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
 %% port => 80, name => "Web", txt => ["path=/"], subtypes => ["_printer"]}]'
