@@ -17,7 +17,7 @@
 -module(scoped_ipv6_mdns_records).
 
 -export([service/2, config/1, probe/2, announcement/2, withdrawal/2, subtype_withdrawal/2,
-         asked/2, answers/4, shared/1, unknown/3, taken/2, claimed/2, loses/2, alternative/1,
+         asked/2, answers/4, delayed/2, unknown/3, taken/2, claimed/2, loses/2, alternative/1,
          alternative_instance/1]).
 
 -define(ENUMERATION, "_services._dns-sd._udp.local").
@@ -259,11 +259,19 @@ distinct(Records, Sent) ->
                             end, {[], Sent}, Records),
     lists:reverse(Kept).
 
-%% @doc Whether what was asked includes a shared record, one other hosts
-%% may answer with too (a type's, a subtype's or the enumeration's PTR):
-%% RFC 6762 section 6 then has the answer wait a random 20 to 120 ms.
--spec shared([wanted()]) -> boolean().
-shared(Wanted) ->
+%% @doc Whether a multicast answer to `Questions' (all of the query's,
+%% ours or not), of which we answer `Wanted', waits a random 20 to 120 ms
+%% (RFC 6762 section 6), so that it does not collide with other hosts'
+%% answers: when it holds a shared record, one other hosts may answer with
+%% too (a type's, a subtype's or the enumeration's PTR), or when the query
+%% asks more than one question (section 6.3: other hosts may answer the
+%% others meanwhile). The whole answer waits, in one message. A probe's
+%% defense never waits (section 8.1): that is the responder's to say.
+-spec delayed([scoped_ipv6_dns:question()], [wanted()]) -> boolean().
+delayed(Questions, Wanted) ->
+    length(Questions) > 1 orelse shared_wanted(Wanted).
+
+shared_wanted(Wanted) ->
     lists:any(fun({instance, _}) -> true; ({subtype, _, _}) -> true; ({type, _}) -> true;
                  (_) -> false
               end, Wanted).

@@ -40,11 +40,16 @@
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
 %% answered with our name there. A record is multicast on a link at most
 %% once a second in answer to questions (every 250 ms to a probe), and an
-%% answer with shared records waits 20 to 120 ms (section 6). A query
-%% with TC set (its known answers go on in the next packets) waits 400 to
-%% 500 ms instead, the same querier's packets meanwhile adding theirs
-%% (section 7.2, scoped_ipv6_mdns_deferred). Response aggregation is not
-%% done.
+%% answer with shared records waits 20 to 120 ms (section 6), and so
+%% does every answer to a query of several questions (section 6.3); a
+%% probe's defense never waits. A query with TC set (its known answers go
+%% on in the next packets) waits 400 to 500 ms instead, the same querier's
+%% packets meanwhile adding theirs (section 7.2,
+%% scoped_ipv6_mdns_deferred). Answers are aggregated (section 6.4,
+%% scoped_ipv6_mdns_waiting): one joins a message already waiting on the
+%% link when they fit one packet, and one that would go at once joins a
+%% waiting message too; what another host sends meanwhile leaves it
+%% (section 7.4).
 %%
 %% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
 %% port => 80, name => "Web", txt => ["path=/"], subtypes => ["_printer"]}]'
@@ -86,7 +91,6 @@
 %% RFC 6762 section 6: shared answers wait 20 to 120 ms.
 -define(SHARED_DELAY_MIN, 20).
 -define(SHARED_DELAY_SPAN, 100).
--define(MAX_DELAYED, 8).
 %% RFC 6762 section 7.2: a query whose known answers go on in the next
 %% packets (TC) waits 400 to 500 ms for them.
 -define(HOLD_MIN, 400).
@@ -210,9 +214,9 @@ init({Name, Links, Services}) ->
                       pending4 => undefined, joined4 => [],
                       %% The names and services claimed on each link.
                       claims => scoped_ipv6_mdns_claims:new(Name, Services),
-                      %% Ref => {Family, Index, Answers, Additional}: the
-                      %% shared answers waiting to go out (delay/5).
-                      waiting => #{},
+                      %% The multicast answers waiting to go out, several
+                      %% in one message where they can (answer_out/5).
+                      waiting => scoped_ipv6_mdns_waiting:new(),
                       %% The queries with TC set held for the rest of
                       %% their known answers (query/5).
                       held => scoped_ipv6_mdns_deferred:new(),
@@ -334,17 +338,19 @@ handle_info({held, Key, Ref, Index, Source}, #{held := Held} = State) ->
         none -> {noreply, State}
     end;
 handle_info({send, Ref}, #{waiting := Waiting} = State) ->
-    case maps:take(Ref, Waiting) of
-        {{Family, Index, [_ | _] = Answers, Additional}, Left} ->
+    case scoped_ipv6_mdns_waiting:take(Waiting, Ref, erlang:monotonic_time(millisecond)) of
+        {ok, {Family, Index}, Answers, Additional, Left} ->
             %% Sent while the link still answers (not gone, not probing
             %% anew since), and only what no other host sent meanwhile.
-            _ = answering(Index, State) =/= none andalso
+            _ = Answers =/= [] andalso answering(Index, State) =/= none andalso
                 send_multicast(Family, Index,
                                scoped_ipv6_dns:answer_message(0, [], Answers, Additional), State),
             {noreply, State#{waiting := Left}};
-        {_Suppressed, Left} ->
-            {noreply, State#{waiting := Left}};
-        error ->
+        {wait, Ms} ->
+            %% It joined an answer due later (section 6.4).
+            erlang:send_after(Ms, self(), {send, Ref}),
+            {noreply, State};
+        none ->
             {noreply, State}
     end;
 handle_info(_Message, State) ->
@@ -616,32 +622,46 @@ question(#{id := Id, questions := Questions, known := Known, authority := Author
                                       From),
                     State;
                 {_, false} ->
-                    %% A probe's question is answered at most every 250 ms,
-                    %% others every second (section 6).
-                    Interval = case Authority of
-                                   [] -> ?MULTICAST_INTERVAL;
-                                   _ -> ?PROBE_DEFENSE_INTERVAL
-                               end,
-                    Shared = When =:= now andalso scoped_ipv6_mdns_records:shared(Wanted),
-                    multicast_answer(Family, Index, Records, Additional, Interval, Shared, State)
+                    How = multicast_how(Questions, Wanted, Authority, When),
+                    multicast_answer(Family, Index, Records, Additional, How, State)
             end
     end.
 
+%% How a multicast answer goes out: a probe's defense at once (sections 6
+%% and 8.1: the prober waits only 250 ms), an answer that may collide with
+%% other hosts' after a random 20 to 120 ms (scoped_ipv6_mdns_records:
+%% delayed/2), others at once. A held query (section 7.2) has waited
+%% already.
+multicast_how(_Questions, _Wanted, [_ | _], _When) ->
+    defend;
+multicast_how(Questions, Wanted, [], now) ->
+    case scoped_ipv6_mdns_records:delayed(Questions, Wanted) of
+        true -> delay;
+        false -> soon
+    end;
+multicast_how(_Questions, _Wanted, [], waited) ->
+    soon.
+
+%% A probe's question is answered at most every 250 ms, others every
+%% second (section 6).
+interval(defend) -> ?PROBE_DEFENSE_INTERVAL;
+interval(_How) -> ?MULTICAST_INTERVAL.
+
 %% The records multicast within the last interval: older ones no longer
-%% matter, and are forgotten.
+%% matter, and are forgotten. (A record waiting to go out counts from
+%% when it will, a time to come.)
 recent(Sent, Now) ->
     maps:filter(fun(_Key, Time) -> Now - Time < ?MULTICAST_INTERVAL end, Sent).
 
 %% RFC 6762 section 6: a record is multicast on a link at most once a
 %% second (every 250 ms in answer to a probe): a neighbour that floods us
 %% with questions gets one answer a second, and cannot make us flood the
-%% link. Records sent within the interval are left out, and nothing is sent
-%% when no answer is left. (Announcements are not counted: a question
-%% right after one is answered.) An answer other hosts may give too (a
-%% shared record) waits first (delay/4).
-multicast_answer(Family, Index, Records, Additional, Interval, Shared,
-                 #{multicast := Sent} = State) ->
+%% link. Records sent or waiting within the interval are left out, and
+%% nothing is sent when no answer is left. (Announcements are not counted:
+%% a question right after one is answered.)
+multicast_answer(Family, Index, Records, Additional, How, #{multicast := Sent} = State) ->
     Now = erlang:monotonic_time(millisecond),
+    Interval = interval(How),
     Due = fun(R) ->
                   Key = {Family, Index, scoped_ipv6_dns:record_key(R)},
                   Now - maps:get(Key, Sent, Now - Interval) >= Interval
@@ -650,39 +670,58 @@ multicast_answer(Family, Index, Records, Additional, Interval, Shared,
         [] ->
             State;
         Fresh ->
-            Extra = [R || R <- Additional, Due(R)],
-            Stamped = lists:foldl(fun(R, Acc) ->
-                                          Acc#{{Family, Index, scoped_ipv6_dns:record_key(R)} => Now}
-                                  end, recent(Sent, Now), Fresh ++ Extra),
-            Next = State#{multicast := Stamped},
-            case Shared of
-                true ->
-                    delay(Family, Index, Fresh, Extra, Next);
-                false ->
-                    %% RFC 6762 section 6: the family it was asked on.
-                    send_multicast(Family, Index, scoped_ipv6_dns:answer_message(0, [], Fresh, Extra),
-                                   Next),
-                    Next
-            end
+            Answer = {Fresh, [R || R <- Additional, Due(R)]},
+            answer_out({Family, Index}, Answer, How, Now, State#{multicast := recent(Sent, Now)})
     end.
 
 %% RFC 6762 section 6: an answer other hosts may send too (a shared PTR
-%% record: a browse, service enumeration) goes out after a random 20 to
-%% 120 ms, so that the answers of several hosts do not collide. At most
-%% ?MAX_DELAYED wait per link and family: a flood of questions costs no
-%% memory. (The same answer cannot wait twice: its records were counted
-%% as multicast when it was delayed, for longer than the delay.)
-delay(Family, Index, Answers, Additional, #{waiting := Waiting} = State) ->
-    Here = [Ref || {Ref, {F, I, _, _}} <- maps:to_list(Waiting), F =:= Family, I =:= Index],
-    case length(Here) >= ?MAX_DELAYED of
-        true ->
-            State;
-        false ->
-            Ref = make_ref(),
-            erlang:send_after(?SHARED_DELAY_MIN + rand:uniform(?SHARED_DELAY_SPAN + 1) - 1, self(),
-                              {send, Ref}),
-            State#{waiting := Waiting#{Ref => {Family, Index, Answers, Additional}}}
-    end.
+%% record: a browse, service enumeration; any answer to several
+%% questions) goes out after a random 20 to 120 ms, so that the answers
+%% of several hosts do not collide. Section 6.4: it joins an answer
+%% already waiting on the link, in one message, and so does one that
+%% would go at once; scoped_ipv6_mdns_waiting says when they can, and
+%% bounds what waits: a flood of questions costs no memory. A probe's
+%% defense goes at once, alone.
+answer_out(Link, Answer, delay, Now, #{waiting := Waiting} = State) ->
+    Ref = make_ref(),
+    Due = Now + ?SHARED_DELAY_MIN + rand:uniform(?SHARED_DELAY_SPAN + 1) - 1,
+    case scoped_ipv6_mdns_waiting:add(Waiting, Link, Answer, Due, Ref) of
+        {new, Next} ->
+            erlang:send_after(Due - Now, self(), {send, Ref}),
+            stamped(Link, answer_records(Answer), Due, State#{waiting := Next});
+        {joined, Into, When, Next} ->
+            joined(Link, Into, When, State#{waiting := Next});
+        full ->
+            State
+    end;
+answer_out(Link, Answer, soon, Now, #{waiting := Waiting} = State) ->
+    case scoped_ipv6_mdns_waiting:join(Waiting, Link, Answer, Now) of
+        {joined, Into, When, Next} -> joined(Link, Into, When, State#{waiting := Next});
+        none -> sent_now(Link, Answer, Now, State)
+    end;
+answer_out(Link, Answer, defend, Now, State) ->
+    sent_now(Link, Answer, Now, State).
+
+%% RFC 6762 section 6: on the family it was asked on.
+sent_now({Family, Index} = Link, {Answers, Additional} = Answer, Now, State) ->
+    Next = stamped(Link, answer_records(Answer), Now, State),
+    send_multicast(Family, Index, scoped_ipv6_dns:answer_message(0, [], Answers, Additional), Next),
+    Next.
+
+%% Message `Ref' now goes at `When', all its records with it. (The same
+%% answer cannot wait twice: its records count as multicast from when
+%% they go.)
+joined(Link, Ref, When, #{waiting := Waiting} = State) ->
+    stamped(Link, scoped_ipv6_mdns_waiting:records(Waiting, Ref), When, State).
+
+stamped({Family, Index}, Records, Time, #{multicast := Sent} = State) ->
+    State#{multicast := lists:foldl(fun(R, Acc) ->
+                                            Acc#{{Family, Index, scoped_ipv6_dns:record_key(R)} =>
+                                                     Time}
+                                    end, Sent, Records)}.
+
+answer_records({Answers, Additional}) ->
+    Answers ++ Additional.
 
 %% RFC 6762 section 7.4: an answer of ours still waiting that another host
 %% has just sent on the link, with a TTL no less than ours, is as good as
@@ -690,15 +729,7 @@ delay(Family, Index, Answers, Additional, #{waiting := Waiting} = State) ->
 %% with their TTLs (scoped_ipv6_dns:read_message/1's `known').
 suppress(Family, Index, Answered, #{waiting := Waiting} = State) ->
     Sent = [Key || {Key, TTL} <- Answered, TTL >= ?TTL],
-    Left = fun(Answers) ->
-                   [R || R <- Answers, not lists:member(scoped_ipv6_dns:record_key(R), Sent)]
-           end,
-    State#{waiting := maps:map(fun(_Ref, {F, I, Answers, Additional}) when F =:= Family,
-                                                                          I =:= Index ->
-                                       {F, I, Left(Answers), Additional};
-                                  (_Ref, Entry) ->
-                                       Entry
-                               end, Waiting)}.
+    State#{waiting := scoped_ipv6_mdns_waiting:suppress(Waiting, {Family, Index}, Sent)}.
 
 %% Someone else answers for names of ours on this link while we probe:
 %% the link probes again, each taken name replaced by the next (section

@@ -204,7 +204,13 @@ responder_records_test_() ->
                        {"device.local", aaaa, ?LL(2)}], Link)),
      ?_assertNot(R:loses([{"device.local", a, {10, 0, 0, 1}}, {"device.local", aaaa, ?LL(1)}],
                          Link)),
-     ?_assertNot(R:loses([], Link))].
+     ?_assertNot(R:loses([], Link)),
+     %% Section 6: one question for a unique record of ours is answered
+     %% at once; every answer to a query of several questions waits
+     %% (section 6.3), whether we answer them all or not.
+     ?_assertNot(R:delayed([Q("device.local", aaaa)], [aaaa])),
+     ?_assert(R:delayed([Q("device.local", aaaa), Q("device.local", a)], [a, aaaa])),
+     ?_assert(R:delayed([Q("device.local", aaaa), Q("other.local", a)], [aaaa]))].
 
 %% DNS-SD (RFC 6763): a service's records on a link named device.local,
 %% what a browse, an SRV or TXT question and service enumeration get, and
@@ -261,9 +267,9 @@ b"}, "d")),
                     {"device.local", aaaa, ?LL(1)}], Keys(BrowseExtra)),
      %% A browse or service enumeration asks for shared records (answered
      %% after 20 to 120 ms); the host's or an instance's records are ours.
-     ?_assert(R:shared([aaaa, {instance, Web}])),
-     ?_assert(R:shared([{type, "_http._tcp.local"}])),
-     ?_assertNot(R:shared([a, aaaa, {srv, Web}, {txt, Web}, {ptr, ?LL(1)}])),
+     ?_assert(R:delayed([Q("x", any)], [aaaa, {instance, Web}])),
+     ?_assert(R:delayed([Q("x", any)], [{type, "_http._tcp.local"}])),
+     ?_assertNot(R:delayed([Q("x", any)], [a, aaaa, {srv, Web}, {txt, Web}, {ptr, ?LL(1)}])),
      %% An SRV question with the address asked too: the address is not
      %% sent twice.
      ?_assertEqual(2, length(SrvOnly)),
@@ -340,7 +346,7 @@ responder_subtypes_test_() ->
      ?_assertEqual(error, Service("_printer")),
      ?_assertEqual([Q("_scan._sub._http._tcp.local")], Asked),
      ?_assertEqual([{subtype, "_Scan._sub._http._tcp.local", Web}], Wanted),
-     ?_assert(R:shared(Wanted)),
+     ?_assert(R:delayed(Asked, Wanted)),
      ?_assertEqual([{"_scan._sub._http._tcp.local", ptr, "Web._http._tcp.local"}], Keys(Answers)),
      ?_assertEqual([{"device.local", aaaa, ?LL(1)},
                     {"web._http._tcp.local", srv, {0, 0, 80, "device.local"}},

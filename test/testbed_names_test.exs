@@ -845,6 +845,73 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert String.to_integer(ms) >= 400
     end
 
+    # RFC 6762 section 6.4: answers waiting on a link go out in one
+    # message. Two browses 5 ms apart, for two types we advertise: one
+    # answer with both PTRs and what goes along (SRV, TXT, address), after
+    # 20 ms at least. Then a browse and, 5 ms later, a question for
+    # another instance's SRV, which would go at once: it joins the
+    # browse's answer. Without aggregation, a message each.
+    test "answers within the delay go out in one message (response aggregation)" do
+      start_responder(%{
+        name: "device",
+        links: ["linkA"],
+        services:
+          for {name, letter} <- [{"One", "a"}, {"Two", "b"}, {"Three", "c"}, {"Four", "d"}] do
+            %{type: "_agg#{letter}._tcp", port: 7300, name: name}
+          end
+      })
+
+      wait_announced(1)
+      ask = &Peer.run("sip6-a", "mdns-multi-ask", ["eth0", "5" | &1])
+
+      assert ["message " <> heard] = ask.(["_agga._tcp.local/12", "_aggb._tcp.local/12"])
+      assert [ms | records] = String.split(heard)
+      assert String.to_integer(ms) >= 20
+
+      for type <- ~w(agga aggb), do: assert("an:_#{type}._tcp.local/PTR" in records)
+
+      for instance <- ~w(one._agga two._aggb),
+          type <- ~w(SRV TXT),
+          do: assert("ar:#{instance}._tcp.local/#{type}" in records)
+
+      assert "ar:device.local/AAAA" in records
+
+      assert ["message " <> heard] = ask.(["_aggc._tcp.local/12", "four._aggd._tcp.local/33"])
+      assert [_ms | records] = String.split(heard)
+      assert "an:_aggc._tcp.local/PTR" in records
+      assert "an:four._aggd._tcp.local/SRV" in records
+    end
+
+    # RFC 6762 section 6.3: a query of several questions is answered in
+    # one message, after 20 ms at least (other hosts may be answering the
+    # others): a browse with our address asked too; an instance's SRV and
+    # TXT, records of ours alone that a question of its own gets at once.
+    test "a query of several questions gets one answer, after 20 ms at least" do
+      start_responder(%{
+        name: "device",
+        links: ["linkA"],
+        services: [
+          %{type: "_agga._tcp", port: 7301, name: "One"},
+          %{type: "_aggb._tcp", port: 7302, name: "Two"}
+        ]
+      })
+
+      wait_announced(1)
+      ask = &Peer.run("sip6-a", "mdns-multi-ask", ["eth0", "0", &1])
+
+      assert ["message " <> heard] = ask.("_agga._tcp.local/12+device.local/28")
+      assert [ms | records] = String.split(heard)
+      assert String.to_integer(ms) >= 20
+      assert "an:_agga._tcp.local/PTR" in records
+      assert "an:device.local/AAAA" in records
+
+      assert ["message " <> heard] = ask.("two._aggb._tcp.local/33+two._aggb._tcp.local/16")
+      assert [ms | records] = String.split(heard)
+      assert String.to_integer(ms) >= 20
+      assert "an:two._aggb._tcp.local/SRV" in records
+      assert "an:two._aggb._tcp.local/TXT" in records
+    end
+
     # RFC 6762 section 9: after we announced, another host's answer giving
     # our name an address we do not have sends that link back to probing;
     # the host answers our probe, and the name is its there: we take

@@ -57,6 +57,14 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answer (TTL 120); prints "asked" for each sent,
                               and "heard" and the types asked for each query
                               from fe80::1 (the host under test)
+  mdns-multi-ask IF GAP QUERY...  multicast queries (QM, from port 5353),
+                              GAP ms apart, each QUERY a "+"-separated list
+                              of NAME/QTYPE questions (QTYPE a number); prints
+                              "message MS RECORD..." for each multicast answer
+                              from fe80::1 (the host under test) with a record
+                              for a name asked, heard within 700 ms of the
+                              last query: the ms after the first, each record
+                              "an:NAME/TYPE" or "ar:NAME/TYPE" (its section)
   mdns-tc-ask IF NAME FIRST LATER  a multicast PTR question for NAME (QM,
                               from port 5353) with TC set and known answers
                               FIRST, then 150 ms later a known-answer-only
@@ -660,6 +668,55 @@ def mdns_tc_ask(ifname, name, first, later):
         say("silent")
 
 
+def mdns_multi_ask(ifname, gap, *specs):
+    s, group = mdns_socket(ifname)
+    asked = set()
+    packets = []
+    for spec in specs:
+        pairs = [q.split("/") for q in spec.split("+")]
+        asked.update(name.lower().encode() for name, _ in pairs)
+        packets.append(bytes(4) + struct.pack("!HHHH", len(pairs), 0, 0, 0)
+                       + b"".join(dns_name(name) + struct.pack("!HH", int(qtype), 1)
+                                  for name, qtype in pairs))
+    start = time.monotonic()
+    for i, packet in enumerate(packets):
+        if i:
+            time.sleep(int(gap) / 1000)
+        s.sendto(packet, group)
+    deadline = time.monotonic() + 0.7
+    while (left := deadline - time.monotonic()) > 0:
+        s.settimeout(left)
+        try:
+            message, peer = s.recvfrom(9000)
+        except socket.timeout:
+            break
+        if peer[0].split("%")[0] != "fe80::1" or not message[2] & 0x80:
+            continue
+        found = records(message)
+        if any(owner in asked for _, owner, _ in found):
+            say("message", int((time.monotonic() - start) * 1000),
+                *[f"{section}:{owner.decode()}/{TYPES.get(rtype, str(rtype))}"
+                  for section, owner, rtype in found])
+
+
+def records(message):
+    """Every record of a message, as (section, owner lower case, type):
+    section "an", "ns" or "ar"."""
+    counts = struct.unpack("!HHHH", message[4:12])
+    offset = 12
+    for _ in range(counts[0]):
+        _name, offset = read_name(message, offset)
+        offset += 4
+    found = []
+    for section, count in zip(("an", "ns", "ar"), counts[1:]):
+        for _ in range(count):
+            owner, offset = read_name(message, offset)
+            rtype, _rclass, _ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
+            offset += 10 + rdlength
+            found.append((section, owner.lower(), rtype))
+    return found
+
+
 def mdns_probe_race(ifname, name, addr):
     s, group = mdns_socket(ifname)
     wanted = dns_name(name).lower()
@@ -945,6 +1002,7 @@ ROLES = {
     "mdns-claim-all": mdns_claim_all,
     "mdns-probe-race": mdns_probe_race,
     "mdns-tc-ask": mdns_tc_ask,
+    "mdns-multi-ask": mdns_multi_ask,
     "mdns-repeat-ask": mdns_repeat_ask,
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
