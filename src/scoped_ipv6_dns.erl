@@ -17,7 +17,8 @@
 
 -export([name/1, is_local/1, query_message/4, parse_reply/3, query/5, resolv_conf/1,
          record/5, address_record/5, pointer_record/4, reverse_name/1, probe_message/2,
-         answer_message/3, answer_message/4, read_message/1, record_key/1, lower/1,
+         answer_message/3, answer_message/4, read_message/1, record_key/1,
+         distinct_records/2, lower/1,
          questions_message/2, questions_message/3, questions_messages/3, parse_records/2,
          parse_flagged/2,
          is_address/2]).
@@ -187,6 +188,19 @@ read_message(_Short) ->
 -spec record_key(tuple()) -> {name(), atom() | integer(), term()}.
 record_key(R) ->
     {lower(rr_domain(R)), inet_dns:rr(R, type), inet_dns:rr(R, data)}.
+
+%% @doc `Records' each once (by record_key/1), none whose key is in
+%% `Seen', in their order.
+-spec distinct_records([tuple()], [{name(), atom() | integer(), term()}]) -> [tuple()].
+distinct_records(Records, Seen) ->
+    {Kept, _} = lists:foldl(fun(R, {Acc, Keys}) ->
+                                    Key = record_key(R),
+                                    case lists:member(Key, Keys) of
+                                        true -> {Acc, Keys};
+                                        false -> {[R | Acc], [Key | Keys]}
+                                    end
+                            end, {[], Seen}, Records),
+    lists:reverse(Kept).
 
 %% @doc A resource record of class IN for an answer, its data as inet_dns
 %% takes it (an address for A and AAAA, a name for PTR, `{Priority,

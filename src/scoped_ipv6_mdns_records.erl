@@ -226,7 +226,7 @@ answers(Link, TTL, Flush, Wanted) ->
         lists:append([answer(W, Link, TTL, Flush) || W <- Wanted, is_tuple(W)]),
     Extra = lists:append([additional(W, Link, TTL, Flush) || W <- Wanted, is_tuple(W)]),
     Sent = [scoped_ipv6_dns:record_key(R) || R <- Answers],
-    {Answers, distinct(Extra, Sent)}.
+    {Answers, scoped_ipv6_dns:distinct_records(Extra, Sent)}.
 
 answer({ptr, Ip}, {Name, _, _}, TTL, Flush) ->
     [scoped_ipv6_dns:pointer_record(scoped_ipv6_dns:reverse_name(Ip), Name, TTL, Flush)];
@@ -247,17 +247,6 @@ additional({srv, _S}, Link, TTL, Flush) ->
     addresses(Link, TTL, Flush, [aaaa, a]);
 additional(_Wanted, _Link, _TTL, _Flush) ->
     [].
-
-%% Each record once, none of those in `Sent' (record keys).
-distinct(Records, Sent) ->
-    {Kept, _} = lists:foldl(fun(R, {Acc, Seen}) ->
-                                    Key = scoped_ipv6_dns:record_key(R),
-                                    case lists:member(Key, Seen) of
-                                        true -> {Acc, Seen};
-                                        false -> {[R | Acc], [Key | Seen]}
-                                    end
-                            end, {[], Sent}, Records),
-    lists:reverse(Kept).
 
 %% @doc Whether a multicast answer to `Questions' (all of the query's,
 %% ours or not), of which we answer `Wanted', waits a random 20 to 120 ms

@@ -81,8 +81,8 @@ joined([Ref | Refs], Waiting, Answer, Due) ->
 %% answers' latest times and fits one packet.
 merged(#{answers := Answers, additional := Additional, due := When, latest := Latest} = Message,
        {MoreAnswers, MoreAdditional}, Due) ->
-    Together = distinct(Answers ++ MoreAnswers, []),
-    Extra = distinct(Additional ++ MoreAdditional, keys(Together)),
+    Together = scoped_ipv6_dns:distinct_records(Answers ++ MoreAnswers, []),
+    Extra = scoped_ipv6_dns:distinct_records(Additional ++ MoreAdditional, keys(Together)),
     Later = max(When, Due),
     Limit = min(Latest, Due + ?AGGREGATE_WAIT),
     case Later =< Limit andalso bytes(Together, Extra) =< ?MTU_MESSAGE of
@@ -137,17 +137,6 @@ records(Waiting, Ref) ->
 -spec count(waiting(), link()) -> non_neg_integer().
 count(Waiting, Link) ->
     length([Ref || {Ref, #{link := L}} <- maps:to_list(Waiting), L =:= Link]).
-
-%% Each record once, none whose key is in `Seen'.
-distinct(Records, Seen) ->
-    {Kept, _} = lists:foldl(fun(R, {Acc, Keys}) ->
-                                    Key = scoped_ipv6_dns:record_key(R),
-                                    case lists:member(Key, Keys) of
-                                        true -> {Acc, Keys};
-                                        false -> {[R | Acc], [Key | Keys]}
-                                    end
-                            end, {[], Seen}, Records),
-    lists:reverse(Kept).
 
 keys(Records) ->
     [scoped_ipv6_dns:record_key(R) || R <- Records].

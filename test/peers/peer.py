@@ -634,6 +634,19 @@ def mdns_repeat_ask(ifname, name, every, count, *known):
             say("heard", *[TYPES.get(t, str(t)) for _, t in questions(message)])
 
 
+def our_responses(s, start, seconds):
+    """Each response from us (fe80::1) that s receives until `seconds`
+    after `start`, with the ms since `start`."""
+    while (left := start + seconds - time.monotonic()) > 0:
+        s.settimeout(left)
+        try:
+            message, peer = s.recvfrom(9000)
+        except socket.timeout:
+            return
+        if peer[0].split("%")[0] == "fe80::1" and message[2] & 0x80:
+            yield int((time.monotonic() - start) * 1000), message
+
+
 def mdns_tc_ask(ifname, name, first, later):
     """Multipacket known-answer suppression (RFC 6762 section 7.2), the
     querier's side: a query whose known answers go on in a second packet."""
@@ -651,19 +664,12 @@ def mdns_tc_ask(ifname, name, first, later):
     time.sleep(0.15)
     s.sendto(bytes(4) + struct.pack("!HHHH", 0, len(later), 0, 0) + b"".join(later), group)
     heard = False
-    while (left := start + 1.5 - time.monotonic()) > 0:
-        s.settimeout(left)
-        try:
-            message, peer = s.recvfrom(9000)
-        except socket.timeout:
-            break
-        if peer[0].split("%")[0] != "fe80::1" or not message[2] & 0x80:
-            continue
+    for ms, message in our_responses(s, start, 1.5):
         labels = sorted(target[:-len(owner) - 1].decode() for found, target in ptr_answers(message)
                         if found.lower() == owner.lower())
         if labels:
             heard = True
-            say("answer", int((time.monotonic() - start) * 1000), *labels)
+            say("answer", ms, *labels)
     if not heard:
         say("silent")
 
@@ -683,18 +689,10 @@ def mdns_multi_ask(ifname, gap, *specs):
         if i:
             time.sleep(int(gap) / 1000)
         s.sendto(packet, group)
-    deadline = time.monotonic() + 0.7
-    while (left := deadline - time.monotonic()) > 0:
-        s.settimeout(left)
-        try:
-            message, peer = s.recvfrom(9000)
-        except socket.timeout:
-            break
-        if peer[0].split("%")[0] != "fe80::1" or not message[2] & 0x80:
-            continue
+    for ms, message in our_responses(s, start, time.monotonic() - start + 0.7):
         found = records(message)
         if any(owner in asked for _, owner, _ in found):
-            say("message", int((time.monotonic() - start) * 1000),
+            say("message", ms,
                 *[f"{section}:{owner.decode()}/{TYPES.get(rtype, str(rtype))}"
                   for section, owner, rtype in found])
 
