@@ -281,23 +281,16 @@ questions_messages(Questions, Known, Max) ->
         Whole when byte_size(Whole) =< Max; Known =:= [] ->
             [Whole];
         _TooLong ->
-            Fit = fitting(fun(N) -> mdns_query(0, Questions, lists:sublist(Known, N), true) end,
-                          Max, 0, length(Known)),
+            %% A message of known answers alone takes one at least.
+            Least = case Questions of
+                        [] -> 1;
+                        _ -> 0
+                    end,
+            Fit = max(Least, fitting(fun(N) ->
+                                             mdns_query(0, Questions, lists:sublist(Known, N), true)
+                                     end, Max, 0, length(Known))),
             {Now, Later} = lists:split(Fit, Known),
-            [mdns_query(0, Questions, Now, true) | known_messages(Later, Max)]
-    end.
-
-%% The known answers that did not fit with the questions, in messages of
-%% their own (at least one answer each).
-known_messages(Known, Max) ->
-    case mdns_query(0, [], Known, false) of
-        Last when byte_size(Last) =< Max ->
-            [Last];
-        _TooLong ->
-            Fit = max(1, fitting(fun(N) -> mdns_query(0, [], lists:sublist(Known, N), true) end,
-                                 Max, 0, length(Known))),
-            {Now, Later} = lists:split(Fit, Known),
-            [mdns_query(0, [], Now, true) | known_messages(Later, Max)]
+            [mdns_query(0, Questions, Now, true) | questions_messages([], Later, Max)]
     end.
 
 %% The most of `Low'..`High' for which `Message' is at most `Max' bytes
