@@ -23,7 +23,7 @@
 
 -include("scoped_ipv6_mdns.hrl").
 
--export([start_link/0, join/1, send/4, send/5]).
+-export([start_link/0, join/1, send/4, send/5, group/2]).
 
 -type role() :: responder | watch.
 
@@ -54,13 +54,19 @@ send(S, Family, Index, Packets, Whole) ->
     loop(Family, Index, Whole).
 
 send_one(S, inet6, Index, Packet) ->
-    socket:sendto(S, Packet, #{family => inet6, addr => ?GROUP, port => ?PORT,
-                               scope_id => Index, flowinfo => 0});
+    socket:sendto(S, Packet, group(inet6, Index));
 send_one(S, inet, Index, Packet) ->
     %% IP_PKTINFO's interface chooses the link.
     {ok, Ctrl} = scoped_ipv6_cmsg:encode([{pktinfo, {{0, 0, 0, 0}, Index}}], inet),
-    socket:sendmsg(S, #{addr => #{family => inet, addr => ?GROUP4, port => ?PORT},
-                        iov => [Packet], ctrl => Ctrl}).
+    socket:sendmsg(S, #{addr => group(inet, Index), iov => [Packet], ctrl => Ctrl}).
+
+%% @doc The multicast DNS group on link `Index', port 5353, as a sockaddr
+%% (over IPv4 the link is the sender's IP_PKTINFO, not the address's).
+-spec group(inet | inet6, pos_integer()) -> socket:sockaddr().
+group(inet6, Index) ->
+    #{family => inet6, addr => ?GROUP, port => ?PORT, scope_id => Index, flowinfo => 0};
+group(inet, _Index) ->
+    #{family => inet, addr => ?GROUP4, port => ?PORT}.
 
 loop(Family, Index, Packet) ->
     Looped = ?LOOPED(Family, Index, Packet),

@@ -299,7 +299,8 @@ handle_info(?LOOPED(Family, Index, Packet), #{joined4 := Joined4} = State) ->
     %% A question of this host's own watches (scoped_ipv6_mdns_multicast),
     %% answered as one from the link, to the group.
     case Family =:= inet6 orelse lists:member(Index, Joined4) of
-        true -> {noreply, handle_message(group(Family, Index), Index, Packet, State)};
+        true -> {noreply, handle_message(scoped_ipv6_mdns_multicast:group(Family, Index), Index,
+                                         Packet, State)};
         false -> {noreply, State}
     end;
 handle_info(poll, State) ->
@@ -467,13 +468,6 @@ send_multicast(Index, Packet, #{joined4 := Joined4} = State) ->
 %% Sent on the link, and given to this host's watches.
 send_multicast(Family, Index, Packet, State) ->
     scoped_ipv6_mdns_multicast:send(socket_of(Family, State), Family, Index, Packet).
-
-%% Where a question of this host's watches (scoped_ipv6_mdns_multicast) is
-%% taken to come from.
-group(inet6, Index) ->
-    #{family => inet6, addr => ?GROUP, port => ?PORT, scope_id => Index, flowinfo => 0};
-group(inet, _Index) ->
-    #{family => inet, addr => ?GROUP4, port => ?PORT}.
 
 socket_of(inet6, #{socket := S}) -> S;
 socket_of(inet, #{socket4 := S4}) -> S4.
