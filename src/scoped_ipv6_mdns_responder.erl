@@ -38,18 +38,15 @@
 %% answer, without the records the question lists as known answers with
 %% at least half their TTL left (section 7.1). A reverse question for one
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
-%% answered with our name there. A record is multicast on a link at most
-%% once a second in answer to questions (every 250 ms to a probe), and an
-%% answer with shared records waits 20 to 120 ms (section 6), and so
-%% does every answer to a query of several questions (section 6.3); a
-%% probe's defense never waits. A query with TC set (its known answers go
-%% on in the next packets) waits 400 to 500 ms instead, the same querier's
-%% packets meanwhile adding theirs (section 7.2,
-%% scoped_ipv6_mdns_deferred). Answers are aggregated (section 6.4,
-%% scoped_ipv6_mdns_waiting): one joins a message already waiting on the
-%% link when they fit one packet, and one that would go at once joins a
-%% waiting message too; what another host sends meanwhile leaves it
-%% (section 7.4).
+%% answered with our name there. An answer with shared records waits 20
+%% to 120 ms (section 6), and so does every answer to a query of several
+%% questions (section 6.3); a probe's defense never waits. A query with
+%% TC set (its known answers go on in the next packets) waits 400 to 500
+%% ms instead, the same querier's packets meanwhile adding theirs (section
+%% 7.2, scoped_ipv6_mdns_deferred). Multicast answers go through
+%% scoped_ipv6_mdns_outbox: a record at most once a second on a link
+%% (every 250 ms to a probe), answers aggregated in one message (section
+%% 6.4), what another host sends meanwhile left out (section 7.4).
 %%
 %% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
 %% port => 80, name => "Web", txt => ["path=/"], subtypes => ["_printer"]}]'
@@ -88,17 +85,10 @@
 -define(CONFLICT_WAIT, 5000).
 -define(ANNOUNCE_WAIT, 1000).
 -define(POLL, 1000).
-%% RFC 6762 section 6: shared answers wait 20 to 120 ms.
--define(SHARED_DELAY_MIN, 20).
--define(SHARED_DELAY_SPAN, 100).
 %% RFC 6762 section 7.2: a query whose known answers go on in the next
 %% packets (TC) waits 400 to 500 ms for them.
 -define(HOLD_MIN, 400).
 -define(HOLD_SPAN, 100).
-%% RFC 6762 section 6: a record multicast at most once a second on a link,
-%% every 250 ms in answer to a probe.
--define(MULTICAST_INTERVAL, 1000).
--define(PROBE_DEFENSE_INTERVAL, 250).
 
 %% @doc The responder's settings from the application env, if any:
 %% `{ok, {Name, Links, Services}}' with the name as a DNS name
@@ -214,15 +204,12 @@ init({Name, Links, Services}) ->
                       pending4 => undefined, joined4 => [],
                       %% The names and services claimed on each link.
                       claims => scoped_ipv6_mdns_claims:new(Name, Services),
-                      %% The multicast answers waiting to go out, several
-                      %% in one message where they can (answer_out/5).
-                      waiting => scoped_ipv6_mdns_waiting:new(),
+                      %% The multicast answers on their way out: the
+                      %% records sent lately, the messages waiting.
+                      outbox => scoped_ipv6_mdns_outbox:new(),
                       %% The queries with TC set held for the rest of
                       %% their known answers (query/5).
                       held => scoped_ipv6_mdns_deferred:new(),
-                      %% {Family, Index, record key} => when it was last
-                      %% multicast in an answer (multicast_answer/7).
-                      multicast => #{},
                       %% Index => the times of the last conflicts there.
                       conflicts => #{},
                       %% Index => probing | {announcing, N} | announced
@@ -338,22 +325,9 @@ handle_info({held, Key, Ref, Index, Source}, #{held := Held} = State) ->
         {ok, Query, Left} -> {noreply, answer_held(Query, Index, Source, State#{held := Left})};
         none -> {noreply, State}
     end;
-handle_info({send, Ref}, #{waiting := Waiting} = State) ->
-    case scoped_ipv6_mdns_waiting:take(Waiting, Ref, erlang:monotonic_time(millisecond)) of
-        {ok, {Family, Index}, Answers, Additional, Left} ->
-            %% Sent while the link still answers (not gone, not probing
-            %% anew since), and only what no other host sent meanwhile.
-            _ = Answers =/= [] andalso answering(Index, State) =/= none andalso
-                send_multicast(Family, Index,
-                               scoped_ipv6_dns:answer_message(0, [], Answers, Additional), State),
-            {noreply, State#{waiting := Left}};
-        {wait, Ms} ->
-            %% It joined an answer due later (section 6.4).
-            erlang:send_after(Ms, self(), {send, Ref}),
-            {noreply, State};
-        none ->
-            {noreply, State}
-    end;
+handle_info({send, Ref}, #{outbox := Outbox} = State) ->
+    {noreply, out(scoped_ipv6_mdns_outbox:due(Outbox, Ref, erlang:monotonic_time(millisecond)),
+                  State)};
 handle_info(_Message, State) ->
     {noreply, State}.
 
@@ -535,7 +509,9 @@ handle_message(#{family := Family, port := Port} = From, Index, Packet,
             %% to our name: the link is probed again. If that host answers
             %% a probe, the name is its there (conflict/3); if not, we
             %% announce again.
-            Heard = suppress(Family, Index, Answered, State),
+            Heard = State#{outbox := scoped_ipv6_mdns_outbox:heard(maps:get(outbox, State),
+                                                                   {Family, Index}, Answered,
+                                                                   ?TTL)},
             case scoped_ipv6_mdns_records:claimed(Records, Link) of
                 true -> probe_from(Index, 0, Heard);
                 false -> Heard
@@ -617,7 +593,10 @@ question(#{id := Id, questions := Questions, known := Known, authority := Author
                     State;
                 {_, false} ->
                     How = multicast_how(Questions, Wanted, Authority, When),
-                    multicast_answer(Family, Index, Records, Additional, How, State)
+                    out(scoped_ipv6_mdns_outbox:answer(maps:get(outbox, State), {Family, Index},
+                                                       {Records, Additional}, How,
+                                                       erlang:monotonic_time(millisecond)),
+                        State)
             end
     end.
 
@@ -636,94 +615,19 @@ multicast_how(Questions, Wanted, [], now) ->
 multicast_how(_Questions, _Wanted, [], waited) ->
     soon.
 
-%% A probe's question is answered at most every 250 ms, others every
-%% second (section 6).
-interval(defend) -> ?PROBE_DEFENSE_INTERVAL;
-interval(_How) -> ?MULTICAST_INTERVAL.
-
-%% The records multicast within the last interval: older ones no longer
-%% matter, and are forgotten. (A record waiting to go out counts from
-%% when it will, a time to come.)
-recent(Sent, Now) ->
-    maps:filter(fun(_Key, Time) -> Now - Time < ?MULTICAST_INTERVAL end, Sent).
-
-%% RFC 6762 section 6: a record is multicast on a link at most once a
-%% second (every 250 ms in answer to a probe): a neighbour that floods us
-%% with questions gets one answer a second, and cannot make us flood the
-%% link. Records sent or waiting within the interval are left out, and
-%% nothing is sent when no answer is left. (Announcements are not counted:
-%% a question right after one is answered.)
-multicast_answer(Family, Index, Records, Additional, How, #{multicast := Sent} = State) ->
-    Now = erlang:monotonic_time(millisecond),
-    Interval = interval(How),
-    Due = fun(R) ->
-                  Key = {Family, Index, scoped_ipv6_dns:record_key(R)},
-                  Now - maps:get(Key, Sent, Now - Interval) >= Interval
-          end,
-    case [R || R <- Records, Due(R)] of
-        [] ->
-            State;
-        Fresh ->
-            Answer = {Fresh, [R || R <- Additional, Due(R)]},
-            answer_out({Family, Index}, Answer, How, Now, State#{multicast := recent(Sent, Now)})
-    end.
-
-%% RFC 6762 section 6: an answer other hosts may send too (a shared PTR
-%% record: a browse, service enumeration; any answer to several
-%% questions) goes out after a random 20 to 120 ms, so that the answers
-%% of several hosts do not collide. Section 6.4: it joins an answer
-%% already waiting on the link, in one message, and so does one that
-%% would go at once; scoped_ipv6_mdns_waiting says when they can, and
-%% bounds what waits: a flood of questions costs no memory. A probe's
-%% defense goes at once, alone.
-answer_out(Link, Answer, delay, Now, #{waiting := Waiting} = State) ->
-    Ref = make_ref(),
-    Due = Now + ?SHARED_DELAY_MIN + rand:uniform(?SHARED_DELAY_SPAN + 1) - 1,
-    case scoped_ipv6_mdns_waiting:add(Waiting, Link, Answer, Due, Ref) of
-        {new, Next} ->
-            erlang:send_after(Due - Now, self(), {send, Ref}),
-            stamped(Link, answer_records(Answer), Due, State#{waiting := Next});
-        {joined, Into, When, Next} ->
-            joined(Link, Into, When, State#{waiting := Next});
-        full ->
-            State
-    end;
-answer_out(Link, Answer, soon, Now, #{waiting := Waiting} = State) ->
-    case scoped_ipv6_mdns_waiting:join(Waiting, Link, Answer, Now) of
-        {joined, Into, When, Next} -> joined(Link, Into, When, State#{waiting := Next});
-        none -> sent_now(Link, Answer, Now, State)
-    end;
-answer_out(Link, Answer, defend, Now, State) ->
-    sent_now(Link, Answer, Now, State).
-
-%% RFC 6762 section 6: on the family it was asked on.
-sent_now({Family, Index} = Link, {Answers, Additional} = Answer, Now, State) ->
-    Next = stamped(Link, answer_records(Answer), Now, State),
-    send_multicast(Family, Index, scoped_ipv6_dns:answer_message(0, [], Answers, Additional), Next),
-    Next.
-
-%% Message `Ref' now goes at `When', all its records with it. (The same
-%% answer cannot wait twice: its records count as multicast from when
-%% they go.)
-joined(Link, Ref, When, #{waiting := Waiting} = State) ->
-    stamped(Link, scoped_ipv6_mdns_waiting:records(Waiting, Ref), When, State).
-
-stamped({Family, Index}, Records, Time, #{multicast := Sent} = State) ->
-    State#{multicast := lists:foldl(fun(R, Acc) ->
-                                            Acc#{{Family, Index, scoped_ipv6_dns:record_key(R)} =>
-                                                     Time}
-                                    end, Sent, Records)}.
-
-answer_records({Answers, Additional}) ->
-    Answers ++ Additional.
-
-%% RFC 6762 section 7.4: an answer of ours still waiting that another host
-%% has just sent on the link, with a TTL no less than ours, is as good as
-%% sent: it is not sent again. `Answered' is that host's answer records
-%% with their TTLs (scoped_ipv6_dns:read_message/1's `known').
-suppress(Family, Index, Answered, #{waiting := Waiting} = State) ->
-    Sent = [Key || {Key, TTL} <- Answered, TTL >= ?TTL],
-    State#{waiting := scoped_ipv6_mdns_waiting:suppress(Waiting, {Family, Index}, Sent)}.
+%% What the outbox says: a message sent while the link still answers
+%% (not gone, not probing anew since its answer waited), a timer for one
+%% that waits.
+out({send, {Family, Index}, {Answers, Additional}, Outbox}, State) ->
+    _ = answering(Index, State) =/= none andalso
+        send_multicast(Family, Index, scoped_ipv6_dns:answer_message(0, [], Answers, Additional),
+                       State),
+    State#{outbox := Outbox};
+out({later, Ref, Ms, Outbox}, State) ->
+    erlang:send_after(Ms, self(), {send, Ref}),
+    State#{outbox := Outbox};
+out({none, Outbox}, State) ->
+    State#{outbox := Outbox}.
 
 %% Someone else answers for names of ours on this link while we probe:
 %% the link probes again, each taken name replaced by the next (section
