@@ -185,15 +185,12 @@ port_of(Name, {Ip, Scope}, Timeout) ->
 links() ->
     case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
-            [Link || #{name := Link, flags := Flags, addrs := Addrs} <- Interfaces,
+            [Link || #{name := Link, flags := Flags} = Interface <- Interfaces,
                      lists:member(up, Flags), not lists:member(loopback, Flags),
-                     lists:any(fun link_local/1, Addrs)];
+                     scoped_ipv6_addr:link_local(Interface) =/= none];
         {error, _} ->
             []
     end.
-
-link_local(#{addr := {{16#fe80, _, _, _, _, _, _, _}, _}}) -> true;
-link_local(_) -> false.
 
 pinned(Node) ->
     load_env(),

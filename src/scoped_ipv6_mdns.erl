@@ -29,7 +29,7 @@
 
 -include("scoped_ipv6_mdns.hrl").
 
--export([query/4, ask/2, link_order/1, listen/1, read/3, from_link/4]).
+-export([query/4, ask/2, link_order/1, links/1, listen/1, read/3, from_link/4]).
 
 %% At most this many addresses are kept from one link: a flood of
 %% answers costs time, never memory.
@@ -267,6 +267,13 @@ add(Record, Known, #{key := Key, max := Max}) ->
         false when length(Known) < Max -> [{K, Record} | Known];
         false -> Known
     end.
+
+%% @doc The interfaces (as scoped_ipv6_addr:interfaces/0 gives them)
+%% multicast DNS may use: up, multicast, not loopback.
+-spec links([scoped_ipv6:interface()]) -> [scoped_ipv6:interface()].
+links(Interfaces) ->
+    [Interface || #{flags := Flags} = Interface <- Interfaces, lists:member(up, Flags),
+                  lists:member(multicast, Flags), not lists:member(loopback, Flags)].
 
 %% @doc Port 5353 of `Family' (`reuseaddr': shared with other responders
 %% and queriers on this host, avahi's too), the arrival link and address

@@ -385,16 +385,10 @@ probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->
 usable(Wanted) ->
     case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
-            [Interface
-             || #{index := I, name := Name, flags := Flags, addrs := Addrs} = Interface
-                    <- Interfaces,
-                lists:member(up, Flags), lists:member(multicast, Flags),
-                not lists:member(loopback, Flags),
-                lists:any(fun(#{addr := {{W, _, _, _, _, _, _, _}, _}}) ->
-                                  W band 16#ffc0 =:= 16#fe80;
-                             (_) -> false
-                          end, Addrs),
-                wanted(I, Name, Wanted)];
+            [Interface || #{index := I, name := Name} = Interface
+                              <- scoped_ipv6_mdns:links(Interfaces),
+                          scoped_ipv6_addr:link_local(Interface) =/= none,
+                          wanted(I, Name, Wanted)];
         {error, _} ->
             []
     end.

@@ -203,7 +203,8 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
     end.
 
 %% The links to ask, each with its link-local address: the ones named,
-%% or every link that is up, multicast and not loopback and has one. With
+%% or every link multicast DNS may use (scoped_ipv6_mdns:links/1) that
+%% has one. With
 %% `mdns_ipv4', each link with an IPv4 address comes again with it.
 %% (DNS-SD browsing, scoped_ipv6_browse, asks the same links.)
 -spec mdns_links(#{links := default | [scoped_ipv6:scope()], mdns_ipv4 := boolean(), _ => _}) ->
@@ -211,13 +212,11 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
 mdns_links(#{links := Asked, mdns_ipv4 := V4}) ->
     case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
-            Up = [{I, Addrs} || #{index := I, flags := Flags, addrs := Addrs} <- Interfaces,
-                                lists:member(up, Flags), lists:member(multicast, Flags),
-                                not lists:member(loopback, Flags)],
             Own = lists:append(
-                    [[{I, Ip} || {Ip, _} <- [first_link_local(Addrs)]] ++
+                    [[{I, Ip} || {Ip, _} <- [scoped_ipv6_addr:link_local(Interface)]] ++
                          [{I, Ip4} || V4, {_, _, _, _} = Ip4 <- [first_ipv4(Addrs)]]
-                     || {I, Addrs} <- Up]),
+                     || #{index := I, addrs := Addrs} = Interface
+                            <- scoped_ipv6_mdns:links(Interfaces)]),
             case Asked of
                 default ->
                     {ok, Own};
@@ -231,13 +230,6 @@ mdns_links(#{links := Asked, mdns_ipv4 := V4}) ->
             end;
         {error, _} = Error ->
             Error
-    end.
-
-first_link_local(Addrs) ->
-    case [{Ip, I} || #{addr := {{W, _, _, _, _, _, _, _} = Ip, I}} <- Addrs,
-                     W band 16#ffc0 =:= 16#fe80] of
-        [First | _] -> First;
-        [] -> none
     end.
 
 first_ipv4(Addrs) ->

@@ -32,6 +32,22 @@ from_link_test_() ->
      ?_assert(From({192, 168, 7, 9})),
      ?_assertNot(From({10, 99, 0, 2}))].
 
+%% The links multicast DNS uses, and each one's link-local address: the
+%% first address the NIF scoped (the ULA and IPv4 ones are not), none on
+%% a link without one; down, loopback and non-multicast links are left
+%% out.
+mdns_links_test_() ->
+    Addrs = [#{addr => {16#fd00, 16#a, 0, 0, 0, 0, 0, 1}, prefixlen => 64},
+             #{addr => {?LL(1), 7}, prefixlen => 64},
+             #{addr => {?LL(9), 7}, prefixlen => 64}],
+    Up = #{name => "linkA", index => 7, flags => [up, multicast], addrs => Addrs},
+    Plain = Up#{name := "linkB", index := 8, addrs := [#{addr => {10, 0, 0, 1}, prefixlen => 8}]},
+    Others = [Up#{index := 9, flags := [multicast]}, Up#{index := 10, flags := [up]},
+              Up#{index := 1, flags := [up, loopback, multicast]}],
+    [?_assertEqual({?LL(1), 7}, scoped_ipv6_addr:link_local(Up)),
+     ?_assertEqual(none, scoped_ipv6_addr:link_local(Plain)),
+     ?_assertEqual([Up, Plain], scoped_ipv6_mdns:links([Up | Others] ++ [Plain]))].
+
 %% --- names ---------------------------------------------------------------------
 
 names_test_() ->
