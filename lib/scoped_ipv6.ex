@@ -46,6 +46,9 @@ defmodule ScopedIPv6 do
     * for a host name: `:nxdomain` (no such name), `:try_again` (DNS did not
       answer: temporary), `:no_recovery` (DNS failed for good),
       `:system_limit` (8 lookups run and 128 wait already);
+    * for multicast DNS: `:no_link` (no link to ask on), `:not_running` (no
+      responder, or the application not started), `:not_found` (no such
+      watch of this process, or no such service advertised);
     * any `:inet.posix()` atom from the OS.
 
   A wrong argument type raises `ArgumentError`, except in `parse/1` and

@@ -63,7 +63,7 @@
 %% choice of link (scoped_ipv6_dist) and epmd queries (scoped_ipv6_epmd).
 -type reason() :: einval | scope_required | {no_such_interface, scope()} |
                   timeout | nxdomain | try_again | no_recovery | system_limit |
-                  closed | not_owner | not_running |
+                  closed | not_owner | not_running | not_found |
                   noport | bad_epmd_reply | no_link | {ambiguous, [string()]} |
                   {not_found, [{string(), term()}]} | {bad_node_name, term()} |
                   inet:posix().
@@ -610,6 +610,9 @@ format_error(not_owner) ->
 format_error(not_running) ->
     "not running: the scoped_ipv6 application is not started (watch/2), or no multicast "
     "DNS responder runs here (set mdns_responder in the scoped_ipv6 application env)";
+format_error(not_found) ->
+    "not found: no such watch of this process (watched/1), or no such service advertised "
+    "here (mdns_withdraw/1)";
 format_error(noport) ->
     "epmd there knows no node of that name";
 format_error(bad_epmd_reply) ->
