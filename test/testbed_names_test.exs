@@ -1162,13 +1162,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
   # glibc's getaddrinfo in a peer (getent ahostsv6), through nss-mdns
   # and that peer's avahi: the first address, or nil.
   defp peer_lookup(avahi_pid, name) do
-    # -r: avahi's own root too (a chroot's, when the tests run in one).
-    {out, _} =
-      System.cmd("nsenter", ["-t", "#{avahi_pid}", "-m", "-n", "-r", "getent", "ahostsv6", name],
-        stderr_to_stdout: true
-      )
-
-    case String.split(out) do
+    case peer_getent(avahi_pid, "ahostsv6", name) do
       [address | _] -> address
       [] -> nil
     end
@@ -1177,15 +1171,22 @@ defmodule ScopedIPv6.TestbedNamesTest do
   # glibc's reverse lookup in a peer (getent hosts ADDRESS), through
   # nss-mdns and that peer's avahi: the name, or nil.
   defp peer_reverse(avahi_pid, address) do
-    {out, _} =
-      System.cmd("nsenter", ["-t", "#{avahi_pid}", "-m", "-n", "-r", "getent", "hosts", address],
-        stderr_to_stdout: true
-      )
-
-    case String.split(out) do
+    case peer_getent(avahi_pid, "hosts", address) do
       [_address, name | _] -> name
       _ -> nil
     end
+  end
+
+  # getent's words for a key of a database, run in the namespaces of a
+  # peer's avahi (-r: avahi's own root too, a chroot's when the tests run
+  # in one).
+  defp peer_getent(avahi_pid, database, key) do
+    {out, _} =
+      System.cmd("nsenter", ["-t", "#{avahi_pid}", "-m", "-n", "-r", "getent", database, key],
+        stderr_to_stdout: true
+      )
+
+    String.split(out)
   end
 
   # --- peers -------------------------------------------------------------------
