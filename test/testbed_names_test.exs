@@ -7,7 +7,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
   @moduletag :testbed
   @moduletag timeout: 120_000
 
-  alias ScopedIPv6.Test.{Avahi, Links, LiveMemory, Peer, ReliabilityTable}
+  alias ScopedIPv6.Test.{Avahi, Links, LiveMemory, Peer, ReliabilityTable, Warnings}
 
   @ll2 {0xFE80, 0, 0, 0, 0, 0, 0, 2}
   @lla {0xFE80, 0, 0, 0, 0, 0, 0, 0xA}
@@ -797,6 +797,50 @@ defmodule ScopedIPv6.TestbedNamesTest do
                |> List.to_string()
              ) ==
                ["silent"]
+    end
+
+    # A neighbour sending malformed, truncated, self-looping, oversized,
+    # random-named and probing queries: the responder neither crashes nor
+    # gives up its name, makes no atom, holds little, and answers the next
+    # good question (our address's reverse name, which no hostile query
+    # asked, so that no rate limit holds the answer back).
+    test "hostile queries: no crash, no rename, no atom, the next question answered" do
+      start_responder(%{name: "device", links: ["linkA"]})
+      %{} = links = wait_announced(1)
+      [a] = Map.keys(links)
+      pid = Process.whereis(:scoped_ipv6_mdns_responder)
+      reverse = List.to_string(:scoped_ipv6_dns.reverse_name({0xFE80, 0, 0, 0, 0, 0, 0, 1}))
+
+      hostile = fn seed ->
+        Peer.run("sip6-a", "mdns-hostile-ask", ["eth0", "device.local", "#{reverse}/12", "#{seed}"])
+      end
+
+      # The first round loads what code it needs (which makes atoms); the
+      # second, with other random names, must make none. A packet whose
+      # handling raised would be dropped with a warning (the responder runs
+      # on): there must be none.
+      {atoms, warnings} =
+        Warnings.during(fn ->
+          assert hostile.(1) == ["answered"]
+          atoms = :erlang.system_info(:atom_count)
+          assert hostile.(2) == ["answered"]
+          atoms
+        end)
+
+      assert :erlang.system_info(:atom_count) == atoms
+      assert warnings == []
+
+      assert Process.whereis(:scoped_ipv6_mdns_responder) == pid
+      assert :scoped_ipv6.mdns_names() == {:ok, %{a => ~c"device.local"}}
+      :erlang.garbage_collect(pid)
+      {:memory, memory} = Process.info(pid, :memory)
+      assert memory < 1_000_000
+
+      ReliabilityTable.record(
+        "hostile mDNS queries to our responder",
+        "2 rounds of 120 malformed, truncated, self-looping, 400-question, TC, random-named and probing queries",
+        "the next question answered; the responder not restarted, its name kept, under 1 MB; no atom made"
+      )
     end
 
     # RFC 6762 section 7.1: the records a question lists as known answers,

@@ -86,6 +86,19 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answer ADDR; "flood" sends 10 replies of 300 good
                               answers, each another address (ADDR's prefix, counted up);
                               "second" answers ADDR to every second query only
+  mdns-hostile-ask IF NAME GOOD SEED  a hostile querier on IF: 120
+                              malformed, truncated, looping, oversized,
+                              random-named and probing queries about NAME to
+                              ff02::fb from port 5353 (random from SEED), 1.2 s
+                              of quiet
+                              (every answer they drew out has gone: RFC 6762
+                              delays none more than 1 s), then one good QM
+                              question GOOD ("QNAME/QTYPE", QTYPE a number,
+                              one no hostile query asked: no rate limit
+                              holds it back); prints "answered" when a
+                              multicast answer from fe80::1 (the host under
+                              test) for QNAME comes within 1.5 s, else
+                              "silent"
   dnssd-bare IF               a DNS-SD responder on IF that adds nothing to its
                               answers (RFC 6763 section 12 says it should): to
                               each question only its own record, of the service
@@ -805,6 +818,68 @@ def mdns_hostile(ifname, mode, addr):
         say("sent", len(replies))
 
 
+def mdns_hostile_ask(ifname, name, good_question, seed):
+    s, group = mdns_socket(ifname)
+    rng = random.Random(int(seed))
+    wanted = dns_name(name)
+
+    def query(questions, known=(), authority=(), flags=b"\x00\x00", ident=bytes(2)):
+        return (ident + flags + struct.pack("!HHHH", len(questions), len(known), len(authority), 0)
+                + b"".join(questions) + b"".join(known) + b"".join(authority))
+
+    def random_labels():
+        return b"".join(bytes([n]) + bytes(rng.getrandbits(8) for _ in range(n))
+                        for n in (rng.randrange(1, 64), rng.randrange(1, 64))) + b"\x00"
+
+    ours = wanted + struct.pack("!HH", 28, 1)
+    qname, qtype = good_question.split("/")
+    good = query([dns_name(qname) + struct.pack("!HH", int(qtype), 1)])
+    for i in range(120):
+        kind = i % 10
+        if kind == 0:    # random bytes
+            q = bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 400)))
+        elif kind == 1:  # a query for our name cut short
+            whole = query([ours])
+            q = whole[: rng.randrange(0, len(whole))]
+        elif kind == 2:  # a question whose name points to itself
+            q = query([b"\xc0\x0c" + struct.pack("!HH", 28, 1)])
+        elif kind == 3:  # our question 400 times over
+            q = query([ours] * 400)
+        elif kind == 4:  # TC, and 40 known answers of random names
+            q = query([ours], [random_labels() + struct.pack("!HHIH", 28, 1, 120, 16) + bytes(16)
+                               for _ in range(40)], flags=b"\x02\x00")
+        elif kind == 5:  # counts that promise 65535 of everything
+            q = bytes(2) + b"\x00\x00" + struct.pack("!HHHH", 65535, 65535, 65535, 65535)
+        elif kind == 6:  # random bytes as labels, random type and class
+            q = query([random_labels() + struct.pack("!HH", rng.getrandbits(16), rng.getrandbits(16))])
+        elif kind == 7:  # a probe for our name, its authority record cut or whole
+            record = wanted + struct.pack("!HHIH", 28, 1, 120, 16) + socket.inet_pton(socket.AF_INET6, "fe80::bad")
+            q = query([wanted + struct.pack("!HH", 255, 1)], authority=[record[: -rng.randrange(0, 8) or None]])
+        elif kind == 8:  # an answer for random names, cache flush, goodbye
+            q = (bytes(2) + b"\x84\x00" + struct.pack("!HHHH", 0, 1, 0, 0) + random_labels()
+                 + struct.pack("!HHIH", 28, 0x8001, 0, 16) + bytes(16))
+        else:            # our question, QU, and any type
+            q = query([wanted + struct.pack("!HH", 255, 0x8001)])
+        s.sendto(q, group)
+    time.sleep(1.2)
+    # What came meanwhile is not the answer looked for.
+    s.setblocking(False)
+    try:
+        while True:
+            s.recvfrom(9000)
+    except BlockingIOError:
+        pass
+    s.setblocking(True)
+    start = time.monotonic()
+    s.sendto(good, group)
+    for _ms, message in our_responses(s, start, 1.5):
+        if (struct.unpack("!H", message[4:6])[0] == 0 and struct.unpack("!H", message[6:8])[0] > 0
+                and message[12:].lower().startswith(dns_name(qname).lower())):
+            say("answered")
+            return
+    say("silent")
+
+
 def read_name(message, offset):
     """A DNS name at offset (compression pointers followed), and the offset
     after it."""
@@ -1007,6 +1082,7 @@ ROLES = {
     "mdns-flood-ask": mdns_flood_ask,
     "mdns-dup-answer": mdns_dup_answer,
     "mdns-hostile": mdns_hostile,
+    "mdns-hostile-ask": mdns_hostile_ask,
     "tcp-name": tcp_name,
     "tcp-echo": tcp_echo,
     "tcp-echo-many": tcp_echo_many,
