@@ -2,9 +2,10 @@
 # testbed's sip6-host namespace when it could be made (see test/testbed.sh).
 
 Code.require_file("../test/support/dist_node.exs", __DIR__)
+Code.require_file("../test/support/avahi.exs", __DIR__)
 
 defmodule Demo do
-  alias ScopedIPv6.Test.DistNode
+  alias ScopedIPv6.Test.{Avahi, DistNode}
 
   @peer_script Path.expand("../test/peers/peer.py", __DIR__)
 
@@ -83,6 +84,41 @@ defmodule Demo do
     Enum.each(peers ++ udp, &stop_peer/1)
   end
 
+  def names do
+    section("Names that keep their scope: printer.local on both links (avahi-daemon in each peer)")
+    peers = for ns <- ["sip6-a", "sip6-b"], do: start_peer(ns, ["tcp-name", "7000", ns])
+
+    printer = %{name: "Printer", type: "_http._tcp", port: 7000, host: "printer.local"}
+
+    avahis =
+      for ns <- ["sip6-a", "sip6-b"],
+          do: Avahi.start(ns, [{"printer.local", "fe80::2"}], services: [printer])
+
+    {:ok, addresses} = ScopedIPv6.getaddrs("printer.local")
+    found = Enum.map_join(addresses, ", ", &named/1)
+    IO.puts(~s[  getaddrs("printer.local") -> #{found}])
+
+    {:ok, services} = ScopedIPv6.browse("_http._tcp")
+
+    for %{name: name, port: port, addresses: [address | _], link: link} <- services do
+      {:ok, socket} = ScopedIPv6.TCP.connect(address, port, [:binary, active: false], 2_000)
+      {:ok, answer} = :gen_tcp.recv(socket, 0, 2_000)
+      :gen_tcp.close(socket)
+
+      IO.puts(
+        ~s[  browse("_http._tcp"): "#{name}" on #{ScopedIPv6.if_name!(link)}, ] <>
+          "#{named(address)} port #{port} -> #{answer} answered"
+      )
+    end
+
+    for {os_pid, dir} <- avahis do
+      System.cmd("kill", [Integer.to_string(os_pid)])
+      File.rm_rf!(dir)
+    end
+
+    Enum.each(peers, &stop_peer/1)
+  end
+
   def distribution do
     section("Erlang distribution: a@fe80::1 clusters with b@fe80::2 (linkA) and c@fe80::2 (linkB)")
     b = DistNode.start("sip6-a", "b@fe80::2")
@@ -113,6 +149,9 @@ defmodule Demo do
     DistNode.kill_epmds(~w(sip6-host sip6-a sip6-b))
   end
 
+  # An address with its interface's name as its zone.
+  defp named({ip, index}), do: ScopedIPv6.ntoa({ip, ScopedIPv6.if_name!(index)})
+
   defp start_peer(namespace, args) do
     ip = System.find_executable("ip") || "/usr/sbin/ip"
 
@@ -137,6 +176,7 @@ Demo.parsing()
 
 if System.get_env("SCOPED_IPV6_TESTBED") == "1" do
   Demo.live()
+  Demo.names()
   Demo.distribution()
 else
   IO.puts("\n(The live part needs the two-link testbed: run bin/demo as root.)")
