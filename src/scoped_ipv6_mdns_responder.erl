@@ -469,9 +469,7 @@ handle(From, {Index, To}, Packet, State) ->
     case scoped_ipv6_mdns:from_link(From, Index, To, maps:get(interfaces, State)) of
         true -> handle_message(From, Index, Packet, State);
         false -> State
-    end;
-handle(_From, _Arrival, _Packet, State) ->
-    State.
+    end.
 
 handle_message(#{family := Family, port := Port} = From, Index, Packet,
                #{state := Links} = State) ->

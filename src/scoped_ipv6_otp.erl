@@ -28,6 +28,10 @@
 -export([own_hs_data/2, own_merge_options/3]).
 -endif.
 
+%% Called only where this OTP exports them (has_export/2): OTP 27 and later.
+-ignore_xref([{inet_tcp_dist, gen_hs_data, 2}, {inet_tcp_dist, merge_options, 3}]).
+-dialyzer({no_missing_calls, [hs_data/2, merge_options/3]}).
+
 -type driver() :: inet_tcp | inet6_tcp.
 
 %% @doc `#hs_data{}' with the fields that depend only on the socket:

@@ -61,7 +61,8 @@
                 leaving = false :: boolean(),
                 %% when its key first came: a record received again keeps
                 %% its place, so that the first 64 instances stay the same
-                order :: integer(),
+                %% (set as it is stored, add_one/3)
+                order :: integer() | undefined,
                 %% section 10.5: when the first query since it came that
                 %% should have drawn it out was heard, and how many such
                 %% queries (1, or 2 for two or more)
