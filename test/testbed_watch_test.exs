@@ -292,6 +292,26 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert ScopedIPv6.watched(watch) == {:ok, [host.(b)]}
       :ok = ScopedIPv6.unwatch(watch)
     end
+
+    # mdns_ipv4, as for getaddrs/2: an avahi that speaks only IPv4 is
+    # heard over 224.0.0.251, its A address unscoped; without the option,
+    # not at all.
+    test "over IPv4 with mdns_ipv4, and not without" do
+      Links.add_peer("linkW", "sip6-w")
+      Links.ipv4("linkW", "sip6-w", "10.15.0.1/24", "10.15.0.2/24")
+      w = index("linkW")
+      avahi = Avahi.start("sip6-w", [{"four.local", "10.15.0.2"}], ipv4: true)
+      on_exit(fn -> stop_avahi(avahi) end)
+      {:ok, v6} = ScopedIPv6.watch("four.local", links: ["linkW"])
+      {:ok, v4} = ScopedIPv6.watch("four.local", links: ["linkW"], mdns_ipv4: true)
+
+      assert event(v4, 5_000) ==
+               {:up, %{name: "four.local", link: w, addresses: [{10, 15, 0, 2}]}}
+
+      assert event(v6, 1_500) == :timeout
+      :ok = ScopedIPv6.unwatch(v4)
+      :ok = ScopedIPv6.unwatch(v6)
+    end
   end
 
   describe "avahi" do
