@@ -314,6 +314,36 @@ defmodule ScopedIPv6.TestbedWatchTest do
     end
   end
 
+  # avahi publishing its own host name, avahi-sip6-a.local, with eth0's
+  # addresses as they come and go (fd00:a::2: avahi leaves the link-local
+  # one out while the link has another).
+  describe "avahi's own host name" do
+    # An address added in sip6-a: avahi probes for the name (questions
+    # any other host would take as asking for our records, but a probe
+    # draws out no answer: RFC 6762 section 10.5 does not count it), then
+    # announces the new address alone; the watch tells it changed, and
+    # nothing more. Removed (its goodbye), changed again.
+    test "changed as an address is added in the peer and removed" do
+      a = index("linkA")
+      avahi = Avahi.start("sip6-a", [], addresses: true)
+      on_exit(fn -> stop_avahi(avahi) end)
+      {:ok, watch} = ScopedIPv6.watch("avahi-sip6-a.local", links: ["linkA"])
+      ula = {0xFD00, 0xA, 0, 0, 0, 0, 0, 2}
+      host = %{name: "avahi-sip6-a.local", link: a, addresses: [ula]}
+      assert event(watch, 5_000) == {:up, host}
+
+      {_, 0} = System.cmd("ip", ~w(-n sip6-a addr add fd00:a::77/64 dev eth0 nodad))
+      assert {:changed, %{addresses: ulas}} = event(watch, 5_000)
+      assert Enum.sort(ulas) == [ula, {0xFD00, 0xA, 0, 0, 0, 0, 0, 0x77}]
+      # Ten seconds after its probes, the older addresses are still there.
+      assert event(watch, 12_000) == :timeout
+
+      {_, 0} = System.cmd("ip", ~w(-n sip6-a addr del fd00:a::77/64 dev eth0))
+      assert event(watch, 5_000) == {:changed, host}
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
   describe "avahi" do
     setup do
       avahis =
