@@ -34,6 +34,11 @@ defmodule ScopedIPv6.TestbedWatchTest do
     end
   end
 
+  # The next two events of `watch`, one a link, in link order.
+  defp two_by_link(watch) do
+    Enum.sort_by(for(_ <- 1..2, do: event(watch, 5_000)), fn {_, found} -> found.link end)
+  end
+
   # dnssd-many's lines for the next query that lists known answers,
   # through the message without the TC bit.
   defp known_answer_messages(peer, messages) do
@@ -78,7 +83,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       {:ok, watch} = ScopedIPv6.watch("_watch._tcp", links: ["linkA", "linkB"])
       za = register("sip6-a", "_watch._tcp.local.", "Zero Conf", "zc-a.local.", "7160", ["v=1"])
       zb = register("sip6-b", "_watch._tcp.local.", "Zero Conf", "zc-b.local.", "7160", ["v=1"])
-      ups = for _ <- 1..2, do: event(watch, 5_000)
+      ups = two_by_link(watch)
 
       service = fn link, host ->
         %{
@@ -92,8 +97,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
         }
       end
 
-      assert Enum.sort_by(ups, fn {:up, s} -> s.link end) ==
-               [{:up, service.(a, "zc-a.local")}, {:up, service.(b, "zc-b.local")}]
+      assert ups == [{:up, service.(a, "zc-a.local")}, {:up, service.(b, "zc-b.local")}]
 
       # What the messages told, asked for: link order.
       assert ScopedIPv6.watched(watch) ==
@@ -279,9 +283,8 @@ defmodule ScopedIPv6.TestbedWatchTest do
          %{avahis: avahis} do
       {a, b} = {index("linkA"), index("linkB")}
       {:ok, watch} = ScopedIPv6.watch("both.local", links: ["linkA", "linkB"])
-      ups = for _ <- 1..2, do: event(watch, 5_000)
       host = fn link -> %{name: "both.local", link: link, addresses: [{@ll2, link}]} end
-      assert Enum.sort_by(ups, fn {_, h} -> h.link end) == [{:up, host.(a)}, {:up, host.(b)}]
+      assert two_by_link(watch) == [{:up, host.(a)}, {:up, host.(b)}]
       assert ScopedIPv6.watched(watch) == {:ok, [host.(a), host.(b)]}
 
       # Nothing more while nothing changes.
@@ -407,9 +410,8 @@ defmodule ScopedIPv6.TestbedWatchTest do
          %{avahis: avahis} do
       {a, b} = {index("linkA"), index("linkB")}
       {:ok, watch} = ScopedIPv6.watch("_services._dns-sd._udp", links: ["linkA", "linkB"])
-      ups = for _ <- 1..2, do: event(watch, 5_000)
 
-      assert Enum.sort_by(ups, fn {_, t} -> t.link end) == [
+      assert two_by_link(watch) == [
                {:up, %{type: "_wa._tcp", link: a}},
                {:up, %{type: "_wa._tcp", link: b}}
              ]
@@ -713,17 +715,13 @@ defmodule ScopedIPv6.TestbedWatchTest do
     # apart, and nothing answers: down ten seconds after the first.
     test "a host gone without a goodbye: down ten seconds after two unanswered queries" do
       a = index("linkA")
-      avahi = Avahi.start("sip6-a", [{"vanish.local", "fe80::2"}])
+      avahi = Avahi.start("sip6-a", [{"gone.local", "fe80::2"}])
       on_exit(fn -> stop_avahi(avahi) end)
-      {:ok, watch} = ScopedIPv6.watch("vanish.local", links: ["linkA"])
-      assert {:up, %{name: "vanish.local", link: ^a}} = event(watch, 5_000)
+      {:ok, watch} = ScopedIPv6.watch("gone.local", links: ["linkA"])
+      assert {:up, %{name: "gone.local", link: ^a}} = event(watch, 5_000)
       stop_avahi(avahi, "KILL")
-      asker = Peer.start("sip6-a", "mdns-repeat-ask-host", ["eth0", "vanish.local", "1", "2"])
-      assert "asked" = Peer.next_line(asker, 1_000)
-      first = System.monotonic_time(:millisecond)
-      assert {:down, %{name: "vanish.local", link: ^a}} = event(watch, 13_000)
-      took = System.monotonic_time(:millisecond) - first
-      assert took in 9_500..11_000, "#{took} ms"
+      asker = Peer.start("sip6-a", "mdns-repeat-ask-host", ["eth0", "gone.local", "1", "2"])
+      down_ten_seconds_after(watch, asker, "gone.local", a)
       :ok = ScopedIPv6.unwatch(watch)
     end
 
@@ -738,13 +736,19 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert {:up, %{name: "Vanishing", link: ^a}} = event(watch, 5_000)
       Peer.stop(zc)
       asker = Peer.start("sip6-a", "mdns-repeat-ask", ["eth0", "_poof._tcp.local", "1", "2"])
-      assert "asked" = Peer.next_line(asker, 1_000)
-      first = System.monotonic_time(:millisecond)
-      assert {:down, %{name: "Vanishing", link: ^a}} = event(watch, 13_000)
-      took = System.monotonic_time(:millisecond) - first
-      assert took in 9_500..11_000, "#{took} ms"
+      down_ten_seconds_after(watch, asker, "Vanishing", a)
       :ok = ScopedIPv6.unwatch(watch)
     end
+  end
+
+  # `asker` (mdns-repeat-ask, twice 1 s apart) asks and nothing answers:
+  # `name` goes down on `link` ten seconds after its first question.
+  defp down_ten_seconds_after(watch, asker, name, link) do
+    assert "asked" = Peer.next_line(asker, 1_000)
+    first = System.monotonic_time(:millisecond)
+    assert {:down, %{name: ^name, link: ^link}} = event(watch, 13_000)
+    took = System.monotonic_time(:millisecond) - first
+    assert took in 9_500..11_000, "#{took} ms"
   end
 
   # The PTR queries the host sent that `peer` (mdns-repeat-ask) heard
