@@ -104,7 +104,8 @@ on_links(Subject, #{text := Text} = Options) ->
             {error, no_link};
         {ok, Links} ->
             Linked = maps:with([links, mdns_ipv4], Options),
-            try supervisor:start_child(scoped_ipv6_watch_sup, [self(), Subject, Links, Text, Linked]) of
+            Args = [self(), Subject, Links, Text, Linked],
+            try supervisor:start_child(scoped_ipv6_watch_sup, Args) of
                 {ok, Pid} ->
                     Ref = erlang:monitor(process, Pid, [{alias, demonitor}]),
                     Pid ! {owner_alias, Ref},
@@ -304,9 +305,11 @@ heard(Index, Packet, #{caches := Caches, duplicated := Duplicated} = State) ->
             Doubted = scoped_ipv6_watch_cache:queried(Questions, Known, Now, Cache),
             Next = State#{caches := Caches#{Index := Doubted}},
             case scoped_ipv6_watch_cache:duplicate(Questions, Known, Now, Cache) of
-                [] -> Next;
-                Stood -> Next#{duplicated := Duplicated#{Index => lists:usort(
-                                                                  Stood ++ maps:get(Index, Duplicated, []))}}
+                [] ->
+                    Next;
+                Stood ->
+                    Before = maps:get(Index, Duplicated, []),
+                    Next#{duplicated := Duplicated#{Index => lists:usort(Stood ++ Before)}}
             end;
         _ ->
             State
@@ -358,7 +361,8 @@ ask(Index, Browse, Now, #{subject := Subject, questions := Ours, caches := Cache
     Stood = maps:get(Index, Duplicated, []),
     Repeated = [Q || Browse, Q <- Ours, not lists:member(lower(Q), Stood)],
     {Due, Cache} = scoped_ipv6_watch_cache:due(Now, maps:get(Index, Caches)),
-    Missing = scoped_ipv6_watch_subject:missing(Subject, scoped_ipv6_watch_cache:records(Now, Cache)),
+    Records = scoped_ipv6_watch_cache:records(Now, Cache),
+    Missing = scoped_ipv6_watch_subject:missing(Subject, Records),
     Open = [M || M <- Missing,
                  case maps:find({Index, M}, Asked) of
                      {ok, {Tries, Last}} -> Tries < ?TRIES andalso Now - Last >= ?RETRY;
