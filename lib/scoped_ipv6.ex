@@ -289,8 +289,9 @@ defmodule ScopedIPv6 do
   end
 
   @doc """
-  Watches a DNS-SD type on each link until `unwatch/1` or until the caller
-  exits; see `:scoped_ipv6.watch/2` for the whole story. The caller gets
+  Watches a DNS-SD type (or a `.local` host, below) on each link until
+  `unwatch/1` or until the caller exits; see `:scoped_ipv6.watch/2` for
+  the whole story. The caller gets
   `{:scoped_ipv6_watch, ref, {:up, service}}` when a service comes (its
   SRV record is known), `{:scoped_ipv6_watch, ref, {:changed, service}}`
   when its port, host, TXT or addresses change, and
@@ -307,21 +308,32 @@ defmodule ScopedIPv6 do
   service types on each link (`%{type: t, link: i}`, `:up` and `:down`);
   without the application, `{:error, :not_running}`.
 
+  A `.local` host name (`"nerves-1234.local"`) watches that host's
+  addresses instead (RFC 6762 section 5.2): `%{name: name, link: i,
+  addresses: addresses}` on each link it answers on, `:up` with its first
+  address, `:changed` as they change, `:down` when the last goes;
+  `addresses` as `getaddrs/2` gives them there. A label starting with `_`
+  is no host name: `{:error, :einval}`.
+
       iex> ScopedIPv6.watch("http")
       {:error, :einval}
       iex> ScopedIPv6.watch("_http._tcp", links: ["lo"])
       {:error, :no_link}
       iex> ScopedIPv6.watch("_services._dns-sd._udp", links: ["lo"])
       {:error, :no_link}
+      iex> ScopedIPv6.watch("nerves-1234.local", links: ["lo"])
+      {:error, :no_link}
+      iex> ScopedIPv6.watch("nerves-1234")
+      {:error, :einval}
   """
   @spec watch(String.t() | charlist(), keyword()) :: {:ok, reference()} | {:error, reason()}
-  def watch(type, opts \\ []) when is_list(opts) do
-    call(:watch, [type, [{:text, :binary} | opts]])
+  def watch(type_or_host, opts \\ []) when is_list(opts) do
+    call(:watch, [type_or_host, [{:text, :binary} | opts]])
   end
 
   @doc """
-  The services (or, for `"_services._dns-sd._udp"`, the types) a watch of
-  the calling process sees now: what its `:up` and `:changed` messages
+  The services (or, for `"_services._dns-sd._udp"`, the types; for a host
+  name, the host on each link) a watch of the calling process sees now: what its `:up` and `:changed` messages
   told, less what went `:down`, in link order, then by name.
   `{:error, :not_found}` for a watch that ended, or another process's.
 

@@ -39,7 +39,7 @@
          watch/1, watch/2, watched/1, unwatch/1, format_error/1]).
 
 -export_type([scope/0, scoped_address/0, address/0, interface/0, reason/0, service/0,
-              watch_event/0]).
+              host/0, watch_event/0]).
 
 -type scope() :: 0..4294967295 | string() | binary().
 -type scoped_address() :: {inet:ip6_address(), scope()}.
@@ -55,9 +55,13 @@
 -type service() :: #{name := string(), type := string(), host := string(),
                      port := inet:port_number(), txt := [binary()],
                      addresses := [address()], link := pos_integer()}.
+%% A host a watch of a `.local' name (watch/2) sees on one link: its
+%% addresses there, scoped and ordered as getaddrs/2 gives them.
+-type host() :: #{name := string(), link := pos_integer(), addresses := [address()]}.
 %% What a watch (watch/2) sends its owner, as `{scoped_ipv6_watch, WatchRef,
 %% Event}'.
--type watch_event() :: {up | changed | down, service()}.
+-type watch_event() :: {up | changed | down,
+                        service() | host() | #{type := string(), link := pos_integer()}}.
 %% Every reason this library returns in `{error, Reason}', each rendered by
 %% format_error/1. The last group comes from the distribution carrier's
 %% choice of link (scoped_ipv6_dist) and epmd queries (scoped_ipv6_epmd).
@@ -347,13 +351,14 @@ browse(Type, Opts) when is_list(Opts) ->
 browse(Type, Opts) ->
     erlang:error(badarg, [Type, Opts]).
 
-%% @equiv watch(Type, [])
+%% @equiv watch(TypeOrHost, [])
 -spec watch(string() | binary()) -> {ok, reference()} | {error, reason()}.
-watch(Type) ->
-    watch(Type, []).
+watch(TypeOrHost) ->
+    watch(TypeOrHost, []).
 
-%% @doc Watches a DNS-SD type (RFC 6763) on each link for as long as the
-%% calling process wants: where {@link browse/2} answers once, a watch
+%% @doc Watches a DNS-SD type (RFC 6763), or a `.local' host name's
+%% addresses (below), on each link for as long as the calling process
+%% wants: where {@link browse/2} answers once, a watch
 %% keeps asking (RFC 6762 section 5.2: after 20-120 ms, then 1 s, 2 s,
 %% 4 s... apart, up to an hour, listing the answers already held, section
 %% 7.1), keeps the answers until their TTL runs out (asking again at 80 %
@@ -383,13 +388,29 @@ watch(Type) ->
 %%
 %% `Type' as for browse/2, subtypes too; `"_services._dns-sd._udp"'
 %% watches the service types on each link instead: `#{type, link}' maps,
-%% `up' and `down' (RFC 6763 section 9). Options: `{links,
-%% [Scope]}', `{mdns_ipv4, Bool}' as for browse/2, and `{text, binary}'
-%% for `name', `type' and `host' as UTF-8 binaries rather than strings
-%% (what ScopedIPv6.watch/2 gives). Another option, or a type that is not
-%% text, raises `badarg'. `{error, no_link}' when no link can be watched,
-%% `{error, not_running}' without the scoped_ipv6 application, or an
-%% `inet:posix()' when port 5353 cannot be opened.
+%% `up' and `down' (RFC 6763 section 9).
+%%
+%% A `.local' host name (`"nerves-1234.local"') watches that host's
+%% addresses instead (continuous querying, RFC 6762 section 5.2: its AAAA
+%% and A asked as above, the addresses held as known answers and asked
+%% again at 80 % of their TTL): `Host' is `#{name, link, addresses}' on
+%% each link it answers on, `name' as given (without a final dot),
+%% `addresses' as getaddrs/2 gives them there (link-local ones scoped,
+%% ULA, global and, with `mdns_ipv4' or over IPv6, IPv4 ones plain; at
+%% most 16). `up' when its first address comes, `changed' when its
+%% addresses change, `down' when the last goes (goodbye, expiry, or
+%% unanswered queries of others, RFC 6762 section 10.5). A text the type
+%% parser reads is a type; another `.local' name is a host, unless a
+%% label begins with `_' (those name DNS-SD types and instances):
+%% `{error, einval}'. This host's own name (its responder's) is seen too.
+%%
+%% Options: `{links, [Scope]}', `{mdns_ipv4, Bool}' as for browse/2, and
+%% `{text, binary}' for `name', `type' and `host' as UTF-8 binaries
+%% rather than strings (what ScopedIPv6.watch/2 gives). Another option,
+%% or a type or name that is not text, raises `badarg'. `{error,
+%% no_link}' when no link can be watched, `{error, not_running}' without
+%% the scoped_ipv6 application, or an `inet:posix()' when port 5353
+%% cannot be opened.
 %%
 %% The watch ends with {@link unwatch/1}, or when the caller exits. It is
 %% monitored by the caller: if it ends on its own (the application
@@ -399,28 +420,39 @@ watch(Type) ->
 %% {ok, _} = application:ensure_all_started(scoped_ipv6),
 %% {ok, Watch} = scoped_ipv6:watch("_nobody-here._tcp", [{links, ["eth0"]}]),
 %% ok = scoped_ipv6:unwatch(Watch),
+%% {ok, Host} = scoped_ipv6:watch("nobody-here.local", [{links, ["eth0"]}]),
+%% {ok, []} = scoped_ipv6:watched(Host),
+%% ok = scoped_ipv6:unwatch(Host),
 %% {error, einval} = scoped_ipv6:watch("http"),
-%% {error, no_link} = scoped_ipv6:watch("_http._tcp", [{links, ["lo"]}]).
+%% {error, einval} = scoped_ipv6:watch("device"),
+%% {error, no_link} = scoped_ipv6:watch("_http._tcp", [{links, ["lo"]}]),
+%% {error, no_link} = scoped_ipv6:watch("device.local", [{links, ["lo"]}]).
 %% '''
 %%
 %% With python-zeroconf registering `Web A' on port 8080 at `fe80::2'
 %% behind `eth0' (tested in test/testbed_watch_test.exs): `receive
 %% {scoped_ipv6_watch, Watch, {up, #{name := "Web A", port := 8080, addresses
 %% := [{{16#fe80,0,0,0,0,0,0,2}, Eth0}]}}} -> ok end', then `{changed, _}'
-%% when it updates its TXT and `{down, _}' when it unregisters.
+%% when it updates its TXT and `{down, _}' when it unregisters. With avahi
+%% publishing `nerves-1234.local' at `fe80::2' behind `usb0' (tested with
+%% avahi's `both.local'): `{ok, W} = scoped_ipv6:watch("nerves-1234.local"),
+%% receive {scoped_ipv6_watch, W, {up, #{name := "nerves-1234.local", link
+%% := Usb0, addresses := [{{16#fe80,0,0,0,0,0,0,2}, Usb0}]}}} -> ok end',
+%% and `{down, _}' for that link when avahi stops.
 -spec watch(string() | binary(), [{links, [scope()]} | {mdns_ipv4, boolean()} |
                                   {text, list | binary}]) ->
     {ok, reference()} | {error, reason()}.
-watch(Type, Opts) when is_list(Opts) ->
-    case scoped_ipv6_watch:start(Type, Opts) of
-        {badarg, _} -> erlang:error(badarg, [Type, Opts]);
+watch(TypeOrHost, Opts) when is_list(Opts) ->
+    case scoped_ipv6_watch:start(TypeOrHost, Opts) of
+        {badarg, _} -> erlang:error(badarg, [TypeOrHost, Opts]);
         Result -> Result
     end;
-watch(Type, Opts) ->
-    erlang:error(badarg, [Type, Opts]).
+watch(TypeOrHost, Opts) ->
+    erlang:error(badarg, [TypeOrHost, Opts]).
 
-%% @doc The services (or, for `"_services._dns-sd._udp"', the types) a
-%% watch of the calling process sees now: what its `up' and `changed'
+%% @doc The services (or, for `"_services._dns-sd._udp"', the types; for
+%% a host name, the host on each link) a watch of the calling process
+%% sees now: what its `up' and `changed'
 %% messages told, less what went `down', in link order, then by name.
 %% The same set the messages build up, for a caller that would rather
 %% ask than keep it. `{error, not_found}' for a watch that ended, or
@@ -433,8 +465,8 @@ watch(Type, Opts) ->
 %% ok = scoped_ipv6:unwatch(Watch),
 %% {error, not_found} = scoped_ipv6:watched(Watch).
 %% '''
--spec watched(reference()) -> {ok, [service() | #{type := string(), link := pos_integer()}]} |
-                              {error, not_found}.
+-spec watched(reference()) ->
+    {ok, [service() | host() | #{type := string(), link := pos_integer()}]} | {error, not_found}.
 watched(WatchRef) when is_reference(WatchRef) ->
     scoped_ipv6_watch:seen(WatchRef);
 watched(WatchRef) ->

@@ -12,7 +12,8 @@
 %% bounded: a flooding neighbour costs time, never memory.
 -module(scoped_ipv6_browse_answers).
 
--export([service_type/1, instance_label/1, seed/2, relevant/2, services/2, missing/2, types/1]).
+-export([service_type/1, instance_label/1, seed/2, relevant/2, services/2, missing/2, types/1,
+         host_addresses/2]).
 
 %% At most this many instances (or, browsing `_services._dns-sd._udp',
 %% types) a link, and addresses an instance.
@@ -204,6 +205,13 @@ types(Records) ->
                                                    question := Q}} <- [service_type(Data)],
                      lower(Q) =:= lower(Data), Q =:= Bare ++ ".local"],
     lists:sort(first_unique(Named, ?MAX_INSTANCES)).
+
+%% @doc The addresses one link's records give host `Name' (an SRV
+%% target's, or a watched host's, scoped_ipv6_watch_subject), in the order
+%% received, each once, at most 16.
+-spec host_addresses(scoped_ipv6_dns:name(), [answer_record()]) -> [inet:ip_address()].
+host_addresses(Name, Records) ->
+    addresses(owners(Records), Name).
 
 %% --- internal -----------------------------------------------------------------
 

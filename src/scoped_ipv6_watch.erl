@@ -1,8 +1,11 @@
 %% @private
-%% Continuous DNS-SD browsing (RFC 6763 section 5, RFC 6762 section 5.2):
-%% one process per watch, under scoped_ipv6_watch_sup, that keeps asking
-%% the links for a service type and tells its owner as services come,
-%% change and go.
+%% Continuous DNS-SD browsing (RFC 6763 section 5, RFC 6762 section 5.2)
+%% and continuous querying for a `.local' host name's addresses (RFC 6762
+%% section 5.2): one process per watch, under scoped_ipv6_watch_sup, that
+%% keeps asking the links for a service type or a host and tells its
+%% owner as services (or the host, on each link) come, change and go.
+%% What is watched, and what its records say, is
+%% scoped_ipv6_watch_subject's; everything below is the same for both.
 %%
 %% - Port 5353 (scoped_ipv6_mdns:listen/1, shared with the responder and
 %%   avahi), ff02::fb joined on each link watched (224.0.0.251 too with
@@ -12,27 +15,27 @@
 %% - This host's own responder hears the questions, and its answers come
 %%   back, through scoped_ipv6_mdns_multicast: a watch sees this host's
 %%   services too, as avahi's and python-zeroconf's browsers do.
-%% - The PTR question after 20-120 ms, then 1 s, 2 s, 4 s... apart, up to
-%%   an hour, from port 5353 (multicast answers), with the PTRs held as
-%%   known answers (section 7.1), going on in further messages when they
-%%   do not fit in one (section 7.2).
+%% - Our questions (a type's PTR, a host's AAAA and A) after 20-120 ms,
+%%   then 1 s, 2 s, 4 s... apart, up to an hour, from port 5353 (multicast
+%%   answers), with the answers to them held as known answers (section
+%%   7.1), going on in further messages when they do not fit in one
+%%   (section 7.2).
 %% - Each link's records in a scoped_ipv6_watch_cache (section 10: goodbyes,
 %%   cache flush, refresh at 80-95 % of the TTL, expiry); what the records
-%%   leave out (scoped_ipv6_browse_answers:missing/2) is asked of that
+%%   leave out (scoped_ipv6_watch_subject:missing/2) is asked of that
 %%   link, each question at most every second and three times.
 %% - Other hosts' queries on a link (port 5353, QM questions, not
-%%   truncated; heard/3): one that asks our PTR question and lists no
-%%   known answer to it we would not list stands for our next PTR
-%%   question there, which is not sent, the schedule going on as if it
-%%   was (section 7.3; refresh and open questions are sent still); and
+%%   truncated; heard/3): one that asks one of our questions and lists no
+%%   known answer to it we would not list stands for our next asking of
+%%   it there, which is not sent, the schedule going on as if it was
+%%   (section 7.3; refresh and open questions are sent still); and
 %%   the records they should draw out are in doubt, flushed when two such
 %%   queries go unanswered ten seconds (section 10.5). The rules are the
 %%   cache's.
 %% - After every message (at most ?BATCH datagrams are read at a time), what
-%%   is due is done, and the services (scoped_ipv6_browse:link_results/3;
-%%   the types for `_services._dns-sd._udp') of each link whose records
-%%   changed (came, or expired) compared with those last told: `up',
-%%   `changed', `down'.
+%%   is due is done, and what each link whose records changed (came, or
+%%   expired) shows (scoped_ipv6_watch_subject:results/3) compared with
+%%   what was last told: `up', `changed', `down'.
 %%
 %% The owner's side (start/2, stop/1) runs in the owner: the events go to
 %% an alias of its monitor on the watch (erlang:monitor/3 `{alias,
@@ -60,16 +63,17 @@
 
 %% --- the owner's side ------------------------------------------------------------
 
-%% @doc Starts a watch of `Type' for the calling process: `{ok, Ref}',
-%% `{error, Reason}', or `{badarg, What}' (the public caller raises).
+%% @doc Starts a watch of `What' (a service type or a `.local' host
+%% name) for the calling process: `{ok, Ref}', `{error, Reason}', or
+%% `{badarg, Term}' (the public caller raises).
 -spec start(term(), term()) -> {ok, reference()} | {error, term()} | {badarg, term()}.
-start(Type, Opts) ->
+start(What, Opts) ->
     case options(Opts, #{links => default, mdns_ipv4 => false, text => list}) of
         {ok, Options} ->
-            case scoped_ipv6_browse_answers:service_type(Type) of
-                {ok, ServiceType} -> on_links(ServiceType, Options);
+            case scoped_ipv6_watch_subject:parse(What) of
+                {ok, Subject} -> on_links(Subject, Options);
                 einval -> {error, einval};
-                badarg -> {badarg, Type}
+                badarg -> {badarg, What}
             end;
         {badarg, _} = Bad ->
             Bad
@@ -91,7 +95,7 @@ options([Option | _], _Options) ->
 options(Bad, _Options) ->
     {badarg, Bad}.
 
-on_links(Type, #{text := Text} = Options) ->
+on_links(Subject, #{text := Text} = Options) ->
     case whereis(scoped_ipv6_watch_sup) =/= undefined andalso
         scoped_ipv6_names:mdns_links(Options) of
         false ->
@@ -100,7 +104,8 @@ on_links(Type, #{text := Text} = Options) ->
             {error, no_link};
         {ok, Links} ->
             Linked = maps:with([links, mdns_ipv4], Options),
-            try supervisor:start_child(scoped_ipv6_watch_sup, [self(), Type, Links, Text, Linked]) of
+            Args = [self(), Subject, Links, Text, Linked],
+            try supervisor:start_child(scoped_ipv6_watch_sup, Args) of
                 {ok, Pid} ->
                     Ref = erlang:monitor(process, Pid, [{alias, demonitor}]),
                     Pid ! {owner_alias, Ref},
@@ -155,16 +160,17 @@ flush(Ref) ->
 
 %% --- the watch --------------------------------------------------------------------
 
--spec start_link(pid(), scoped_ipv6_browse_answers:service_type(),
+-spec start_link(pid(), scoped_ipv6_watch_subject:subject(),
                  [{pos_integer(), inet:ip_address()}], list | binary, map()) ->
     {ok, pid()} | {error, term()}.
-start_link(Owner, Type, Links, Text, Linked) ->
-    gen_server:start_link(?MODULE, {Owner, Type, Links, Text, Linked}, []).
+start_link(Owner, Subject, Links, Text, Linked) ->
+    gen_server:start_link(?MODULE, {Owner, Subject, Links, Text, Linked}, []).
 
 %% @private gen_server callback.
--spec init({pid(), map(), [{pos_integer(), inet:ip_address()}], list | binary, map()}) ->
+-spec init({pid(), scoped_ipv6_watch_subject:subject(), [{pos_integer(), inet:ip_address()}],
+            list | binary, map()}) ->
     {ok, map(), non_neg_integer()} | {stop, term()}.
-init({Owner, Type, Links, Text, Linked}) ->
+init({Owner, Subject, Links, Text, Linked}) ->
     case scoped_ipv6_mdns:listen(inet6) of
         {ok, S} ->
             %% IPv4 when a link is asked over IPv4 from the start.
@@ -178,18 +184,21 @@ init({Owner, Type, Links, Text, Linked}) ->
             Now = now_ms(),
             %% No link yet: watched/3 joins them, as it joins links that
             %% come later.
-            State = #{owner => Owner, alias => undefined, type => Type, text => Text,
+            State = #{owner => Owner, alias => undefined, subject => Subject,
+                      %% What is asked again and again, names as sent.
+                      questions => scoped_ipv6_watch_subject:questions(Subject), text => Text,
                       socket => S, socket4 => S4, v6 => [], v4 => [], interfaces => [],
                       %% Index => the link's records.
                       caches => #{},
-                      %% Index => #{Name => Service}: what the owner was told.
+                      %% Index => #{Key => Result}: what the owner was told.
                       shown => #{},
                       %% Index => true: links whose records changed since.
                       changed => #{},
                       %% {Index, Question} => {Tries, LastMs}: open questions asked.
                       asked => #{},
-                      %% Index => true: another host asked our PTR question
-                      %% there since we last did (heard/3).
+                      %% Index => [Question]: those of our questions
+                      %% another host asked there since we last did
+                      %% (heard/3), names in lower case.
                       duplicated => #{},
                       query_at => Now, interval => ?FIRST_INTERVAL,
                       %% The `links' and `mdns_ipv4' options: which links
@@ -264,13 +273,13 @@ take(Family, #{port := ?PORT} = From, {Index, To}, Packet,
 take(_Family, _From, _Arrival, _Packet, State) ->
     State.
 
-%% A message on a watched link: a response's records about the type go
+%% A message on a watched link: a response's records that matter go
 %% into the link's cache; a query is another host's (heard/3).
-received(Family, Index, Packet, #{type := Type, caches := Caches} = State) ->
+received(Family, Index, Packet, #{subject := Subject, caches := Caches} = State) ->
     case lists:member(Index, maps:get(family_key(Family), State)) andalso
         scoped_ipv6_dns:parse_flagged(Packet, any) of
         {ok, Flagged} ->
-            Relevant = [F || {R, _} = F <- Flagged, scoped_ipv6_browse_answers:relevant(Type, R)],
+            Relevant = [F || {R, _} = F <- Flagged, scoped_ipv6_watch_subject:relevant(Subject, R)],
             Cache = scoped_ipv6_watch_cache:add(Relevant, now_ms(), maps:get(Index, Caches)),
             changed(Index, State#{caches := Caches#{Index := Cache}});
         {error, mismatch} ->
@@ -284,9 +293,9 @@ received(Family, Index, Packet, #{type := Type, caches := Caches} = State) ->
 %% Another host's query on link `Index', from port 5353: its QM questions
 %% and known answers, unless more known answers follow (TC, section 7.2),
 %% put the records they ask for in doubt (section 10.5), and it may stand
-%% for our next PTR question there (section 7.3, ask/4).
-heard(Index, Packet, #{type := #{owner := Owner}, caches := Caches,
-                       duplicated := Duplicated} = State) ->
+%% for our next asking of some of our questions there (section 7.3,
+%% ask/4).
+heard(Index, Packet, #{caches := Caches, duplicated := Duplicated} = State) ->
     case scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false, truncated := false, questions := Asked, known := Listed}} ->
             Questions = [{Name, Type} || {Name, Type, in, false, _} <- Asked],
@@ -295,9 +304,12 @@ heard(Index, Packet, #{type := #{owner := Owner}, caches := Caches,
             Cache = maps:get(Index, Caches),
             Doubted = scoped_ipv6_watch_cache:queried(Questions, Known, Now, Cache),
             Next = State#{caches := Caches#{Index := Doubted}},
-            case scoped_ipv6_watch_cache:duplicate(Owner, Questions, Known, Now, Cache) of
-                true -> Next#{duplicated := Duplicated#{Index => true}};
-                false -> Next
+            case scoped_ipv6_watch_cache:duplicate(Questions, Known, Now, Cache) of
+                [] ->
+                    Next;
+                Stood ->
+                    Before = maps:get(Index, Duplicated, []),
+                    Next#{duplicated := Duplicated#{Index => lists:usort(Stood ++ Before)}}
             end;
         _ ->
             State
@@ -305,7 +317,7 @@ heard(Index, Packet, #{type := #{owner := Owner}, caches := Caches,
 
 %% --- timers, questions, events ----------------------------------------------------------
 
-%% Everything due now: expiry, the PTR question, refreshes and open
+%% Everything due now: expiry, our questions, refreshes and open
 %% questions, then what the owner is told. Returns the time to the next.
 tick(#{poll_at := PollAt} = Before) ->
     Now = now_ms(),
@@ -340,16 +352,17 @@ expire(Now, #{caches := Caches} = State) ->
 changed(Index, #{changed := Changed} = State) ->
     State#{changed := Changed#{Index => true}}.
 
-%% Link `Index''s questions now: the PTR (with known answers) when
-%% `Browse', the records due for refresh, and what is still missing. A
-%% PTR question another host asked there since we last did (heard/3)
-%% stands for ours (section 7.3): ours is not sent.
-ask(Index, true, Now, #{duplicated := Duplicated} = State) when is_map_key(Index, Duplicated) ->
-    ask(Index, false, Now, State#{duplicated := maps:remove(Index, Duplicated)});
-ask(Index, Browse, Now, #{type := #{question := Q, owner := Owner} = Type, caches := Caches,
-                          asked := Asked} = State) ->
+%% Link `Index''s questions now: ours (with known answers) when
+%% `Browse', the records due for refresh, and what is still missing. One
+%% of ours another host asked there since we last did (heard/3) stands
+%% for ours (section 7.3): ours is not sent.
+ask(Index, Browse, Now, #{subject := Subject, questions := Ours, caches := Caches,
+                          asked := Asked, duplicated := Duplicated} = State) ->
+    Stood = maps:get(Index, Duplicated, []),
+    Repeated = [Q || Browse, Q <- Ours, not lists:member(lower(Q), Stood)],
     {Due, Cache} = scoped_ipv6_watch_cache:due(Now, maps:get(Index, Caches)),
-    Missing = scoped_ipv6_browse_answers:missing(Type, scoped_ipv6_watch_cache:records(Now, Cache)),
+    Records = scoped_ipv6_watch_cache:records(Now, Cache),
+    Missing = scoped_ipv6_watch_subject:missing(Subject, Records),
     Open = [M || M <- Missing,
                  case maps:find({Index, M}, Asked) of
                      {ok, {Tries, Last}} -> Tries < ?TRIES andalso Now - Last >= ?RETRY;
@@ -360,16 +373,19 @@ ask(Index, Browse, Now, #{type := #{question := Q, owner := Owner} = Type, cache
                                   {Tries, _} = maps:get({Index, M}, Acc, {0, 0}),
                                   Acc#{{Index, M} => {Tries + 1, Now}}
                           end, Still, Open),
-    IsOwner = fun({N, ptr}) -> scoped_ipv6_dns:lower(N) =:= Owner; (_) -> false end,
-    Refresh = [D || D <- Due, not (Browse andalso IsOwner(D))],
-    Questions = [{Q, ptr} || Browse] ++ uniq(Refresh ++ Open),
-    Known = case Browse orelse lists:any(IsOwner, Refresh) of
-                true -> [scoped_ipv6_dns:record(N, ptr, D, TTL, false)
-                         || {N, ptr, D, TTL} <- scoped_ipv6_watch_cache:known(Owner, Now, Cache)];
-                false -> []
-            end,
+    Refresh = [D || D <- Due, not lists:member(lower(D), [lower(Q) || Q <- Repeated])],
+    Questions = Repeated ++ uniq(Refresh ++ Open),
+    %% The known answers to those of our questions asked now.
+    Sent = [lower(Q) || Q <- Questions],
+    Known = [scoped_ipv6_dns:record(N, T, D, TTL, false)
+             || {N, T, D, TTL} <- scoped_ipv6_watch_cache:known(Now, Cache),
+                lists:member(lower({N, T}), Sent)],
     send(Index, Questions, Known, State),
-    State#{caches := Caches#{Index := Cache}, asked := Counted}.
+    Left = case Browse of
+               true -> maps:remove(Index, Duplicated);
+               false -> Duplicated
+           end,
+    State#{caches := Caches#{Index := Cache}, asked := Counted, duplicated := Left}.
 
 %% In messages of at most ?MAX_QUESTIONS questions; the known answers
 %% with the first, going on in messages of their own, one after the
@@ -392,15 +408,15 @@ multicast(Index, Packets, Whole, #{socket := S, socket4 := S4, v6 := V6, v4 := V
         scoped_ipv6_mdns_multicast:send(S4, inet, Index, Packets, Whole),
     ok.
 
-%% The services of each link whose records changed, against those the
-%% owner was told (once the owner's alias is here).
+%% What each link whose records changed shows, against what the owner
+%% was told (once the owner's alias is here).
 tell(#{alias := undefined} = State) ->
     State;
-tell(#{type := Type, caches := Caches, shown := Shown, changed := Changed} = State) ->
+tell(#{subject := Subject, caches := Caches, shown := Shown, changed := Changed} = State) ->
     Now = now_ms(),
     New = maps:map(fun(I, true) ->
                            Records = scoped_ipv6_watch_cache:records(Now, maps:get(I, Caches)),
-                           maps:from_list(scoped_ipv6_browse:link_results(Type, I, Records))
+                           maps:from_list(scoped_ipv6_watch_subject:results(Subject, I, Records))
                    end, maps:with(maps:keys(Caches), Changed)),
     [tell_owner(State, Event, Service)
      || I <- lists:sort(maps:keys(New)),
@@ -441,7 +457,7 @@ relink(Now, #{linked := Linked} = State) ->
 %% `Links' (`{Index, Own}', as scoped_ipv6_names:mdns_links/1 gives them)
 %% are the links watched from now: those new joined, with a cache each,
 %% and asked at once; those gone left.
-watched(Links, Now, #{socket := S, socket4 := S4, v6 := V6, v4 := V4} = State) ->
+watched(Links, Now, #{socket := S, socket4 := S4, v6 := V6, v4 := V4, questions := Ours} = State) ->
     NewV6 = lists:usort([I || {I, {_, _, _, _, _, _, _, _}} <- Links]),
     NewV4 = case S4 of
                 none -> [];
@@ -466,7 +482,7 @@ watched(Links, Now, #{socket := S, socket4 := S4, v6 := V6, v4 := V4} = State) -
         Added ->
             #{caches := Caches, shown := Shown} = Next,
             Next#{caches := maps:merge(Caches, maps:from_list(
-                                                 [{I, scoped_ipv6_watch_cache:new()}
+                                                 [{I, scoped_ipv6_watch_cache:new(Ours)}
                                                   || I <- Added])),
                   shown := maps:merge(Shown, maps:from_list([{I, #{}} || I <- Added])),
                   query_at := Now + ?FIRST_MIN + rand:uniform(?FIRST_SPAN + 1) - 1,
@@ -507,6 +523,10 @@ interfaces() ->
         {ok, Interfaces} -> Interfaces;
         {error, _} -> []
     end.
+
+%% A question as others' queries and the caches name it: in lower case.
+lower({Name, Type}) ->
+    {scoped_ipv6_dns:lower(Name), Type}.
 
 uniq(List) ->
     lists:reverse(lists:foldl(fun(X, Acc) ->

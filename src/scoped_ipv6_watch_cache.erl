@@ -1,22 +1,25 @@
 %% @private
-%% One link's multicast DNS cache for a continuous browse (RFC 6762
-%% section 10), without sockets or clocks (the time is an argument, in
-%% ms; the one thing drawn at random is section 5.2's 2 %): records keyed by lower-case name, type and data, each with when it
-%% came and its TTL.
+%% One link's multicast DNS cache for a watch (RFC 6762 section 10),
+%% without sockets or clocks (the time is an argument, in ms; the one
+%% thing drawn at random is section 5.2's 2 %): records keyed by
+%% lower-case name, type and data, each with when it came and its TTL,
+%% and the questions the watch keeps asking (`Ours':
+%% scoped_ipv6_watch_subject:questions/1, names in lower case).
 %%
 %% - A goodbye (TTL 0) leaves its record one more second (section 10.1).
 %% - A record with the cache-flush bit gives the other records of its name
 %%   and type one more second, unless they came within the last second
 %%   (section 10.2: the rest of the same answer).
-%% - A record the services need (PTR, SRV and TXT, and the addresses of
-%%   SRV targets) is due to be asked again at 80, 85, 90 and 95 % of its
+%% - A record the watch needs (one that answers our questions, SRV and
+%%   TXT, and the addresses of SRV targets) is due to be asked again at 80, 85, 90 and 95 % of its
 %%   TTL, each point with a random 0 to 2 % of the TTL added (section
 %%   5.2: hosts that heard the same answer do not all ask at once), and
 %%   goes at 100 %.
-%% - Known answers (section 7.1): the PTRs held with more than half their
-%%   TTL left.
-%% - Another host's query that asks our PTR question and lists no known
-%%   answer we would not list stands for our next one (section 7.3).
+%% - Known answers (section 7.1): the records answering our questions
+%%   held with more than half their TTL left.
+%% - Another host's query that asks one of our questions and lists no
+%%   known answer to it we would not list stands for our next asking of
+%%   it (section 7.3).
 %% - Passive observation of failures (section 10.5): a record another
 %%   host's query should draw out (asked by name and type, or type ANY,
 %%   and not among its known answers) is in doubt from that query; a
@@ -30,12 +33,12 @@
 %% they take as strings): a neighbour flooding the link costs time, never
 %% memory; when full, new records are not kept.
 %% Which records matter and what they describe is
-%% scoped_ipv6_browse_answers'; what changed between two readings is
+%% scoped_ipv6_watch_subject's; what changed between two readings is
 %% diff/2's.
 -module(scoped_ipv6_watch_cache).
 
--export([new/0, add/3, expire/2, records/2, known/3, due/2, next/1, count/1, bytes/1, diff/2,
-         queried/4, duplicate/5]).
+-export([new/1, add/3, expire/2, records/2, known/2, due/2, next/1, count/1, bytes/1, diff/2,
+         queried/4, duplicate/4]).
 
 -define(MAX_RECORDS, 512).
 -define(MAX_BYTES, 65536).
@@ -68,23 +71,26 @@
                 %% queries (1, or 2 for two or more)
                 doubted = none :: none | {integer(), 1 | 2}}).
 
-%% The bytes held (weight/2), and the entries.
--opaque cache() :: {non_neg_integer(), #{{string(), atom() | integer(), term()} => #entry{}}}.
+%% Our questions, the bytes held (weight/2), and the entries.
+-opaque cache() :: {[question()], non_neg_integer(),
+                    #{{string(), atom() | integer(), term()} => #entry{}}}.
 -type wire() :: {{string(), atom() | integer(), term(), non_neg_integer()}, boolean()}.
+-type question() :: {string(), atom() | integer()}.
 -export_type([cache/0]).
 
--spec new() -> cache().
-new() ->
-    {0, #{}}.
+%% @doc An empty cache for a watch that asks `Ours' (`{Name, Type}').
+-spec new([question()]) -> cache().
+new(Ours) ->
+    {[{scoped_ipv6_dns:lower(N), T} || {N, T} <- Ours], 0, #{}}.
 
 %% @doc How many records are held.
 -spec count(cache()) -> non_neg_integer().
-count({_Bytes, Cache}) ->
+count({_Ours, _Bytes, Cache}) ->
     map_size(Cache).
 
 %% @doc What the records held weigh against ?MAX_BYTES.
 -spec bytes(cache()) -> non_neg_integer().
-bytes({Bytes, _Cache}) ->
+bytes({_Ours, Bytes, _Cache}) ->
     Bytes.
 
 weight(#entry{name = Name, data = Data}) ->
@@ -96,13 +102,13 @@ weight(#entry{name = Name, data = Data}) ->
 add(Records, Now, Cache) ->
     lists:foldl(fun(R, Acc) -> add_one(R, Now, Acc) end, Cache, Records).
 
-add_one({{Name, Type, Data, 0}, _Flush}, Now, {Bytes, Cache}) when is_list(Name) ->
+add_one({{Name, Type, Data, 0}, _Flush}, Now, {Ours, Bytes, Cache}) when is_list(Name) ->
     Key = key(Name, Type, Data),
     case maps:find(Key, Cache) of
-        {ok, E} -> {Bytes, Cache#{Key := goodbye(E, Now)}};
-        error -> {Bytes, Cache}
+        {ok, E} -> {Ours, Bytes, Cache#{Key := goodbye(E, Now)}};
+        error -> {Ours, Bytes, Cache}
     end;
-add_one({{Name, Type, Data, TTL}, Flush}, Now, {Bytes, Cache})
+add_one({{Name, Type, Data, TTL}, Flush}, Now, {Ours, Bytes, Cache})
   when is_list(Name), is_integer(TTL), TTL > 0, is_boolean(Flush) ->
     Key = key(Name, Type, Data),
     Flushed = case Flush of
@@ -115,13 +121,13 @@ add_one({{Name, Type, Data, TTL}, Flush}, Now, {Bytes, Cache})
     case maps:find(Key, Flushed) of
         {ok, #entry{order = Order} = Old} ->
             %% The same name, type and data: the same weight.
-            {Bytes + Weight - weight(Old), Flushed#{Key := Entry#entry{order = Order}}};
+            {Ours, Bytes + Weight - weight(Old), Flushed#{Key := Entry#entry{order = Order}}};
         error when map_size(Flushed) < ?MAX_RECORDS, Bytes + Weight =< ?MAX_BYTES ->
             %% Only the order, never a value read: the rules stay pure.
             Order = erlang:unique_integer([monotonic]),
-            {Bytes + Weight, Flushed#{Key => Entry#entry{order = Order}}};
+            {Ours, Bytes + Weight, Flushed#{Key => Entry#entry{order = Order}}};
         error ->
-            {Bytes, Flushed}
+            {Ours, Bytes, Flushed}
     end;
 add_one(_Malformed, _Now, Cache) ->
     Cache.
@@ -141,19 +147,19 @@ flush({Owner, Type, _} = Key, Now, Cache) ->
 
 %% @doc Without the records that have gone by `Now'.
 -spec expire(integer(), cache()) -> cache().
-expire(Now, {Bytes, Cache}) ->
+expire(Now, {Ours, Bytes, Cache}) ->
     {Kept, Gone} = maps:fold(fun(K, #entry{expires = X} = E, {In, Out}) when X > Now ->
                                      {In#{K => E}, Out};
                                 (_K, E, {In, Out}) ->
                                      {In, Out + weight(E)}
                              end, {#{}, 0}, Cache),
-    {Bytes - Gone, Kept}.
+    {Ours, Bytes - Gone, Kept}.
 
 %% @doc The records held at `Now', as scoped_ipv6_browse_answers reads
 %% them (`{Owner, Type, Data, TTL}', the TTL what is left, at least 1 s),
 %% in place/1's order.
 -spec records(integer(), cache()) -> [{string(), atom() | integer(), term(), pos_integer()}].
-records(Now, {_Bytes, Cache}) ->
+records(Now, {_Ours, _Bytes, Cache}) ->
     Live = lists:sort([{place(E), E} || #entry{expires = X} = E <- maps:values(Cache), X > Now]),
     [{N, T, D, max(1, (X - Now) div 1000)}
      || {_, #entry{name = N, type = T, data = D, expires = X}} <- Live].
@@ -167,33 +173,34 @@ records(Now, {_Bytes, Cache}) ->
 place(#entry{type = T, received = R, order = O}) when T =:= srv; T =:= txt -> {-R, O};
 place(#entry{leaving = L, order = O}) -> {L, O}.
 
-%% @doc The known answers for a PTR question to `Owner' (lower case):
-%% the PTRs from it held with more than half their TTL left, with what
-%% is left (section 7.1), at most 64.
--spec known(string(), integer(), cache()) -> [{string(), ptr, string(), pos_integer()}].
-known(Owner, Now, {_Bytes, Cache}) ->
-    Held = [{N, ptr, D, (X - Now) div 1000}
-            || {{O, ptr, _}, #entry{name = N, data = D, ttl = TTL, expires = X}}
+%% @doc The known answers to our questions (section 7.1): the records
+%% answering them held with more than half their TTL left, with what is
+%% left, at most 64.
+-spec known(integer(), cache()) -> [{string(), atom() | integer(), term(), pos_integer()}].
+known(Now, {Ours, _Bytes, Cache}) ->
+    Held = [{N, T, D, (X - Now) div 1000}
+            || {{O, T, _}, #entry{name = N, data = D, ttl = TTL, expires = X}}
                    <- lists:sort(maps:to_list(Cache)),
-               O =:= Owner, is_list(D), (X - Now) * 2 > TTL * 1000, TTL > 0],
+               lists:member({O, T}, Ours), T =/= ptr orelse is_list(D),
+               (X - Now) * 2 > TTL * 1000, TTL > 0],
     lists:sublist(Held, ?MAX_KNOWN).
 
-%% @doc Section 7.3: whether another host's query, its QM `Questions'
-%% (`{Name, Type}', the name in lower case) and its `Known' answers
-%% (`{Name, Type, Data}'), as read at `Now', stands for our PTR question
-%% to `Owner' (lower case): it asks it, and lists no known answer to it
-%% that we would not list ourselves (known/3), so that its answers are
-%% all ours would draw. Known answers to other questions cannot keep an
-%% answer to ours back.
--spec duplicate(string(), [{string(), atom() | integer()}],
-                [{string(), atom() | integer(), term()}], integer(), cache()) -> boolean().
-duplicate(Owner, Questions, Known, Now, Cache) ->
-    Ours = [same(N, ptr, D) || {N, ptr, D, _TTL} <- known(Owner, Now, Cache)],
-    lists:member({Owner, ptr}, Questions) andalso
-        lists:all(fun(K) -> lists:member(K, Ours) end,
-                  [K || {N, ptr, D} <- Known, {O, _, _} = K <- [same(N, ptr, D)], O =:= Owner]).
+%% @doc Section 7.3: which of our questions another host's query, its QM
+%% `Questions' (`{Name, Type}', the name in lower case) and its `Known'
+%% answers (`{Name, Type, Data}'), as read at `Now', stands for: those it
+%% asks and lists no known answer to that we would not list ourselves
+%% (known/2), so that its answers are all ours would draw. Known answers
+%% to other questions cannot keep an answer to ours back.
+-spec duplicate([question()], [{string(), atom() | integer(), term()}], integer(), cache()) ->
+    [question()].
+duplicate(Questions, Known, Now, {Ours, _Bytes, _Cache} = Cache) ->
+    Held = [same(N, T, D) || {N, T, D, _TTL} <- known(Now, Cache)],
+    Listed = [same(N, T, D) || {N, T, D} <- Known],
+    [Q || Q <- Ours, lists:member(Q, Questions),
+          lists:all(fun(K) -> lists:member(K, Held) end,
+                    [K || {O, T, _} = K <- Listed, {O, T} =:= Q])].
 
-%% @doc Section 10.5: another host's query, as duplicate/5 takes it, heard
+%% @doc Section 10.5: another host's query, as duplicate/4 takes it, heard
 %% at `Now': each record held that it asks for (by name and type, or
 %% type ANY) and does not list as a known answer, which a responder would
 %% multicast, is in doubt; doubted by a second query within ?POOF ms of
@@ -202,7 +209,7 @@ duplicate(Owner, Questions, Known, Now, Cache) ->
               integer(), cache()) -> cache().
 queried([], _Known, _Now, Cache) ->
     Cache;
-queried(Questions, Known, Now, {Bytes, Cache}) ->
+queried(Questions, Known, Now, {Ours, Bytes, Cache}) ->
     Asked = maps:from_list([{Q, true} || Q <- Questions]),
     Listed = maps:from_list([{same(N, T, D), true} || {N, T, D} <- Known]),
     Doubted = maps:map(fun({O, T, _}, #entry{leaving = false, name = N, data = D} = E)
@@ -214,7 +221,7 @@ queried(Questions, Known, Now, {Bytes, Cache}) ->
                           (_K, E) ->
                                E
                        end, Cache),
-    {Bytes, Doubted}.
+    {Ours, Bytes, Doubted}.
 
 %% One more query the record should have answered, at `Now'.
 doubt(#entry{doubted = {First, _}, expires = Expires} = E, Now) when Now < First + ?POOF ->
@@ -229,11 +236,11 @@ same(Name, ptr, Data) when is_list(Data) ->
 same(Name, Type, Data) ->
     {scoped_ipv6_dns:lower(Name), Type, Data}.
 
-%% @doc The questions due at `Now' for the records the services need,
+%% @doc The questions due at `Now' for the records the watch needs,
 %% each `{Name, Type}' once, and the cache with them counted as asked.
 -spec due(integer(), cache()) -> {[{string(), atom() | integer()}], cache()}.
-due(Now, {Bytes, Cache}) ->
-    Needed = needed(Cache),
+due(Now, {Ours, Bytes, Cache}) ->
+    Needed = needed(Ours, Cache),
     {Questions, Due} =
         maps:fold(fun(K, E, {Qs, Acc}) ->
                           case Needed(K, E) andalso passed(E, Now) of
@@ -245,7 +252,7 @@ due(Now, {Bytes, Cache}) ->
                                   {Qs, Acc}
                           end
                   end, {[], Cache}, Cache),
-    {Questions, {Bytes, Due}}.
+    {Questions, {Ours, Bytes, Due}}.
 
 %% How many of the refresh points have passed at `Now'.
 passed(#entry{points = Points}, Now) ->
@@ -257,30 +264,32 @@ points(Now, TTL) ->
     Span = TTL * 10 * ?VARIATION,
     [Now + TTL * 10 * Percent + rand:uniform(Span + 1) - 1 || Percent <- ?REFRESH].
 
-%% PTR, SRV and TXT (all of them about the type: relevant/2 kept no
-%% other), and the addresses of the hosts an SRV names.
-needed(Cache) ->
+%% The records answering our questions (a type's PTRs, a host's
+%% addresses), SRV and TXT (all of them about the type: relevant/2 kept
+%% no other), and the addresses of the hosts an SRV names.
+needed(Ours, Cache) ->
     Targets = maps:from_list([{scoped_ipv6_dns:lower(T), true}
                               || #entry{type = srv, data = {_, _, _, T}} <- maps:values(Cache),
                                  is_list(T)]),
-    fun({_O, T, _}, _E) when T =:= ptr; T =:= srv; T =:= txt -> true;
-       ({O, _T, _}, _E) -> maps:is_key(O, Targets)
+    fun({_O, T, _}, _E) when T =:= srv; T =:= txt -> true;
+       ({O, T, _}, _E) -> lists:member({O, T}, Ours) orelse maps:is_key(O, Targets)
     end.
 
 %% @doc When something is next due: a record going, or one to ask again;
 %% `infinity' when nothing is held.
 -spec next(cache()) -> integer() | infinity.
-next({_Bytes, Cache}) ->
-    Needed = needed(Cache),
+next({Ours, _Bytes, Cache}) ->
+    Needed = needed(Ours, Cache),
     Times = lists:append(
               [[X | [lists:nth(A + 1, Points) || A < length(?REFRESH), Needed(K, E)]]
                || {K, #entry{expires = X, points = Points, asked = A} = E}
                       <- maps:to_list(Cache)]),
     lists:min([infinity | Times]).
 
-%% @doc What changed from `Old' to `New' (services by name, as the watch
-%% shows them): `{up, S}' for a name new in `New', `{changed, S}' for one
-%% in both that differs (port, host, TXT, addresses), `{down, S}' for one
+%% @doc What changed from `Old' to `New' (services by name, or a host,
+%% as the watch shows them): `{up, S}' for a name new in `New',
+%% `{changed, S}' for one in both that differs (port, host, TXT,
+%% addresses), `{down, S}' for one
 %% gone (as it was last), in name order, downs first.
 -spec diff(#{term() => map()}, #{term() => map()}) ->
     [{up | changed | down, map()}].

@@ -13,6 +13,9 @@ srv(Port, TTL, Flush) -> {{?WEB, srv, {0, 0, Port, "host.local"}, TTL}, Flush}.
 txt(Strings, TTL, Flush) -> {{?WEB, txt, Strings, TTL}, Flush}.
 aaaa(Ip, TTL, Flush) -> {{"host.local", aaaa, Ip, TTL}, Flush}.
 
+%% A cache for a watch of the type, which asks its PTR question.
+new() -> scoped_ipv6_watch_cache:new([{?TYPE, ptr}]).
+
 web(TTL) -> [ptr(TTL), srv(80, TTL, true), txt(["a=1"], TTL, true), aaaa(?LL2, TTL, true)].
 
 types(Cache, Now) ->
@@ -23,7 +26,7 @@ services(Cache, Now) ->
     scoped_ipv6_browse_answers:services(Type, scoped_ipv6_watch_cache:records(Now, Cache)).
 
 held_for_the_ttl_then_gone_test() ->
-    C = scoped_ipv6_watch_cache:add(web(10), 0, scoped_ipv6_watch_cache:new()),
+    C = scoped_ipv6_watch_cache:add(web(10), 0, new()),
     ?assertEqual(4, scoped_ipv6_watch_cache:count(C)),
     ?assertMatch([#{name := "Web", port := 80, txt := [<<"a=1">>], addresses := [?LL2]}],
                  services(C, 9999)),
@@ -37,7 +40,7 @@ held_for_the_ttl_then_gone_test() ->
 %% Section 10.1: a goodbye leaves the record one second, then it goes; a
 %% goodbye for a record never held is nothing.
 goodbye_goes_after_a_second_test() ->
-    C0 = scoped_ipv6_watch_cache:add(web(120), 0, scoped_ipv6_watch_cache:new()),
+    C0 = scoped_ipv6_watch_cache:add(web(120), 0, new()),
     C1 = scoped_ipv6_watch_cache:add([ptr(0), {{?TYPE, ptr, "Other._http._tcp.local", 0}, false}],
                                      5000, C0),
     ?assertEqual(4, scoped_ipv6_watch_cache:count(C1)),
@@ -52,7 +55,7 @@ goodbye_goes_after_a_second_test() ->
 %% name and type one second, unless they came within the last second.
 cache_flush_replaces_older_records_test() ->
     Other = {16#fe80, 0, 0, 0, 0, 0, 0, 3},
-    C0 = scoped_ipv6_watch_cache:add(web(120), 0, scoped_ipv6_watch_cache:new()),
+    C0 = scoped_ipv6_watch_cache:add(web(120), 0, new()),
     %% Within a second: both addresses kept (one answer in two packets).
     C1 = scoped_ipv6_watch_cache:add([aaaa(Other, 120, true)], 500, C0),
     ?assertEqual([?LL2, Other],
@@ -79,23 +82,26 @@ cache_flush_replaces_older_records_test() ->
 
 %% Section 7.1: the PTRs with more than half their TTL left.
 known_answers_are_the_ptrs_with_half_their_ttl_left_test() ->
-    C0 = scoped_ipv6_watch_cache:add(web(100), 0, scoped_ipv6_watch_cache:new()),
+    C0 = scoped_ipv6_watch_cache:add(web(100), 0, new()),
     C1 = scoped_ipv6_watch_cache:add([{{?TYPE, ptr, "Late._http._tcp.local", 100}, false}],
                                      40000, C0),
     ?assertEqual([{?TYPE, ptr, "Late._http._tcp.local", 80}],
-                 scoped_ipv6_watch_cache:known("_http._tcp.local", 60000, C1)),
+                 scoped_ipv6_watch_cache:known(60000, C1)),
     ?assertEqual([{?TYPE, ptr, "Late._http._tcp.local", 91}, {?TYPE, ptr, ?WEB, 51}],
-                 scoped_ipv6_watch_cache:known("_http._tcp.local", 49000, C1)),
+                 scoped_ipv6_watch_cache:known(49000, C1)),
     %% Half left exactly is not more than half.
     ?assertEqual([{?TYPE, ptr, "Late._http._tcp.local", 90}],
-                 scoped_ipv6_watch_cache:known("_http._tcp.local", 50000, C1)),
-    ?assertEqual([], scoped_ipv6_watch_cache:known("_ipp._tcp.local", 0, C1)).
+                 scoped_ipv6_watch_cache:known(50000, C1)),
+    %% A watch of another type holds none.
+    ?assertEqual([], scoped_ipv6_watch_cache:known(
+                       0, scoped_ipv6_watch_cache:add(web(100), 0, scoped_ipv6_watch_cache:new(
+                                                                    [{"_ipp._tcp.local", ptr}])))).
 
 %% Section 5.2: asked again at 80, 85, 90, 95 % of the TTL, each once,
 %% each point with 0 to 2 % of the TTL added at random; an answer starts
 %% it over.
 refresh_at_80_85_90_95_percent_test() ->
-    C0 = scoped_ipv6_watch_cache:add(web(100), 0, scoped_ipv6_watch_cache:new()),
+    C0 = scoped_ipv6_watch_cache:add(web(100), 0, new()),
     First = scoped_ipv6_watch_cache:next(C0),
     ?assert(First >= 80000 andalso First =< 82000, First),
     ?assertEqual({[], C0}, scoped_ipv6_watch_cache:due(79999, C0)),
@@ -123,7 +129,7 @@ refresh_points_vary_test() ->
                   Name = "host" ++ integer_to_list(N) ++ ".local",
                   Srv = {{?WEB, srv, {0, 0, 80, Name}, 100}, false},
                   Aaaa = {{Name, aaaa, ?LL2, 100}, false},
-                  C = scoped_ipv6_watch_cache:add([Srv, Aaaa], 0, scoped_ipv6_watch_cache:new()),
+                  C = scoped_ipv6_watch_cache:add([Srv, Aaaa], 0, new()),
                   scoped_ipv6_watch_cache:next(C)
               end || N <- lists:seq(1, 50)],
     ?assert(lists:all(fun(P) -> P >= 80000 andalso P =< 82000 end, Points), Points),
@@ -132,7 +138,7 @@ refresh_points_vary_test() ->
 %% An address no SRV points to is not worth asking for again.
 only_needed_records_are_refreshed_test() ->
     Stray = {{"stray.local", aaaa, ?LL2, 100}, false},
-    C = scoped_ipv6_watch_cache:add([Stray], 0, scoped_ipv6_watch_cache:new()),
+    C = scoped_ipv6_watch_cache:add([Stray], 0, new()),
     ?assertEqual({[], C}, scoped_ipv6_watch_cache:due(90000, C)),
     ?assertEqual(100000, scoped_ipv6_watch_cache:next(C)).
 
@@ -150,7 +156,7 @@ diff_up_changed_down_test() ->
 bounded_test() ->
     Flood = [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", txt, ["n"], 120}, false}
              || N <- lists:seq(1, 2000)],
-    C = scoped_ipv6_watch_cache:add(Flood, 0, scoped_ipv6_watch_cache:new()),
+    C = scoped_ipv6_watch_cache:add(Flood, 0, new()),
     ?assertEqual(512, scoped_ipv6_watch_cache:count(C)),
     C1 = scoped_ipv6_watch_cache:add(web(120), 1, C),
     ?assertEqual(512, scoped_ipv6_watch_cache:count(C1)),
@@ -166,7 +172,7 @@ bounded_test() ->
             || N <- lists:seq(1, 100)] ++
         [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", srv, {0, 0, 1, "h.local"}, 120}, false}
          || N <- lists:seq(1, 100)],
-    C3 = scoped_ipv6_watch_cache:add(Ptrs, 0, scoped_ipv6_watch_cache:new()),
+    C3 = scoped_ipv6_watch_cache:add(Ptrs, 0, new()),
     ?assertEqual(64, length(services(C3, 0))),
     %% The same records again, in another order: the same 64, which a
     %% neighbour repeating its flood cannot churn.
@@ -178,7 +184,7 @@ bytes_bounded_test() ->
     Big = [{{"I" ++ integer_to_list(N) ++ "._http._tcp.local", txt,
              [lists:duplicate(255, $x) || _ <- lists:seq(1, 30)], 120}, false}
            || N <- lists:seq(1, 100)],
-    C = scoped_ipv6_watch_cache:add(Big, 0, scoped_ipv6_watch_cache:new()),
+    C = scoped_ipv6_watch_cache:add(Big, 0, new()),
     ?assert(scoped_ipv6_watch_cache:count(C) < 10),
     ?assert(scoped_ipv6_watch_cache:bytes(C) =< 65536),
     %% What goes frees its weight.
@@ -187,16 +193,16 @@ bytes_bounded_test() ->
 %% Malformed records (as a hostile packet could decode) are dropped.
 malformed_records_are_dropped_test() ->
     C = scoped_ipv6_watch_cache:add([{{bad, ptr, x, 1}, false}, {nonsense}, {{"n", txt, [], -1}, true}],
-                                    0, scoped_ipv6_watch_cache:new()),
+                                    0, new()),
     ?assertEqual(0, scoped_ipv6_watch_cache:count(C)).
 
 %% Section 7.3: another host's query stands for ours when it asks our PTR
 %% question and lists no known answer to it we would not list ourselves.
 duplicate_question_test() ->
-    Empty = scoped_ipv6_watch_cache:new(),
+    Empty = new(),
     Ours = {?TYPE, ptr},
     Dup = fun(Questions, Known, Cache) ->
-                  scoped_ipv6_watch_cache:duplicate(?TYPE, Questions, Known, 1000, Cache)
+                  [Ours] =:= scoped_ipv6_watch_cache:duplicate(Questions, Known, 1000, Cache)
           end,
     ?assert(Dup([Ours], [], Empty)),
     ?assert(Dup([{"other.local", aaaa}, Ours], [], Empty)),
@@ -210,15 +216,40 @@ duplicate_question_test() ->
     ?assert(Dup([Ours], [{?TYPE, ptr, "web._http._tcp.local"}], C)),
     ?assert(Dup([Ours], [], C)),
     %% One we hold with less than half its TTL left: we would not list it.
-    ?assertNot(scoped_ipv6_watch_cache:duplicate(?TYPE, [Ours], [{?TYPE, ptr, ?WEB}], 50000, C)),
+    ?assertEqual([], scoped_ipv6_watch_cache:duplicate([Ours], [{?TYPE, ptr, ?WEB}], 50000, C)),
     %% Known answers to other questions do not matter.
     ?assert(Dup([Ours, {"host.local", aaaa}], [{"host.local", aaaa, ?LL2}], Empty)).
+
+%% A host's watch (continuous querying, RFC 6762 section 5.2) asks AAAA
+%% and A: its addresses are its known answers (7.1), asked again at 80 %
+%% of their TTL (5.2), and each of its questions another host asks stands
+%% for ours on its own (7.3).
+host_questions_test() ->
+    Host = scoped_ipv6_watch_cache:new([{"Device.local", aaaa}, {"Device.local", a}]),
+    Ip4 = {10, 0, 0, 2},
+    C = scoped_ipv6_watch_cache:add([{{"device.local", aaaa, ?LL2, 100}, true},
+                                     {{"DEVICE.local", a, Ip4, 100}, true}], 0, Host),
+    ?assertEqual([{"DEVICE.local", a, Ip4, 90}, {"device.local", aaaa, ?LL2, 90}],
+                 scoped_ipv6_watch_cache:known(10000, C)),
+    ?assert(scoped_ipv6_watch_cache:next(C) >= 80000 andalso scoped_ipv6_watch_cache:next(C) =< 82000),
+    {Due, _} = scoped_ipv6_watch_cache:due(82000, C),
+    ?assertEqual([{"DEVICE.local", a}, {"device.local", aaaa}], lists:sort(Due)),
+    ?assertEqual([{"device.local", aaaa}],
+                 scoped_ipv6_watch_cache:duplicate([{"device.local", aaaa}], [], 1000, C)),
+    ?assertEqual([{"device.local", aaaa}, {"device.local", a}],
+                 scoped_ipv6_watch_cache:duplicate([{"device.local", a}, {"device.local", aaaa}],
+                                                   [{"device.local", a, Ip4}], 1000, C)),
+    %% An address we do not hold, listed: that question is not ours to skip.
+    ?assertEqual([{"device.local", a}],
+                 scoped_ipv6_watch_cache:duplicate([{"device.local", a}, {"device.local", aaaa}],
+                                                   [{"device.local", aaaa, {16#fd00, 0, 0, 0, 0, 0, 0, 9}}],
+                                                   1000, C)).
 
 %% Section 10.5: two queries that should have drawn a record out, and no
 %% response with it within ten seconds of the first: it goes then, though
 %% its TTL has not run out.
 unanswered_queries_flush_a_record_test() ->
-    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, scoped_ipv6_watch_cache:new()),
+    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, new()),
     Ask = [{?TYPE, ptr}],
     C1 = scoped_ipv6_watch_cache:queried(Ask, [], 1000, C0),
     %% One query is not enough.
@@ -238,7 +269,7 @@ unanswered_queries_flush_a_record_test() ->
 %% are not two within ten seconds; a record listed as a known answer, or
 %% one asked for by another name or type, is not expected.
 answered_or_known_records_stay_test() ->
-    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, scoped_ipv6_watch_cache:new()),
+    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, new()),
     Ask = [{?TYPE, ptr}],
     Answered = scoped_ipv6_watch_cache:add([ptr(4500)], 1500,
                                            scoped_ipv6_watch_cache:queried(Ask, [], 1000, C0)),
@@ -262,7 +293,7 @@ answered_or_known_records_stay_test() ->
 
 %% A flood of queries holds no more than the records do.
 queries_cost_no_memory_test() ->
-    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, scoped_ipv6_watch_cache:new()),
+    C0 = scoped_ipv6_watch_cache:add(web(4500), 0, new()),
     Questions = [{"q" ++ integer_to_list(N) ++ ".local", ptr} || N <- lists:seq(1, 200)],
     Flooded = lists:foldl(fun(T, C) -> scoped_ipv6_watch_cache:queried(Questions, [], T, C) end,
                           C0, lists:seq(1, 1000)),

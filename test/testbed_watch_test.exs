@@ -34,6 +34,11 @@ defmodule ScopedIPv6.TestbedWatchTest do
     end
   end
 
+  # The next two events of `watch`, one a link, in link order.
+  defp two_by_link(watch) do
+    Enum.sort_by(for(_ <- 1..2, do: event(watch, 5_000)), fn {_, found} -> found.link end)
+  end
+
   # dnssd-many's lines for the next query that lists known answers,
   # through the message without the TC bit.
   defp known_answer_messages(peer, messages) do
@@ -51,6 +56,19 @@ defmodule ScopedIPv6.TestbedWatchTest do
 
   defp watches, do: Supervisor.which_children(:scoped_ipv6_watch_sup)
 
+  # Until it has exited (its goodbyes sent): the next test's avahi on the
+  # same link must not meet it.
+  # (`KILL`: gone without a goodbye.)
+  defp stop_avahi({os_pid, dir}, signal \\ "TERM") do
+    System.cmd(
+      "sh",
+      ["-c", ~S(kill -s "$1" "$0" && exec tail --pid="$0" -f /dev/null), "#{os_pid}", signal],
+      stderr_to_stdout: true
+    )
+
+    File.rm_rf(dir)
+  end
+
   # python-zeroconf registering an instance in namespace `ns`
   # (test/peers/dnssd.py's register role).
   defp register(ns, type, name, host, port, txt) do
@@ -65,7 +83,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       {:ok, watch} = ScopedIPv6.watch("_watch._tcp", links: ["linkA", "linkB"])
       za = register("sip6-a", "_watch._tcp.local.", "Zero Conf", "zc-a.local.", "7160", ["v=1"])
       zb = register("sip6-b", "_watch._tcp.local.", "Zero Conf", "zc-b.local.", "7160", ["v=1"])
-      ups = for _ <- 1..2, do: event(watch, 5_000)
+      ups = two_by_link(watch)
 
       service = fn link, host ->
         %{
@@ -79,8 +97,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
         }
       end
 
-      assert Enum.sort_by(ups, fn {:up, s} -> s.link end) ==
-               [{:up, service.(a, "zc-a.local")}, {:up, service.(b, "zc-b.local")}]
+      assert ups == [{:up, service.(a, "zc-a.local")}, {:up, service.(b, "zc-b.local")}]
 
       # What the messages told, asked for: link order.
       assert ScopedIPv6.watched(watch) ==
@@ -215,6 +232,123 @@ defmodule ScopedIPv6.TestbedWatchTest do
       :ok = ScopedIPv6.unwatch(early)
       :ok = ScopedIPv6.unwatch(late)
     end
+
+    # This host's own name, as a neighbour's: the responder's answer (or
+    # announcement) gives it up with linkA's addresses; an address added
+    # to linkA is announced again (RFC 6762 section 8.4), and the watch
+    # tells it changed; removed, the announcement's cache-flush bit
+    # retires it a second later (10.2), changed again.
+    test "this host's own name: up with the link's addresses, changed as one comes and goes" do
+      link = index("linkA")
+      ll1 = {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, link}
+      ula = {0xFD00, 0xA, 0, 0, 0, 0, 0, 1}
+      extra = {0xFD00, 0xA, 0, 0, 0, 0, 0, 0x77}
+      announced(link, 5_000)
+      {:ok, watch} = ScopedIPv6.watch("device.local", links: ["linkA"])
+      host = %{name: "device.local", link: link, addresses: [ll1, ula]}
+      assert event(watch, 5_000) == {:up, host}
+      assert ScopedIPv6.watched(watch) == {:ok, [host]}
+
+      {_, 0} = System.cmd("ip", ~w(addr add fd00:a::77/64 dev linkA nodad))
+
+      try do
+        assert {:changed, %{name: "device.local", link: ^link, addresses: [^ll1 | ulas]}} =
+                 event(watch, 5_000)
+
+        assert Enum.sort(ulas) == [ula, extra]
+        # Nothing more from the second announcement (the same records),
+        # which is past before the address goes: the cache-flush bit of
+        # the next ones then retires it (it came over a second before).
+        assert event(watch, 1_500) == :timeout
+      after
+        System.cmd("ip", ~w(addr del fd00:a::77/64 dev linkA))
+      end
+
+      assert event(watch, 5_000) == {:changed, host}
+      assert ScopedIPv6.watched(watch) == {:ok, [host]}
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+  end
+
+  describe "host names" do
+    setup do
+      # One name an avahi: two at one address collide in its reverse
+      # (ip6.arpa) records.
+      avahis = for ns <- ["sip6-a", "sip6-b"], do: Avahi.start(ns, [{"both.local", "fe80::2"}])
+
+      on_exit(fn -> Enum.each(avahis, &stop_avahi/1) end)
+      %{avahis: avahis}
+    end
+
+    # RFC 6762 section 5.2, continuous querying for a host name: a name
+    # avahi publishes on both links is up on each, scoped with it; down on
+    # the link whose avahi stops (its goodbye), the other staying.
+    test "a name on both links: up on each with its scope; down when one avahi stops",
+         %{avahis: avahis} do
+      {a, b} = {index("linkA"), index("linkB")}
+      {:ok, watch} = ScopedIPv6.watch("both.local", links: ["linkA", "linkB"])
+      host = fn link -> %{name: "both.local", link: link, addresses: [{@ll2, link}]} end
+      assert two_by_link(watch) == [{:up, host.(a)}, {:up, host.(b)}]
+      assert ScopedIPv6.watched(watch) == {:ok, [host.(a), host.(b)]}
+
+      # Nothing more while nothing changes.
+      assert event(watch, 1_500) == :timeout
+      stop_avahi(hd(avahis))
+      assert event(watch, 5_000) == {:down, host.(a)}
+      assert event(watch, 1_000) == :timeout
+      assert ScopedIPv6.watched(watch) == {:ok, [host.(b)]}
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # mdns_ipv4, as for getaddrs/2: an avahi that speaks only IPv4 is
+    # heard over 224.0.0.251, its A address unscoped; without the option,
+    # not at all.
+    test "over IPv4 with mdns_ipv4, and not without" do
+      Links.add_peer("linkW", "sip6-w")
+      Links.ipv4("linkW", "sip6-w", "10.15.0.1/24", "10.15.0.2/24")
+      w = index("linkW")
+      avahi = Avahi.start("sip6-w", [{"four.local", "10.15.0.2"}], ipv4: true)
+      on_exit(fn -> stop_avahi(avahi) end)
+      {:ok, v6} = ScopedIPv6.watch("four.local", links: ["linkW"])
+      {:ok, v4} = ScopedIPv6.watch("four.local", links: ["linkW"], mdns_ipv4: true)
+
+      assert event(v4, 5_000) ==
+               {:up, %{name: "four.local", link: w, addresses: [{10, 15, 0, 2}]}}
+
+      assert event(v6, 1_500) == :timeout
+      :ok = ScopedIPv6.unwatch(v4)
+      :ok = ScopedIPv6.unwatch(v6)
+    end
+  end
+
+  # avahi publishing its own host name, avahi-sip6-a.local, with eth0's
+  # addresses as they come and go (fd00:a::2: avahi leaves the link-local
+  # one out while the link has another).
+  describe "avahi's own host name" do
+    # An address added in sip6-a: avahi probes for the name (questions
+    # any other host would take as asking for our records, but a probe
+    # draws out no answer: RFC 6762 section 10.5 does not count it), then
+    # announces the new address alone; the watch tells it changed, and
+    # nothing more. Removed (its goodbye), changed again.
+    test "changed as an address is added in the peer and removed" do
+      a = index("linkA")
+      avahi = Avahi.start("sip6-a", [], addresses: true)
+      on_exit(fn -> stop_avahi(avahi) end)
+      {:ok, watch} = ScopedIPv6.watch("avahi-sip6-a.local", links: ["linkA"])
+      ula = {0xFD00, 0xA, 0, 0, 0, 0, 0, 2}
+      host = %{name: "avahi-sip6-a.local", link: a, addresses: [ula]}
+      assert event(watch, 5_000) == {:up, host}
+
+      {_, 0} = System.cmd("ip", ~w(-n sip6-a addr add fd00:a::77/64 dev eth0 nodad))
+      assert {:changed, %{addresses: ulas}} = event(watch, 5_000)
+      assert Enum.sort(ulas) == [ula, {0xFD00, 0xA, 0, 0, 0, 0, 0, 0x77}]
+      # Ten seconds after its probes, the older addresses are still there.
+      assert event(watch, 12_000) == :timeout
+
+      {_, 0} = System.cmd("ip", ~w(-n sip6-a addr del fd00:a::77/64 dev eth0))
+      assert event(watch, 5_000) == {:changed, host}
+      :ok = ScopedIPv6.unwatch(watch)
+    end
   end
 
   describe "avahi" do
@@ -231,11 +365,6 @@ defmodule ScopedIPv6.TestbedWatchTest do
 
       on_exit(fn -> Enum.each(avahis, &stop_avahi/1) end)
       %{avahis: avahis}
-    end
-
-    defp stop_avahi({os_pid, dir}) do
-      System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
-      File.rm_rf(dir)
     end
 
     test "static services on both links: one up a link, each with its scope; down when avahi stops",
@@ -285,9 +414,8 @@ defmodule ScopedIPv6.TestbedWatchTest do
          %{avahis: avahis} do
       {a, b} = {index("linkA"), index("linkB")}
       {:ok, watch} = ScopedIPv6.watch("_services._dns-sd._udp", links: ["linkA", "linkB"])
-      ups = for _ <- 1..2, do: event(watch, 5_000)
 
-      assert Enum.sort_by(ups, fn {_, t} -> t.link end) == [
+      assert two_by_link(watch) == [
                {:up, %{type: "_wa._tcp", link: a}},
                {:up, %{type: "_wa._tcp", link: b}}
              ]
@@ -466,6 +594,29 @@ defmodule ScopedIPv6.TestbedWatchTest do
       )
     end
 
+    # The same for a host name (RFC 6762 section 5.2): answered once with
+    # a 3 s TTL, then silent. Its next query lists the address as a known
+    # answer (7.1); the AAAA is asked again at 80-95 % of its TTL; down
+    # at expiry.
+    test "a host name: known answers, refresh queries, then down at expiry", %{h: h} do
+      peer = Peer.start("sip6-h", "mdns-host-once", ["eth0", "brief.local", "fe80::2", "3"])
+      {:ok, watch} = ScopedIPv6.watch("brief.local", links: ["linkH"])
+      assert "asked AAAA A known" = Peer.next_line(peer, 1_000)
+      assert event(watch, 1_000) == {:up, %{name: "brief.local", link: h, addresses: [{@ll2, h}]}}
+      up = System.monotonic_time(:millisecond)
+      assert "asked AAAA A known fe80::2" = Peer.next_line(peer, 2_000)
+      assert event(watch, 4_000) == {:down, %{name: "brief.local", link: h, addresses: [{@ll2, h}]}}
+      took = System.monotonic_time(:millisecond) - up
+      assert took in 2_500..3_800, "#{took} ms"
+      heard = lines(peer, [])
+
+      asked =
+        Enum.flat_map(heard, &(&1 |> String.split() |> Enum.take_while(fn w -> w != "known" end)))
+
+      assert Enum.count(asked, &(&1 == "AAAA")) >= 3, inspect(heard)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
     test "malformed, truncated, looping and mismatched replies: no crash, no atom, no service" do
       peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "garbage", "fe80::99"])
       {:ok, watch} = ScopedIPv6.watch("_victim._tcp", links: ["linkH"])
@@ -552,6 +703,32 @@ defmodule ScopedIPv6.TestbedWatchTest do
       :ok = ScopedIPv6.unwatch(watch)
     end
 
+    # The same for a host name's AAAA and A (continuous querying, RFC 6762
+    # section 5.2): asked by a host in sip6-a every 0.5 s, ours are not
+    # sent.
+    test "a host name's AAAA and A asked by another host: ours are not sent" do
+      peer = Peer.start("sip6-a", "mdns-repeat-ask-host", ["eth0", "dup-host.local", "0.5", "0"])
+      {:ok, watch} = ScopedIPv6.watch("dup-host.local", links: ["linkA"])
+      heard = heard_asking(peer, "AAAA", 5_500)
+      assert length(heard) <= 1, inspect(heard)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # RFC 6762 section 10.5 for a host: avahi publishes it (TTL 120 s) and
+    # is killed (no goodbye); another host asks its AAAA and A twice, 1 s
+    # apart, and nothing answers: down ten seconds after the first.
+    test "a host gone without a goodbye: down ten seconds after two unanswered queries" do
+      a = index("linkA")
+      avahi = Avahi.start("sip6-a", [{"gone.local", "fe80::2"}])
+      on_exit(fn -> stop_avahi(avahi) end)
+      {:ok, watch} = ScopedIPv6.watch("gone.local", links: ["linkA"])
+      assert {:up, %{name: "gone.local", link: ^a}} = event(watch, 5_000)
+      stop_avahi(avahi, "KILL")
+      asker = Peer.start("sip6-a", "mdns-repeat-ask-host", ["eth0", "gone.local", "1", "2"])
+      down_ten_seconds_after(watch, asker, "gone.local", a)
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
     # RFC 6762 section 10.5: python-zeroconf registers (its PTR's TTL is
     # 75 minutes, its SRV's 2), then is killed (no goodbye); another host
     # asks the PTR twice, 1 s apart, and nothing answers: the service goes
@@ -563,32 +740,41 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert {:up, %{name: "Vanishing", link: ^a}} = event(watch, 5_000)
       Peer.stop(zc)
       asker = Peer.start("sip6-a", "mdns-repeat-ask", ["eth0", "_poof._tcp.local", "1", "2"])
-      assert "asked" = Peer.next_line(asker, 1_000)
-      first = System.monotonic_time(:millisecond)
-      assert {:down, %{name: "Vanishing", link: ^a}} = event(watch, 13_000)
-      took = System.monotonic_time(:millisecond) - first
-      assert took in 9_500..11_000, "#{took} ms"
+      down_ten_seconds_after(watch, asker, "Vanishing", a)
       :ok = ScopedIPv6.unwatch(watch)
     end
   end
 
-  # The PTR queries the host sent that `peer` (mdns-repeat-ask) heard
-  # within `ms`.
-  defp heard_ptr(peer, ms) do
-    deadline = System.monotonic_time(:millisecond) + ms
-    heard_until(peer, deadline, [])
+  # `asker` (mdns-repeat-ask, twice 1 s apart) asks and nothing answers:
+  # `name` goes down on `link` ten seconds after its first question.
+  defp down_ten_seconds_after(watch, asker, name, link) do
+    assert "asked" = Peer.next_line(asker, 1_000)
+    first = System.monotonic_time(:millisecond)
+    assert {:down, %{name: ^name, link: ^link}} = event(watch, 13_000)
+    took = System.monotonic_time(:millisecond) - first
+    assert took in 9_500..11_000, "#{took} ms"
   end
 
-  defp heard_until(peer, deadline, acc) do
+  # The PTR queries the host sent that `peer` (mdns-repeat-ask) heard
+  # within `ms`.
+  defp heard_ptr(peer, ms), do: heard_asking(peer, "PTR", ms)
+
+  # The queries asking a `type` question that `peer` heard within `ms`.
+  defp heard_asking(peer, type, ms) do
+    deadline = System.monotonic_time(:millisecond) + ms
+    heard_until(peer, type, deadline, [])
+  end
+
+  defp heard_until(peer, type, deadline, acc) do
     case Peer.next_line(peer, max(0, deadline - System.monotonic_time(:millisecond))) do
       :timeout -> Enum.reverse(acc)
-      "heard " <> types = line -> heard_until(peer, deadline, add_ptr(types, line, acc))
-      _asked -> heard_until(peer, deadline, acc)
+      "heard " <> types = line -> heard_until(peer, type, deadline, add_if(type, types, line, acc))
+      _asked -> heard_until(peer, type, deadline, acc)
     end
   end
 
-  defp add_ptr(types, line, acc),
-    do: if("PTR" in String.split(types), do: [line | acc], else: acc)
+  defp add_if(type, types, line, acc),
+    do: if(type in String.split(types), do: [line | acc], else: acc)
 
   test "bad types and options; not running" do
     assert ScopedIPv6.watch("http") == {:error, :einval}
@@ -601,6 +787,12 @@ defmodule ScopedIPv6.TestbedWatchTest do
     assert_raise ArgumentError, fn -> ScopedIPv6.watch("_http._tcp", links: :all) end
     assert_raise ArgumentError, fn -> ScopedIPv6.unwatch(:nope) end
     assert_raise ArgumentError, fn -> ScopedIPv6.watched(:nope) end
+    # Neither a type nor a .local host name (labels starting with `_` name
+    # DNS-SD types and instances, never hosts).
+    assert ScopedIPv6.watch("device") == {:error, :einval}
+    assert ScopedIPv6.watch("device.lan") == {:error, :einval}
+    assert ScopedIPv6.watch("Web._http._tcp.local") == {:error, :einval}
+    assert_raise ArgumentError, fn -> ScopedIPv6.watch(:"device.local") end
     assert {:ok, w} = ScopedIPv6.watch("_http._tcp", links: ["linkA"])
     :ok = ScopedIPv6.unwatch(w)
 

@@ -623,10 +623,25 @@ def mdns_flood_ask(ifname, name, qtype, count):
 
 
 def mdns_repeat_ask(ifname, name, every, count, *known):
-    s, group = mdns_socket(ifname)
+    """Asks NAME's PTR (QM, from port 5353) every EVERY seconds, COUNT
+    times (0: for ever), listing a PTR to each of KNOWN as a known answer;
+    prints "asked" for each, and "heard" with the types asked for each
+    query from fe80::1 (the host under test)."""
     answers = [rr(name.encode(), 12, wire_name(k.encode())) for k in known]
     query = (bytes(4) + struct.pack("!HHHH", 1, len(answers), 0, 0) + dns_name(name)
              + struct.pack("!HH", 12, 1) + b"".join(answers))
+    repeat_ask(ifname, query, every, count)
+
+
+def mdns_repeat_ask_host(ifname, name, every, count):
+    """The same for a host name: its AAAA and A, no known answer."""
+    query = (bytes(4) + struct.pack("!HHHH", 2, 0, 0, 0) + dns_name(name) + struct.pack("!HH", 28, 1)
+             + dns_name(name) + struct.pack("!HH", 1, 1))
+    repeat_ask(ifname, query, every, count)
+
+
+def repeat_ask(ifname, query, every, count):
+    s, group = mdns_socket(ifname)
     every, count = float(every), int(count)
     sent, next_at = 0, time.monotonic()
     say("ready")
@@ -969,8 +984,9 @@ def known_answers(message):
     return [target.decode() for _owner, target in ptr_answers(message)]
 
 
-def ptr_answers(message):
-    """The PTR records in a message's answer section, as (owner, target)."""
+def answer_section(message):
+    """The records of a message's answer section, as (owner, type, offset
+    of the data, its length)."""
     qdcount, ancount = struct.unpack("!HH", message[4:8])
     offset = 12
     for _ in range(qdcount):
@@ -980,11 +996,15 @@ def ptr_answers(message):
     for _ in range(ancount):
         owner, offset = read_name(message, offset)
         rtype, _rclass, _ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
-        offset += 10
-        if rtype == 12:
-            found.append((owner, read_name(message, offset)[0]))
-        offset += rdlength
+        found.append((owner, rtype, offset + 10, rdlength))
+        offset += 10 + rdlength
     return found
+
+
+def ptr_answers(message):
+    """The PTR records in a message's answer section, as (owner, target)."""
+    return [(owner, read_name(message, at)[0])
+            for owner, rtype, at, _length in answer_section(message) if rtype == 12]
 
 
 def dnssd_short(ifname, ttl):
@@ -1002,6 +1022,34 @@ def dnssd_short(ifname, ttl):
         if not answered and (b"_short._tcp.local", 12) in asked:
             answered = True
             s.sendto(mdns_reply(bytes(2), answers, additional), group)
+
+
+def address_answers(message):
+    """The addresses in a query's answer section (its known answers, RFC
+    6762 section 7.1), as text."""
+    families = {(28, 16): socket.AF_INET6, (1, 4): socket.AF_INET}
+    return [socket.inet_ntop(families[(rtype, length)], message[at:at + length])
+            for _owner, rtype, at, length in answer_section(message)
+            if (rtype, length) in families]
+
+
+def mdns_host_once(ifname, name, addr, ttl):
+    """A host that answers the first AAAA question for NAME with ADDR and
+    TTL (seconds), multicast, then is silent; prints each query it hears
+    that asks for NAME: "asked", the types asked for it, "known", the
+    addresses the query lists as known answers."""
+    s, group = mdns_socket(ifname)
+    wanted = name.lower().encode()
+    answered = False
+    for query, _peer in queries(s):
+        asked = [t for n, t in questions(query) if n == wanted]
+        if not asked:
+            continue
+        say("asked", *[TYPES.get(t, str(t)) for t in asked], "known", *address_answers(query))
+        if not answered and 28 in asked:
+            answered = True
+            record = rr(name.encode(), 28, socket.inet_pton(socket.AF_INET6, addr), int(ttl))
+            s.sendto(mdns_reply(bytes(2), [record]), group)
 
 
 def dnssd4(ifname, addr):
@@ -1070,6 +1118,7 @@ ROLES = {
     "dnssd-short": dnssd_short,
     "dnssd4": dnssd4,
     "mdns-announce": mdns_announce,
+    "mdns-host-once": mdns_host_once,
     "icmp6-error": icmp6_error,
     "mdns-claim": mdns_claim,
     "mdns-claim-all": mdns_claim_all,
@@ -1077,6 +1126,7 @@ ROLES = {
     "mdns-tc-ask": mdns_tc_ask,
     "mdns-multi-ask": mdns_multi_ask,
     "mdns-repeat-ask": mdns_repeat_ask,
+    "mdns-repeat-ask-host": mdns_repeat_ask_host,
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
     "mdns-flood-ask": mdns_flood_ask,

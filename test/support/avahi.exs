@@ -12,7 +12,9 @@ defmodule ScopedIPv6.Test.Avahi do
   @doc """
   Starts avahi-daemon in `ns` answering for `hosts` (`{name, address}`
   pairs); returns `{os_pid, dir}`, to kill and remove when done. Options:
-  `ipv4: true` (IPv4 only), `services: [service]`, each a map with
+  `ipv4: true` (IPv4 only), `addresses: true` (its own host name,
+  `avahi-NS.local`, with eth0's addresses, as they come and go; returns
+  once it is established), `services: [service]`, each a map with
   `:name`, `:type`, `:port`, `:host` (the SRV target: one of `hosts`, so
   that its address is published), `:txt` (strings) and `:subtypes`,
   written to DIR/services as avahi's static service files.
@@ -45,11 +47,14 @@ defmodule ScopedIPv6.Test.Avahi do
         :exit_status,
         args:
           ["netns", "exec", ns, "sh", "-c", ~S(exec "$0" "$@" >"$1/log" 2>&1), @script, dir] ++
-            ["avahi-#{ns}", "eth0", if(opts[:ipv4], do: "ipv4", else: "ipv6")]
+            ["avahi-#{ns}", "eth0", if(opts[:ipv4], do: "ipv4", else: "ipv6")] ++
+            if(opts[:addresses], do: ["addresses"], else: [])
       ])
 
     {:os_pid, os_pid} = Port.info(port, :os_pid)
-    wait_established(log, Enum.map(hosts, &elem(&1, 0)), Enum.map(services, & &1.name), 150)
+    # Its own host name: established when the server is running.
+    own = if opts[:addresses], do: ["avahi-#{ns}.local"], else: []
+    wait_established(log, Enum.map(hosts, &elem(&1, 0)) ++ own, Enum.map(services, & &1.name), 150)
     {os_pid, dir}
   end
 
@@ -90,12 +95,16 @@ defmodule ScopedIPv6.Test.Avahi do
       for [_, name] <- Regex.scan(~r/Static host name "(.*)" successfully established/, text),
           do: name
 
+    running =
+      for [_, name] <- Regex.scan(~r/Server startup complete\. Host name is (.*)\. /, text),
+          do: name
+
     published =
       for [_, name] <- Regex.scan(~r/Service "(.*)" \(.*\) successfully established/, text),
           do: name
 
     cond do
-      names -- established == [] and services -- published == [] ->
+      names -- (established ++ running) == [] and services -- published == [] ->
         :ok
 
       tries == 0 ->
