@@ -25,9 +25,11 @@
 %% On stop, goodbyes (TTL 0) go out on every link that was announced.
 %%
 %% Questions are answered on the link they arrived on (IPV6_PKTINFO).
-%% Over IPv6 (ff02::fb) on every link served, and over IPv4 (224.0.0.251)
-%% too on those with an IPv4 address: probes, announcements and goodbyes
-%% go out on both, an answer on the family it was asked on.
+%% Over IPv6 (ff02::fb) on every link served with a link-local address,
+%% and over IPv4 (224.0.0.251) on those with an IPv4 address (a link
+%% without a link-local address is served over IPv4 alone): probes,
+%% announcements and goodbyes go out on each, an answer on the family it
+%% was asked on.
 %% A packet sent to ff02::fb or 224.0.0.251 comes from that link (no
 %% router forwards it); one sent to an address of ours is taken only from a source on the
 %% link it arrived on, link-local or within one of that link's prefixes
@@ -195,13 +197,15 @@ init({Name, Links, Services}) ->
     case scoped_ipv6_mdns:listen(inet6) of
         {ok, Socket} ->
             State = #{socket => Socket, links => Links,
-                      %% IPv4 (224.0.0.251) too, on the links with an IPv4
-                      %% address (`joined4'), where this host has IPv4.
+                      %% IPv4 (224.0.0.251) too, where this host has IPv4.
                       socket4 => case scoped_ipv6_mdns:listen(inet) of
                                      {ok, S4} -> S4;
                                      {error, _} -> none
                                  end,
-                      pending4 => undefined, joined4 => [],
+                      pending4 => undefined,
+                      %% The links where ff02::fb and 224.0.0.251 are
+                      %% joined (join/2).
+                      joined6 => [], joined4 => [],
                       %% The names and services claimed on each link.
                       claims => scoped_ipv6_mdns_claims:new(Name, Services),
                       %% The multicast answers on their way out: the
@@ -282,10 +286,10 @@ handle_info({rearm, Family}, State) ->
         undefined -> {noreply, arm(Family, State)};
         _Waiting -> {noreply, State}
     end;
-handle_info(?LOOPED(Family, Index, Packet), #{joined4 := Joined4} = State) ->
+handle_info(?LOOPED(Family, Index, Packet), State) ->
     %% A question of this host's own watches (scoped_ipv6_mdns_multicast),
     %% answered as one from the link, to the group.
-    case Family =:= inet6 orelse lists:member(Index, Joined4) of
+    case joined(Family, Index, State) of
         true -> {noreply, handle_message(scoped_ipv6_mdns_multicast:group(Family, Index), Index,
                                          Packet, State)};
         false -> {noreply, State}
@@ -344,37 +348,53 @@ terminate(_Reason, #{socket := S} = State) ->
 %% The links that should be served now, each with its addresses; new ones
 %% are joined and probed, gone ones dropped, announced ones whose
 %% addresses changed announced again.
-poll(#{socket := S, links := Wanted, state := Links, interfaces := Before} = State) ->
-    Usable = usable(Wanted),
+poll(#{links := Wanted, state := Links, interfaces := Before} = State) ->
+    Usable = usable(Wanted, State),
     Here = [I || #{index := I} <- Usable],
     %% Announced again: the links still here whose addresses changed (one
     %% gone has none left, and is dropped below, not announced).
     Changed = [I || {I, announced} <- maps:to_list(Links), lists:member(I, Here),
                     lists:sort(link_addresses(Before, I)) =/= lists:sort(link_addresses(Usable, I))],
     Gone = [I || I <- maps:keys(Links), not lists:member(I, Here)],
-    New = [I || I <- Here, not maps:is_key(I, Links)],
-    [scoped_ipv6_sockopts:set_membership(S, drop_membership, ?GROUP, I) || I <- Gone],
-    Joined = [I || I <- New,
-                   scoped_ipv6_sockopts:set_membership(S, add_membership, ?GROUP, I) =:= ok],
+    Joined = join(inet, join(inet6, State#{state := maps:without(Gone, Links),
+                                           interfaces := Usable})),
+    %% A new link is served once a group is joined there.
+    New = [I || I <- Here, not maps:is_key(I, Links), joined(inet6, I, Joined) orelse
+                                                          joined(inet, I, Joined)],
     %% RFC 6762 section 8.1: a random 0-250 ms before the first probe, so
     %% that hosts started together do not probe in step.
     lists:foldl(fun(I, Acc) -> probe_from(I, rand:uniform(?PROBE_WAIT) - 1, Acc) end,
-                join4(announce_again(Changed, State#{state := maps:without(Gone, Links),
-                                                     interfaces := Usable})), Joined).
+                announce_again(Changed, Joined), New).
 
-%% 224.0.0.251 joined on the served links with an IPv4 address, left on
-%% the others.
-join4(#{socket4 := none} = State) ->
+%% The group of `Family' (ff02::fb, 224.0.0.251) joined on the served
+%% links with an address of that family (for IPv6, a link-local one: our
+%% answers' source), left on the others.
+join(inet, #{socket4 := none} = State) ->
     State;
-join4(#{socket4 := S4, joined4 := Joined, interfaces := Interfaces} = State) ->
-    With = [I || #{index := I, addrs := As} <- Interfaces,
-                 lists:any(fun(#{addr := {_, _, _, _}}) -> true; (_) -> false end, As)],
-    [scoped_ipv6_sockopts:set_membership(S4, drop_membership, ?GROUP4, I)
+join(Family, #{interfaces := Interfaces} = State) ->
+    {Key, Group} = case Family of
+                       inet6 -> {joined6, ?GROUP};
+                       inet -> {joined4, ?GROUP4}
+                   end,
+    S = socket_of(Family, State),
+    Joined = maps:get(Key, State),
+    With = [I || #{index := I} = Interface <- Interfaces, has(Family, Interface)],
+    [scoped_ipv6_sockopts:set_membership(S, drop_membership, Group, I)
      || I <- Joined, not lists:member(I, With)],
     Now = [I || I <- With, lists:member(I, Joined) orelse
-                               scoped_ipv6_sockopts:set_membership(S4, add_membership, ?GROUP4,
+                               scoped_ipv6_sockopts:set_membership(S, add_membership, Group,
                                                                    I) =:= ok],
-    State#{joined4 := Now}.
+    State#{Key := Now}.
+
+joined(inet6, Index, #{joined6 := Joined}) -> lists:member(Index, Joined);
+joined(inet, Index, #{joined4 := Joined}) -> lists:member(Index, Joined).
+
+%% Whether an interface can carry multicast DNS of `Family': a link-local
+%% address for IPv6, any address for IPv4.
+has(inet6, Interface) ->
+    scoped_ipv6_addr:link_local(Interface) =/= none;
+has(inet, #{addrs := Addrs}) ->
+    lists:any(fun(#{addr := {_, _, _, _}}) -> true; (_) -> false end, Addrs).
 
 %% Link `Index' probes (again), its first probe `Delay' ms from now.
 probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->
@@ -382,12 +402,14 @@ probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->
     erlang:send_after(Delay, self(), {probe, Index, 0, Sequence}),
     State#{state := Links#{Index => probing}, probes := Probes#{Index => Sequence}}.
 
-usable(Wanted) ->
+%% The links wanted that can be served: over IPv6, or over IPv4 alone
+%% (a link without a link-local address) when there is an IPv4 socket.
+usable(Wanted, #{socket4 := S4}) ->
     case scoped_ipv6_addr:interfaces() of
         {ok, Interfaces} ->
             [Interface || #{index := I, name := Name} = Interface
                               <- scoped_ipv6_mdns:links(Interfaces),
-                          scoped_ipv6_addr:link_local(Interface) =/= none,
+                          has(inet6, Interface) orelse (S4 =/= none andalso has(inet, Interface)),
                           wanted(I, Name, Wanted)];
         {error, _} ->
             []
@@ -426,11 +448,11 @@ announcement(State, Index, TTL) ->
 link_addresses(Interfaces, Index) ->
     lists:append([As || #{index := I, addrs := As} <- Interfaces, I =:= Index]).
 
-%% Probes, announcements and goodbyes go to ff02::fb on the link, and to
-%% 224.0.0.251 where we joined it there.
-send_multicast(Index, Packet, #{joined4 := Joined4} = State) ->
-    send_multicast(inet6, Index, Packet, State),
-    _ = lists:member(Index, Joined4) andalso send_multicast(inet, Index, Packet, State),
+%% Probes, announcements and goodbyes go to each group joined on the
+%% link: ff02::fb, 224.0.0.251.
+send_multicast(Index, Packet, State) ->
+    [send_multicast(Family, Index, Packet, State)
+     || Family <- [inet6, inet], joined(Family, Index, State)],
     ok.
 
 %% Sent on the link, and given to this host's watches.

@@ -171,6 +171,28 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert Peer.run("sip6-v", "mdns4-ask", ["10.13.0.2", "nobody.local"]) == ["silent"]
     end
 
+    # A link without an IPv6 link-local address (IPv6 off on our end):
+    # our responder serves it over IPv4 alone, and a lookup asks it over
+    # IPv4.
+    test "a link without a link-local address: served and asked over IPv4 alone" do
+      on_exit(fn ->
+        Application.delete_env(:scoped_ipv6, :mdns_responder)
+        restart()
+      end)
+
+      {_, 0} = System.cmd("sysctl", ~w(-qw net.ipv6.conf.linkV.disable_ipv6=1))
+      start_responder(%{name: "device", links: ["linkV"]})
+      wait_announced(1)
+
+      assert Peer.run("sip6-v", "mdns4-ask", ["10.13.0.2", "device.local"]) == [
+               "answers 1 with 10.13.0.1"
+             ]
+
+      # And a lookup there, with mdns_ipv4: the link is asked over IPv4.
+      opts = [links: ["linkV"], family: :inet, cache: false, timeout: 1_000, mdns_ipv4: true]
+      assert ScopedIPv6.getaddrs("v4peer.local", opts) == {:ok, [{10, 13, 0, 2}]}
+    end
+
     # RFC 6762 section 11: over IPv4 the querying socket is bound to a
     # routable address, so an answer could come from off the link; it is
     # taken only from a source within the link's prefix. A Python
