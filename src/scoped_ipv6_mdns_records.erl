@@ -153,9 +153,14 @@ probe({Name, _, Services} = Link, TTL) ->
 
 %% @doc Every record of ours on the link as an unsolicited answer, the
 %% unique ones with the cache-flush bit (TTL 0: a goodbye, section 10.1).
+%% The reverse names of our addresses are among them, as avahi announces
+%% them: a neighbour that cached one (from an answer to a reverse
+%% question) learns a new name at once, and forgets ours when we go.
 -spec announcement(link(), non_neg_integer()) -> binary().
-announcement(Link, TTL) ->
-    scoped_ipv6_dns:answer_message(0, [], unique(Link, TTL, true) ++ shared(Link, TTL)).
+announcement({_Name, Ips, _Services} = Link, TTL) ->
+    Reverse = lists:append([answer({ptr, Ip}, Link, TTL, true) || Ip <- Ips]),
+    scoped_ipv6_dns:answer_message(0, [], unique(Link, TTL, true) ++ Reverse ++
+                                       shared(Link, TTL)).
 
 %% @doc The goodbyes (TTL 0, section 10.1) for one service that `Link'
 %% no longer has: its SRV and TXT records (cache-flush bit), its type's

@@ -819,6 +819,15 @@ defmodule ScopedIPv6.TestbedNamesTest do
                |> List.to_string()
              ) ==
                ["silent"]
+
+      # Stopped, the responder says goodbye to its reverse names too (RFC
+      # 6762 section 10.1): a second later the avahis have forgotten them
+      # (they cached them with a 120 s TTL from our answers).
+      Application.delete_env(:scoped_ipv6, :mdns_responder)
+      restart()
+      Process.sleep(1_500)
+      assert peer_reverse(avahi["sip6-a"], "fe80::1") == nil
+      assert peer_reverse(avahi["sip6-b"], "fe80::1") == nil
     end
 
     # A neighbour sending malformed, truncated, self-looping, oversized,
