@@ -17,6 +17,7 @@
 -module(scoped_ipv6_mdns_records).
 
 -export([service/2, config/1, probe/2, announcement/2, withdrawal/2, subtype_withdrawal/2,
+         reverse_withdrawal/2,
          asked/2, answers/4, delayed/2, unknown/3, taken/2, claimed/2, loses/2, alternative/1,
          alternative_instance/1]).
 
@@ -174,6 +175,13 @@ withdrawal({Name, _, Services}, Service) ->
     scoped_ipv6_dns:answer_message(
       0, [], [srv(Service, Name, 0, true), txt_record(Service, 0, true) |
               pointers(Service, 0)] ++ Enumeration).
+
+%% @doc The goodbyes for the reverse names of addresses `Link' no longer
+%% has (`Ips'): their PTRs to our name.
+-spec reverse_withdrawal(link(), [inet:ip_address()]) -> binary().
+reverse_withdrawal(Link, Ips) ->
+    scoped_ipv6_dns:answer_message(0, [], lists:append([answer({ptr, Ip}, Link, 0, true)
+                                                        || Ip <- Ips])).
 
 %% @doc The goodbyes for the PTR records of subtypes a service no longer
 %% has (`Labels', as in the service's `subtypes').

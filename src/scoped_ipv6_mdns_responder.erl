@@ -358,6 +358,12 @@ poll(#{links := Wanted, state := Links, interfaces := Before} = State) ->
     Gone = [I || I <- maps:keys(Links), not lists:member(I, Here)],
     Joined = join(inet, join(inet6, State#{state := maps:without(Gone, Links),
                                            interfaces := Usable})),
+    %% The reverse names of the addresses those links no longer have get
+    %% their goodbyes (the announcement's cache-flush reaches our name's
+    %% records, not names of their own).
+    [send_multicast(I, scoped_ipv6_mdns_records:reverse_withdrawal(on_link(State, I), Removed),
+                    Joined)
+     || I <- Changed, Removed <- [addresses(State, I) -- addresses(Joined, I)], Removed =/= []],
     %% A new link is served once a group is joined there.
     New = [I || I <- Here, not maps:is_key(I, Links), joined(inet6, I, Joined) orelse
                                                           joined(inet, I, Joined)],

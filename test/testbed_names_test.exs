@@ -1033,10 +1033,15 @@ defmodule ScopedIPv6.TestbedNamesTest do
     # address added, then removed): the link is announced again, each time
     # without anyone asking, with the cache-flush bit replacing what
     # neighbours cached.
+    # The new address's reverse name is announced with it, and gets a
+    # goodbye when it goes (its own name: our name's cache-flush does not
+    # reach it).
     test "an announced link whose addresses change is announced again" do
       start_responder(%{name: "device", links: ["linkA"]})
       wait_announced(1)
       watch = Peer.start("sip6-a", "mdns-watch", ["eth0", "device.local", "fd00:a::77"])
+      reverse = List.to_string(:scoped_ipv6_dns.reverse_name({0xFD00, 0xA, 0, 0, 0, 0, 0, 0x77}))
+      ttls = Peer.start("sip6-a", "mdns-ttl", ["eth0", reverse])
 
       on_exit(fn ->
         System.cmd("ip", ~w(-6 addr del fd00:a::77/64 dev linkA), stderr_to_stdout: true)
@@ -1046,8 +1051,11 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert Peer.next_line(watch, 5_000) == "answer with fd00:a::77"
       # Announced twice, a second apart.
       assert Peer.next_line(watch, 3_000) == "answer with fd00:a::77"
+      assert Peer.next_line(ttls, 1_000) == "ttl 120"
+      assert Peer.next_line(ttls, 1_000) == "ttl 120"
       {_, 0} = System.cmd("ip", ~w(-6 addr del fd00:a::77/64 dev linkA))
       assert Peer.next_line(watch, 5_000) == "answer without fd00:a::77"
+      assert Peer.next_line(ttls, 1_000) == "ttl 0"
       assert Peer.next_line(watch, 3_000) == "answer without fd00:a::77"
       assert responder_links()[index("linkA")] == :announced
     end

@@ -86,6 +86,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answer ADDR; "flood" sends 10 replies of 300 good
                               answers, each another address (ADDR's prefix, counted up);
                               "second" answers ADDR to every second query only
+  mdns-ttl IF NAME            prints "ttl N" for each record for NAME in the
+                              answer section of a multicast response from
+                              fe80::1 (the host under test): its TTL, 0 for
+                              a goodbye
   mdns-hostile-ask IF NAME GOOD SEED  a hostile querier on IF: 120
                               malformed, truncated, looping, oversized,
                               random-named and probing queries about NAME to
@@ -545,6 +549,22 @@ def mdns_watch(ifname, name, addr):
             say("answer", "with" if packed in message else "without", addr)
 
 
+def mdns_ttl(ifname, name):
+    """For each multicast response from fe80::1 (the host under test) with
+    a record for NAME in its answer section, prints "ttl N": the record's
+    TTL (0: a goodbye)."""
+    s, _group = mdns_socket(ifname)
+    wanted = name.lower().encode()
+    say("ready")
+    while True:
+        message, peer = s.recvfrom(9000)
+        if peer[0].split("%")[0] != "fe80::1" or len(message) < 12 or not message[2] & 0x80:
+            continue
+        for owner, _rtype, ttl, _at, _length in answer_section(message):
+            if owner.lower() == wanted:
+                say("ttl", ttl)
+
+
 def mdns_time(ifname, name, qtype):
     """A multicast question (QM, from port 5353) for NAME of type QTYPE (a
     number); prints "answer MS": the milliseconds until the first
@@ -985,8 +1005,8 @@ def known_answers(message):
 
 
 def answer_section(message):
-    """The records of a message's answer section, as (owner, type, offset
-    of the data, its length)."""
+    """The records of a message's answer section, as (owner, type, TTL,
+    offset of the data, its length)."""
     qdcount, ancount = struct.unpack("!HH", message[4:8])
     offset = 12
     for _ in range(qdcount):
@@ -995,8 +1015,8 @@ def answer_section(message):
     found = []
     for _ in range(ancount):
         owner, offset = read_name(message, offset)
-        rtype, _rclass, _ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
-        found.append((owner, rtype, offset + 10, rdlength))
+        rtype, _rclass, ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
+        found.append((owner, rtype, ttl, offset + 10, rdlength))
         offset += 10 + rdlength
     return found
 
@@ -1004,7 +1024,7 @@ def answer_section(message):
 def ptr_answers(message):
     """The PTR records in a message's answer section, as (owner, target)."""
     return [(owner, read_name(message, at)[0])
-            for owner, rtype, at, _length in answer_section(message) if rtype == 12]
+            for owner, rtype, _ttl, at, _length in answer_section(message) if rtype == 12]
 
 
 def dnssd_short(ifname, ttl):
@@ -1029,7 +1049,7 @@ def address_answers(message):
     6762 section 7.1), as text."""
     families = {(28, 16): socket.AF_INET6, (1, 4): socket.AF_INET}
     return [socket.inet_ntop(families[(rtype, length)], message[at:at + length])
-            for _owner, rtype, at, length in answer_section(message)
+            for _owner, rtype, _ttl, at, length in answer_section(message)
             if (rtype, length) in families]
 
 
@@ -1129,6 +1149,7 @@ ROLES = {
     "mdns-repeat-ask-host": mdns_repeat_ask_host,
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
+    "mdns-ttl": mdns_ttl,
     "mdns-flood-ask": mdns_flood_ask,
     "mdns-dup-answer": mdns_dup_answer,
     "mdns-hostile": mdns_hostile,
