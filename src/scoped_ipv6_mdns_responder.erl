@@ -40,12 +40,13 @@
 %% answer, without the records the question lists as known answers with
 %% at least half their TTL left (section 7.1). A reverse question for one
 %% of the link's addresses (`...ip6.arpa', `...in-addr.arpa', PTR) is
-%% answered with our name there. An answer with shared records waits 20
-%% to 120 ms (section 6), and so does every answer to a query of several
-%% questions (section 6.3); a probe's defense never waits. A query with
-%% TC set (its known answers go on in the next packets) waits 400 to 500
-%% ms instead, the same querier's packets meanwhile adding theirs (section
-%% 7.2, scoped_ipv6_mdns_deferred). Multicast answers go through
+%% answered with our name there (those PTRs are announced with the rest,
+%% and so get goodbyes; a removed address's at once). An answer with
+%% shared records waits 20 to 120 ms (section 6), and so does every answer
+%% to a query of several questions (section 6.3); a probe's defense never
+%% waits. A query with TC set (its known answers go on in the next
+%% packets) waits 400 to 500 ms instead, the same querier's packets
+%% meanwhile adding theirs (section 7.2, scoped_ipv6_mdns_deferred). Multicast answers go through
 %% scoped_ipv6_mdns_outbox: a record at most once a second on a link
 %% (every 250 ms to a probe), answers aggregated in one message (section
 %% 6.4), what another host sends meanwhile left out (section 7.4).
