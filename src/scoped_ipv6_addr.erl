@@ -9,7 +9,7 @@
 
 -include("scoped_ipv6.hrl").
 
--export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0, link_local/1,
+-export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0, link_local/1, ipv4/1,
          needs_scope/1, zone_allowed/1, with_scope/2, socket_addr/2, from_sockaddr/1,
          to_sockaddr/3, to_bytes/1, on_local_network/2, from_link/3]).
 
@@ -112,6 +112,15 @@ interfaces() ->
 -spec link_local(scoped_ipv6:interface()) -> {inet:ip6_address(), non_neg_integer()} | none.
 link_local(#{addrs := Addrs}) ->
     case [Scoped || #{addr := {{_, _, _, _, _, _, _, _}, _} = Scoped} <- Addrs] of
+        [First | _] -> First;
+        [] -> none
+    end.
+
+%% The first IPv4 address of an interface (as interfaces/0 gives it);
+%% `none' when it has none.
+-spec ipv4(scoped_ipv6:interface()) -> inet:ip4_address() | none.
+ipv4(#{addrs := Addrs}) ->
+    case [Ip || #{addr := {_, _, _, _} = Ip} <- Addrs] of
         [First | _] -> First;
         [] -> none
     end.

@@ -159,8 +159,7 @@ probe({Name, _, Services} = Link, TTL) ->
 %% question) learns a new name at once, and forgets ours when we go.
 -spec announcement(link(), non_neg_integer()) -> binary().
 announcement({_Name, Ips, _Services} = Link, TTL) ->
-    Reverse = lists:append([answer({ptr, Ip}, Link, TTL, true) || Ip <- Ips]),
-    scoped_ipv6_dns:answer_message(0, [], unique(Link, TTL, true) ++ Reverse ++
+    scoped_ipv6_dns:answer_message(0, [], unique(Link, TTL, true) ++ reverse(Link, Ips, TTL) ++
                                        shared(Link, TTL)).
 
 %% @doc The goodbyes (TTL 0, section 10.1) for one service that `Link'
@@ -180,8 +179,7 @@ withdrawal({Name, _, Services}, Service) ->
 %% has (`Ips'): their PTRs to our name.
 -spec reverse_withdrawal(link(), [inet:ip_address()]) -> binary().
 reverse_withdrawal(Link, Ips) ->
-    scoped_ipv6_dns:answer_message(0, [], lists:append([answer({ptr, Ip}, Link, 0, true)
-                                                        || Ip <- Ips])).
+    scoped_ipv6_dns:answer_message(0, [], reverse(Link, Ips, 0)).
 
 %% @doc The goodbyes for the PTR records of subtypes a service no longer
 %% has (`Labels', as in the service's `subtypes').
@@ -384,6 +382,11 @@ numbered(Label, Separator) ->
 unique({Name, _, Services} = Link, TTL, Flush) ->
     addresses(Link, TTL, Flush, [a, aaaa]) ++
         lists:append([[srv(S, Name, TTL, Flush), txt_record(S, TTL, Flush)] || S <- Services]).
+
+%% The PTRs from the reverse names of `Ips' to our name, unique to us
+%% (cache-flush bit).
+reverse(Link, Ips, TTL) ->
+    lists:append([answer({ptr, Ip}, Link, TTL, true) || Ip <- Ips]).
 
 %% The shared records: each service's PTR from its type and from each of
 %% its subtypes, and each type's from the enumeration name (RFC 6763

@@ -46,10 +46,11 @@
 %% to a query of several questions (section 6.3); a probe's defense never
 %% waits. A query with TC set (its known answers go on in the next
 %% packets) waits 400 to 500 ms instead, the same querier's packets
-%% meanwhile adding theirs (section 7.2, scoped_ipv6_mdns_deferred). Multicast answers go through
-%% scoped_ipv6_mdns_outbox: a record at most once a second on a link
-%% (every 250 ms to a probe), answers aggregated in one message (section
-%% 6.4), what another host sends meanwhile left out (section 7.4).
+%% meanwhile adding theirs (section 7.2, scoped_ipv6_mdns_deferred).
+%% Multicast answers go through scoped_ipv6_mdns_outbox: a record at most
+%% once a second on a link (every 250 ms to a probe), answers aggregated
+%% in one message (section 6.4), what another host sends meanwhile left
+%% out (section 7.4).
 %%
 %% Services (DNS-SD, RFC 6763): with `services => [#{type => "_http._tcp",
 %% port => 80, name => "Web", txt => ["path=/"], subtypes => ["_printer"]}]'
@@ -400,8 +401,8 @@ joined(inet, Index, #{joined4 := Joined}) -> lists:member(Index, Joined).
 %% address for IPv6, any address for IPv4.
 has(inet6, Interface) ->
     scoped_ipv6_addr:link_local(Interface) =/= none;
-has(inet, #{addrs := Addrs}) ->
-    lists:any(fun(#{addr := {_, _, _, _}}) -> true; (_) -> false end, Addrs).
+has(inet, Interface) ->
+    scoped_ipv6_addr:ipv4(Interface) =/= none.
 
 %% Link `Index' probes (again), its first probe `Delay' ms from now.
 probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->

@@ -204,8 +204,8 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
 
 %% The links to ask, each with its link-local address: the ones named,
 %% or every link multicast DNS may use (scoped_ipv6_mdns:links/1) that
-%% has one. With
-%% `mdns_ipv4', each link with an IPv4 address comes again with it.
+%% has one. With `mdns_ipv4', each link with an IPv4 address comes again
+%% with it.
 %% (DNS-SD browsing, scoped_ipv6_browse, asks the same links.)
 -spec mdns_links(#{links := default | [scoped_ipv6:scope()], mdns_ipv4 := boolean(), _ => _}) ->
     {ok, [{pos_integer(), inet:ip_address()}]} | {error, term()}.
@@ -214,9 +214,8 @@ mdns_links(#{links := Asked, mdns_ipv4 := V4}) ->
         {ok, Interfaces} ->
             Own = lists:append(
                     [[{I, Ip} || {Ip, _} <- [scoped_ipv6_addr:link_local(Interface)]] ++
-                         [{I, Ip4} || V4, {_, _, _, _} = Ip4 <- [first_ipv4(Addrs)]]
-                     || #{index := I, addrs := Addrs} = Interface
-                            <- scoped_ipv6_mdns:links(Interfaces)]),
+                         [{I, Ip4} || V4, {_, _, _, _} = Ip4 <- [scoped_ipv6_addr:ipv4(Interface)]]
+                     || #{index := I} = Interface <- scoped_ipv6_mdns:links(Interfaces)]),
             case Asked of
                 default ->
                     {ok, Own};
@@ -230,12 +229,6 @@ mdns_links(#{links := Asked, mdns_ipv4 := V4}) ->
             end;
         {error, _} = Error ->
             Error
-    end.
-
-first_ipv4(Addrs) ->
-    case [Ip || #{addr := {_, _, _, _} = Ip} <- Addrs] of
-        [First | _] -> First;
-        [] -> none
     end.
 
 indexes([], Acc) ->

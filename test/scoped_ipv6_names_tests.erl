@@ -34,8 +34,8 @@ from_link_test_() ->
 
 %% The links multicast DNS uses, and each one's link-local address: the
 %% first address the NIF scoped (the ULA and IPv4 ones are not), none on
-%% a link without one; down, loopback and non-multicast links are left
-%% out.
+%% a link without one, and its IPv4 address; down, loopback and
+%% non-multicast links are left out.
 mdns_links_test_() ->
     Addrs = [#{addr => {16#fd00, 16#a, 0, 0, 0, 0, 0, 1}, prefixlen => 64},
              #{addr => {?LL(1), 7}, prefixlen => 64},
@@ -46,6 +46,8 @@ mdns_links_test_() ->
               Up#{index := 1, flags := [up, loopback, multicast]}],
     [?_assertEqual({?LL(1), 7}, scoped_ipv6_addr:link_local(Up)),
      ?_assertEqual(none, scoped_ipv6_addr:link_local(Plain)),
+     ?_assertEqual(none, scoped_ipv6_addr:ipv4(Up)),
+     ?_assertEqual({10, 0, 0, 1}, scoped_ipv6_addr:ipv4(Plain)),
      ?_assertEqual([Up, Plain], scoped_ipv6_mdns:links([Up | Others] ++ [Plain]))].
 
 %% --- names ---------------------------------------------------------------------
