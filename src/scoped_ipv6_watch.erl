@@ -373,7 +373,8 @@ ask(Index, Browse, Now, #{subject := Subject, questions := Ours, caches := Cache
                                   {Tries, _} = maps:get({Index, M}, Acc, {0, 0}),
                                   Acc#{{Index, M} => {Tries + 1, Now}}
                           end, Still, Open),
-    Refresh = [D || D <- Due, not lists:member(lower(D), [lower(Q) || Q <- Repeated])],
+    Asking = [lower(Q) || Q <- Repeated],
+    Refresh = [D || D <- Due, not lists:member(lower(D), Asking)],
     Questions = Repeated ++ uniq(Refresh ++ Open),
     %% The known answers to those of our questions asked now.
     Sent = [lower(Q) || Q <- Questions],

@@ -11,10 +11,10 @@
 %%   and type one more second, unless they came within the last second
 %%   (section 10.2: the rest of the same answer).
 %% - A record the watch needs (one that answers our questions, SRV and
-%%   TXT, and the addresses of SRV targets) is due to be asked again at 80, 85, 90 and 95 % of its
-%%   TTL, each point with a random 0 to 2 % of the TTL added (section
-%%   5.2: hosts that heard the same answer do not all ask at once), and
-%%   goes at 100 %.
+%%   TXT, and the addresses of SRV targets) is due to be asked again at
+%%   80, 85, 90 and 95 % of its TTL, each point with a random 0 to 2 % of
+%%   the TTL added (section 5.2: hosts that heard the same answer do not
+%%   all ask at once), and goes at 100 %.
 %% - Known answers (section 7.1): the records answering our questions
 %%   held with more than half their TTL left.
 %% - Another host's query that asks one of our questions and lists no
