@@ -738,7 +738,8 @@ def mdns_multi_ask(ifname, gap, *specs):
             time.sleep(int(gap) / 1000)
         s.sendto(packet, group)
     for ms, message in our_responses(s, start, time.monotonic() - start + 0.7):
-        found = records(message)
+        found = [(section, owner.lower(), rtype)
+                 for section, owner, rtype, _ttl, _at, _length in records(message)]
         if any(owner in asked for _, owner, _ in found):
             say("message", ms,
                 *[f"{section}:{owner.decode()}/{TYPES.get(rtype, str(rtype))}"
@@ -746,8 +747,8 @@ def mdns_multi_ask(ifname, gap, *specs):
 
 
 def records(message):
-    """Every record of a message, as (section, owner lower case, type):
-    section "an", "ns" or "ar"."""
+    """Every record of a message, as (section, owner, type, TTL, offset of
+    the data, its length): section "an", "ns" or "ar"."""
     counts = struct.unpack("!HHHH", message[4:12])
     offset = 12
     for _ in range(counts[0]):
@@ -757,9 +758,9 @@ def records(message):
     for section, count in zip(("an", "ns", "ar"), counts[1:]):
         for _ in range(count):
             owner, offset = read_name(message, offset)
-            rtype, _rclass, _ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
+            rtype, _rclass, ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
+            found.append((section, owner, rtype, ttl, offset + 10, rdlength))
             offset += 10 + rdlength
-            found.append((section, owner.lower(), rtype))
     return found
 
 
@@ -1007,18 +1008,7 @@ def known_answers(message):
 def answer_section(message):
     """The records of a message's answer section, as (owner, type, TTL,
     offset of the data, its length)."""
-    qdcount, ancount = struct.unpack("!HH", message[4:8])
-    offset = 12
-    for _ in range(qdcount):
-        _name, offset = read_name(message, offset)
-        offset += 4
-    found = []
-    for _ in range(ancount):
-        owner, offset = read_name(message, offset)
-        rtype, _rclass, ttl, rdlength = struct.unpack("!HHIH", message[offset:offset + 10])
-        found.append((owner, rtype, ttl, offset + 10, rdlength))
-        offset += 10 + rdlength
-    return found
+    return [record[1:] for record in records(message) if record[0] == "an"]
 
 
 def ptr_answers(message):
