@@ -319,6 +319,24 @@ defmodule ScopedIPv6.TestbedWatchTest do
       :ok = ScopedIPv6.unwatch(v4)
       :ok = ScopedIPv6.unwatch(v6)
     end
+
+    # A link without an IPv6 link-local address (IPv6 off on our end):
+    # watched over IPv4 alone with mdns_ipv4; `down` when the host goes.
+    test "a link without a link-local address: watched over IPv4 alone" do
+      Links.add_peer("linkW", "sip6-w")
+      Links.ipv4("linkW", "sip6-w", "10.15.0.1/24", "10.15.0.2/24")
+      {_, 0} = System.cmd("sysctl", ~w(-qw net.ipv6.conf.linkW.disable_ipv6=1))
+      w = index("linkW")
+      assert Links.link_local("linkW") == []
+      avahi = Avahi.start("sip6-w", [{"four.local", "10.15.0.2"}], ipv4: true)
+      on_exit(fn -> stop_avahi(avahi) end)
+      {:ok, v4} = ScopedIPv6.watch("four.local", links: ["linkW"], mdns_ipv4: true)
+      four = %{name: "four.local", link: w, addresses: [{10, 15, 0, 2}]}
+      assert event(v4, 5_000) == {:up, four}
+      stop_avahi(avahi)
+      assert event(v4, 5_000) == {:down, four}
+      :ok = ScopedIPv6.unwatch(v4)
+    end
   end
 
   # avahi publishing its own host name, avahi-sip6-a.local, with eth0's
@@ -567,6 +585,22 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert event(v6, 1_500) == :timeout
       :ok = ScopedIPv6.unwatch(v4)
       :ok = ScopedIPv6.unwatch(v6)
+    end
+
+    # A link without an IPv6 link-local address (IPv6 off on our end):
+    # watched over IPv4 alone with mdns_ipv4.
+    test "a link without a link-local address: watched over IPv4 alone", %{h: h} do
+      Links.ipv4("linkH", "sip6-h", "10.14.0.1/24", "10.14.0.2/24")
+      {_, 0} = System.cmd("sysctl", ~w(-qw net.ipv6.conf.linkH.disable_ipv6=1))
+      assert Links.link_local("linkH") == []
+      peer = Peer.start("sip6-h", "dnssd4", ["eth0", "10.14.0.2"])
+      {:ok, v4} = ScopedIPv6.watch("_four._tcp", links: ["linkH"], mdns_ipv4: true)
+      assert "answered" = Peer.next_line(peer, 2_000)
+
+      assert {:up, %{name: "Four", port: 7143, addresses: [{10, 14, 0, 2}], link: ^h}} =
+               event(v4, 2_000)
+
+      :ok = ScopedIPv6.unwatch(v4)
     end
 
     test "a flood of instances: at most 64 up, memory bounded", %{h: h} do

@@ -124,8 +124,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
   dnssd4 IF ADDR              over IPv4 only (224.0.0.251 on IF): to each PTR
                               question for _four._tcp, a multicast answer from
                               port 5353 with the service "Four" (port 7143, TXT
-                              f=4, host four-host.local at A ADDR); prints
-                              "answered" for each
+                              f=4, host four-host.local at A ADDR), or, to a
+                              one-shot query (from a port other than 5353), a
+                              unicast answer to its sender with its ID (RFC 6762
+                              section 6.7); prints "answered" for each
   icmp6-error TYPE/CODE...    answer the n-th ICMPv6 echo request with the n-th
                               ICMPv6 error, quoting the request as RFC 4443 asks
                               (the kernel's own echo replies off in the namespace);
@@ -1076,9 +1078,12 @@ def dnssd4(ifname, addr):
     additional = [rr(instance, 33, srv_data(7143, b"four-host.local")),
                   rr(instance, 16, txt_data(b"f=4")),
                   rr(b"four-host.local", 1, socket.inet_aton(addr))]
-    for query, _peer in queries(s):
+    for query, peer in queries(s):
         if (b"_four._tcp.local", 12) in questions(query):
-            s.sendto(mdns_reply(bytes(2), answers, additional), ("224.0.0.251", 5353))
+            if peer[1] == 5353:
+                s.sendto(mdns_reply(bytes(2), answers, additional), ("224.0.0.251", 5353))
+            else:
+                s.sendto(mdns_reply(query[:2], answers, additional), peer)
             say("answered")
 
 
