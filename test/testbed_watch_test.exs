@@ -528,8 +528,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       # PTR, SRV, TXT and the host's AAAA, at 80, 85, 90 and 95 %.
       heard = lines(peer, [])
 
-      asked =
-        Enum.flat_map(heard, &(&1 |> String.split() |> Enum.take_while(fn w -> w != "known" end)))
+      asked = Enum.flat_map(heard, &types_asked/1)
 
       for type <- ["SRV", "TXT", "AAAA"] do
         assert Enum.count(asked, &(&1 == type)) >= 3, "#{type}: #{inspect(heard)}"
@@ -644,8 +643,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert took in 2_500..3_800, "#{took} ms"
       heard = lines(peer, [])
 
-      asked =
-        Enum.flat_map(heard, &(&1 |> String.split() |> Enum.take_while(fn w -> w != "known" end)))
+      asked = Enum.flat_map(heard, &types_asked/1)
 
       assert Enum.count(asked, &(&1 == "AAAA")) >= 3, inspect(heard)
       :ok = ScopedIPv6.unwatch(watch)
@@ -746,6 +744,72 @@ defmodule ScopedIPv6.TestbedWatchTest do
       heard = heard_asking(peer, "AAAA", 5_500)
       assert length(heard) <= 1, inspect(heard)
       :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # Section 7.3 for refreshes: a responder in sip6-a answers once, every
+    # record with a 10 s TTL, and falls silent; another host there asks
+    # the service's SRV and TXT and its host's AAAA every 50 ms, listing
+    # no known answer. Each of those questions stands for our refresh of
+    # its record at 80, 85, 90 and 95 % (at least 300 ms apart), which is
+    # not sent; without the rule the responder hears each at least three
+    # times (the short-TTL test above). The service still goes at expiry.
+    test "a record's refresh asked by another host: ours is not sent" do
+      responder = Peer.start("sip6-a", "dnssd-short", ["eth0", "10"])
+      {:ok, watch} = ScopedIPv6.watch("_short._tcp", links: ["linkA"])
+      assert {:up, %{name: "Short One"}} = event(watch, 2_000)
+
+      Peer.start("sip6-a", "mdns-repeat-ask-questions", [
+        "eth0",
+        "0.05",
+        "0",
+        "Short One._short._tcp.local/33",
+        "Short One._short._tcp.local/16",
+        "short-host.local/28"
+      ])
+
+      assert {:down, %{name: "Short One"}} = event(watch, 11_000)
+      asked = responder |> lines([]) |> Enum.flat_map(&types_asked/1)
+
+      for type <- ["SRV", "TXT", "AAAA"] do
+        assert type not in asked, "#{type}: #{inspect(asked)}"
+      end
+
+      # The PTR, which nobody else asked, is refreshed.
+      assert "PTR" in asked
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # Section 7.3 for an open question: a responder in sip6-a answers the
+    # PTR alone, never the SRV and TXT it leaves out, which the watch
+    # asks for three times, a second apart (the first try always); a host
+    # there asking them every 50 ms stands for the two tries after the
+    # first, which are not sent. Without it, the second host silent, all
+    # three are.
+    test "an open question asked by another host: our tries after the first are not sent" do
+      asked = fn ->
+        responder = Peer.start("sip6-a", "dnssd-bare", ["eth0", "12"])
+        {:ok, watch} = ScopedIPv6.watch("_bare._tcp", links: ["linkA"])
+        assert "asked PTR" = Peer.next_line(responder, 1_000)
+        Process.sleep(3_500)
+        :ok = ScopedIPv6.unwatch(watch)
+        tries = responder |> lines([]) |> Enum.count(&("SRV" in types_asked(&1)))
+        Peer.stop(responder)
+        tries
+      end
+
+      assert asked.() == 3
+
+      asker =
+        Peer.start("sip6-a", "mdns-repeat-ask-questions", [
+          "eth0",
+          "0.05",
+          "0",
+          "Bare One._bare._tcp.local/33",
+          "Bare One._bare._tcp.local/16"
+        ])
+
+      assert asked.() == 1
+      Peer.stop(asker)
     end
 
     # RFC 6762 section 10.5 for a host: avahi publishes it (TTL 120 s) and
@@ -857,6 +921,10 @@ defmodule ScopedIPv6.TestbedWatchTest do
   defp wait_mailbox(watch, tries) do
     if pending(watch) == [], do: Process.sleep(20) && wait_mailbox(watch, tries - 1)
   end
+
+  # The types a responder's "asked TYPE... [known ...]" line names.
+  defp types_asked("asked" <> rest),
+    do: rest |> String.split() |> Enum.take_while(&(&1 != "known"))
 
   defp lines(peer, acc) do
     case Peer.next_line(peer, 300) do
