@@ -774,7 +774,8 @@ defmodule ScopedIPv6.TestbedWatchTest do
         assert type not in asked, "#{type}: #{inspect(asked)}"
       end
 
-      # The PTR, which nobody else asked, is refreshed.
+      # The responder did hear our queries: the PTR question, which
+      # nobody else asked, went on.
       assert "PTR" in asked
       :ok = ScopedIPv6.unwatch(watch)
     end
