@@ -25,10 +25,11 @@
 %%   leave out (scoped_ipv6_watch_subject:missing/2) is asked of that
 %%   link, each question at most every second and three times.
 %% - Other hosts' queries on a link (port 5353, QM questions, not
-%%   truncated; heard/3): one that asks one of our questions and lists no
-%%   known answer to it we would not list stands for our next asking of
-%%   it there, which is not sent, the schedule going on as if it was
-%%   (section 7.3; refresh and open questions are sent still); and
+%%   truncated; heard/3): a question it asks, listing no known answer to
+%%   it we would not list, stands for our next asking of it there, which
+%%   is not sent, the schedule going on as if it was (section 7.3): one
+%%   of ours, a record's next refresh, an open question's next try (never
+%%   its first); and
 %%   the records they should draw out are in doubt, flushed when two such
 %%   queries go unanswered ten seconds (section 10.5). The rules are the
 %%   cache's.
@@ -194,7 +195,9 @@ init({Owner, Subject, Links, Text, Linked}) ->
                       shown => #{},
                       %% Index => true: links whose records changed since.
                       changed => #{},
-                      %% {Index, Question} => {Tries, LastMs}: open questions asked.
+                      %% {Index, Question} => {Tries, LastMs, Overheard}:
+                      %% open questions asked; Overheard: another host
+                      %% asked it there since (section 7.3).
                       asked => #{},
                       %% Index => [Question]: those of our questions
                       %% another host asked there since we last did
@@ -293,9 +296,10 @@ received(Family, Index, Packet, #{subject := Subject, caches := Caches} = State)
 %% Another host's query on link `Index', from port 5353: its QM questions
 %% and known answers, unless more known answers follow (TC, section 7.2),
 %% put the records they ask for in doubt (section 10.5), and it may stand
-%% for our next asking of some of our questions there (section 7.3,
-%% ask/4).
-heard(Index, Packet, #{caches := Caches, duplicated := Duplicated} = State) ->
+%% for our next asking of some of our questions there, of the records
+%% it asks for, and of the open questions it asks (section 7.3, ask/4).
+heard(Index, Packet, #{caches := Caches, questions := Ours, asked := Tried,
+                       duplicated := Duplicated} = State) ->
     case scoped_ipv6_dns:read_message(Packet) of
         {ok, #{reply := false, truncated := false, questions := Asked, known := Listed}} ->
             Questions = [{Name, Type} || {Name, Type, in, false, _} <- Asked],
@@ -303,14 +307,20 @@ heard(Index, Packet, #{caches := Caches, duplicated := Duplicated} = State) ->
             Now = now_ms(),
             Cache = maps:get(Index, Caches),
             Doubted = scoped_ipv6_watch_cache:queried(Questions, Known, Now, Cache),
-            Next = State#{caches := Caches#{Index := Doubted}},
-            case scoped_ipv6_watch_cache:duplicate(Questions, Known, Now, Cache) of
-                [] ->
-                    Next;
-                Stood ->
-                    Before = maps:get(Index, Duplicated, []),
-                    Next#{duplicated := Duplicated#{Index => lists:usort(Stood ++ Before)}}
-            end;
+            Stood = scoped_ipv6_watch_cache:duplicate(Questions, Known, Now, Cache),
+            Mine = [Q || Q <- Stood, lists:member(Q, [lower(O) || O <- Ours])],
+            Overheard = maps:map(fun({I, M}, {Tries, Last, _} = Try) when I =:= Index ->
+                                         case lists:member(lower(M), Stood) of
+                                             true -> {Tries, Last, true};
+                                             false -> Try
+                                         end;
+                                    (_, Try) ->
+                                         Try
+                                 end, Tried),
+            Before = maps:get(Index, Duplicated, []),
+            State#{caches := Caches#{Index := scoped_ipv6_watch_cache:overheard(Stood, Doubted)},
+                   asked := Overheard,
+                   duplicated := Duplicated#{Index => lists:usort(Mine ++ Before)}};
         _ ->
             State
     end.
@@ -354,8 +364,9 @@ changed(Index, #{changed := Changed} = State) ->
 
 %% Link `Index''s questions now: ours (with known answers) when
 %% `Browse', the records due for refresh, and what is still missing. One
-%% of ours another host asked there since we last did (heard/3) stands
-%% for ours (section 7.3): ours is not sent.
+%% another host asked there since we last did (heard/3) stands for ours
+%% (section 7.3): ours is counted as asked, not sent (for a refresh, the
+%% cache's due/2 sees to it).
 ask(Index, Browse, Now, #{subject := Subject, questions := Ours, caches := Caches,
                           asked := Asked, duplicated := Duplicated} = State) ->
     Stood = maps:get(Index, Duplicated, []),
@@ -365,17 +376,18 @@ ask(Index, Browse, Now, #{subject := Subject, questions := Ours, caches := Cache
     Missing = scoped_ipv6_watch_subject:missing(Subject, Records),
     Open = [M || M <- Missing,
                  case maps:find({Index, M}, Asked) of
-                     {ok, {Tries, Last}} -> Tries < ?TRIES andalso Now - Last >= ?RETRY;
+                     {ok, {Tries, Last, _}} -> Tries < ?TRIES andalso Now - Last >= ?RETRY;
                      error -> true
                  end],
+    Unheard = [M || M <- Open, {_, _, false} <- [maps:get({Index, M}, Asked, {0, 0, false})]],
     Still = maps:filter(fun({I, M}, _) -> I =/= Index orelse lists:member(M, Missing) end, Asked),
     Counted = lists:foldl(fun(M, Acc) ->
-                                  {Tries, _} = maps:get({Index, M}, Acc, {0, 0}),
-                                  Acc#{{Index, M} => {Tries + 1, Now}}
+                                  {Tries, _, _} = maps:get({Index, M}, Acc, {0, 0, false}),
+                                  Acc#{{Index, M} => {Tries + 1, Now, false}}
                           end, Still, Open),
     Asking = [lower(Q) || Q <- Repeated],
     Refresh = [D || D <- Due, not lists:member(lower(D), Asking)],
-    Questions = Repeated ++ uniq(Refresh ++ Open),
+    Questions = Repeated ++ uniq(Refresh ++ Unheard),
     %% The known answers to those of our questions asked now.
     Sent = [lower(Q) || Q <- Questions],
     Known = [scoped_ipv6_dns:record(N, T, D, TTL, false)
@@ -438,7 +450,7 @@ text(Service, binary) ->
              end, Service).
 
 timeout(Now, #{query_at := QueryAt, poll_at := PollAt, caches := Caches, asked := Asked}) ->
-    Retries = [Last + ?RETRY || {_, {Tries, Last}} <- maps:to_list(Asked), Tries < ?TRIES],
+    Retries = [Last + ?RETRY || {_, {Tries, Last, _}} <- maps:to_list(Asked), Tries < ?TRIES],
     Next = lists:min([QueryAt, PollAt | Retries] ++
                          [scoped_ipv6_watch_cache:next(C) || C <- maps:values(Caches)]),
     max(0, Next - Now).

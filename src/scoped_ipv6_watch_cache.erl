@@ -17,9 +17,12 @@
 %%   all ask at once), and goes at 100 %.
 %% - Known answers (section 7.1): the records answering our questions
 %%   held with more than half their TTL left.
-%% - Another host's query that asks one of our questions and lists no
-%%   known answer to it we would not list stands for our next asking of
-%%   it (section 7.3).
+%% - Another host's query that asks a question and lists no known answer
+%%   to it we would not list stands for our next asking of it (section
+%%   7.3): duplicate/4 says which of its questions do. For our own
+%%   questions the watch keeps that; a record the watch needs that such a
+%%   question asks for is marked (overheard/2), and its next refresh
+%%   point counts as asked without a question (due/2).
 %% - Passive observation of failures (section 10.5): a record another
 %%   host's query should draw out (asked by name and type, or type ANY,
 %%   and not among its known answers) is in doubt from that query; a
@@ -38,7 +41,7 @@
 -module(scoped_ipv6_watch_cache).
 
 -export([new/1, add/3, expire/2, records/2, known/2, due/2, next/1, count/1, bytes/1, diff/2,
-         queried/4, duplicate/4]).
+         queried/4, duplicate/4, overheard/2]).
 
 -define(MAX_RECORDS, 512).
 -define(MAX_BYTES, 65536).
@@ -69,7 +72,10 @@
                 %% section 10.5: when the first query since it came that
                 %% should have drawn it out was heard, and how many such
                 %% queries (1, or 2 for two or more)
-                doubted = none :: none | {integer(), 1 | 2}}).
+                doubted = none :: none | {integer(), 1 | 2},
+                %% section 7.3: a question for it that stands for ours was
+                %% heard since it came, or since a refresh point it stood for
+                overheard = false :: boolean()}).
 
 %% Our questions, the bytes held (weight/2), and the entries.
 -opaque cache() :: {[question()], non_neg_integer(),
@@ -185,20 +191,35 @@ known(Now, {Ours, _Bytes, Cache}) ->
                (X - Now) * 2 > TTL * 1000, TTL > 0],
     lists:sublist(Held, ?MAX_KNOWN).
 
-%% @doc Section 7.3: which of our questions another host's query, its QM
-%% `Questions' (`{Name, Type}', the name in lower case) and its `Known'
-%% answers (`{Name, Type, Data}'), as read at `Now', stands for: those it
-%% asks and lists no known answer to that we would not list ourselves
-%% (known/2), so that its answers are all ours would draw. Known answers
-%% to other questions cannot keep an answer to ours back.
+%% @doc Section 7.3: which of another host's QM `Questions' (`{Name,
+%% Type}', the name in lower case), with its `Known' answers (`{Name,
+%% Type, Data}'), as read at `Now', stand for ours, each once: those it
+%% lists no known answer to that we would not list ourselves (known/2:
+%% none for a question not among ours, such as a refresh's), so that
+%% its answers are all ours would draw. Known answers to other questions
+%% cannot keep an answer to ours back.
 -spec duplicate([question()], [{string(), atom() | integer(), term()}], integer(), cache()) ->
     [question()].
-duplicate(Questions, Known, Now, {Ours, _Bytes, _Cache} = Cache) ->
+duplicate(Questions, Known, Now, Cache) ->
     Held = [same(N, T, D) || {N, T, D, _TTL} <- known(Now, Cache)],
     Listed = [same(N, T, D) || {N, T, D} <- Known],
-    [Q || Q <- Ours, lists:member(Q, Questions),
-          lists:all(fun(K) -> lists:member(K, Held) end,
-                    [K || {O, T, _} = K <- Listed, {O, T} =:= Q])].
+    lists:usort([Q || Q <- Questions,
+                      lists:all(fun(K) -> lists:member(K, Held) end,
+                                [K || {O, T, _} = K <- Listed, {O, T} =:= Q])]).
+
+%% @doc Section 7.3 for refreshes: the records held that `Stood'
+%% (duplicate/4's answer) ask for by name and type are marked, so that
+%% their next refresh point counts as asked with no question (due/2).
+-spec overheard([question()], cache()) -> cache().
+overheard([], Cache) ->
+    Cache;
+overheard(Stood, {Ours, Bytes, Cache}) ->
+    Asked = maps:from_list([{Q, true} || Q <- Stood]),
+    {Ours, Bytes, maps:map(fun({O, T, _}, E) when is_map_key({O, T}, Asked) ->
+                                   E#entry{overheard = true};
+                              (_K, E) ->
+                                   E
+                           end, Cache)}.
 
 %% @doc Section 10.5: another host's query, as duplicate/4 takes it, heard
 %% at `Now': each record held that it asks for (by name and type, or
@@ -238,16 +259,21 @@ same(Name, Type, Data) ->
 
 %% @doc The questions due at `Now' for the records the watch needs,
 %% each `{Name, Type}' once, and the cache with them counted as asked.
+%% A record overheard (overheard/2) is counted as asked with no question
+%% (section 7.3), and its mark is spent.
 -spec due(integer(), cache()) -> {[{string(), atom() | integer()}], cache()}.
 due(Now, {Ours, Bytes, Cache}) ->
     Needed = needed(Ours, Cache),
     {Questions, Due} =
-        maps:fold(fun(K, E, {Qs, Acc}) ->
+        maps:fold(fun(K, #entry{overheard = Overheard} = E, {Qs, Acc}) ->
                           case Needed(K, E) andalso passed(E, Now) of
                               Asked when is_integer(Asked), Asked > E#entry.asked ->
                                   Q = {E#entry.name, E#entry.type},
-                                  {[Q || not lists:member(Q, Qs)] ++ Qs,
-                                   Acc#{K := E#entry{asked = Asked}}};
+                                  Counted = Acc#{K := E#entry{asked = Asked, overheard = false}},
+                                  case Overheard orelse lists:member(Q, Qs) of
+                                      true -> {Qs, Counted};
+                                      false -> {[Q | Qs], Counted}
+                                  end;
                               _ ->
                                   {Qs, Acc}
                           end

@@ -231,6 +231,32 @@ defmodule ScopedIPv6.TestbedBrowseTest do
       )
     end
 
+    # mdns_ipv4: 224.0.0.251 is asked too, and an IPv4-only responder's
+    # service comes with its A address, unscoped; without the option it
+    # is not heard.
+    test "over IPv4 with mdns_ipv4, and not without", %{h: h} do
+      Links.ipv4("linkH", "sip6-h", "10.14.0.1/24", "10.14.0.2/24")
+      peer = Peer.start("sip6-h", "dnssd4", ["eth0", "10.14.0.2"])
+      opts = [links: ["linkH"], timeout: 1_000]
+
+      assert ScopedIPv6.browse("_four._tcp", [mdns_ipv4: true] ++ opts) == {:ok, [four(h)]}
+      assert Peer.next_line(peer, 1_000) == "answered"
+      assert ScopedIPv6.browse("_four._tcp", opts) == {:ok, []}
+      assert Peer.next_line(peer, 300) == :timeout
+    end
+
+    # A link without an IPv6 link-local address (IPv6 off on our end):
+    # browsed over IPv4 alone with mdns_ipv4, one named instance too.
+    test "a link without a link-local address: browsed over IPv4 alone", %{h: h} do
+      Links.ipv4("linkH", "sip6-h", "10.14.0.1/24", "10.14.0.2/24")
+      {_, 0} = System.cmd("sysctl", ~w(-qw net.ipv6.conf.linkH.disable_ipv6=1))
+      assert Links.link_local("linkH") == []
+      Peer.start("sip6-h", "dnssd4", ["eth0", "10.14.0.2"])
+      opts = [links: ["linkH"], timeout: 1_000, mdns_ipv4: true]
+
+      assert ScopedIPv6.browse("_four._tcp", opts) == {:ok, [four(h)]}
+    end
+
     test "malformed, truncated, looping and mismatched replies: no crash, no atom" do
       peer = Peer.start("sip6-h", "mdns-hostile", ["eth0", "garbage", "fe80::99"])
 
@@ -247,6 +273,19 @@ defmodule ScopedIPv6.TestbedBrowseTest do
         if round == 2, do: assert(:erlang.system_info(:atom_count) == atoms)
       end
     end
+  end
+
+  # The service test/peers/peer.py's dnssd4 role answers with.
+  defp four(link) do
+    %{
+      name: "Four",
+      type: "_four._tcp",
+      host: "four-host.local",
+      port: 7143,
+      txt: ["f=4"],
+      addresses: [{10, 14, 0, 2}],
+      link: link
+    }
   end
 
   defp recv_all(socket, acc) do

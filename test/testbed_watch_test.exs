@@ -319,6 +319,24 @@ defmodule ScopedIPv6.TestbedWatchTest do
       :ok = ScopedIPv6.unwatch(v4)
       :ok = ScopedIPv6.unwatch(v6)
     end
+
+    # A link without an IPv6 link-local address (IPv6 off on our end):
+    # watched over IPv4 alone with mdns_ipv4; `down` when the host goes.
+    test "a link without a link-local address: watched over IPv4 alone" do
+      Links.add_peer("linkW", "sip6-w")
+      Links.ipv4("linkW", "sip6-w", "10.15.0.1/24", "10.15.0.2/24")
+      {_, 0} = System.cmd("sysctl", ~w(-qw net.ipv6.conf.linkW.disable_ipv6=1))
+      w = index("linkW")
+      assert Links.link_local("linkW") == []
+      avahi = Avahi.start("sip6-w", [{"four.local", "10.15.0.2"}], ipv4: true)
+      on_exit(fn -> stop_avahi(avahi) end)
+      {:ok, v4} = ScopedIPv6.watch("four.local", links: ["linkW"], mdns_ipv4: true)
+      four = %{name: "four.local", link: w, addresses: [{10, 15, 0, 2}]}
+      assert event(v4, 5_000) == {:up, four}
+      stop_avahi(avahi)
+      assert event(v4, 5_000) == {:down, four}
+      :ok = ScopedIPv6.unwatch(v4)
+    end
   end
 
   # avahi publishing its own host name, avahi-sip6-a.local, with eth0's
@@ -510,8 +528,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       # PTR, SRV, TXT and the host's AAAA, at 80, 85, 90 and 95 %.
       heard = lines(peer, [])
 
-      asked =
-        Enum.flat_map(heard, &(&1 |> String.split() |> Enum.take_while(fn w -> w != "known" end)))
+      asked = Enum.flat_map(heard, &types_asked/1)
 
       for type <- ["SRV", "TXT", "AAAA"] do
         assert Enum.count(asked, &(&1 == type)) >= 3, "#{type}: #{inspect(heard)}"
@@ -569,6 +586,22 @@ defmodule ScopedIPv6.TestbedWatchTest do
       :ok = ScopedIPv6.unwatch(v6)
     end
 
+    # A link without an IPv6 link-local address (IPv6 off on our end):
+    # watched over IPv4 alone with mdns_ipv4.
+    test "a link without a link-local address: watched over IPv4 alone", %{h: h} do
+      Links.ipv4("linkH", "sip6-h", "10.14.0.1/24", "10.14.0.2/24")
+      {_, 0} = System.cmd("sysctl", ~w(-qw net.ipv6.conf.linkH.disable_ipv6=1))
+      assert Links.link_local("linkH") == []
+      peer = Peer.start("sip6-h", "dnssd4", ["eth0", "10.14.0.2"])
+      {:ok, v4} = ScopedIPv6.watch("_four._tcp", links: ["linkH"], mdns_ipv4: true)
+      assert "answered" = Peer.next_line(peer, 2_000)
+
+      assert {:up, %{name: "Four", port: 7143, addresses: [{10, 14, 0, 2}], link: ^h}} =
+               event(v4, 2_000)
+
+      :ok = ScopedIPv6.unwatch(v4)
+    end
+
     test "a flood of instances: at most 64 up, memory bounded", %{h: h} do
       peer = Peer.start("sip6-h", "dnssd-flood", ["eth0"])
       before = LiveMemory.total()
@@ -610,8 +643,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert took in 2_500..3_800, "#{took} ms"
       heard = lines(peer, [])
 
-      asked =
-        Enum.flat_map(heard, &(&1 |> String.split() |> Enum.take_while(fn w -> w != "known" end)))
+      asked = Enum.flat_map(heard, &types_asked/1)
 
       assert Enum.count(asked, &(&1 == "AAAA")) >= 3, inspect(heard)
       :ok = ScopedIPv6.unwatch(watch)
@@ -712,6 +744,73 @@ defmodule ScopedIPv6.TestbedWatchTest do
       heard = heard_asking(peer, "AAAA", 5_500)
       assert length(heard) <= 1, inspect(heard)
       :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # Section 7.3 for refreshes: a responder in sip6-a answers once, every
+    # record with a 10 s TTL, and falls silent; another host there asks
+    # the service's SRV and TXT and its host's AAAA every 50 ms, listing
+    # no known answer. Each of those questions stands for our refresh of
+    # its record at 80, 85, 90 and 95 % (at least 300 ms apart), which is
+    # not sent; without the rule the responder hears each at least three
+    # times (the short-TTL test above). The service still goes at expiry.
+    test "a record's refresh asked by another host: ours is not sent" do
+      responder = Peer.start("sip6-a", "dnssd-short", ["eth0", "10"])
+      {:ok, watch} = ScopedIPv6.watch("_short._tcp", links: ["linkA"])
+      assert {:up, %{name: "Short One"}} = event(watch, 2_000)
+
+      Peer.start("sip6-a", "mdns-repeat-ask-questions", [
+        "eth0",
+        "0.05",
+        "0",
+        "Short One._short._tcp.local/33",
+        "Short One._short._tcp.local/16",
+        "short-host.local/28"
+      ])
+
+      assert {:down, %{name: "Short One"}} = event(watch, 11_000)
+      asked = responder |> lines([]) |> Enum.flat_map(&types_asked/1)
+
+      for type <- ["SRV", "TXT", "AAAA"] do
+        assert type not in asked, "#{type}: #{inspect(asked)}"
+      end
+
+      # The responder did hear our queries: the PTR question, which
+      # nobody else asked, went on.
+      assert "PTR" in asked
+      :ok = ScopedIPv6.unwatch(watch)
+    end
+
+    # Section 7.3 for an open question: a responder in sip6-a answers the
+    # PTR alone, never the SRV and TXT it leaves out, which the watch
+    # asks for three times, a second apart (the first try always); a host
+    # there asking them every 50 ms stands for the two tries after the
+    # first, which are not sent. Without it, the second host silent, all
+    # three are.
+    test "an open question asked by another host: our tries after the first are not sent" do
+      asked = fn ->
+        responder = Peer.start("sip6-a", "dnssd-bare", ["eth0", "12"])
+        {:ok, watch} = ScopedIPv6.watch("_bare._tcp", links: ["linkA"])
+        assert "asked PTR" = Peer.next_line(responder, 1_000)
+        Process.sleep(3_500)
+        :ok = ScopedIPv6.unwatch(watch)
+        tries = responder |> lines([]) |> Enum.count(&("SRV" in types_asked(&1)))
+        Peer.stop(responder)
+        tries
+      end
+
+      assert asked.() == 3
+
+      asker =
+        Peer.start("sip6-a", "mdns-repeat-ask-questions", [
+          "eth0",
+          "0.05",
+          "0",
+          "Bare One._bare._tcp.local/33",
+          "Bare One._bare._tcp.local/16"
+        ])
+
+      assert asked.() == 1
+      Peer.stop(asker)
     end
 
     # RFC 6762 section 10.5 for a host: avahi publishes it (TTL 120 s) and
@@ -823,6 +922,10 @@ defmodule ScopedIPv6.TestbedWatchTest do
   defp wait_mailbox(watch, tries) do
     if pending(watch) == [], do: Process.sleep(20) && wait_mailbox(watch, tries - 1)
   end
+
+  # The types a responder's "asked TYPE... [known ...]" line names.
+  defp types_asked("asked" <> rest),
+    do: rest |> String.split() |> Enum.take_while(&(&1 != "known"))
 
   defp lines(peer, acc) do
     case Peer.next_line(peer, 300) do

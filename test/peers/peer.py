@@ -57,6 +57,11 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               answer (TTL 120); prints "asked" for each sent,
                               and "heard" and the types asked for each query
                               from fe80::1 (the host under test)
+  mdns-repeat-ask-questions IF EVERY COUNT NAME/QTYPE...  the questions
+                              (QTYPE a number) in one multicast query (QM,
+                              from port 5353, no known answer) every EVERY
+                              seconds, COUNT times (0: as long as it runs);
+                              prints as mdns-repeat-ask does
   mdns-multi-ask IF GAP QUERY...  multicast queries (QM, from port 5353),
                               GAP ms apart, each QUERY a "+"-separated list
                               of NAME/QTYPE questions (QTYPE a number); prints
@@ -103,11 +108,12 @@ prints "ready" once it listens, then one line per event, unbuffered.
                               multicast answer from fe80::1 (the host under
                               test) for QNAME comes within 1.5 s, else
                               "silent"
-  dnssd-bare IF               a DNS-SD responder on IF that adds nothing to its
+  dnssd-bare IF [QTYPE...]    a DNS-SD responder on IF that adds nothing to its
                               answers (RFC 6763 section 12 says it should): to
                               each question only its own record, of the service
                               "Bare One" (_bare._tcp, port 7140, TXT k=v, host
-                              bare-host.local, AAAA fe80::2); prints "asked" and
+                              bare-host.local, AAAA fe80::2), only of the
+                              QTYPEs (numbers) when given; prints "asked" and
                               the types asked, for each query
   dnssd-flood IF              to a PTR question, 10 replies of 40 instances each
                               ("Flood N", _flood._tcp, with SRV and TXT, host
@@ -124,8 +130,10 @@ prints "ready" once it listens, then one line per event, unbuffered.
   dnssd4 IF ADDR              over IPv4 only (224.0.0.251 on IF): to each PTR
                               question for _four._tcp, a multicast answer from
                               port 5353 with the service "Four" (port 7143, TXT
-                              f=4, host four-host.local at A ADDR); prints
-                              "answered" for each
+                              f=4, host four-host.local at A ADDR), or, to a
+                              one-shot query (from a port other than 5353), a
+                              unicast answer to its sender with its ID (RFC 6762
+                              section 6.7); prints "answered" for each
   icmp6-error TYPE/CODE...    answer the n-th ICMPv6 echo request with the n-th
                               ICMPv6 error, quoting the request as RFC 4443 asks
                               (the kernel's own echo replies off in the namespace);
@@ -660,6 +668,15 @@ def mdns_repeat_ask_host(ifname, name, every, count):
     repeat_ask(ifname, query, every, count)
 
 
+def mdns_repeat_ask_questions(ifname, every, count, *asked):
+    """Asks each NAME/QTYPE of ASKED in one query (QM, from port 5353, no
+    known answer) every EVERY seconds, COUNT times (0: for ever)."""
+    pairs = [q.rsplit("/", 1) for q in asked]
+    query = (bytes(4) + struct.pack("!HHHH", len(pairs), 0, 0, 0)
+             + b"".join(dns_name(name) + struct.pack("!HH", int(qtype), 1) for name, qtype in pairs))
+    repeat_ask(ifname, query, every, count)
+
+
 def repeat_ask(ifname, query, every, count):
     s, group = mdns_socket(ifname)
     every, count = float(every), int(count)
@@ -981,7 +998,7 @@ def mdns_reply(ident, answers, additional=()):
 TYPES = {12: "PTR", 33: "SRV", 16: "TXT", 28: "AAAA", 1: "A"}
 
 
-def dnssd_bare(ifname):
+def dnssd_bare(ifname, *qtypes):
     s, _group = mdns_socket(ifname)
     instance = b"Bare One._bare._tcp.local"
     records = {
@@ -994,7 +1011,8 @@ def dnssd_bare(ifname):
     for query, peer in queries(s):
         asked = questions(query)
         say("asked", *[TYPES.get(t, str(t)) for _, t in asked])
-        answers = [records[q] for q in asked if q in records]
+        answers = [records[q] for q in asked
+                   if q in records and (not qtypes or str(q[1]) in qtypes)]
         if answers:
             s.sendto(mdns_reply(query[:2], answers), peer)
 
@@ -1076,9 +1094,12 @@ def dnssd4(ifname, addr):
     additional = [rr(instance, 33, srv_data(7143, b"four-host.local")),
                   rr(instance, 16, txt_data(b"f=4")),
                   rr(b"four-host.local", 1, socket.inet_aton(addr))]
-    for query, _peer in queries(s):
+    for query, peer in queries(s):
         if (b"_four._tcp.local", 12) in questions(query):
-            s.sendto(mdns_reply(bytes(2), answers, additional), ("224.0.0.251", 5353))
+            if peer[1] == 5353:
+                s.sendto(mdns_reply(bytes(2), answers, additional), ("224.0.0.251", 5353))
+            else:
+                s.sendto(mdns_reply(query[:2], answers, additional), peer)
             say("answered")
 
 
@@ -1137,6 +1158,7 @@ ROLES = {
     "mdns-multi-ask": mdns_multi_ask,
     "mdns-repeat-ask": mdns_repeat_ask,
     "mdns-repeat-ask-host": mdns_repeat_ask_host,
+    "mdns-repeat-ask-questions": mdns_repeat_ask_questions,
     "mdns-watch": mdns_watch,
     "mdns-time": mdns_time,
     "mdns-ttl": mdns_ttl,

@@ -79,6 +79,12 @@ defmodule ScopedIPv6.Test.Links do
     :ok
   end
 
+  @doc "The IPv6 link-local addresses on our end of `link`, as `ip` lists them."
+  def link_local(link) do
+    {out, 0} = ip(~w(-6 -o addr show dev #{link} scope link))
+    for [address] <- Regex.scan(~r/inet6 (fe80[^\/ ]*)/, out, capture: :all_but_first), do: address
+  end
+
   def delete(link), do: ip(~w(link del #{link}))
 
   defp ip(args), do: System.cmd("ip", args, stderr_to_stdout: true)
