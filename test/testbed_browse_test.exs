@@ -275,18 +275,7 @@ defmodule ScopedIPv6.TestbedBrowseTest do
     end
   end
 
-  # The service test/peers/peer.py's dnssd4 role answers with.
-  defp four(link) do
-    %{
-      name: "Four",
-      type: "_four._tcp",
-      host: "four-host.local",
-      port: 7143,
-      txt: ["f=4"],
-      addresses: [{10, 14, 0, 2}],
-      link: link
-    }
-  end
+  defp four(link), do: Peer.dnssd4_service(link, {10, 14, 0, 2})
 
   defp recv_all(socket, acc) do
     case :gen_tcp.recv(socket, 0, 2_000) do

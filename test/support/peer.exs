@@ -10,6 +10,22 @@ defmodule ScopedIPv6.Test.Peer do
   # python-zeroconf is Debian's package: Debian's own python3 runs it.
   @dnssd ["/usr/bin/python3", "-u", Path.expand("../peers/dnssd.py", __DIR__)]
 
+  @doc """
+  The service the `dnssd4` role answers with, as browse and watch give it
+  on link `link`: `address` is the role's ADDR.
+  """
+  def dnssd4_service(link, address) do
+    %{
+      name: "Four",
+      type: "_four._tcp",
+      host: "four-host.local",
+      port: 7143,
+      txt: ["f=4"],
+      addresses: [address],
+      link: link
+    }
+  end
+
   @doc "Starts a long-running peer role; returns its port (for `next_line/2`)."
   def start(namespace, role, args) do
     started(open(namespace, role, args))
