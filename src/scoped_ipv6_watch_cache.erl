@@ -74,7 +74,7 @@
                 %% queries (1, or 2 for two or more)
                 doubted = none :: none | {integer(), 1 | 2},
                 %% section 7.3: a question for it that stands for ours was
-                %% heard since it came, or since a refresh point it stood for
+                %% heard since it came or since its last refresh point
                 overheard = false :: boolean()}).
 
 %% Our questions, the bytes held (weight/2), and the entries.
