@@ -308,22 +308,29 @@ heard(Index, Packet, #{caches := Caches, questions := Ours, asked := Tried,
             Cache = maps:get(Index, Caches),
             Doubted = scoped_ipv6_watch_cache:queried(Questions, Known, Now, Cache),
             Stood = scoped_ipv6_watch_cache:duplicate(Questions, Known, Now, Cache),
-            Mine = [Q || Q <- Stood, lists:member(Q, [lower(O) || O <- Ours])],
-            Overheard = maps:map(fun({I, M}, {Tries, Last, _} = Try) when I =:= Index ->
-                                         case lists:member(lower(M), Stood) of
-                                             true -> {Tries, Last, true};
-                                             false -> Try
-                                         end;
-                                    (_, Try) ->
-                                         Try
-                                 end, Tried),
+            Lowered = [lower(O) || O <- Ours],
+            Mine = [Q || Q <- Stood, lists:member(Q, Lowered)],
             Before = maps:get(Index, Duplicated, []),
             State#{caches := Caches#{Index := scoped_ipv6_watch_cache:overheard(Stood, Doubted)},
-                   asked := Overheard,
+                   asked := overheard(Index, Stood, Tried),
                    duplicated := Duplicated#{Index => lists:usort(Mine ++ Before)}};
         _ ->
             State
     end.
+
+%% The open questions tried on link `Index' that `Stood' (another host
+%% asked them there) are marked: their next try is not sent (ask/4).
+overheard(_Index, [], Tried) ->
+    Tried;
+overheard(Index, Stood, Tried) ->
+    maps:map(fun({I, M}, {Tries, Last, _} = Try) when I =:= Index ->
+                     case lists:member(lower(M), Stood) of
+                         true -> {Tries, Last, true};
+                         false -> Try
+                     end;
+                (_, Try) ->
+                     Try
+             end, Tried).
 
 %% --- timers, questions, events ----------------------------------------------------------
 
