@@ -663,18 +663,20 @@ def mdns_repeat_ask(ifname, name, every, count, *known):
 
 def mdns_repeat_ask_host(ifname, name, every, count):
     """The same for a host name: its AAAA and A, no known answer."""
-    query = (bytes(4) + struct.pack("!HHHH", 2, 0, 0, 0) + dns_name(name) + struct.pack("!HH", 28, 1)
-             + dns_name(name) + struct.pack("!HH", 1, 1))
-    repeat_ask(ifname, query, every, count)
+    mdns_repeat_ask_questions(ifname, every, count, f"{name}/28", f"{name}/1")
 
 
 def mdns_repeat_ask_questions(ifname, every, count, *asked):
     """Asks each NAME/QTYPE of ASKED in one query (QM, from port 5353, no
     known answer) every EVERY seconds, COUNT times (0: for ever)."""
-    pairs = [q.rsplit("/", 1) for q in asked]
-    query = (bytes(4) + struct.pack("!HHHH", len(pairs), 0, 0, 0)
-             + b"".join(dns_name(name) + struct.pack("!HH", int(qtype), 1) for name, qtype in pairs))
-    repeat_ask(ifname, query, every, count)
+    repeat_ask(ifname, questions_query([q.rsplit("/", 1) for q in asked]), every, count)
+
+
+def questions_query(pairs):
+    """A query (QM, no known answer) of each (NAME, QTYPE) in pairs, QTYPE
+    a number written out."""
+    return (bytes(4) + struct.pack("!HHHH", len(pairs), 0, 0, 0)
+            + b"".join(dns_name(name) + struct.pack("!HH", int(qtype), 1) for name, qtype in pairs))
 
 
 def repeat_ask(ifname, query, every, count):
@@ -746,9 +748,7 @@ def mdns_multi_ask(ifname, gap, *specs):
     for spec in specs:
         pairs = [q.split("/") for q in spec.split("+")]
         asked.update(name.lower().encode() for name, _ in pairs)
-        packets.append(bytes(4) + struct.pack("!HHHH", len(pairs), 0, 0, 0)
-                       + b"".join(dns_name(name) + struct.pack("!HH", int(qtype), 1)
-                                  for name, qtype in pairs))
+        packets.append(questions_query(pairs))
     start = time.monotonic()
     for i, packet in enumerate(packets):
         if i:
