@@ -246,7 +246,7 @@ defmodule ScopedIPv6.TestbedBrowseTest do
     end
 
     # A link without an IPv6 link-local address (IPv6 off on our end):
-    # browsed over IPv4 alone with mdns_ipv4, one named instance too.
+    # browsed over IPv4 alone with mdns_ipv4.
     test "a link without a link-local address: browsed over IPv4 alone", %{h: h} do
       Links.ipv4("linkH", "sip6-h", "10.14.0.1/24", "10.14.0.2/24")
       {_, 0} = System.cmd("sysctl", ~w(-qw net.ipv6.conf.linkH.disable_ipv6=1))
