@@ -18,6 +18,12 @@ defmodule ScopedIPv6.ConsumersTest do
   @from_erlang "{{ok,{{65152,0,0,0,0,0,0,1},\"lo\"}},{ok,{{65152,0,0,0,0,0,0,1},1}}}"
   @check_elixir ~s|IO.puts(:io_lib.format(~c"~0p", [MixConsumer.check()]))|
   @cookie "scoped_ipv6_consumer"
+  # scoped_ipv6_tcp:connect/4's documentation as h/2 shows it, on one line.
+  @connect_doc """
+  {ok, Docs} = code:get_doc(scoped_ipv6_tcp),
+  Text = unicode:characters_to_list(shell_docs:render(scoped_ipv6_tcp, connect, 4, Docs)),
+  io:format("~ts~n", [string:replace(Text, "\n", " ", all)]), halt().
+  """
 
   setup_all do
     # Cargo target directories shared by this module's builds: each consumer
@@ -309,6 +315,12 @@ defmodule ScopedIPv6.ConsumersTest do
     eval = ~s|io:format("~0p~n", [rebar_consumer:check()]), halt().|
     {out, status} = run(ctx, dir, "erl", ["-noshell", "-pa" | pa] ++ ["-eval", eval])
     assert status == 0, out
+    # h/2 in the consumer's shell: the doc chunks are where code:get_doc/1
+    # looks from the ebin rebar3 built (for a _checkouts dependency, under
+    # _build/default/checkouts, away from the checkout's own directory).
+    {docs, status} = run(ctx, dir, "erl", ["-noshell", "-pa" | pa] ++ ["-eval", @connect_doc])
+    assert status == 0, docs
+    assert last_line(docs) =~ "Connects to Address"
     last_line(out)
   end
 
