@@ -11,7 +11,7 @@
 
 -export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0, link_local/1, ipv4/1,
          needs_scope/1, zone_allowed/1, with_scope/2, socket_addr/2, from_sockaddr/1,
-         to_sockaddr/3, to_bytes/1, on_local_network/2, from_link/3]).
+         to_sockaddr/3, to_bytes/1, on_local_network/2, from_link/3, of_family/2]).
 
 %% Untrusted text of any length reaches parse/1 (it replaces
 %% inet:parse_address/1): longer text than any address or zone is refused
@@ -128,6 +128,12 @@ ipv4(#{addrs := Addrs}) ->
 %% Whether an address means nothing without a scope: link-local unicast,
 %% interface- and link-local multicast. The rule lives in the NIF (addr.rs),
 %% which applies it to interface and socket addresses too.
+%% @doc Whether `Ip' is an address of `Family' (`any': of either).
+-spec of_family(inet:ip_address(), inet | inet6 | any) -> boolean().
+of_family(Ip, inet6) -> tuple_size(Ip) =:= 8;
+of_family(Ip, inet) -> tuple_size(Ip) =:= 4;
+of_family(_Ip, any) -> true.
+
 -spec needs_scope(inet:ip_address()) -> boolean().
 needs_scope(Address) ->
     scoped_ipv6_nif:needs_scope(Address).

@@ -15,7 +15,7 @@
 %% order is glibc's own (RFC 6724 with source addresses).
 -module(scoped_ipv6_names).
 
--export([getaddrs/2, resolve_host/2, mdns_links/1, mdns_option/2, ordered/1]).
+-export([getaddrs/2, resolve_host/2, resolve_host/3, mdns_links/1, mdns_option/2, ordered/1]).
 
 -define(DEFAULT_TIMEOUT, 2000).
 -define(DEFAULT_SETTLE, 250).
@@ -43,7 +43,13 @@ getaddrs(Host, Opts) ->
 -spec resolve_host(term(), non_neg_integer() | infinity) ->
     {ok, [{inet:ip_address(), non_neg_integer()}]} | {error, term()}.
 resolve_host(Host, Timeout) ->
-    Options = (defaults())#{timeout := Timeout},
+    resolve_host(Host, any, Timeout).
+
+%% @doc As resolve_host/2, the answers of `Family' alone.
+-spec resolve_host(term(), inet | inet6 | any, non_neg_integer() | infinity) ->
+    {ok, [{inet:ip_address(), non_neg_integer()}]} | {error, term()}.
+resolve_host(Host, Family, Timeout) ->
+    Options = (defaults())#{family := Family, timeout := Timeout},
     case lookup(Host, Options) of
         {ok, Addresses} -> {ok, [pair(A) || A <- Addresses]};
         {error, _} = Error -> Error
@@ -380,7 +386,7 @@ getaddrinfo(Host, #{family := Family, timeout := Timeout0}) ->
 %% /etc/hosts or an NSS module (nss-mdns) gave it, one without is dropped.
 usable({ok, Answers}, Family) ->
     Wanted = [case Scope of 0 -> Ip; _ -> {Ip, Scope} end
-              || {Ip, Scope} <- Answers, family_ok(Ip, Family),
+              || {Ip, Scope} <- Answers, scoped_ipv6_addr:of_family(Ip, Family),
                  {ok, _} <- [scoped_ipv6_addr:with_scope(Ip, Scope)]],
     case {dedup(Wanted), Answers} of
         {[], [{Ip, Scope} | _]} when Family =:= any ->
@@ -394,10 +400,6 @@ usable({ok, Answers}, Family) ->
     end;
 usable({error, _} = Error, _Family) ->
     Error.
-
-family_ok(Ip, inet6) -> tuple_size(Ip) =:= 8;
-family_ok(Ip, inet) -> tuple_size(Ip) =:= 4;
-family_ok(_Ip, any) -> true.
 
 %% A host name as a UTF-8 binary of 1..253 bytes (DNS's limit), or
 %% `error'; text of any length may come here, so a longer one is refused

@@ -151,9 +151,9 @@ open(Port, Opts) ->
 %% '''
 -spec connect(socket(), scoped_ipv6:address() | string() | binary() | atom(),
               inet:port_number()) -> ok | {error, scoped_ipv6:reason()}.
-connect(#scoped_udp{socket = Socket}, Address, Port)
+connect(#scoped_udp{socket = Socket} = S, Address, Port)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
-    to_destination(Address, Port, fun(To) -> socket:connect(Socket, To) end);
+    to_destination(S, Address, Port, fun(To) -> socket:connect(Socket, To) end);
 connect(Socket, Address, Port) ->
     erlang:error(badarg, [Socket, Address, Port]).
 
@@ -200,20 +200,23 @@ send(S, Destination, Data) ->
 
 %% @doc Sends `Data' to `Address' (any form; a link-local one needs a
 %% scope, or `{error, scope_required}': Linux would otherwise send it out
-%% of whichever link it finds first). `Data' that is not iodata raises
-%% `badarg', before anything is sent.
+%% of whichever link it finds first). As with gen_udp, the destination is
+%% of the socket's family: a host name is looked up in it, and an address
+%% of the other family is `{error, eafnosupport}'. `Data' that is not
+%% iodata raises `badarg', before anything is sent.
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(0),
 %% ok = scoped_ipv6_udp:send(S, {{16#fe80,0,0,0,0,0,0,2}, "eth0"}, 5353, ["hel", <<"lo">>]),
-%% {error, scope_required} = scoped_ipv6_udp:send(S, "fe80::2", 5353, <<"hello">>).
+%% {error, scope_required} = scoped_ipv6_udp:send(S, "fe80::2", 5353, <<"hello">>),
+%% {error, eafnosupport} = scoped_ipv6_udp:send(S, {127,0,0,1}, 5353, <<"hello">>).
 %% '''
 -spec send(socket(), scoped_ipv6:address() | string() | binary() | atom(),
            inet:port_number(), iodata()) -> ok | {error, scoped_ipv6:reason()}.
 send(#scoped_udp{socket = Socket} = S, Address, Port, Data)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
     is_iodata(Data) orelse erlang:error(badarg, [S, Address, Port, Data]),
-    to_destination(Address, Port, fun(To) -> socket:sendto(Socket, Data, To) end);
+    to_destination(S, Address, Port, fun(To) -> socket:sendto(Socket, Data, To) end);
 send(Socket, Address, Port, Data) ->
     erlang:error(badarg, [Socket, Address, Port, Data]).
 
@@ -257,7 +260,7 @@ send(#scoped_udp{socket = Socket} = S, Address, Port, AncData, Data)
     is_iodata(Data) orelse erlang:error(badarg, Args),
     case scoped_ipv6_cmsg:items(AncData) of
         {ok, Items} ->
-            case destination(Address, scoped_ipv6_cmsg:interface(Items)) of
+            case destination(S, Address, scoped_ipv6_cmsg:interface(Items)) of
                 {ok, {Ip, Scope}} -> send_items(Socket, Ip, Port, Scope, Items, Data);
                 {error, _} = Error -> Error
             end;
@@ -283,8 +286,8 @@ send_items(Socket, Ip, Port, Scope, Items, Data) ->
 
 %% RFC 3542 section 6.1: the interface of IPV6_PKTINFO is the scope of a
 %% link-local destination given without one.
-destination(Address, Interface) ->
-    case scoped_ipv6_dest:resolve(Address, infinity) of
+destination(#scoped_udp{family = Family}, Address, Interface) ->
+    case scoped_ipv6_dest:resolve(Address, Family, infinity) of
         {error, scope_required} = Error when Interface > 0 ->
             case scoped_ipv6_addr:resolve(Address) of
                 {ok, Ip} when ?is_ip6_address(Ip) -> {ok, {Ip, Interface}};
@@ -548,9 +551,10 @@ membership(Socket, Which, Group, Scope) ->
     erlang:error(badarg, [Socket, Which, Group, Scope]).
 
 %% `Do' with `Address' and `Port' as OTP's sockaddr map (a host name looked
-%% up, a zone name resolved), and its error explained by the scope.
-to_destination(Address, Port, Do) ->
-    case scoped_ipv6_dest:resolve(Address, infinity) of
+%% up in the socket's family, a zone name resolved), and its error
+%% explained by the scope.
+to_destination(#scoped_udp{family = Family}, Address, Port, Do) ->
+    case scoped_ipv6_dest:resolve(Address, Family, infinity) of
         {ok, {Ip, Scope}} ->
             scoped_ipv6_dest:explain(Do(scoped_ipv6_addr:to_sockaddr(Ip, Port, Scope)), Scope);
         {error, _} = Error ->

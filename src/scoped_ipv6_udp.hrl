@@ -4,7 +4,7 @@
 -define(MAX_DATAGRAM, 65535).
 
 %% A scoped UDP socket: its process (scoped_ipv6_udp_server), OTP's socket,
-%% and its flags.
+%% its family (what a destination must be, as in gen_udp), and its flags.
 %%
 %% `flags': an atomics array the process writes and every read
 %% (scoped_ipv6_udp_read: recv/3 in the caller, active mode in the
@@ -15,7 +15,8 @@
 %% mask of scoped_ipv6_cmsg:ask_bit/1's bits),
 %% ?MIN_HOPS the hop-limit guard (0: off), ?DROPPED the datagrams it
 %% dropped (passive and active alike).
--record(scoped_udp, {server :: pid(), socket :: socket:socket(), flags :: atomics:atomics_ref()}).
+-record(scoped_udp, {server :: pid(), socket :: socket:socket(), family :: inet | inet6,
+                     flags :: atomics:atomics_ref()}).
 -define(ACTIVE, 1).
 -define(BINARY, 2).
 -define(BUFFER, 3).

@@ -36,9 +36,10 @@ start(Owner, Open) ->
 init({Owner, #{after_bind := Settings} = Open}) ->
     case open_socket(Open) of
         {ok, Socket} ->
-            Handle = #scoped_udp{server = self(), socket = Socket,
+            Family = family(Open),
+            Handle = #scoped_udp{server = self(), socket = Socket, family = Family,
                                  flags = atomics:new(?FLAGS, [{signed, false}])},
-            State = #{handle => Handle, owner => Owner, family => family(Open),
+            State = #{handle => Handle, owner => Owner, family => Family,
                       monitor => erlang:monitor(process, Owner),
                       active => false, mode => list, buffer => ?MAX_DATAGRAM,
                       ask => 0, min_hops => 0, pending => undefined},

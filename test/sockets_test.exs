@@ -384,6 +384,39 @@ defmodule ScopedIPv6.SocketsTest do
     assert UDP.open(0, [:inet, ip: "fe80::1%lo"]) == {:error, :eafnosupport}
   end
 
+  test "UDP: a destination of the other family is gen_udp's eafnosupport" do
+    {:ok, theirs6} = :gen_udp.open(0, [:inet6])
+    {:ok, theirs4} = :gen_udp.open(0, [:inet])
+    refused = :gen_udp.send(theirs6, {127, 0, 0, 1}, 9, "x")
+    assert refused == {:error, :eafnosupport}
+    assert :gen_udp.send(theirs4, {0, 0, 0, 0, 0, 0, 0, 1}, 9, "x") == refused
+
+    for opts <- [[], [ipv6_v6only: false]] do
+      {:ok, u} = UDP.open(0, opts)
+      assert UDP.send(u, {127, 0, 0, 1}, 9, "x") == refused
+      assert UDP.send(u, "127.0.0.1", 9, "x") == refused
+      assert UDP.send(u, "127.0.0.1", 9, [hoplimit: 3], "x") == refused
+      assert UDP.connect(u, {127, 0, 0, 1}, 9) == refused
+      :ok = UDP.close(u)
+    end
+
+    # A dual-stack socket reaches an IPv4 peer by its mapped address.
+    {:ok, peer} = :gen_udp.open(0, [:inet, :binary, ip: {127, 0, 0, 1}, active: false])
+    {:ok, port} = :inet.port(peer)
+    {:ok, dual} = UDP.open(0, ipv6_v6only: false)
+    :ok = UDP.send(dual, "::ffff:127.0.0.1", port, "mapped")
+    assert {:ok, {{127, 0, 0, 1}, _, "mapped"}} = :gen_udp.recv(peer, 0, 1_000)
+    :ok = UDP.close(dual)
+
+    {:ok, u4} = UDP.open(0, [:inet])
+    assert UDP.send(u4, {0, 0, 0, 0, 0, 0, 0, 1}, 9, "x") == refused
+    # An IPv6 address refused before its missing scope is looked at.
+    assert UDP.send(u4, "fe80::1", 9, "x") == refused
+    assert UDP.send(u4, {{0xFE80, 0, 0, 0, 0, 0, 0, 1}, "lo"}, 9, "x") == refused
+    assert UDP.send(u4, "fe80::1", 9, [pktinfo: {{0, 0, 0, 0}, "lo"}], "x") == refused
+    :ok = UDP.close(u4)
+  end
+
   test "UDP: active once, then passive again; controlling_process" do
     {:ok, a} = UDP.open(0, [:binary, ip: "::1"])
     {:ok, b} = UDP.open(0, [:binary, ip: "::1", active: :once])

@@ -295,6 +295,15 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert b == index("linkB")
       ScopedIPv6.UDP.close(u)
     end
+
+    # As gen_udp looks a name up in its socket's family: peer-b.local has
+    # IPv6 addresses alone, so an IPv4 socket finds none.
+    test "UDP send by name asks for the socket's family" do
+      {:ok, u} = ScopedIPv6.UDP.open(0, [:inet])
+      assert ScopedIPv6.UDP.send(u, "peer-b.local", 7131, "hi") == {:error, :nxdomain}
+      assert ScopedIPv6.UDP.connect(u, "peer-b.local", 7131) == {:error, :nxdomain}
+      ScopedIPv6.UDP.close(u)
+    end
   end
 
   describe "name servers at link-local addresses" do

@@ -192,6 +192,9 @@ defmodule ScopedIPv6.UDP do
 
   @doc """
   Sends `data` to `address` and `port`; a link-local address needs a scope.
+  As with `:gen_udp`, the destination is of the socket's family: a host
+  name is looked up in it, and an address of the other family is
+  `{:error, :eafnosupport}`.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
       iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
@@ -199,6 +202,8 @@ defmodule ScopedIPv6.UDP do
       iex> :ok = ScopedIPv6.UDP.send(a, "::1", port, ["pi", "ng"])
       iex> ScopedIPv6.UDP.send(a, "fe80::1", port, "ping")
       {:error, :scope_required}
+      iex> ScopedIPv6.UDP.send(a, {127, 0, 0, 1}, port, "ping")
+      {:error, :eafnosupport}
   """
   @spec send(socket(), ScopedIPv6.address() | String.t(), :inet.port_number(), iodata()) ::
           :ok | {:error, ScopedIPv6.reason()}
