@@ -32,6 +32,7 @@
 -export([open/1, open/2, connect/3, send/2, send/3, send/4, send/5, recv/2, recv/3, setopts/2,
          getopts/2, controlling_process/2, close/1, join_group/3, leave_group/3, sockname/1, peername/1,
          socket/1, is_socket/1, getstat/1]).
+-export([format_error/2]).
 
 %% gen_udp's range for the (ignored) length of recv/2,3.
 -define(is_length(L), (is_integer(L) andalso L >= 0 andalso L =< 16#ffffffff)).
@@ -78,7 +79,9 @@ open(Port) ->
 %% cut silently: it is dropped and reported as `{error, emsgsize}' to
 %% `recv/3', or `{udp_error, Socket, emsgsize}' in active mode (which
 %% stays on). An option it does not take, or a bad value, raises `badarg'
-%% (as gen_udp does).
+%% (as gen_udp does; the error names the option). gen_udp's options for
+%% its port (`read_packets', `high_msgq_watermark', `low_msgq_watermark',
+%% `header', `deliver', `fd') and `netns' are not taken.
 %%
 %% Arrival information (RFC 3542 on IPv6 sockets; on IPv4 ones the same
 %% items from Linux's IP_PKTINFO, IP_TTL and IP_TOS: `hoplimit' is the
@@ -126,13 +129,31 @@ open(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535, is_list(Opts) 
     case scoped_ipv6_sockopts:udp_open(Port, Opts) of
         {ok, Open} ->
             scoped_ipv6_udp_server:start(self(), Open);
-        {error, {badarg, _}} ->
-            erlang:error(badarg, [Port, Opts]);
+        {error, {badarg, Refused}} ->
+            erlang:error(badarg, [Port, Opts],
+                         [{error_info, #{module => ?MODULE, cause => {2, Refused}}}]);
         {error, _} = Error ->
             Error
     end;
 open(Port, Opts) ->
     erlang:error(badarg, [Port, Opts]).
+
+%% @private What open/2 refused, for the shell and Elixir (`erl_error'
+%% calls it through the error info): the option, which gen_udp would not
+%% name.
+-spec format_error(term(), erlang:stacktrace()) -> #{pos_integer() => string()}.
+format_error(badarg, [{?MODULE, open, _, Info} | _]) ->
+    case proplists:get_value(error_info, Info) of
+        #{cause := {At, improper_list}} ->
+            #{At => "not a proper list"};
+        #{cause := {At, Option}} ->
+            #{At => lists:flatten(io_lib:format("scoped UDP does not take the option ~0tp "
+                                                "(unknown, or a bad value)", [Option]))};
+        _ ->
+            #{}
+    end;
+format_error(_Reason, _Stacktrace) ->
+    #{}.
 
 %% @doc Connects the socket to `Address' and `Port', as
 %% `gen_udp:connect/3': send/2 then sends there, only that peer's

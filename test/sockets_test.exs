@@ -62,6 +62,29 @@ defmodule ScopedIPv6.SocketsTest do
     :gen_tcp.close(listener)
   end
 
+  test "an option UDP does not take raises ArgumentError naming it, and leaks nothing" do
+    before = Descriptors.open()
+
+    # gen_udp's inet-driver options among them (gen_udp names none).
+    for {bad, named} <- [
+          {{:read_packets, 5}, "{read_packets,5}"},
+          {{:buffer, 0}, "{buffer,0}"},
+          {{:foo, 1}, "{foo,1}"}
+        ] do
+      message = "2nd argument: scoped UDP does not take the option #{named}"
+
+      assert_raise ArgumentError, ~r/#{Regex.escape(message)}/, fn ->
+        UDP.open(0, [:binary, bad, active: false])
+      end
+    end
+
+    assert_raise ArgumentError, ~r/2nd argument: not a proper list/, fn ->
+      UDP.open(0, [:binary | :inet6])
+    end
+
+    assert Descriptors.opened_since(before) == []
+  end
+
   # A name that does not exist: test/testbed_resolver_test.exs, against a
   # DNS server of the test's own (here the answer depends on the network).
   test "host names resolve through getaddrinfo" do

@@ -72,7 +72,10 @@ defmodule ScopedIPv6.UDP do
       datagrams sent (IPv6 sockets).
 
   Any other option, or a bad value, raises `ArgumentError` at `open/2`, as
-  `:gen_udp.open/2` does, and is `{:error, :einval}` from `setopts/2`.
+  `:gen_udp.open/2` does (the message names the option), and is
+  `{:error, :einval}` from `setopts/2`. gen_udp's options for its port
+  (`read_packets`, `high_msgq_watermark`, `low_msgq_watermark`, `header`,
+  `deliver`, `fd`) and `netns` are not taken.
 
       iex> {:ok, a} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1"])
       iex> {:ok, b} = ScopedIPv6.UDP.open(0, [:binary, ip: "::1", recvpktinfo: true, recvhoplimit: true])
