@@ -62,6 +62,15 @@ defmodule ScopedIPv6.SocketsTest do
     :gen_tcp.close(listener)
   end
 
+  # gen_tcp and gen_udp exit with badarg for a name there: text that is
+  # not an address is einval, as everywhere in this library.
+  test "the local address is an address, not a host name" do
+    assert TCP.listen(0, ip: "localhost") == {:error, :einval}
+    assert TCP.listen(0, ifaddr: ~c"localhost") == {:error, :einval}
+    assert TCP.connect("::1", 9, [ip: "localhost"], 1_000) == {:error, :einval}
+    assert UDP.open(0, ip: "localhost") == {:error, :einval}
+  end
+
   test "an option UDP does not take raises ArgumentError naming it, and leaks nothing" do
     before = Descriptors.open()
 
