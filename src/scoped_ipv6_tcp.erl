@@ -207,6 +207,9 @@ format_error(badarg, [{?MODULE, _, _, Info} | _]) ->
     case proplists:get_value(error_info, Info) of
         #{cause := {At, {refused, Option}}} ->
             #{At => lists:flatten(io_lib:format("gen_tcp refuses the option ~0tp", [Option]))};
+        #{cause := {At, {other_link, Source, Destination}}} ->
+            #{At => lists:flatten(io_lib:format("the local address is scoped to interface ~b, "
+                                                "the destination to ~b", [Source, Destination]))};
         #{cause := {At, unknown}} ->
             #{At => "gen_tcp refuses these options"};
         _ ->

@@ -21,10 +21,12 @@
 %% none) and gen_tcp's backend.
 -record(how, {opts :: [term()], family :: inet | inet6 | none, backend :: inet | socket}).
 
-%% `{badarg, Cause}': an option gen_tcp refused (Cause names it, for the
-%% caller's error info); `{error, {badarg, Opt}}' from the option split
-%% (a malformed list) is given back as it is.
--type refused() :: {badarg, {refused, term()} | unknown}.
+%% `{badarg, Cause}': an option gen_tcp refused, or a local address on
+%% another link than the destination (Cause says which, for the caller's
+%% error info); `{error, {badarg, Opt}}' from the option split (a
+%% malformed list) is given back as it is.
+-type refused() :: {badarg, {refused, term()} | {other_link, pos_integer(), pos_integer()}
+                            | unknown}.
 
 -spec connect(term(), inet:port_number(), [term()], timeout()) ->
     {ok, inet:socket()} | {error, term()} | refused().
@@ -36,7 +38,7 @@ connect(Address, Port, Opts, Timeout) ->
                 {ok, TcpOpts, Family, Backend} ->
                     How = #how{opts = TcpOpts, family = Family, backend = Backend},
                     try connect_any(Destinations, Port, How, Deadline)
-                    catch exit:badarg -> refused(connect, Opts)
+                    catch exit:badarg -> refused(Opts, TcpOpts, Destinations)
                     end;
                 {error, _} = Error ->
                     Error
@@ -226,6 +228,19 @@ explained(Error, Scope) -> scoped_ipv6_dest:explain(Error, Scope).
 %% the caller raises `badarg' with the option found here.
 refused(Kind, Opts) ->
     {badarg, scoped_ipv6_sockopts:refused_option(Kind, Opts)}.
+
+%% A connect's `badarg': an option gen_tcp refuses, or else a local
+%% address scoped to another link than the destination's (the kernel's
+%% EINVAL, which gen_tcp turns into `badarg' too).
+refused(Opts, TcpOpts, [{_Ip, Destination}]) ->
+    case {refused(connect, Opts), [S || {ifaddr, #{scope_id := S}} <- TcpOpts, S > 0]} of
+        {{badarg, unknown}, [Source]} when Destination > 0, Source =/= Destination ->
+            {badarg, {other_link, Source, Destination}};
+        {Refused, _} ->
+            Refused
+    end;
+refused(Opts, _TcpOpts, _Destinations) ->
+    refused(connect, Opts).
 
 %% Only a name (a host name, or text to parse) may spend part of the
 %% timeout before the connect starts: an address tuple takes it whole.

@@ -88,6 +88,24 @@ defmodule ScopedIPv6.TestbedSocketsTest do
       assert {:ok, "peer-b"} = :gen_tcp.recv(socket, 0, 2_000)
     end
 
+    # The kernel refuses it (EINVAL), which gen_tcp turns into badarg, with
+    # OTP's maps as with ours; the error says why.
+    test "a local address on another link than the destination's raises, saying so" do
+      {a, b} = {index("linkA"), index("linkB")}
+      ifaddr = %{family: :inet6, addr: @ll1, port: 0, scope_id: b}
+      to = %{family: :inet6, addr: @ll2, port: 7100, scope_id: a}
+      assert catch_exit(:gen_tcp.connect(to, [ifaddr: ifaddr], 2_000)) == :badarg
+
+      message =
+        "3rd argument: the local address is scoped to interface #{b}, the destination to #{a}"
+
+      for source <- ["fe80::1%linkB", {@ll1, "linkB"}] do
+        assert_raise ArgumentError, ~r/#{Regex.escape(message)}/, fn ->
+          TCP.connect("fe80::2%linkA", 7100, [ip: source], 2_000)
+        end
+      end
+    end
+
     test "a link-local address without a scope is refused with a clear reason" do
       assert TCP.connect(@ll2, 7100, []) == {:error, :scope_required}
       assert TCP.connect("fe80::2", 7100, []) == {:error, :scope_required}
