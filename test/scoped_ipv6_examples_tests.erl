@@ -73,8 +73,9 @@ equivs([_ | Rest], false) -> equivs(Rest, false).
 
 %% Callbacks, called by OTP rather than by users: erl_error's
 %% format_error/2 (which renders the badarg of a refused option, shown in
-%% scoped_ipv6_tcp's connect/4 example).
-documented_elsewhere(scoped_ipv6_tcp, format_error) ->
+%% scoped_ipv6_tcp's connect/4 and scoped_ipv6_udp's open/2 examples).
+documented_elsewhere(Module, format_error) when Module =:= scoped_ipv6_tcp;
+                                                 Module =:= scoped_ipv6_udp ->
     true;
 %% gen_tcp's callbacks, called by gen_tcp: the module's doc shows them
 %% through gen_tcp.
