@@ -351,6 +351,21 @@ defmodule ScopedIPv6.UDP do
   defdelegate peername(socket), to: :scoped_ipv6_udp
 
   @doc """
+  Whether `term` is a socket of this module, open or closed.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> ScopedIPv6.UDP.is_socket(s)
+      true
+      iex> :ok = ScopedIPv6.UDP.close(s)
+      iex> ScopedIPv6.UDP.is_socket(s)
+      true
+      iex> ScopedIPv6.UDP.is_socket(self())
+      false
+  """
+  @spec is_socket(term()) :: boolean()
+  defdelegate is_socket(term), to: :scoped_ipv6_udp
+
+  @doc """
   The underlying `:socket` socket, for options this module lacks.
 
       iex> {:ok, s} = ScopedIPv6.UDP.open(0)
