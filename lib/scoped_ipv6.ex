@@ -236,8 +236,9 @@ defmodule ScopedIPv6 do
   if another host has it), then announces it; a service already
   advertised with that type and name gets the new port, TXT and subtypes,
   announced at once. See
-  `:scoped_ipv6.mdns_advertise/1`. `{:error, :einval}` for a bad service,
-  `{:error, :not_running}` without a responder.
+  `:scoped_ipv6.mdns_advertise/1`. `{:error, :einval}` for a bad service
+  (a key other than `:type`, `:port`, `:name`, `:txt` and `:subtypes`
+  included), `{:error, :not_running}` without a responder.
 
       iex> ScopedIPv6.mdns_advertise(%{type: "_http._tcp", port: 80})
       {:error, :not_running}
@@ -249,8 +250,9 @@ defmodule ScopedIPv6 do
   Stops advertising the service of this type and instance name
   (`%{type: "_http._tcp", name: "Web"}`, the host's label by default):
   goodbyes go out on every link that had announced it. `{:error,
-  :not_found}` when there is no such service, `{:error, :not_running}`
-  without a responder.
+  :not_found}` when there is no such service, `{:error, :einval}` for a
+  bad type or name or a key `mdns_advertise/1` would refuse,
+  `{:error, :not_running}` without a responder.
 
       iex> ScopedIPv6.mdns_withdraw(%{type: "_http._tcp", name: "Web"})
       {:error, :not_running}
