@@ -150,7 +150,7 @@ defmodule ScopedIPv6 do
   """
   @spec resolve!(address() | String.t()) ::
           :inet.ip_address() | {:inet.ip6_address(), non_neg_integer()}
-  def resolve!(address), do: unwrap!(resolve(address))
+  def resolve!(address), do: unwrap!(call(:resolve, [address], as: :resolve!))
 
   @doc """
   Every address of a host name, link-local ones scoped as `{ip6, index}`;
@@ -192,7 +192,7 @@ defmodule ScopedIPv6 do
       1
   """
   @spec if_index!(String.t()) :: pos_integer()
-  def if_index!(name), do: unwrap!(if_index(name))
+  def if_index!(name), do: unwrap!(call(:if_index, [name], as: :if_index!))
 
   @doc """
   The names this host's multicast DNS responder answers for, by interface
@@ -236,8 +236,9 @@ defmodule ScopedIPv6 do
   if another host has it), then announces it; a service already
   advertised with that type and name gets the new port, TXT and subtypes,
   announced at once. See
-  `:scoped_ipv6.mdns_advertise/1`. `{:error, :einval}` for a bad service,
-  `{:error, :not_running}` without a responder.
+  `:scoped_ipv6.mdns_advertise/1`. `{:error, :einval}` for a bad service
+  (a key other than `:type`, `:port`, `:name`, `:txt` and `:subtypes`
+  included), `{:error, :not_running}` without a responder.
 
       iex> ScopedIPv6.mdns_advertise(%{type: "_http._tcp", port: 80})
       {:error, :not_running}
@@ -249,8 +250,9 @@ defmodule ScopedIPv6 do
   Stops advertising the service of this type and instance name
   (`%{type: "_http._tcp", name: "Web"}`, the host's label by default):
   goodbyes go out on every link that had announced it. `{:error,
-  :not_found}` when there is no such service, `{:error, :not_running}`
-  without a responder.
+  :not_found}` when there is no such service, `{:error, :einval}` for a
+  bad type or name or a key `mdns_advertise/1` would refuse,
+  `{:error, :not_running}` without a responder.
 
       iex> ScopedIPv6.mdns_withdraw(%{type: "_http._tcp", name: "Web"})
       {:error, :not_running}
@@ -304,7 +306,8 @@ defmodule ScopedIPv6 do
   The watch keeps asking (after 20 to 120 ms, then 1 s, 2 s, 4 s... apart,
   up to an hour, with the answers it holds as known answers) and asks a
   record again at 80 % of its TTL. Options: `links: [scope]`,
-  `mdns_ipv4: boolean` (false). `"_services._dns-sd._udp"` watches the
+  `mdns_ipv4: boolean` (false); another option, or options that are no
+  keyword list, raise `ArgumentError`. `"_services._dns-sd._udp"` watches the
   service types on each link (`%{type: t, link: i}`, `:up` and `:down`);
   without the application, `{:error, :not_running}`.
 
@@ -327,9 +330,14 @@ defmodule ScopedIPv6 do
       {:error, :einval}
   """
   @spec watch(String.t() | charlist(), keyword()) :: {:ok, reference()} | {:error, reason()}
-  def watch(type_or_host, opts \\ []) when is_list(opts) do
-    call(:watch, [type_or_host, [{:text, :binary} | opts]])
+  def watch(type_or_host, opts \\ []) do
+    call(:watch, [type_or_host, binary_texts(opts)], shown: [type_or_host, opts])
   end
+
+  # Watch messages carry binaries, as the rest of this module gives text.
+  # Options that are no list go to Erlang as they are, to be refused there.
+  defp binary_texts(opts) when is_list(opts), do: [{:text, :binary} | opts]
+  defp binary_texts(opts), do: opts
 
   @doc """
   The services (or, for `"_services._dns-sd._udp"`, the types; for a host
@@ -368,9 +376,7 @@ defmodule ScopedIPv6 do
       {:ok, "lo"}
   """
   @spec if_name(non_neg_integer()) :: {:ok, String.t()} | {:error, reason()}
-  def if_name(index) do
-    with {:ok, name} <- call(:if_name, [index]), do: {:ok, List.to_string(name)}
-  end
+  def if_name(index), do: if_name_as(:if_name, index)
 
   @doc """
   Like `if_name/1`, but returns the name or raises `ScopedIPv6.Error`.
@@ -379,7 +385,11 @@ defmodule ScopedIPv6 do
       "lo"
   """
   @spec if_name!(non_neg_integer()) :: String.t()
-  def if_name!(index), do: unwrap!(if_name(index))
+  def if_name!(index), do: unwrap!(if_name_as(:if_name!, index))
+
+  defp if_name_as(caller, index) do
+    with {:ok, name} <- call(:if_name, [index], as: caller), do: {:ok, List.to_string(name)}
+  end
 
   @doc """
   Every interface of this host (of this network namespace, on Linux), by
@@ -414,7 +424,7 @@ defmodule ScopedIPv6 do
       false
   """
   @spec needs_scope?(:inet.ip_address()) :: boolean()
-  def needs_scope?(address), do: call(:needs_scope, [address])
+  def needs_scope?(address), do: call(:needs_scope, [address], as: :needs_scope?)
 
   @doc """
   The peer of a `:gen_tcp`, `:gen_udp` or `ScopedIPv6.UDP` socket, its
@@ -501,13 +511,18 @@ defmodule ScopedIPv6 do
   def format_error(reason), do: List.to_string(:scoped_ipv6.format_error(reason))
 
   # Calls the Erlang API, turning its badarg into an ArgumentError that
-  # names the function and the argument.
-  defp call(function, args) do
+  # names the function the user called (`as:`, when its name is not
+  # Erlang's) and the arguments they gave (`shown:`, when the call adds to
+  # them).
+  defp call(function, args, caller \\ []) do
     apply(:scoped_ipv6, function, args)
   rescue
     ArgumentError ->
+      name = Keyword.get(caller, :as, function)
+      shown = Keyword.get(caller, :shown, args)
+
       reraise ArgumentError,
-              "invalid argument to ScopedIPv6.#{function}: #{inspect(args, limit: 5)}",
+              "invalid argument to ScopedIPv6.#{name}: #{inspect(shown, limit: 5)}",
               __STACKTRACE__
   end
 

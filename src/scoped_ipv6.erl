@@ -238,7 +238,8 @@ mdns_services() ->
 %% goodbye). The application environment's
 %% `mdns_responder' is updated too, so that a restarted responder
 %% advertises what this one did. `{error, einval}' for what the settings
-%% would refuse (a bad type, instance name, port or TXT), `{error,
+%% would refuse (a bad type, instance name, port, TXT or subtype, or a
+%% key other than `type', `port', `name', `txt' and `subtypes'), `{error,
 %% not_running}' without a responder; a service that is not a map raises
 %% `badarg'.
 %%
@@ -266,8 +267,9 @@ mdns_advertise(Service) ->
 %% records get their goodbyes (TTL 0, RFC 6762 section 10.1) on every link
 %% that had announced it, so that browsers drop it at once. `{error,
 %% not_found}' when no such service is advertised, `{error, einval}' for
-%% a bad type or name, `{error, not_running}' without a responder; a
-%% service that is not a map raises `badarg'.
+%% a bad type or name, or a key mdns_advertise/1 would refuse (the rest
+%% of the map advertised may come along), `{error, not_running}' without
+%% a responder; a service that is not a map raises `badarg'.
 %%
 %% ```
 %% {error, not_running} = scoped_ipv6:mdns_withdraw(#{type => "_http._tcp", name => "Web"}).

@@ -53,14 +53,14 @@
 %% 7), an instance name with a control character or beyond 63 bytes, TXT
 %% strings beyond 255 bytes each or 1300 in all, a subtype label that a
 %% browse would not take (`_printer._sub._http._tcp': 1 to 63 printable
-%% ASCII bytes, no dot or backslash).
+%% ASCII bytes, no dot or backslash), or a key other than these five.
 -spec service(term(), unicode:chardata()) -> {ok, service()} | error.
 service(#{type := Type, port := Port} = Config, Default)
   when is_integer(Port), Port >= 0, Port =< 65535 ->
     Name = maps:get(name, Config, Default),
     Txt = maps:get(txt, Config, []),
-    case {service_type(Type), instance_text(Name), txt(Txt)} of
-        {{ok, T}, {ok, N}, {ok, X}} ->
+    case {known_keys(Config), service_type(Type), instance_text(Name), txt(Txt)} of
+        {true, {ok, T}, {ok, N}, {ok, X}} ->
             case subtypes(maps:get(subtypes, Config, []), T) of
                 {ok, Subtypes} ->
                     {ok, #{instance => N, type => T, port => Port, txt => X,
@@ -73,6 +73,10 @@ service(#{type := Type, port := Port} = Config, Default)
     end;
 service(_Config, _Default) ->
     error.
+
+%% A key a service does not have is a mistake (`nmae'), never ignored.
+known_keys(Config) ->
+    maps:keys(Config) -- [type, port, name, txt, subtypes] =:= [].
 
 %% @doc A service as the settings give it (service/2 reads it back the
 %% same): what the responder writes into the application environment

@@ -256,9 +256,10 @@ handle_call({advertise, Config}, _From, State) ->
         {ok, Service} -> {reply, ok, remember(advertised(Service, State))};
         error -> {reply, {error, einval}, State}
     end;
-handle_call({withdraw, Config}, _From, #{claims := Claims} = State) ->
-    Named = maps:merge(#{port => 0}, maps:with([type, name], Config)),
-    case scoped_ipv6_mdns_records:service(Named, label(State)) of
+handle_call({withdraw, Config}, _From, #{claims := Claims} = State) when is_map(Config) ->
+    %% Only the type and name count; the rest of a service advertised
+    %% (its port, TXT, subtypes) may come along, a key unknown there not.
+    case scoped_ipv6_mdns_records:service(Config#{port => 0}, label(State)) of
         {ok, Service} ->
             case scoped_ipv6_mdns_claims:find(Claims, Service) of
                 0 -> {reply, {error, not_found}, State};

@@ -40,8 +40,7 @@
 -type timeout_ms() :: non_neg_integer() | infinity.
 
 %% @doc gen_tcp's connect with OTP's sockaddr map (OTP 24.3+), its
-%% `scope_id' the scope: `connect(SockAddr, Opts)', and
-%% `connect(SockAddr, Opts, Timeout)' (connect/3 with a map first), as
+%% `scope_id' the scope, without a time limit (connect/3 takes one): as
 %% connect/4 otherwise; a link-local `addr' without a `scope_id' is
 %% `{error, scope_required}'.
 %%
@@ -58,11 +57,16 @@
 connect(SockAddr, Opts) ->
     connect(SockAddr, Opts, infinity).
 
-%% @equiv connect(Address, Port, Opts, infinity)
--spec connect(scoped_ipv6:address() | string() | binary() | atom(), inet:port_number(),
-              [term()]) -> {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout};
-             (socket:sockaddr_in() | socket:sockaddr_in6(), [term()], timeout_ms()) ->
-    {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout}.
+%% @doc Two calls, as `gen_tcp:connect/3' takes them: `connect(Address,
+%% Port, Opts)' is `connect(Address, Port, Opts, infinity)' (connect/4),
+%% and `connect(SockAddr, Opts, Timeout)', with OTP's sockaddr map first,
+%% is connect/2 within `Timeout' milliseconds.
+-spec connect(Address :: scoped_ipv6:address() | string() | binary() | atom(),
+              Port :: inet:port_number(), Opts :: [term()]) ->
+                 {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout};
+             (SockAddr :: socket:sockaddr_in() | socket:sockaddr_in6(), Opts :: [term()],
+              Timeout :: timeout_ms()) ->
+                 {ok, inet:socket()} | {error, scoped_ipv6:reason() | timeout}.
 connect(#{family := Family, addr := Ip} = SockAddr, Opts, Timeout)
   when (Family =:= inet orelse Family =:= inet6), is_tuple(Ip), is_list(Opts) ->
     {Destination, Port} = scoped_ipv6_addr:from_sockaddr(SockAddr),

@@ -458,22 +458,30 @@ close(#scoped_udp{server = Server}) ->
 close(Socket) ->
     erlang:error(badarg, [Socket]).
 
-%% @doc Joins multicast `Group' (e.g. `ff02::fb') on the interface `Scope'
-%% (index or name). Unlike gen_udp's `add_membership' on OTP 25, it joins.
-%% An IPv4 group (e.g. `{224,0,0,251}', on an IPv4 socket) is joined on
-%% the interface by its index too, as Linux takes it (`{error, enotsup}'
-%% on other systems): no interface address is needed.
+%% @doc Joins multicast `Group' (e.g. `ff02::fb', as an address or its
+%% text) on the interface `Scope' (index or name). Unlike gen_udp's
+%% `add_membership' on OTP 25, it joins. An IPv4 group (e.g.
+%% `{224,0,0,251}', on an IPv4 socket) is joined on the interface by its
+%% index too, as Linux takes it (`{error, enotsup}' on other systems): no
+%% interface address is needed. Group text that is not an address, or
+%% that carries a zone (the interface is `Scope'), is `{error, einval}'.
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_udp:open(5353, [{reuseaddr, true}]),
 %% MDNS = {16#ff02,0,0,0,0,0,0,16#fb},
 %% ok = scoped_ipv6_udp:join_group(S, MDNS, "eth0"),
+%% ok = scoped_ipv6_udp:join_group(S, "ff02::123", "eth0"),
+%% {error, einval} = scoped_ipv6_udp:join_group(S, "ff02::zz", "eth0"),
 %% {error, {no_such_interface, "nosuch0"}} = scoped_ipv6_udp:join_group(S, MDNS, "nosuch0"),
 %% ok = scoped_ipv6_udp:leave_group(S, MDNS, "eth0").
 %% '''
--spec join_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
+-spec join_group(socket(), inet:ip_address() | string() | binary(), scoped_ipv6:scope()) ->
+    ok | {error, term()}.
 join_group(Socket, Group, Scope) ->
-    membership(Socket, add_membership, Group, Scope).
+    case membership(Socket, add_membership, Group, Scope) of
+        badarg -> erlang:error(badarg, [Socket, Group, Scope]);
+        Result -> Result
+    end.
 
 %% @doc Leaves multicast `Group' on the interface `Scope'; see
 %% {@link join_group/3}.
@@ -483,9 +491,13 @@ join_group(Socket, Group, Scope) ->
 %% ok = scoped_ipv6_udp:join_group(S, {16#ff02,0,0,0,0,0,0,16#1234}, "eth0"),
 %% ok = scoped_ipv6_udp:leave_group(S, {16#ff02,0,0,0,0,0,0,16#1234}, "eth0").
 %% '''
--spec leave_group(socket(), inet:ip_address(), scoped_ipv6:scope()) -> ok | {error, term()}.
+-spec leave_group(socket(), inet:ip_address() | string() | binary(), scoped_ipv6:scope()) ->
+    ok | {error, term()}.
 leave_group(Socket, Group, Scope) ->
-    membership(Socket, drop_membership, Group, Scope).
+    case membership(Socket, drop_membership, Group, Scope) of
+        badarg -> erlang:error(badarg, [Socket, Group, Scope]);
+        Result -> Result
+    end.
 
 %% @doc The local address, scoped when it needs a scope.
 %%
@@ -562,14 +574,32 @@ call(Server, Request) ->
           exit:{normal, _} -> {error, closed}
     end.
 
-membership(#scoped_udp{socket = Socket}, Which, Group, Scope)
-  when ?is_ip6_address(Group); ?is_ip4_address(Group) ->
-    case scoped_ipv6_dest:interface_index(Scope) of
-        {ok, Index} -> scoped_ipv6_sockopts:set_membership(Socket, Which, Group, Index);
-        {error, _} = Error -> Error
+%% A group joined or left; `badarg' for a wrong type, which the caller
+%% raises with its own arguments.
+membership(#scoped_udp{socket = Socket}, Which, Group, Scope) ->
+    case group_address(Group) of
+        {ok, Ip} ->
+            case scoped_ipv6_dest:interface_index(Scope) of
+                {ok, Index} -> scoped_ipv6_sockopts:set_membership(Socket, Which, Ip, Index);
+                {error, _} = Error -> Error
+            end;
+        Other ->
+            Other
     end;
-membership(Socket, Which, Group, Scope) ->
-    erlang:error(badarg, [Socket, Which, Group, Scope]).
+membership(_Socket, _Which, _Group, _Scope) ->
+    badarg.
+
+%% A group address, or its text without a zone (the interface is the
+%% caller's `Scope').
+group_address(Group) when ?is_ip6_address(Group); ?is_ip4_address(Group) ->
+    {ok, Group};
+group_address(Text) when is_list(Text); is_binary(Text) ->
+    case scoped_ipv6_addr:parse(Text) of
+        {ok, Ip} when ?is_ip6_address(Ip); ?is_ip4_address(Ip) -> {ok, Ip};
+        _ -> {error, einval}
+    end;
+group_address(_Group) ->
+    badarg.
 
 %% `Do' with `Address' and `Port' as OTP's sockaddr map (a host name looked
 %% up in the socket's family, a zone name resolved), and its error

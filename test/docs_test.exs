@@ -26,6 +26,56 @@ defmodule ScopedIPv6.DocsTest do
     end
   end
 
+  @public [
+    :scoped_ipv6,
+    :scoped_ipv6_tcp,
+    :scoped_ipv6_tcp_module,
+    :scoped_ipv6_udp,
+    :scoped_ipv6_epmd,
+    :scoped_ipv6_dist
+  ]
+
+  test "iex's h renders the Erlang docs without tags or link targets" do
+    for module <- @public do
+      {:docs_v1, _, :erlang, format, %{"en" => moduledoc}, _, entries} = Code.fetch_docs(module)
+      docs = [{:moduledoc, moduledoc} | for({key, _, _, %{"en" => d}, _} <- entries, do: {key, d})]
+
+      for {key, doc} <- docs do
+        # What h prints: IO.ANSI.Docs renders the chunk's erlang+html.
+        text =
+          ExUnit.CaptureIO.capture_io(fn ->
+            IO.ANSI.Docs.print(doc, format, width: 80, enabled: false)
+          end)
+
+        refute text =~ ~r{</?pre>}, "#{module} #{inspect(key)}: #{text}"
+        # A cross-reference's target, as in "resolve/1 (#resolve/1)".
+        refute text =~ ~r/\((\w+)?#\w/, "#{module} #{inspect(key)}: #{text}"
+        # Every paragraph is wrapped (text outside one is printed as one line).
+        assert text |> String.split("\n") |> Enum.all?(&wrapped_or_code?/1),
+               "#{module} #{inspect(key)}: #{text}"
+      end
+    end
+  end
+
+  # Wrapped at 80 columns, give or take the backquotes around code, unless
+  # a code block's line (indented).
+  defp wrapped_or_code?(line), do: String.length(line) <= 100 or line =~ ~r/^\s{6}/
+
+  test "each arity of scoped_ipv6_tcp:connect says what it takes" do
+    {:docs_v1, _, _, _, _, _, entries} = Code.fetch_docs(:scoped_ipv6_tcp)
+
+    docs =
+      for {{:function, :connect, arity}, _, heading, %{"en" => doc}, _} <- entries,
+          into: %{},
+          do: {arity, {Enum.join(heading, " "), inspect(doc)}}
+
+    assert {"connect(Address, Port, Opts)", three} = docs[3]
+    assert three =~ "connect(Address, Port, Opts, infinity)"
+    assert three =~ "connect(SockAddr, Opts, Timeout)"
+    assert {"connect(SockAddr, Opts)", _} = docs[2]
+    assert {"connect(Address, Port, Opts, Timeout)", _} = docs[4]
+  end
+
   test "the docs list only the functions a module exports" do
     for module <- [:scoped_ipv6, :scoped_ipv6_tcp, :scoped_ipv6_udp, :scoped_ipv6_dist] do
       {:ok, {:docs_v1, _, _, _, _, _, entries}} = :code.get_doc(module)

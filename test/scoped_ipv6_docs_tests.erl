@@ -22,6 +22,39 @@ only_exported_functions_are_listed_test_() ->
     [?_assertEqual({M, []}, {M, listed(M) -- M:module_info(exports)})
      || M <- [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_udp, scoped_ipv6_dist]].
 
+%% What iex prints literally (Elixir 1.14): a <pre> without a <code>
+%% inside, a cross-reference's target; native/docs leaves neither.
+no_bare_pre_or_cross_reference_test_() ->
+    [?_assertEqual({M, []}, {M, unreadable(M)})
+     || M <- [scoped_ipv6, scoped_ipv6_tcp, scoped_ipv6_tcp_module, scoped_ipv6_udp,
+              scoped_ipv6_epmd, scoped_ipv6_dist]].
+
+%% connect/3 is two calls, as gen_tcp:connect/3: its doc says both.
+connect_3_says_both_calls_test() ->
+    {ok, {docs_v1, _, _, _, _, _, Entries}} = code:get_doc(scoped_ipv6_tcp),
+    [Doc] = [D || {{function, connect, 3}, _, _, #{<<"en">> := D}, _} <- Entries],
+    Text = lists:flatten(io_lib:format("~p", [Doc])),
+    ?assertNotEqual(nomatch, string:find(Text, "connect(Address, Port, Opts, infinity)")),
+    ?assertNotEqual(nomatch, string:find(Text, "connect(SockAddr, Opts, Timeout)")).
+
+unreadable(Module) ->
+    {ok, {docs_v1, _, _, _, ModuleDoc, _, Entries}} = code:get_doc(Module),
+    Docs = [ModuleDoc | [D || {_, _, _, D, _} <- Entries]],
+    lists:append([unreadable_items(Items) || #{<<"en">> := Items} <- Docs]).
+
+unreadable_items(Items) ->
+    lists:append([unreadable_item(I) || I <- Items]).
+
+unreadable_item({pre, _, [{code, _, _}]}) -> [];
+unreadable_item({pre, _, _} = Bare) -> [Bare];
+unreadable_item({a, Attrs, _} = Link) ->
+    case proplists:get_value(rel, Attrs) of
+        <<"https://erlang.org/doc/link/see", _/binary>> -> [Link];
+        _ -> []
+    end;
+unreadable_item({_Tag, _, Content}) -> unreadable_items(Content);
+unreadable_item(_Text) -> [].
+
 listed(Module) ->
     {ok, {docs_v1, _, _, _, _, _, Entries}} = code:get_doc(Module),
     [{F, A} || {{function, F, A}, _, _, _, _} <- Entries].

@@ -262,6 +262,9 @@ b"}, "d")),
                                       txt => [lists:duplicate(256, $a)]}, "d")),
      ?_assertEqual(error, R:service(#{type => "_http._tcp", port => 1, txt => [foo]}, "d")),
      ?_assertEqual(error, R:service(#{type => "_http._tcp"}, "d")),
+     %% A key a service does not have (a typo) is refused, not ignored.
+     ?_assertEqual(error, R:service(#{type => "_ssh._tcp", port => 22, bogus => 1}, "d")),
+     ?_assertEqual(error, R:service(#{type => "_http._tcp", port => 1, nmae => "Web"}, "d")),
      %% Questions: a browse (PTR for the type, any case), the instance's
      %% SRV, TXT or ANY, service enumeration; another type is not ours.
      ?_assertEqual({[Q("_http._tcp.local", ptr)], [{instance, Web}]},

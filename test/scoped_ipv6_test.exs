@@ -44,10 +44,22 @@ defmodule ScopedIPv6Test do
     assert Exception.message(error) =~ "no such network interface: nosuch0 (this host has: lo"
   end
 
-  test "wrong argument types raise ArgumentError naming the function" do
-    for {fun, arg} <- [resolve: :nope, if_index: 42, if_name: -1, needs_scope?: "x"] do
+  test "wrong argument types raise ArgumentError naming the function as called" do
+    calls = [resolve: :nope, if_index: 42, if_name: -1, needs_scope?: "x"]
+    bangs = [resolve!: :nope, if_index!: 42, if_name!: -1]
+
+    for {fun, arg} <- calls ++ bangs do
       error = assert_raise ArgumentError, fn -> apply(ScopedIPv6, fun, [arg]) end
-      assert error.message =~ "ScopedIPv6.#{fun |> to_string() |> String.trim_trailing("?")}"
+      assert error.message == "invalid argument to ScopedIPv6.#{fun}: #{inspect([arg])}"
+    end
+  end
+
+  test "watch/2 raises ArgumentError for bad options, showing what the caller passed" do
+    for opts <- [:bad, [bogus: 1], [links: :all]] do
+      error = assert_raise ArgumentError, fn -> ScopedIPv6.watch("_http._tcp", opts) end
+
+      assert error.message ==
+               "invalid argument to ScopedIPv6.watch: #{inspect(["_http._tcp", opts])}"
     end
   end
 end

@@ -117,6 +117,35 @@ unknown_interfaces_test_() ->
      ?_assertEqual({error, einval}, scoped_ipv6:if_index("a/b")),
      ?_assertEqual({error, einval}, scoped_ipv6:resolve({{0, 0, 0, 0, 0, 0, 0, 0}, "lo"}))].
 
+%% join_group/3 and leave_group/3 take a group's text, as the rest of the
+%% API takes addresses, and the interface by name or index; on loopback,
+%% where the kernel lists the membership in /proc/net/igmp6.
+group_text_test() ->
+    {ok, S} = scoped_ipv6_udp:open(0),
+    Member = "ff020000000000000000000000004747",
+    try
+        ?assertEqual(ok, scoped_ipv6_udp:join_group(S, "ff02::4747", "lo")),
+        ?assert(lo_member(Member)),
+        ?assertEqual(ok, scoped_ipv6_udp:leave_group(S, <<"ff02::4747">>, 1)),
+        ?assertNot(lo_member(Member)),
+        ?assertEqual({error, einval}, scoped_ipv6_udp:join_group(S, "ff02::zz", "lo")),
+        ?assertEqual({error, einval}, scoped_ipv6_udp:join_group(S, "ff02::4747%lo", "lo")),
+        ?assertEqual({error, {no_such_interface, "nosuch0"}},
+                     scoped_ipv6_udp:join_group(S, "ff02::4747", "nosuch0")),
+        %% A wrong type: badarg, with the caller's arguments.
+        ?assertMatch({'EXIT', {badarg, [{scoped_ipv6_udp, join_group, [S, 42, "lo"], _} | _]}},
+                     catch scoped_ipv6_udp:join_group(S, 42, "lo")),
+        ?assertMatch({'EXIT', {badarg, [{scoped_ipv6_udp, leave_group, [x, "ff02::1", 1], _} | _]}},
+                     catch scoped_ipv6_udp:leave_group(x, "ff02::1", 1))
+    after
+        scoped_ipv6_udp:close(S)
+    end.
+
+lo_member(Group) ->
+    {ok, Table} = file:read_file("/proc/net/igmp6"),
+    [Line || Line <- string:split(binary_to_list(Table), "\n", all),
+             [_, "lo", G | _] <- [string:lexemes(Line, " ")], G =:= Group] =/= [].
+
 interfaces_include_loopback_test() ->
     {ok, Interfaces} = scoped_ipv6:interfaces(),
     [Lo] = [I || #{name := "lo"} = I <- Interfaces],

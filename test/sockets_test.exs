@@ -150,14 +150,25 @@ defmodule ScopedIPv6.SocketsTest do
       assert {:ok, {^ip, ^port}} = :inet.peername(ours)
       {:ok, ours2} = :scoped_ipv6_tcp.connect(sockaddr, active: false)
       assert :inet.getopts(ours2, [:active]) == {:ok, [active: false]}
-      Enum.each([theirs, ours, ours2, listener], &:gen_tcp.close/1)
+      # The Elixir API takes the same forms.
+      {:ok, elixir3} = TCP.connect(sockaddr, [], 2_000)
+      assert {:ok, {^ip, ^port}} = :inet.peername(elixir3)
+      {:ok, elixir2} = TCP.connect(sockaddr, active: false)
+      assert :inet.getopts(elixir2, [:active]) == {:ok, [active: false]}
+      elixir_bang = TCP.connect!(sockaddr, [], 2_000)
+      Enum.each([theirs, ours, ours2, elixir3, elixir2, elixir_bang, listener], &:gen_tcp.close/1)
     end
 
     link_local = %{family: :inet6, addr: {0xFE80, 0, 0, 0, 0, 0, 0, 2}, port: 80}
     assert :scoped_ipv6_tcp.connect(link_local, []) == {:error, :scope_required}
+    assert TCP.connect(link_local, []) == {:error, :scope_required}
+    assert TCP.connect(link_local, [], 1_000) == {:error, :scope_required}
+    assert_raise ScopedIPv6.Error, fn -> TCP.connect!(link_local, []) end
     # OTP's :any and :loopback, and bad ports, are not addresses we connect to.
     for bad <- [%{link_local | addr: :any}, %{link_local | port: 70_000}] do
       assert_raise ArgumentError, fn -> :scoped_ipv6_tcp.connect(bad, [], 1_000) end
+      assert_raise ArgumentError, fn -> TCP.connect(bad, [], 1_000) end
+      assert_raise ArgumentError, fn -> TCP.connect(bad, []) end
     end
   end
 

@@ -724,11 +724,17 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert {:ok, %{^a => [_, %{name: "Printer #2"}], ^b => [_, %{name: "Printer"}]}} =
                ScopedIPv6.mdns_services()
 
-      assert ScopedIPv6.mdns_withdraw(%{type: "_http._tcp", name: "web"}) == :ok
+      # The map advertised may come along (its port and TXT play no part).
+      assert ScopedIPv6.mdns_withdraw(%{web | name: "web"} |> Map.put(:txt, ["v=2"])) == :ok
       assert Peer.next_line(watch, 5_000) == "removed Web._http._tcp.local."
       assert ScopedIPv6.mdns_withdraw(%{type: "_http._tcp", name: "Web"}) == {:error, :not_found}
       assert ScopedIPv6.mdns_advertise(%{type: "http", port: 80}) == {:error, :einval}
       assert ScopedIPv6.mdns_advertise(%{type: "_http._tcp", port: 70_000}) == {:error, :einval}
+      # A key a service does not have (a typo) is refused, never ignored.
+      assert ScopedIPv6.mdns_advertise(%{type: "_ssh._tcp", port: 22, bogus: 1}) ==
+               {:error, :einval}
+
+      assert ScopedIPv6.mdns_withdraw(%{type: "_ipp._tcp", nmae: "Printer"}) == {:error, :einval}
       assert_raise ArgumentError, fn -> ScopedIPv6.mdns_advertise([]) end
 
       assert Application.get_env(:scoped_ipv6, :mdns_responder).services ==

@@ -9,8 +9,8 @@ defmodule ScopedIPv6.TCP do
   resolved here and handed to `:gen_tcp` in OTP's own sockaddr form, so the
   socket is the one `:gen_tcp` makes with the same options: `:gen_tcp`,
   `:inet`, `:ssl.connect/3` work on it, and `:gen_tcp.close/1` closes it at
-  once. OTP's sockaddr-map forms of `:gen_tcp.connect/2,3` (`scope_id` the
-  scope) are `:scoped_ipv6_tcp.connect/2,3`.
+  once. `connect/2,3` take OTP's sockaddr map too, as `:gen_tcp.connect/2,3`
+  do (`scope_id` the scope).
 
       iex> {:ok, listener} = ScopedIPv6.TCP.listen(0, ip: "::1", active: false)
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(listener)
@@ -66,9 +66,14 @@ defmodule ScopedIPv6.TCP do
   @typedoc "Where to connect: any address form, address text, or a host name."
   @type destination :: ScopedIPv6.address() | String.t() | charlist() | atom()
 
+  @typedoc "OTP's sockaddr map, as `:gen_tcp.connect/2,3` take it; `scope_id` the scope."
+  @type sockaddr :: :socket.sockaddr_in() | :socket.sockaddr_in6()
+
   @doc """
   Connects to `address` and `port` within `timeout` milliseconds, name
   lookup included. Scope names are looked up at each call.
+
+  `connect/2,3` also take OTP's sockaddr map, as `:gen_tcp.connect/2,3` do.
 
       iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:inet6, ip: "::1"])
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
@@ -80,19 +85,70 @@ defmodule ScopedIPv6.TCP do
   """
   @spec connect(destination(), :inet.port_number(), keyword() | list(), timeout()) ::
           {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
-  def connect(address, port, opts \\ [], timeout \\ :infinity),
+  def connect(address, port, opts, timeout),
     do: :scoped_ipv6_tcp.connect(address, port, opts, timeout)
 
   @doc """
-  As `connect/4`, but returns the socket or raises `ScopedIPv6.Error`.
+  `connect(address, port, opts)` is `connect/4` without a time limit.
+  `connect(sockaddr, opts, timeout)` connects to OTP's sockaddr map, as
+  `:gen_tcp.connect/3` takes it: its `scope_id` is the scope, and a
+  link-local `addr` without one is `{:error, :scope_required}`.
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:inet6, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, _socket} = ScopedIPv6.TCP.connect("::1", port, active: false)
+      iex> sockaddr = %{family: :inet6, addr: {0, 0, 0, 0, 0, 0, 0, 1}, port: port}
+      iex> {:ok, _socket} = ScopedIPv6.TCP.connect(sockaddr, [active: false], 1000)
+      iex> ScopedIPv6.TCP.connect(%{sockaddr | addr: {0xFE80, 0, 0, 0, 0, 0, 0, 1}}, [], 1000)
+      {:error, :scope_required}
+  """
+  @spec connect(destination(), :inet.port_number(), keyword() | list()) ::
+          {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
+  @spec connect(sockaddr(), keyword() | list(), timeout()) ::
+          {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
+  def connect(address_or_sockaddr, port_or_opts, opts_or_timeout),
+    do: :scoped_ipv6_tcp.connect(address_or_sockaddr, port_or_opts, opts_or_timeout)
+
+  @doc """
+  `connect(address, port)` is `connect/4` without options or a time limit.
+  `connect(sockaddr, opts)` connects to OTP's sockaddr map without a time
+  limit, as `:gen_tcp.connect/2` does (see `connect/3`).
+
+      iex> {:ok, l} = ScopedIPv6.TCP.listen(0, [:inet6, ip: "::1"])
+      iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(l)
+      iex> {:ok, _socket} = ScopedIPv6.TCP.connect("::1", port)
+      iex> sockaddr = %{family: :inet6, addr: {0, 0, 0, 0, 0, 0, 0, 1}, port: port}
+      iex> {:ok, _socket} = ScopedIPv6.TCP.connect(sockaddr, active: false)
+      iex> ScopedIPv6.TCP.connect(%{sockaddr | addr: {0xFE80, 0, 0, 0, 0, 0, 0, 1}}, [])
+      {:error, :scope_required}
+  """
+  @spec connect(destination(), :inet.port_number()) ::
+          {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
+  @spec connect(sockaddr(), keyword() | list()) ::
+          {:ok, :gen_tcp.socket()} | {:error, ScopedIPv6.reason()}
+  def connect(sockaddr, opts) when is_map(sockaddr), do: :scoped_ipv6_tcp.connect(sockaddr, opts)
+  def connect(address, port), do: :scoped_ipv6_tcp.connect(address, port, [])
+
+  @doc """
+  As `connect/4` (and `connect/2,3` with a sockaddr map), but returns the
+  socket or raises `ScopedIPv6.Error`.
 
       iex> ScopedIPv6.TCP.connect!("fe80::1", 80, [], 1000)
       ** (ScopedIPv6.Error) a link-local address needs a scope, e.g. fe80::1%eth0
   """
   @spec connect!(destination(), :inet.port_number(), keyword() | list(), timeout()) ::
           :gen_tcp.socket()
-  def connect!(address, port, opts \\ [], timeout \\ :infinity),
-    do: unwrap!(connect(address, port, opts, timeout))
+  def connect!(address, port, opts, timeout), do: unwrap!(connect(address, port, opts, timeout))
+
+  @spec connect!(destination(), :inet.port_number(), keyword() | list()) :: :gen_tcp.socket()
+  @spec connect!(sockaddr(), keyword() | list(), timeout()) :: :gen_tcp.socket()
+  def connect!(address_or_sockaddr, port_or_opts, opts_or_timeout),
+    do: unwrap!(connect(address_or_sockaddr, port_or_opts, opts_or_timeout))
+
+  @spec connect!(destination(), :inet.port_number()) :: :gen_tcp.socket()
+  @spec connect!(sockaddr(), keyword() | list()) :: :gen_tcp.socket()
+  def connect!(address_or_sockaddr, port_or_opts),
+    do: unwrap!(connect(address_or_sockaddr, port_or_opts))
 
   @doc """
   A listening socket, as `:gen_tcp.listen/2` makes it; `ip:` may be scoped

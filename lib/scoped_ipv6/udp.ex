@@ -313,28 +313,42 @@ defmodule ScopedIPv6.UDP do
   defdelegate close(socket), to: :scoped_ipv6_udp
 
   @doc """
-  Joins multicast `group` on the interface `scope` (index or name). An
-  IPv4 group, on an IPv4 socket, is joined by the interface's index too
-  (Linux; `{:error, :enotsup}` elsewhere).
+  Joins multicast `group` (an address or its text) on the interface
+  `scope` (index or name). An IPv4 group, on an IPv4 socket, is joined by
+  the interface's index too (Linux; `{:error, :enotsup}` elsewhere). Group
+  text that is not an address, or that carries a zone (the interface is
+  `scope`), is `{:error, :einval}`.
 
       iex> {:ok, s} = ScopedIPv6.UDP.open(0)
-      iex> ScopedIPv6.UDP.join_group(s, {0xFF02, 0, 0, 0, 0, 0, 0, 0xFB}, "nosuch0")
+      iex> ScopedIPv6.UDP.join_group(s, "ff02::123", "lo")
+      :ok
+      iex> ScopedIPv6.UDP.join_group(s, {0xFF02, 0, 0, 0, 0, 0, 0, 0xFB}, 1)
+      :ok
+      iex> ScopedIPv6.UDP.join_group(s, "ff02::zz", "lo")
+      {:error, :einval}
+      iex> ScopedIPv6.UDP.join_group(s, "ff02::fb", "nosuch0")
       {:error, {:no_such_interface, "nosuch0"}}
       iex> {:ok, s4} = ScopedIPv6.UDP.open(0, [:inet])
-      iex> ScopedIPv6.UDP.join_group(s4, {224, 0, 0, 251}, "lo")
+      iex> ScopedIPv6.UDP.join_group(s4, "224.0.0.251", "lo")
       :ok
   """
-  @spec join_group(socket(), :inet.ip_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
+  @spec join_group(socket(), :inet.ip_address() | String.t() | charlist(), ScopedIPv6.scope()) ::
+          :ok | {:error, term()}
   defdelegate join_group(socket, group, scope), to: :scoped_ipv6_udp
 
   @doc """
-  Leaves multicast `group` on the interface `scope`.
+  Leaves multicast `group` (an address or its text) on the interface
+  `scope`, as `join_group/3` takes them.
 
       iex> {:ok, s} = ScopedIPv6.UDP.open(0)
+      iex> :ok = ScopedIPv6.UDP.join_group(s, "ff02::123", "lo")
+      iex> ScopedIPv6.UDP.leave_group(s, "ff02::123", "lo")
+      :ok
       iex> ScopedIPv6.UDP.leave_group(s, {0xFF02, 0, 0, 0, 0, 0, 0, 0xFB}, "nosuch0")
       {:error, {:no_such_interface, "nosuch0"}}
   """
-  @spec leave_group(socket(), :inet.ip_address(), ScopedIPv6.scope()) :: :ok | {:error, term()}
+  @spec leave_group(socket(), :inet.ip_address() | String.t() | charlist(), ScopedIPv6.scope()) ::
+          :ok | {:error, term()}
   defdelegate leave_group(socket, group, scope), to: :scoped_ipv6_udp
 
   @doc """
@@ -357,6 +371,21 @@ defmodule ScopedIPv6.UDP do
   """
   @spec peername(socket()) :: {:ok, {ScopedIPv6.address(), :inet.port_number()}} | {:error, term()}
   defdelegate peername(socket), to: :scoped_ipv6_udp
+
+  @doc """
+  Whether `term` is a socket of this module, open or closed.
+
+      iex> {:ok, s} = ScopedIPv6.UDP.open(0, ip: "::1")
+      iex> ScopedIPv6.UDP.is_socket(s)
+      true
+      iex> :ok = ScopedIPv6.UDP.close(s)
+      iex> ScopedIPv6.UDP.is_socket(s)
+      true
+      iex> ScopedIPv6.UDP.is_socket(self())
+      false
+  """
+  @spec is_socket(term()) :: boolean()
+  defdelegate is_socket(term), to: :scoped_ipv6_udp
 
   @doc """
   The underlying `:socket` socket, for options this module lacks.
