@@ -94,19 +94,20 @@ defmodule Mix.Tasks.Compile.ScopedIpv6Docs do
   @moduledoc """
   Writes the Erlang modules' doc chunks (EEP 48) into the app's build path,
   through native/docs (rebar3's post_hook runs it too), so that `h` in erl
-  and iex shows the Erlang API's documentation. Runs when a source, or the
+  and iex shows the Erlang API's documentation. Runs when a source, or a
   script, is newer than the chunks.
   """
   use Mix.Task.Compiler
 
   @script Path.expand("native/docs", __DIR__)
+  @chunks_script Path.expand("native/doc_chunks.escript", __DIR__)
   @sources Path.wildcard(Path.expand("src/*.erl", __DIR__))
 
   @impl Mix.Task.Compiler
   def run(_args) do
     stamp = Path.join(chunks_dir(), "scoped_ipv6.chunk")
 
-    if Mix.Utils.stale?([@script | @sources], [stamp]) do
+    if Mix.Utils.stale?([@script, @chunks_script | @sources], [stamp]) do
       case System.cmd("sh", [@script, docs_dir()], stderr_to_stdout: true) do
         {_output, 0} ->
           {:ok, []}
