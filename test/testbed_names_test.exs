@@ -117,6 +117,31 @@ defmodule ScopedIPv6.TestbedNamesTest do
                {:error, :nxdomain}
     end
 
+    # A link just up (a USB gadget plugged in): the kernel's own
+    # link-local address is in duplicate address detection, tentative,
+    # and comes first in the link's list; nothing can be bound to it. The
+    # link's usable address, fe80::1 (nodad), is the one the lookup binds
+    # to. The address is checked tentative after the lookup too: the
+    # lookup ran while detection did.
+    test "a link whose own address is still tentative is asked from its usable one" do
+      Links.add_peer("linkD", "sip6-d", slow_dad: true)
+      {os_pid, dir} = start_avahi("sip6-d", [{"peer-d.local", "fe80::2"}], [])
+
+      on_exit(fn ->
+        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
+        File.rm_rf(dir)
+      end)
+
+      assert Links.tentative?("linkD")
+      d = index("linkD")
+      assert ScopedIPv6.getaddrs("peer-d.local", links: ["linkD"]) == {:ok, [{@ll2, d}]}
+
+      assert ScopedIPv6.getaddrs("nobody-here.local", links: ["linkD"], timeout: 300) ==
+               {:error, :nxdomain}
+
+      assert Links.tentative?("linkD")
+    end
+
     test "names with bad labels are refused before anything is sent" do
       for bad <- [
             "a..local",
