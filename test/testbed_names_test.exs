@@ -1123,6 +1123,24 @@ defmodule ScopedIPv6.TestbedNamesTest do
       assert after_limit >= 5_000, inspect(times)
     end
 
+    # A link just up: the kernel's own link-local address on our end is
+    # still in duplicate address detection. It is not in our answers (a
+    # neighbour would be sent to an address not ours yet, and maybe
+    # never); fe80::1, usable, is. A link whose only link-local address
+    # is tentative is not served yet, as one without any.
+    test "a tentative address is not answered for, nor a link with only one served" do
+      Links.add_peer("linkD", "sip6-d", slow_dad: true)
+      Links.add_peer("linkE", "sip6-e", slow_dad: true, fe80_1: false)
+      start_responder(%{name: "device", links: ["linkD", "linkE"]})
+      wait_announced(1)
+      assert Map.keys(responder_links()) == [index("linkD")]
+
+      assert Peer.run("sip6-d", "mdns-ask", ["fe80::2%eth0", "fe80::1%eth0", "device.local"]) ==
+               ["answers 1"]
+
+      assert Links.tentative?("linkD") and Links.tentative?("linkE")
+    end
+
     test "stops answering on a link that goes away" do
       Links.add_peer("linkR", "sip6-r")
 
