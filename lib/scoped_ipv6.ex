@@ -393,7 +393,9 @@ defmodule ScopedIPv6 do
 
   @doc """
   Every interface of this host (of this network namespace, on Linux), by
-  index. Addresses that need a scope come as `{ip6, index}`.
+  index. Addresses that need a scope come as `{ip6, index}`. Every address
+  is listed, those still in duplicate address detection (tentative) too;
+  multicast DNS uses only those the kernel has assigned.
 
       iex> {:ok, [lo | _]} = ScopedIPv6.interfaces()
       iex> {lo.name, lo.index, :loopback in lo.flags}

@@ -515,6 +515,9 @@ if_name(Index) ->
 %% by index, with its flags and addresses. Addresses that need a scope
 %% (link-local unicast, interface- and link-local multicast) come in the
 %% scoped form `{Ip6, Index}', BSD's embedded form already normalized.
+%% Every address is listed as getifaddrs(3) lists it, those still in
+%% duplicate address detection (tentative) too; multicast DNS uses only
+%% those the kernel has assigned.
 %%
 %% ```
 %% {ok, Interfaces} = scoped_ipv6:interfaces(),

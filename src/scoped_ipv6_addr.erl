@@ -9,9 +9,10 @@
 
 -include("scoped_ipv6.hrl").
 
--export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0, link_local/1, ipv4/1,
-         needs_scope/1, zone_allowed/1, with_scope/2, socket_addr/2, from_sockaddr/1,
-         to_sockaddr/3, to_bytes/1, on_local_network/2, from_link/3, of_family/2]).
+-export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0, assigned_interfaces/0,
+         assigned/2, link_local/1, ipv4/1, needs_scope/1, zone_allowed/1, with_scope/2,
+         socket_addr/2, from_sockaddr/1, to_sockaddr/3, to_bytes/1, on_local_network/2,
+         from_link/3, of_family/2]).
 
 %% Untrusted text of any length reaches parse/1 (it replaces
 %% inet:parse_address/1): longer text than any address or zone is refused
@@ -21,6 +22,13 @@
 %% `%', and a zone of at most 15 bytes (Linux's IF_NAMESIZE - 1).
 -define(MAX_TEXT, 61).
 -define(MAX_ZONE, 15).
+
+%% Linux's IPv6 address flags (linux/if_addr.h), as /proc/net/if_inet6
+%% shows them: getifaddrs(3) does not.
+-define(IF_INET6, "/proc/net/if_inet6").
+-define(IFA_F_OPTIMISTIC, 16#04).
+-define(IFA_F_DADFAILED, 16#08).
+-define(IFA_F_TENTATIVE, 16#40).
 
 -spec parse(term()) -> {ok, scoped_ipv6:address()} | {error, einval}.
 parse(Text) when is_binary(Text), byte_size(Text) =< ?MAX_TEXT ->
@@ -106,9 +114,70 @@ interfaces() ->
             Error
     end.
 
-%% The first address of an interface (as interfaces/0 gives it) that
-%% needs a scope, its link-local address, with its index; `none' when it
-%% has none. (Which addresses need one is the NIF's rule: it scopes them.)
+%% The interfaces as interfaces/0 gives them, with only the addresses
+%% this host may use now: not those the kernel has not assigned yet (RFC
+%% 4862 section 5.4), in duplicate address detection (tentative, unless
+%% optimistic, RFC 4429) or after it failed. Nothing can be bound to
+%% them, and nothing sent from them (EADDRNOTAVAIL); on a link just up,
+%% the kernel's own link-local address is one, and comes first. What is
+%% sent, bound to or advertised is chosen from these. The flags are
+%% read after the addresses: an address is judged by its latest state.
+%% Without /proc/net/if_inet6 (not Linux, IPv6 off) every address
+%% counts as assigned.
+-spec assigned_interfaces() -> {ok, [scoped_ipv6:interface()]} | {error, inet:posix()}.
+assigned_interfaces() ->
+    case interfaces() of
+        {ok, Interfaces} ->
+            case file:read_file(?IF_INET6) of
+                {ok, Text} -> {ok, assigned(Interfaces, Text)};
+                {error, _} -> {ok, Interfaces}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% `Interfaces' without the addresses /proc/net/if_inet6's `Text' shows
+%% unassigned (tentative and not optimistic, or DAD failed) on their
+%% interface. A line it cannot read is skipped.
+-spec assigned([scoped_ipv6:interface()], binary()) -> [scoped_ipv6:interface()].
+assigned(Interfaces, Text) ->
+    Unassigned = [{Ip6, Index} || Line <- binary:split(Text, <<"\n">>, [global, trim_all]),
+                                  {ok, Ip6, Index, Flags} <- [if_inet6_line(Line)],
+                                  not assigned_flags(Flags)],
+    [without(Unassigned, Interface) || Interface <- Interfaces].
+
+%% A line: the address in 32 hex digits, then the interface index,
+%% prefix length, scope and flags in hex, then the interface's name.
+if_inet6_line(Line) ->
+    case binary:split(Line, <<" ">>, [global, trim_all]) of
+        [Hex, Index, _Length, _Scope, Flags, _Name] when byte_size(Hex) =:= 32 ->
+            try
+                Bits = binary_to_integer(Hex, 16),
+                {ok, list_to_tuple([G || <<G:16>> <= <<Bits:128>>]),
+                 binary_to_integer(Index, 16), binary_to_integer(Flags, 16)}
+            catch
+                error:badarg -> error
+            end;
+        _ ->
+            error
+    end.
+
+%% An optimistic address is tentative too, and usable meanwhile: the
+%% kernel binds and sends from it (RFC 4429).
+assigned_flags(Flags) ->
+    Flags band ?IFA_F_DADFAILED =:= 0 andalso
+        (Flags band ?IFA_F_TENTATIVE =:= 0 orelse Flags band ?IFA_F_OPTIMISTIC =/= 0).
+
+without([], Interface) ->
+    Interface;
+without(Unassigned, #{index := Index, addrs := Addrs} = Interface) ->
+    Interface#{addrs := [A || #{addr := Addr} = A <- Addrs,
+                              not lists:member({unscoped(Addr), Index}, Unassigned)]}.
+
+%% The first address of an interface (as interfaces/0 or
+%% assigned_interfaces/0 gives it) that needs a scope, its link-local
+%% address, with its index; `none' when it has none. (Which addresses
+%% need one is the NIF's rule: it scopes them.)
 -spec link_local(scoped_ipv6:interface()) -> {inet:ip6_address(), non_neg_integer()} | none.
 link_local(#{addrs := Addrs}) ->
     case [Scoped || #{addr := {{_, _, _, _, _, _, _, _}, _} = Scoped} <- Addrs] of

@@ -74,7 +74,7 @@ on_links(Type, Instance, #{timeout := Timeout, settle := Settle} = Options) ->
                     key => fun key/1, max => ?MAX_RECORDS},
             case found(Type, Instance, Links, Ask) of
                 {ok, PerLink} ->
-                    Known = follow_up(Type, Links, PerLink, Ask, ?FOLLOW_UPS),
+                    Known = follow_up(Type, Links, PerLink, Ask, follow_ups(Instance)),
                     {ok, results(Type, Known)};
                 {error, _} = Error ->
                     Error
@@ -83,16 +83,27 @@ on_links(Type, Instance, #{timeout := Timeout, settle := Settle} = Options) ->
             Error
     end.
 
-%% The instances of each link: those that answer the PTR question, or the
-%% one named, on every link (then the follow-ups ask for it).
+%% The instances of each link: those that answer the PTR question, or
+%% the one named, on every link, with its SRV and TXT records when they
+%% come (the first questions asked about it). Either way the first
+%% asking's error is the browse's: no link that can be asked is
+%% `no_link', with or without an instance.
 found(#{question := Question}, any, Links, Ask) ->
     %% Any number of hosts may answer a PTR question: a link is never
     %% done, the round ends `settle' ms after the last new answer.
     Browse = Ask#{complete => fun(_Index, _Records) -> false end},
     scoped_ipv6_mdns:ask([{I, Own, [{Question, ptr}]} || {I, Own} <- Links], Browse);
-found(Type, Label, Links, _Ask) ->
-    {ok, [{I, scoped_ipv6_browse_answers:seed(Type, Label)}
-          || I <- scoped_ipv6_mdns:link_order(Links)]}.
+found(Type, Label, Links, Ask) ->
+    Seeds = [{I, scoped_ipv6_browse_answers:seed(Type, Label)}
+             || I <- scoped_ipv6_mdns:link_order(Links)],
+    case ask_open(Type, Links, Seeds, Ask) of
+        {ok, Answered} -> {ok, merged(Seeds, Answered)};
+        {error, _} = Error -> Error
+    end.
+
+%% An instance's SRV and TXT were asked by found/4: one round fewer.
+follow_ups(any) -> ?FOLLOW_UPS;
+follow_ups(_Instance) -> ?FOLLOW_UPS - 1.
 
 %% The records that matter to this browse, as read from an answer.
 read(Type, Packet, Id) ->
@@ -107,30 +118,35 @@ key({Name, Type, Data, _TTL}) ->
 
 %% Asks each link what its records still leave open, on that link only,
 %% until nothing is, no answer brings anything new, or the rounds or the
-%% time run out. A round ends when every link asked has what it lacked.
+%% time run out.
 follow_up(_Type, _Links, PerLink, _Ask, 0) ->
     PerLink;
 follow_up(Type, Links, PerLink, #{deadline := Deadline} = Ask, Rounds) ->
+    case now_ms() < Deadline andalso ask_open(Type, Links, PerLink, Ask) of
+        {ok, [_ | _] = Answered} ->
+            follow_up(Type, Links, merged(PerLink, Answered), Ask, Rounds - 1);
+        _NothingNew ->
+            PerLink
+    end.
+
+%% One round: each link whose records leave something open is asked it,
+%% and the round ends when every link asked has what it lacked. `{ok,
+%% []}' when nothing is open.
+ask_open(Type, Links, PerLink, Ask) ->
     Open = [{I, Questions} || {I, Records} <- PerLink,
                               [_ | _] = Questions <- [scoped_ipv6_browse_answers:missing(Type, Records)]],
-    case Open =/= [] andalso now_ms() < Deadline of
-        false ->
-            PerLink;
-        true ->
-            Complete = fun(I, New) ->
-                               Old = proplists:get_value(I, PerLink, []),
-                               scoped_ipv6_browse_answers:missing(Type, Old ++ New) =:= []
-                       end,
-            Asks = [{I, Own, Questions} || {I, Questions} <- Open, {J, Own} <- Links, J =:= I],
-            case scoped_ipv6_mdns:ask(Asks, Ask#{complete => Complete}) of
-                {ok, [_ | _] = Answered} ->
-                    Merged = [{I, Old ++ proplists:get_value(I, Answered, [])}
-                              || {I, Old} <- PerLink],
-                    follow_up(Type, Links, Merged, Ask, Rounds - 1);
-                _NothingNew ->
-                    PerLink
-            end
+    Complete = fun(I, New) ->
+                       Old = proplists:get_value(I, PerLink, []),
+                       scoped_ipv6_browse_answers:missing(Type, Old ++ New) =:= []
+               end,
+    case [{I, Own, Questions} || {I, Questions} <- Open, {J, Own} <- Links, J =:= I] of
+        [] -> {ok, []};
+        Asks -> scoped_ipv6_mdns:ask(Asks, Ask#{complete => Complete})
     end.
+
+%% Each link's records with what a round brought it.
+merged(PerLink, Answered) ->
+    [{I, Old ++ proplists:get_value(I, Answered, [])} || {I, Old} <- PerLink].
 
 %% Links in the order asked, each link's services by name; addresses
 %% scoped with the link they were found on where they need a scope, in

@@ -181,9 +181,10 @@ port_of(Name, {Ip, Scope}, Timeout) ->
             end
     end.
 
-%% Links that can carry a link-local address: up, not loopback, with one.
+%% Links that can carry a link-local address: up, not loopback, with one
+%% assigned (not still in duplicate address detection).
 links() ->
-    case scoped_ipv6_addr:interfaces() of
+    case scoped_ipv6_addr:assigned_interfaces() of
         {ok, Interfaces} ->
             [Link || #{name := Link, flags := Flags} = Interface <- Interfaces,
                      lists:member(up, Flags), not lists:member(loopback, Flags),

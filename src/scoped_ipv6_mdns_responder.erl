@@ -224,8 +224,9 @@ init({Name, Links, Services}) ->
                       %% sequence started again (after a lost tie-break or a
                       %% claim) makes the old one's messages stale.
                       probes => #{}, pending => undefined,
-                      %% The links served, as scoped_ipv6_addr:interfaces/0
-                      %% gives them (their addresses, with prefixes).
+                      %% The links served, as
+                      %% scoped_ipv6_addr:assigned_interfaces/0 gives them
+                      %% (their addresses, with prefixes).
                       interfaces => []},
             ok = scoped_ipv6_mdns_multicast:join(responder),
             self() ! poll,
@@ -413,8 +414,13 @@ probe_from(Index, Delay, #{state := Links, probes := Probes} = State) ->
 
 %% The links wanted that can be served: over IPv6, or over IPv4 alone
 %% (a link without a link-local address) when there is an IPv4 socket.
+%% Their addresses are those assigned: one still in duplicate address
+%% detection is neither our answers' source nor in them (a neighbour
+%% would be sent to an address that is not ours yet, and may never be);
+%% once assigned, the link's addresses have changed, and it is announced
+%% again (poll/1).
 usable(Wanted, #{socket4 := S4}) ->
-    case scoped_ipv6_addr:interfaces() of
+    case scoped_ipv6_addr:assigned_interfaces() of
         {ok, Interfaces} ->
             [Interface || #{index := I, name := Name} = Interface
                               <- scoped_ipv6_mdns:links(Interfaces),
@@ -453,7 +459,8 @@ on_link(State, Index) ->
 announcement(State, Index, TTL) ->
     scoped_ipv6_mdns_records:announcement(on_link(State, Index), TTL).
 
-%% The addresses of link `Index' as scoped_ipv6_addr:interfaces/0 gives them.
+%% The addresses of link `Index' as scoped_ipv6_addr:assigned_interfaces/0
+%% gives them.
 link_addresses(Interfaces, Index) ->
     lists:append([As || #{index := I, addrs := As} <- Interfaces, I =:= Index]).
 

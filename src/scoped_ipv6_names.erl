@@ -210,13 +210,14 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
 
 %% The links to ask, each with its link-local address: the ones named,
 %% or every link multicast DNS may use (scoped_ipv6_mdns:links/1) that
-%% has one. With `mdns_ipv4', each link with an IPv4 address comes again
-%% with it.
+%% has one assigned (scoped_ipv6_addr:assigned_interfaces/0: a link whose
+%% only one is still in duplicate address detection has none yet). With
+%% `mdns_ipv4', each link with an IPv4 address comes again with it.
 %% (DNS-SD browsing, scoped_ipv6_browse, asks the same links.)
 -spec mdns_links(#{links := default | [scoped_ipv6:scope()], mdns_ipv4 := boolean(), _ => _}) ->
     {ok, [{pos_integer(), inet:ip_address()}]} | {error, term()}.
 mdns_links(#{links := Asked, mdns_ipv4 := V4}) ->
-    case scoped_ipv6_addr:interfaces() of
+    case scoped_ipv6_addr:assigned_interfaces() of
         {ok, Interfaces} ->
             Own = lists:append(
                     [[{I, Ip} || {Ip, _} <- [scoped_ipv6_addr:link_local(Interface)]] ++

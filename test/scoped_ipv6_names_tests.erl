@@ -50,6 +50,51 @@ mdns_links_test_() ->
      ?_assertEqual({10, 0, 0, 1}, scoped_ipv6_addr:ipv4(Plain)),
      ?_assertEqual([Up, Plain], scoped_ipv6_mdns:links([Up | Others] ++ [Plain]))].
 
+%% Addresses the kernel has not assigned, as /proc/net/if_inet6 shows
+%% them (lines as Linux prints them): tentative (0x40) and DAD failed
+%% (0x08) ones are left out, optimistic (0x04) ones kept, on their own
+%% interface only; the link-local address is then the usable one, or
+%% none. Lines it cannot read change nothing.
+assigned_test_() ->
+    Own = {16#fe80, 0, 0, 0, 16#bcef, 16#edff, 16#fe4a, 16#1c2c},
+    Ula = {16#fd00, 16#a, 0, 0, 0, 0, 0, 1},
+    A = [{Own, 7}, {?LL(1), 7}, Ula, {10, 0, 0, 1}],
+    B = [{Own, 8}, {?LL(1), 8}],
+    Link = fun(Name, Index, Addrs) ->
+                   #{name => Name, index => Index, flags => [up, multicast],
+                     addrs => [#{addr => Addr, prefixlen => 64} || Addr <- Addrs]}
+           end,
+    Links = [Link("linkA", 7, A), Link("linkB", 8, B)],
+    Line = fun(Hex, Flags) -> iolist_to_binary([Hex, " 07 40 20 ", Flags, "     linkA\n"]) end,
+    OwnHex = <<"fe80000000000000bcefedfffe4a1c2c">>,
+    Fe80One = <<"fe800000000000000000000000000001">>,
+    Assigned = fun(Lines) -> scoped_ipv6_addr:assigned(Links, iolist_to_binary(Lines)) end,
+    Kept = fun(Lines) -> [[Addr || #{addr := Addr} <- As] || #{addrs := As} <- Assigned(Lines)] end,
+    [?_assertEqual([A, B], Kept([])),
+     %% Tentative (and permanent, 0x80, as `ip addr add' makes it): out,
+     %% on its own link only; the link's link-local address is the next.
+     ?_assertEqual([tl(A), B], Kept([Line(OwnHex, "c0")])),
+     ?_assertEqual({?LL(1), 7}, scoped_ipv6_addr:link_local(hd(Assigned([Line(OwnHex, "c0")])))),
+     %% Only unassigned link-local addresses: none usable yet.
+     ?_assertEqual(none, scoped_ipv6_addr:link_local(
+                           hd(Assigned([Line(OwnHex, "40"), Line(Fe80One, "48")])))),
+     %% DAD failed (the kernel keeps it tentative too): out.
+     ?_assertEqual([tl(A), B], Kept([Line(OwnHex, "48")])),
+     ?_assertEqual([tl(A), B], Kept([Line(OwnHex, "08")])),
+     %% Optimistic: tentative, and usable meanwhile.
+     ?_assertEqual([A, B], Kept([Line(OwnHex, "44")])),
+     %% Assigned: permanent, nodad (0x02).
+     ?_assertEqual([A, B], Kept([Line(OwnHex, "80"), Line(Fe80One, "82")])),
+     %% A ULA in DAD: out as well.
+     ?_assertEqual([A -- [Ula], B], Kept([Line(<<"fd00000a000000000000000000000001">>, "40")])),
+     %% Flags beyond a byte (Linux prints them all): read whole.
+     ?_assertEqual([tl(A), B], Kept([Line(OwnHex, "1c0")]))]
+        ++ [?_assertEqual([A, B], Kept([Bad]))
+            || Bad <- [<<"garbage\n">>, Line(<<"fe80">>, "40"),
+                       <<OwnHex/binary, " zz 40 20 40     linkA\n">>, Line(OwnHex, "xx"),
+                       Line(<<"g", (binary:part(OwnHex, 1, 31))/binary>>, "40"),
+                       <<OwnHex/binary, " 07 40 20 40\n">>]].
+
 %% --- names ---------------------------------------------------------------------
 
 names_test_() ->

@@ -177,6 +177,58 @@ defmodule ScopedIPv6.TestbedBrowseTest do
     end
   end
 
+  # A link just up (a USB gadget plugged in): the kernel's own link-local
+  # address on our end is still in duplicate address detection
+  # (tentative: nothing can be bound to it or sent from it). Each test
+  # checks that it still is after its last browse, so that none can pass
+  # once detection is over.
+  describe "a link just up" do
+    # Its usable address, fe80::1 (nodad), is the one asked from.
+    test "a browse and an instance asked from the link's usable address" do
+      Links.add_peer("linkD", "sip6-d", slow_dad: true)
+
+      avahi =
+        Avahi.start("sip6-d", [{"peer-d.local", "fe80::2"}],
+          services: [
+            %{
+              name: "Web D",
+              type: "_http._tcp",
+              port: @port,
+              host: "peer-d.local",
+              txt: ["path=/d", "v=1"]
+            }
+          ]
+        )
+
+      on_exit(fn -> stop(avahi) end)
+      assert Links.tentative?("linkD")
+      d = web("Web D", "peer-d.local", "path=/d", "linkD")
+      assert ScopedIPv6.browse("_http._tcp", links: ["linkD"]) == {:ok, [d]}
+      assert ScopedIPv6.browse("_http._tcp", links: ["linkD"], instance: "Web D") == {:ok, [d]}
+      assert Links.tentative?("linkD")
+    end
+
+    # Its only link-local address is tentative: the link has none it can
+    # use yet, as if it had none at all. Every way of asking it says so
+    # alike, at once.
+    test "a link whose only link-local address is tentative is no link yet" do
+      Links.add_peer("linkE", "sip6-e", slow_dad: true, fe80_1: false)
+      assert [_tentative] = Links.link_local("linkE")
+      started = System.monotonic_time(:millisecond)
+      assert ScopedIPv6.browse("_http._tcp", links: ["linkE"], timeout: 300) == {:error, :no_link}
+
+      assert ScopedIPv6.browse("_http._tcp", links: ["linkE"], timeout: 300, instance: "Web E") ==
+               {:error, :no_link}
+
+      assert ScopedIPv6.getaddrs("peer-e.local", links: ["linkE"], timeout: 300) ==
+               {:error, :no_link}
+
+      assert ScopedIPv6.watch("_http._tcp", links: ["linkE"]) == {:error, :no_link}
+      assert System.monotonic_time(:millisecond) - started < 300
+      assert Links.tentative?("linkE")
+    end
+  end
+
   describe "responders avahi is not" do
     setup do
       Links.add_peer("linkH", "sip6-h")
@@ -276,6 +328,11 @@ defmodule ScopedIPv6.TestbedBrowseTest do
   end
 
   defp four(link), do: Peer.dnssd4_service(link, {10, 14, 0, 2})
+
+  defp stop({os_pid, dir}) do
+    System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
+    File.rm_rf(dir)
+  end
 
   defp recv_all(socket, acc) do
     case :gen_tcp.recv(socket, 0, 2_000) do

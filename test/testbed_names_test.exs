@@ -117,6 +117,31 @@ defmodule ScopedIPv6.TestbedNamesTest do
                {:error, :nxdomain}
     end
 
+    # A link just up (a USB gadget plugged in): the kernel's own
+    # link-local address is in duplicate address detection, tentative,
+    # and comes first in the link's list; nothing can be bound to it. The
+    # link's usable address, fe80::1 (nodad), is the one the lookup binds
+    # to. The address is checked tentative after the lookup too: the
+    # lookup ran while detection did.
+    test "a link whose own address is still tentative is asked from its usable one" do
+      Links.add_peer("linkD", "sip6-d", slow_dad: true)
+      {os_pid, dir} = start_avahi("sip6-d", [{"peer-d.local", "fe80::2"}], [])
+
+      on_exit(fn ->
+        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
+        File.rm_rf(dir)
+      end)
+
+      assert Links.tentative?("linkD")
+      d = index("linkD")
+      assert ScopedIPv6.getaddrs("peer-d.local", links: ["linkD"]) == {:ok, [{@ll2, d}]}
+
+      assert ScopedIPv6.getaddrs("nobody-here.local", links: ["linkD"], timeout: 300) ==
+               {:error, :nxdomain}
+
+      assert Links.tentative?("linkD")
+    end
+
     test "names with bad labels are refused before anything is sent" do
       for bad <- [
             "a..local",
@@ -1111,6 +1136,24 @@ defmodule ScopedIPv6.TestbedNamesTest do
       {before, [after_limit]} = Enum.split(gaps, 14)
       assert Enum.all?(before, &(&1 < 1_000)), inspect(times)
       assert after_limit >= 5_000, inspect(times)
+    end
+
+    # A link just up: the kernel's own link-local address on our end is
+    # still in duplicate address detection. It is not in our answers (a
+    # neighbour would be sent to an address not ours yet, and maybe
+    # never); fe80::1, usable, is. A link whose only link-local address
+    # is tentative is not served yet, as one without any.
+    test "a tentative address is not answered for, nor a link with only one served" do
+      Links.add_peer("linkD", "sip6-d", slow_dad: true)
+      Links.add_peer("linkE", "sip6-e", slow_dad: true, fe80_1: false)
+      start_responder(%{name: "device", links: ["linkD", "linkE"]})
+      wait_announced(1)
+      assert Map.keys(responder_links()) == [index("linkD")]
+
+      assert Peer.run("sip6-d", "mdns-ask", ["fe80::2%eth0", "fe80::1%eth0", "device.local"]) ==
+               ["answers 1"]
+
+      assert Links.tentative?("linkD") and Links.tentative?("linkE")
     end
 
     test "stops answering on a link that goes away" do
