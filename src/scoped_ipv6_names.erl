@@ -172,37 +172,42 @@ timeout(#{timeout := T}) -> T.
 
 %% --- multicast DNS ------------------------------------------------------------
 
-mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
+mdns(Name, #{family := Family, cache := Cache} = Options) ->
     Key = lower(Name),
     Types = types(Family),
+    Now = erlang:monotonic_time(millisecond),
+    case Cache andalso cached(Key, Types, Options, Now) of
+        [_ | _] = Cached -> {ok, ordered([{I, Ip} || {I, Ips} <- Cached, Ip <- Ips])};
+        _ -> ask(Name, Key, Types, Options, Now)
+    end.
+
+%% What the cache holds for the links asked. Any link with a link-local
+%% address will do here, assigned or not: reading the kernel's address
+%% flags would double a cached lookup's cost, and a link has in the cache
+%% only what was heard there.
+cached(Key, Types, Options, Now) ->
+    case links(scoped_ipv6_addr:interfaces(), Options) of
+        {ok, Links} ->
+            scoped_ipv6_mdns_cache:lookup(Key, Types, lists:uniq([I || {I, _} <- Links]), Now);
+        {error, _} ->
+            []
+    end.
+
+ask(Name, Key, Types, #{settle := Settle} = Options, Now) ->
     case mdns_links(Options) of
         {ok, []} ->
             {error, no_link};
         {ok, Links} ->
-            Indexes = lists:uniq([I || {I, _} <- Links]),
-            Now = erlang:monotonic_time(millisecond),
-            Cached = case Cache of
-                         true -> scoped_ipv6_mdns_cache:lookup(Key, Types, Indexes, Now);
-                         false -> []
-                     end,
-            case Cached of
-                [_ | _] ->
-                    {ok, ordered([{I, Ip} || {I, Ips} <- Cached, Ip <- Ips])};
-                [] ->
-                    Deadline = Now + timeout(Options),
-                    case scoped_ipv6_mdns:query(Name, Types, Links,
-                                                #{deadline => Deadline, settle => Settle}) of
-                        {ok, []} ->
-                            %% mDNS has no negative answer: silence is "no such name".
-                            {error, nxdomain};
-                        {ok, PerLink} ->
-                            [scoped_ipv6_mdns_cache:store(Key, I, Records, Now)
-                             || {I, Records} <- PerLink],
-                            {ok, ordered([{I, Ip} || {I, Records} <- PerLink,
-                                                      {Ip, _, _} <- Records])};
-                        {error, _} = Error ->
-                            Error
-                    end
+            Deadline = Now + timeout(Options),
+            case scoped_ipv6_mdns:query(Name, Types, Links, #{deadline => Deadline, settle => Settle}) of
+                {ok, []} ->
+                    %% mDNS has no negative answer: silence is "no such name".
+                    {error, nxdomain};
+                {ok, PerLink} ->
+                    [scoped_ipv6_mdns_cache:store(Key, I, Records, Now) || {I, Records} <- PerLink],
+                    {ok, ordered([{I, Ip} || {I, Records} <- PerLink, {Ip, _, _} <- Records])};
+                {error, _} = Error ->
+                    Error
             end;
         {error, _} = Error ->
             Error
@@ -216,27 +221,25 @@ mdns(Name, #{family := Family, cache := Cache, settle := Settle} = Options) ->
 %% (DNS-SD browsing, scoped_ipv6_browse, asks the same links.)
 -spec mdns_links(#{links := default | [scoped_ipv6:scope()], mdns_ipv4 := boolean(), _ => _}) ->
     {ok, [{pos_integer(), inet:ip_address()}]} | {error, term()}.
-mdns_links(#{links := Asked, mdns_ipv4 := V4}) ->
-    case scoped_ipv6_addr:assigned_interfaces() of
-        {ok, Interfaces} ->
-            Own = lists:append(
-                    [[{I, Ip} || {Ip, _} <- [scoped_ipv6_addr:link_local(Interface)]] ++
-                         [{I, Ip4} || V4, {_, _, _, _} = Ip4 <- [scoped_ipv6_addr:ipv4(Interface)]]
-                     || #{index := I} = Interface <- scoped_ipv6_mdns:links(Interfaces)]),
-            case Asked of
-                default ->
-                    {ok, Own};
-                _ ->
-                    case indexes(Asked, []) of
-                        {ok, Indexes} ->
-                            {ok, [L || I <- Indexes, {J, _} = L <- Own, J =:= I]};
-                        {error, _} = Error ->
-                            Error
-                    end
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+mdns_links(Options) ->
+    links(scoped_ipv6_addr:assigned_interfaces(), Options).
+
+links({ok, Interfaces}, #{links := Asked, mdns_ipv4 := V4}) ->
+    Own = lists:append(
+            [[{I, Ip} || {Ip, _} <- [scoped_ipv6_addr:link_local(Interface)]] ++
+                 [{I, Ip4} || V4, {_, _, _, _} = Ip4 <- [scoped_ipv6_addr:ipv4(Interface)]]
+             || #{index := I} = Interface <- scoped_ipv6_mdns:links(Interfaces)]),
+    case Asked of
+        default ->
+            {ok, Own};
+        _ ->
+            case indexes(Asked, []) of
+                {ok, Indexes} -> {ok, [L || I <- Indexes, {J, _} = L <- Own, J =:= I]};
+                {error, _} = Error -> Error
+            end
+    end;
+links({error, _} = Error, _Options) ->
+    Error.
 
 indexes([], Acc) ->
     {ok, lists:reverse(Acc)};
