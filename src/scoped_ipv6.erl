@@ -278,7 +278,9 @@ mdns_advertise(Service) ->
 %% With a responder advertising `Web' (tested as for mdns_advertise/1):
 %% `ok = scoped_ipv6:mdns_withdraw(#{type => "_http._tcp", name => "Web"})',
 %% and python-zeroconf's browser removes it.
--spec mdns_withdraw(#{type := string() | binary(), name => string() | binary()}) ->
+-spec mdns_withdraw(#{type := string() | binary(), name => string() | binary(),
+                      port => inet:port_number(), txt => [string() | binary()],
+                      subtypes => [string() | binary()]}) ->
     ok | {error, einval | not_found | not_running}.
 mdns_withdraw(Service) when is_map(Service) ->
     scoped_ipv6_mdns_responder:withdraw(Service);

@@ -71,6 +71,9 @@ connect(#{family := Family, addr := Ip} = SockAddr, Opts, Timeout)
   when (Family =:= inet orelse Family =:= inet6), is_tuple(Ip), is_list(Opts) ->
     {Destination, Port} = scoped_ipv6_addr:from_sockaddr(SockAddr),
     connect(Destination, Port, Opts, Timeout);
+connect(SockAddr, Opts, Timeout) when is_map(SockAddr) ->
+    %% A map this library does not take: badarg with the caller's arguments.
+    erlang:error(badarg, [SockAddr, Opts, Timeout]);
 connect(Address, Port, Opts) ->
     connect(Address, Port, Opts, infinity).
 

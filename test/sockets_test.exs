@@ -170,6 +170,18 @@ defmodule ScopedIPv6.SocketsTest do
       assert_raise ArgumentError, fn -> TCP.connect(bad, [], 1_000) end
       assert_raise ArgumentError, fn -> TCP.connect(bad, []) end
     end
+
+    # The badarg shows the caller's arguments, not connect/4's.
+    bad = %{link_local | addr: :any}
+
+    stacktrace =
+      try do
+        :scoped_ipv6_tcp.connect(bad, [], 1_000)
+      rescue
+        ArgumentError -> __STACKTRACE__
+      end
+
+    assert [{:scoped_ipv6_tcp, :connect, [^bad, [], 1_000], _} | _] = stacktrace
   end
 
   test "UDP infers the family from the address, as gen_udp does" do
