@@ -194,15 +194,15 @@ ipv4(#{addrs := Addrs}) ->
         [] -> none
     end.
 
-%% Whether an address means nothing without a scope: link-local unicast,
-%% interface- and link-local multicast. The rule lives in the NIF (addr.rs),
-%% which applies it to interface and socket addresses too.
 %% @doc Whether `Ip' is an address of `Family' (`any': of either).
 -spec of_family(inet:ip_address(), inet | inet6 | any) -> boolean().
 of_family(Ip, inet6) -> tuple_size(Ip) =:= 8;
 of_family(Ip, inet) -> tuple_size(Ip) =:= 4;
 of_family(_Ip, any) -> true.
 
+%% Whether an address means nothing without a scope: link-local unicast,
+%% interface- and link-local multicast. The rule lives in the NIF (addr.rs),
+%% which applies it to interface and socket addresses too.
 -spec needs_scope(inet:ip_address()) -> boolean().
 needs_scope(Address) ->
     scoped_ipv6_nif:needs_scope(Address).

@@ -3,11 +3,12 @@
 %% `connect/3,4' and `listen/2' take every address form of
 %% {@link scoped_ipv6}: `{Ip6, "eth0"}', `{Ip6, 3}', plain tuples, text
 %% such as `"fe80::1%eth0"', as the destination and in `{ip, A}' /
-%% `{ifaddr, A}', and host names as the destination. The scope is resolved here and handed to
-%% gen_tcp in OTP's own sockaddr form (`#{family => inet6, scope_id => I}',
-%% OTP 24.3+), so the inet driver makes, connects, owns and closes the
-%% socket itself: what you get is exactly the gen_tcp port the same
-%% options would give, and `gen_tcp:close/1' closes it at once.
+%% `{ifaddr, A}', and host names as the destination. The scope is
+%% resolved here and handed to gen_tcp in OTP's own sockaddr form
+%% (`#{family => inet6, scope_id => I}', OTP 24.3+), so the inet driver
+%% makes, connects, owns and closes the socket itself: what you get is
+%% exactly the gen_tcp port the same options would give, and
+%% `gen_tcp:close/1' closes it at once.
 %%
 %% ```
 %% {ok, S} = scoped_ipv6_tcp:connect("fe80::2%eth0", 8080, [binary, {active, false}], 5000),

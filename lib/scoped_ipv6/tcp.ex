@@ -5,12 +5,11 @@ defmodule ScopedIPv6.TCP do
   `connect/4` and `listen/2` take every address form of `ScopedIPv6`:
   `{ip6, "eth0"}`, `{ip6, 3}`, plain tuples, text such as `"fe80::1%eth0"`,
   as the destination and in `ip:`/`ifaddr:`, and host names as the
-  destination. The scope is
-  resolved here and handed to `:gen_tcp` in OTP's own sockaddr form, so the
-  socket is the one `:gen_tcp` makes with the same options: `:gen_tcp`,
-  `:inet`, `:ssl.connect/3` work on it, and `:gen_tcp.close/1` closes it at
-  once. `connect/2,3` take OTP's sockaddr map too, as `:gen_tcp.connect/2,3`
-  do (`scope_id` the scope).
+  destination. The scope is resolved here and handed to `:gen_tcp` in
+  OTP's own sockaddr form, so the socket is the one `:gen_tcp` makes with
+  the same options: `:gen_tcp`, `:inet`, `:ssl.connect/3` work on it, and
+  `:gen_tcp.close/1` closes it at once. `connect/2,3` take OTP's sockaddr
+  map too, as `:gen_tcp.connect/2,3` do (`scope_id` the scope).
 
       iex> {:ok, listener} = ScopedIPv6.TCP.listen(0, ip: "::1", active: false)
       iex> {:ok, {_, port}} = ScopedIPv6.TCP.sockname(listener)
