@@ -10,7 +10,7 @@
 -include("scoped_ipv6.hrl").
 
 -export([parse/1, ntoa/1, resolve/1, if_index/1, if_name/1, interfaces/0, assigned_interfaces/0,
-         assigned/2, link_local/1, ipv4/1, needs_scope/1, zone_allowed/1, with_scope/2,
+         assigned_interfaces/1, assigned/2, link_local/1, ipv4/1, needs_scope/1, zone_allowed/1, with_scope/2,
          socket_addr/2, from_sockaddr/1, to_sockaddr/3, to_bytes/1, on_local_network/2,
          from_link/3, of_family/2]).
 
@@ -126,15 +126,18 @@ interfaces() ->
 %% counts as assigned.
 -spec assigned_interfaces() -> {ok, [scoped_ipv6:interface()]} | {error, inet:posix()}.
 assigned_interfaces() ->
-    case interfaces() of
-        {ok, Interfaces} ->
-            case file:read_file(?IF_INET6) of
-                {ok, Text} -> {ok, assigned(Interfaces, Text)};
-                {error, _} -> {ok, Interfaces}
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    assigned_interfaces(interfaces()).
+
+%% @doc As assigned_interfaces/0, from interfaces/0's answer read before.
+-spec assigned_interfaces(Result) -> Result when
+      Result :: {ok, [scoped_ipv6:interface()]} | {error, inet:posix()}.
+assigned_interfaces({ok, Interfaces}) ->
+    case file:read_file(?IF_INET6) of
+        {ok, Text} -> {ok, assigned(Interfaces, Text)};
+        {error, _} -> {ok, Interfaces}
+    end;
+assigned_interfaces({error, _} = Error) ->
+    Error.
 
 %% `Interfaces' without the addresses /proc/net/if_inet6's `Text' shows
 %% unassigned (tentative and not optimistic, or DAD failed) on their

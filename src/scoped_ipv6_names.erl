@@ -176,42 +176,41 @@ mdns(Name, #{family := Family, cache := Cache} = Options) ->
     Key = lower(Name),
     Types = types(Family),
     Now = erlang:monotonic_time(millisecond),
-    case Cache andalso cached(Key, Types, Options, Now) of
-        [_ | _] = Cached -> {ok, ordered([{I, Ip} || {I, Ips} <- Cached, Ip <- Ips])};
-        _ -> ask(Name, Key, Types, Options, Now)
+    Interfaces = scoped_ipv6_addr:interfaces(),
+    case Cache andalso cached(Key, Types, links(Interfaces, Options), Now) of
+        [_ | _] = Cached ->
+            {ok, ordered([{I, Ip} || {I, Ips} <- Cached, Ip <- Ips])};
+        _ ->
+            Assigned = scoped_ipv6_addr:assigned_interfaces(Interfaces),
+            ask(Name, Key, Types, links(Assigned, Options), Options, Now)
     end.
 
 %% What the cache holds for the links asked. Any link with a link-local
 %% address will do here, assigned or not: reading the kernel's address
 %% flags would double a cached lookup's cost, and a link has in the cache
 %% only what was heard there.
-cached(Key, Types, Options, Now) ->
-    case links(scoped_ipv6_addr:interfaces(), Options) of
-        {ok, Links} ->
-            scoped_ipv6_mdns_cache:lookup(Key, Types, lists:uniq([I || {I, _} <- Links]), Now);
-        {error, _} ->
-            []
-    end.
+cached(Key, Types, {ok, Links}, Now) ->
+    scoped_ipv6_mdns_cache:lookup(Key, Types, lists:uniq([I || {I, _} <- Links]), Now);
+cached(_Key, _Types, {error, _}, _Now) ->
+    [].
 
-ask(Name, Key, Types, #{settle := Settle} = Options, Now) ->
-    case mdns_links(Options) of
+%% Asked on `Links' (mdns_links/1's, from the interfaces read once).
+ask(_Name, _Key, _Types, {ok, []}, _Options, _Now) ->
+    {error, no_link};
+ask(Name, Key, Types, {ok, Links}, #{settle := Settle} = Options, Now) ->
+    Deadline = Now + timeout(Options),
+    case scoped_ipv6_mdns:query(Name, Types, Links, #{deadline => Deadline, settle => Settle}) of
         {ok, []} ->
-            {error, no_link};
-        {ok, Links} ->
-            Deadline = Now + timeout(Options),
-            case scoped_ipv6_mdns:query(Name, Types, Links, #{deadline => Deadline, settle => Settle}) of
-                {ok, []} ->
-                    %% mDNS has no negative answer: silence is "no such name".
-                    {error, nxdomain};
-                {ok, PerLink} ->
-                    [scoped_ipv6_mdns_cache:store(Key, I, Records, Now) || {I, Records} <- PerLink],
-                    {ok, ordered([{I, Ip} || {I, Records} <- PerLink, {Ip, _, _} <- Records])};
-                {error, _} = Error ->
-                    Error
-            end;
+            %% mDNS has no negative answer: silence is "no such name".
+            {error, nxdomain};
+        {ok, PerLink} ->
+            [scoped_ipv6_mdns_cache:store(Key, I, Records, Now) || {I, Records} <- PerLink],
+            {ok, ordered([{I, Ip} || {I, Records} <- PerLink, {Ip, _, _} <- Records])};
         {error, _} = Error ->
             Error
-    end.
+    end;
+ask(_Name, _Key, _Types, {error, _} = Error, _Options, _Now) ->
+    Error.
 
 %% The links to ask, each with its link-local address: the ones named,
 %% or every link multicast DNS may use (scoped_ipv6_mdns:links/1) that
