@@ -34,12 +34,12 @@ start(Owner, Open) ->
 
 -spec init({pid(), scoped_ipv6_sockopts:udp_open()}) -> {ok, map()} | {stop, term()}.
 init({Owner, #{after_bind := Settings} = Open}) ->
-    case open_socket(Open) of
+    Family = family(Open),
+    case open_socket(Family, Open) of
         {ok, Socket} ->
-            Family = family(Open),
             Handle = #scoped_udp{server = self(), socket = Socket, family = Family,
                                  flags = atomics:new(?FLAGS, [{signed, false}])},
-            State = #{handle => Handle, owner => Owner, family => Family,
+            State = #{handle => Handle, owner => Owner,
                       monitor => erlang:monitor(process, Owner),
                       active => false, mode => list, buffer => ?MAX_DATAGRAM,
                       ask => 0, min_hops => 0, pending => undefined},
@@ -134,7 +134,7 @@ set_active(Active, State) ->
 
 %% As inet:setopts/2: a bad option is einval, and the socket stays open.
 %% Every option is checked before any is applied.
-apply_opts(Opts, #{family := Family} = State) ->
+apply_opts(Opts, #{handle := #scoped_udp{family = Family}} = State) ->
     case settings(Opts, Family, []) of
         {ok, Settings} -> apply_settings(Settings, State);
         {error, einval} = Error -> Error
@@ -178,7 +178,7 @@ apply_setting({arrival, Opt, B}, Socket, #{ask := Ask} = State) ->
 %% Option values for getopts/2, in the order asked.
 read_opts([], _State, Acc) ->
     {ok, lists:reverse(Acc)};
-read_opts([Name | Rest], #{family := Family} = State, Acc) ->
+read_opts([Name | Rest], #{handle := #scoped_udp{family = Family}} = State, Acc) ->
     case read_opt(scoped_ipv6_sockopts:udp_reading(Name, Family), Name, State) of
         {ok, Value} -> read_opts(Rest, State, [{Name, Value} | Acc]);
         {error, _} = Error -> Error
@@ -207,7 +207,7 @@ read_opt(error, _Name, _State) ->
     {error, einval}.
 
 %% The kernel reports what was asked for, and the hop limit for the guard.
-ask(Socket, #{ask := Ask, min_hops := MinHops, family := Family} = State) ->
+ask(Socket, #{ask := Ask, min_hops := MinHops, handle := #scoped_udp{family = Family}} = State) ->
     Asked = fun(Opts) -> lists:any(fun(O) -> Ask band scoped_ipv6_cmsg:ask_bit(O) =/= 0 end,
                                    Opts) end,
     Settings = [{recvpktinfo, Asked([recvpktinfo])},
@@ -243,8 +243,7 @@ start_or_stop(State) ->
 family(#{bind := {{_, _, _, _}, _, _}}) -> inet;
 family(#{bind := _Ip6}) -> inet6.
 
-open_socket(#{bind := {Ip, Port, Scope}, before_bind := Before} = Open) ->
-    Family = family(Open),
+open_socket(Family, #{bind := {Ip, Port, Scope}, before_bind := Before}) ->
     case socket:open(Family, dgram, udp) of
         {ok, Socket} ->
             case scoped_ipv6_sockopts:set(Socket, Before) of
