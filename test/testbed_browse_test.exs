@@ -41,12 +41,7 @@ defmodule ScopedIPv6.TestbedBrowseTest do
         )
       end
 
-    on_exit(fn ->
-      for {os_pid, dir} <- avahis do
-        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
-        File.rm_rf(dir)
-      end
-    end)
+    on_exit(fn -> Enum.each(avahis, &Avahi.stop/1) end)
 
     :ok
   end
@@ -200,7 +195,7 @@ defmodule ScopedIPv6.TestbedBrowseTest do
           ]
         )
 
-      on_exit(fn -> stop(avahi) end)
+      on_exit(fn -> Avahi.stop(avahi) end)
       assert Links.tentative?("linkD")
       d = web("Web D", "peer-d.local", "path=/d", "linkD")
       assert ScopedIPv6.browse("_http._tcp", links: ["linkD"]) == {:ok, [d]}
@@ -328,11 +323,6 @@ defmodule ScopedIPv6.TestbedBrowseTest do
   end
 
   defp four(link), do: Peer.dnssd4_service(link, {10, 14, 0, 2})
-
-  defp stop({os_pid, dir}) do
-    System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
-    File.rm_rf(dir)
-  end
 
   defp recv_all(socket, acc) do
     case :gen_tcp.recv(socket, 0, 2_000) do

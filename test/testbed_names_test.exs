@@ -48,12 +48,7 @@ defmodule ScopedIPv6.TestbedNamesTest do
           into: %{},
           do: {ns, start_avahi(ns, hosts, services: Map.get(@services, ns, []))}
 
-    on_exit(fn ->
-      for {_ns, {os_pid, dir}} <- avahis do
-        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
-        File.rm_rf(dir)
-      end
-    end)
+    on_exit(fn -> Enum.each(avahis, fn {_ns, avahi} -> Avahi.stop(avahi) end) end)
 
     %{avahi: Map.new(avahis, fn {ns, {os_pid, _}} -> {ns, os_pid} end)}
   end
@@ -125,12 +120,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
     # lookup ran while detection did.
     test "a link whose own address is still tentative is asked from its usable one" do
       Links.add_peer("linkD", "sip6-d", slow_dad: true)
-      {os_pid, dir} = start_avahi("sip6-d", [{"peer-d.local", "fe80::2"}], [])
-
-      on_exit(fn ->
-        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
-        File.rm_rf(dir)
-      end)
+      avahi = start_avahi("sip6-d", [{"peer-d.local", "fe80::2"}], [])
+      on_exit(fn -> Avahi.stop(avahi) end)
 
       assert Links.tentative?("linkD")
       d = index("linkD")
@@ -166,13 +157,8 @@ defmodule ScopedIPv6.TestbedNamesTest do
 
       Links.ipv4("linkV", "sip6-v", "10.13.0.1/24", "10.13.0.2/24")
 
-      {os_pid, dir} = start_avahi("sip6-v", [{"v4peer.local", "10.13.0.2"}], ipv4: true)
-
-      on_exit(fn ->
-        System.cmd("kill", ["#{os_pid}"], stderr_to_stdout: true)
-        File.rm_rf(dir)
-      end)
-
+      {os_pid, _dir} = avahi = start_avahi("sip6-v", [{"v4peer.local", "10.13.0.2"}], ipv4: true)
+      on_exit(fn -> Avahi.stop(avahi) end)
       %{avahi_v: os_pid}
     end
 

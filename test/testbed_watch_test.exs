@@ -56,19 +56,6 @@ defmodule ScopedIPv6.TestbedWatchTest do
 
   defp watches, do: Supervisor.which_children(:scoped_ipv6_watch_sup)
 
-  # Until it has exited (its goodbyes sent): the next test's avahi on the
-  # same link must not meet it.
-  # (`KILL`: gone without a goodbye.)
-  defp stop_avahi({os_pid, dir}, signal \\ "TERM") do
-    System.cmd(
-      "sh",
-      ["-c", ~S(kill -s "$1" "$0" && exec tail --pid="$0" -f /dev/null), "#{os_pid}", signal],
-      stderr_to_stdout: true
-    )
-
-    File.rm_rf(dir)
-  end
-
   # python-zeroconf registering an instance in namespace `ns`
   # (test/peers/dnssd.py's register role).
   defp register(ns, type, name, host, port, txt) do
@@ -276,7 +263,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       # (ip6.arpa) records.
       avahis = for ns <- ["sip6-a", "sip6-b"], do: Avahi.start(ns, [{"both.local", "fe80::2"}])
 
-      on_exit(fn -> Enum.each(avahis, &stop_avahi/1) end)
+      on_exit(fn -> Enum.each(avahis, &Avahi.stop/1) end)
       %{avahis: avahis}
     end
 
@@ -293,7 +280,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
 
       # Nothing more while nothing changes.
       assert event(watch, 1_500) == :timeout
-      stop_avahi(hd(avahis))
+      Avahi.stop(hd(avahis))
       assert event(watch, 5_000) == {:down, host.(a)}
       assert event(watch, 1_000) == :timeout
       assert ScopedIPv6.watched(watch) == {:ok, [host.(b)]}
@@ -308,7 +295,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       Links.ipv4("linkW", "sip6-w", "10.15.0.1/24", "10.15.0.2/24")
       w = index("linkW")
       avahi = Avahi.start("sip6-w", [{"four.local", "10.15.0.2"}], ipv4: true)
-      on_exit(fn -> stop_avahi(avahi) end)
+      on_exit(fn -> Avahi.stop(avahi) end)
       {:ok, v6} = ScopedIPv6.watch("four.local", links: ["linkW"])
       {:ok, v4} = ScopedIPv6.watch("four.local", links: ["linkW"], mdns_ipv4: true)
 
@@ -329,11 +316,11 @@ defmodule ScopedIPv6.TestbedWatchTest do
       w = index("linkW")
       assert Links.link_local("linkW") == []
       avahi = Avahi.start("sip6-w", [{"four.local", "10.15.0.2"}], ipv4: true)
-      on_exit(fn -> stop_avahi(avahi) end)
+      on_exit(fn -> Avahi.stop(avahi) end)
       {:ok, v4} = ScopedIPv6.watch("four.local", links: ["linkW"], mdns_ipv4: true)
       four = %{name: "four.local", link: w, addresses: [{10, 15, 0, 2}]}
       assert event(v4, 5_000) == {:up, four}
-      stop_avahi(avahi)
+      Avahi.stop(avahi)
       assert event(v4, 5_000) == {:down, four}
       :ok = ScopedIPv6.unwatch(v4)
     end
@@ -351,7 +338,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
     test "changed as an address is added in the peer and removed" do
       a = index("linkA")
       avahi = Avahi.start("sip6-a", [], addresses: true)
-      on_exit(fn -> stop_avahi(avahi) end)
+      on_exit(fn -> Avahi.stop(avahi) end)
       {:ok, watch} = ScopedIPv6.watch("avahi-sip6-a.local", links: ["linkA"])
       ula = {0xFD00, 0xA, 0, 0, 0, 0, 0, 2}
       host = %{name: "avahi-sip6-a.local", link: a, addresses: [ula]}
@@ -381,7 +368,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
           )
         end
 
-      on_exit(fn -> Enum.each(avahis, &stop_avahi/1) end)
+      on_exit(fn -> Enum.each(avahis, &Avahi.stop/1) end)
       %{avahis: avahis}
     end
 
@@ -419,7 +406,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
              ]
 
       # avahi says goodbye as it stops (SIGTERM).
-      stop_avahi(hd(avahis))
+      Avahi.stop(hd(avahis))
       assert {:down, %{name: "Web A", link: ^a}} = event(watch, 5_000)
       assert event(watch, 1_000) == :timeout
       :ok = ScopedIPv6.unwatch(watch)
@@ -441,7 +428,7 @@ defmodule ScopedIPv6.TestbedWatchTest do
       assert ScopedIPv6.watched(watch) ==
                {:ok, [%{type: "_wa._tcp", link: a}, %{type: "_wa._tcp", link: b}]}
 
-      stop_avahi(hd(avahis))
+      Avahi.stop(hd(avahis))
       assert event(watch, 5_000) == {:down, %{type: "_wa._tcp", link: a}}
       assert event(watch, 1_000) == :timeout
       :ok = ScopedIPv6.unwatch(watch)
@@ -808,10 +795,10 @@ defmodule ScopedIPv6.TestbedWatchTest do
     test "a host gone without a goodbye: down ten seconds after two unanswered queries" do
       a = index("linkA")
       avahi = Avahi.start("sip6-a", [{"gone.local", "fe80::2"}])
-      on_exit(fn -> stop_avahi(avahi) end)
+      on_exit(fn -> Avahi.stop(avahi) end)
       {:ok, watch} = ScopedIPv6.watch("gone.local", links: ["linkA"])
       assert {:up, %{name: "gone.local", link: ^a}} = event(watch, 5_000)
-      stop_avahi(avahi, "KILL")
+      Avahi.stop(avahi, "KILL")
       asker = Peer.start("sip6-a", "mdns-repeat-ask-host", ["eth0", "gone.local", "1", "2"])
       down_ten_seconds_after(watch, asker, "gone.local", a)
       :ok = ScopedIPv6.unwatch(watch)

@@ -58,6 +58,21 @@ defmodule ScopedIPv6.Test.Avahi do
     {os_pid, dir}
   end
 
+  @doc """
+  Stops an avahi-daemon `start/3` started (`{os_pid, dir}`), and waits
+  until it has exited, its goodbyes sent: the next test's avahi on the
+  same link must not meet it. `signal` `"KILL"`: gone without a goodbye.
+  """
+  def stop({os_pid, dir}, signal \\ "TERM") do
+    System.cmd(
+      "sh",
+      ["-c", ~S(kill -s "$1" "$0" && exec tail --pid="$0" -f /dev/null), "#{os_pid}", signal],
+      stderr_to_stdout: true
+    )
+
+    File.rm_rf(dir)
+  end
+
   defp service_file(service) do
     txt = Enum.map_join(Map.get(service, :txt, []), "", &"<txt-record>#{xml(&1)}</txt-record>")
 
